@@ -1,2 +1,46 @@
-//! placeholder
-fn main() {}
+//! The `semaphore` command: parses arguments, starts logging, calls the library and maps the outcome to an
+//! exit code (0 success, 1 runtime failure, 2 usage or configuration error).
+
+mod cli;
+mod commands;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::Cli;
+
+/// Exit code for a usage or configuration error (clap uses 2 for usage errors too).
+pub const EXIT_CONFIG: u8 = 2;
+/// Exit code for a runtime failure.
+pub const EXIT_FAILURE: u8 = 1;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(error) = semaphore::logging::init(&semaphore::env::ProcessEnv) {
+        eprintln!("semaphore: error: {error}");
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("semaphore: error: cannot start the async runtime: {error}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            // A closed pipe (`semaphore ... | head`) is not an error.
+            if failure.error.chain().any(|cause| {
+                cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            let _ = std::io::stdout().flush();
+            eprintln!("semaphore: error: {:#}", failure.error);
+            ExitCode::from(failure.exit_code)
+        }
+    }
+}
