@@ -10,8 +10,10 @@ use std::num::NonZeroU32;
 
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-/// Meraki's per-organization rate (requests per second).
-pub const MERAKI_ORG_RATE: u32 = 10;
+/// semaphore's pace per organization (requests per second): Meraki's 10 less the SDK's headroom.
+pub const ORG_RATE: u32 = 9;
+/// Meraki's per-organization burst.
+pub const ORG_BURST: u32 = 10;
 /// Meraki's per-source-IP rate (requests per second).
 pub const MERAKI_IP_RATE: u32 = 100;
 
@@ -22,11 +24,11 @@ pub struct RateBudget {
 }
 
 impl RateBudget {
-    /// A budget of `org_rate` requests/s per organization (with a burst of the same size, as Meraki grants) and
-    /// `ip_rate` requests/s for the whole process.
-    pub fn new(org_rate: NonZeroU32, ip_rate: NonZeroU32) -> Self {
+    /// A budget of `org_rate` requests/s per organization with a burst of `org_burst`, and `ip_rate`
+    /// requests/s for the whole process.
+    pub fn new(org_rate: NonZeroU32, org_burst: NonZeroU32, ip_rate: NonZeroU32) -> Self {
         Self {
-            per_organization: RateLimiter::keyed(Quota::per_second(org_rate)),
+            per_organization: RateLimiter::keyed(Quota::per_second(org_rate).allow_burst(org_burst)),
             per_ip: RateLimiter::direct(Quota::per_second(ip_rate)),
         }
     }
@@ -44,7 +46,8 @@ impl RateBudget {
 impl Default for RateBudget {
     fn default() -> Self {
         Self::new(
-            NonZeroU32::new(MERAKI_ORG_RATE).expect("constant is non-zero"),
+            NonZeroU32::new(ORG_RATE).expect("constant is non-zero"),
+            NonZeroU32::new(ORG_BURST).expect("constant is non-zero"),
             NonZeroU32::new(MERAKI_IP_RATE).expect("constant is non-zero"),
         )
     }
@@ -68,8 +71,8 @@ mod tests {
         for _ in 0..15 {
             budget.acquire(Some("org-a")).await;
         }
-        // 10 from the bucket, then 5 more at 10/s: at least 0.4 s must have passed.
-        assert!(started.elapsed() >= std::time::Duration::from_millis(400), "{:?}", started.elapsed());
+        // 10 from the bucket, then 5 more at 9/s: at least 0.5 s must have passed.
+        assert!(started.elapsed() >= std::time::Duration::from_millis(500), "{:?}", started.elapsed());
         // Another organization has its own bucket, still full.
         for _ in 0..10 {
             assert!(budget.per_organization.check_key(&"org-b".to_owned()).is_ok());
