@@ -46,6 +46,10 @@ pub struct SimulateArgs {
     /// Accept only this API key (default: any non-empty key).
     #[arg(long, env = "SEMAPHORE_SIM_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+    /// Send page links as absolute URLs, as Meraki's docs show them (default: paths relative to the API base,
+    /// as Meraki's spec calls them and as its Python SDK needs them for a host outside meraki.com).
+    #[arg(long)]
+    pub absolute_links: bool,
     /// Inject a fault, repeatable: latency-ms=N, error-rate=SHARE, storm=N (next N requests get 429),
     /// truncate-rate=SHARE, malformed-rate=SHARE, redirect-rate=SHARE, redirect-to=URL.
     #[arg(long = "fault", value_name = "KIND=VALUE")]

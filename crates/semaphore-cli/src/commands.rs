@@ -46,6 +46,7 @@ async fn simulate(args: SimulateArgs) -> Result<(), Failure> {
         rate_limit: args.rate_limit,
         api_key: args.api_key,
         faults,
+        absolute_links: args.absolute_links,
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -7,7 +7,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::Router;
 use axum::extract::{OriginalUri, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -108,8 +108,15 @@ fn paged<T: Serialize>(items: Vec<&T>, link: String) -> Response {
     response
 }
 
-fn self_url(headers: &HeaderMap, uri: &OriginalUri, pairs: Vec<(String, String)>) -> SelfUrl {
-    SelfUrl { origin: origin(headers), path: uri.0.path().to_owned(), pairs }
+/// Where page links point: absolute URLs as Meraki's docs show them, or (the default) paths relative to the
+/// API base as its spec's "relative links" and its SDK read them. The SDK prefixes the base URL to any link
+/// whose host is not a Meraki domain, so absolute links to 127.0.0.1 would break it.
+fn self_url(simulator: &Simulator, headers: &HeaderMap, uri: &OriginalUri, api_path: &Uri, pairs: Vec<(String, String)>) -> SelfUrl {
+    if simulator.absolute_links {
+        SelfUrl { origin: origin(headers), path: uri.0.path().to_owned(), pairs }
+    } else {
+        SelfUrl { origin: String::new(), path: api_path.path().to_owned(), pairs }
+    }
 }
 
 async fn organizations(State(simulator): Sim) -> Response {
@@ -126,6 +133,7 @@ async fn organization_networks(
     Query(pairs): Pairs,
     headers: HeaderMap,
     uri: OriginalUri,
+    api_path: Uri,
 ) -> Result<Response, ApiError> {
     require_organization(&simulator, &organization_id)?;
     let params = Params(pairs);
@@ -135,7 +143,7 @@ async fn organization_networks(
         .iter()
         .filter(|network| tags.is_empty() || network.tags.iter().any(|tag| tags.contains(tag)))
         .collect();
-    let (items, link) = paginate(&networks, |network| &network.id, &page, &self_url(&headers, &uri, params.0));
+    let (items, link) = paginate(&networks, |network| &network.id, &page, &self_url(&simulator, &headers, &uri, &api_path, params.0));
     Ok(paged(items, link))
 }
 
@@ -145,6 +153,7 @@ async fn organization_devices(
     Query(pairs): Pairs,
     headers: HeaderMap,
     uri: OriginalUri,
+    api_path: Uri,
 ) -> Result<Response, ApiError> {
     require_organization(&simulator, &organization_id)?;
     let params = Params(pairs);
@@ -166,7 +175,7 @@ async fn organization_devices(
                 && (tags.is_empty() || device.tags.iter().any(|tag| tags.contains(tag)))
         })
         .collect();
-    let (items, link) = paginate(&devices, |device| &device.serial, &page, &self_url(&headers, &uri, params.0));
+    let (items, link) = paginate(&devices, |device| &device.serial, &page, &self_url(&simulator, &headers, &uri, &api_path, params.0));
     Ok(paged(items, link))
 }
 
@@ -266,6 +275,7 @@ async fn uplink_statuses(
     pairs: Vec<(String, String)>,
     headers: &HeaderMap,
     uri: &OriginalUri,
+    api_path: &Uri,
     appliance_flavour: bool,
 ) -> Result<Response, ApiError> {
     require_organization(simulator, organization_id)?;
@@ -280,7 +290,7 @@ async fn uplink_statuses(
         .map(|appliance| simulator.estate.uplink_statuses(appliance, appliance_flavour))
         .collect();
     let references: Vec<&UplinkStatuses> = statuses.iter().collect();
-    let (items, link) = paginate(&references, |status| &status.serial, &page, &self_url(headers, uri, params.0));
+    let (items, link) = paginate(&references, |status| &status.serial, &page, &self_url(simulator, headers, uri, api_path, params.0));
     Ok(paged(items, link))
 }
 
@@ -290,8 +300,9 @@ async fn appliance_uplink_statuses(
     Query(pairs): Pairs,
     headers: HeaderMap,
     uri: OriginalUri,
+    api_path: Uri,
 ) -> Result<Response, ApiError> {
-    uplink_statuses(&simulator, &organization_id, pairs, &headers, &uri, true).await
+    uplink_statuses(&simulator, &organization_id, pairs, &headers, &uri, &api_path, true).await
 }
 
 async fn uplinks_statuses(
@@ -300,8 +311,9 @@ async fn uplinks_statuses(
     Query(pairs): Pairs,
     headers: HeaderMap,
     uri: OriginalUri,
+    api_path: Uri,
 ) -> Result<Response, ApiError> {
-    uplink_statuses(&simulator, &organization_id, pairs, &headers, &uri, false).await
+    uplink_statuses(&simulator, &organization_id, pairs, &headers, &uri, &api_path, false).await
 }
 
 async fn clients(
@@ -310,6 +322,7 @@ async fn clients(
     Query(pairs): Pairs,
     headers: HeaderMap,
     uri: OriginalUri,
+    api_path: Uri,
 ) -> Result<Response, ApiError> {
     let network = simulator.estate.network(&network_id).ok_or_else(ApiError::not_found)?;
     let params = Params(pairs);
@@ -321,6 +334,6 @@ async fn clients(
         .iter()
         .filter(|client| client.other.get("lastSeen").and_then(|value| value.as_i64()).is_some_and(|seen| seen >= start.timestamp()))
         .collect();
-    let (items, link) = paginate(&seen, |client| &client.id, &page, &self_url(&headers, &uri, params.0));
+    let (items, link) = paginate(&seen, |client| &client.id, &page, &self_url(&simulator, &headers, &uri, &api_path, params.0));
     Ok(paged(items, link))
 }

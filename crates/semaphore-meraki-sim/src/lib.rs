@@ -18,6 +18,7 @@ pub mod pagination;
 pub mod rate_limit;
 pub mod series;
 pub mod server;
+pub mod spec;
 pub mod stats;
 
 use std::future::Future;

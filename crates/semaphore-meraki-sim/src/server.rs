@@ -39,11 +39,13 @@ pub struct SimConfig {
     /// The only accepted API key; any non-empty key when `None`.
     pub api_key: Option<String>,
     pub faults: Faults,
+    /// Page links as absolute URLs (as Meraki's docs show) instead of paths relative to the API base.
+    pub absolute_links: bool,
 }
 
 impl Default for SimConfig {
     fn default() -> Self {
-        Self { shape: EstateShape::default(), rate_limit: 10, api_key: None, faults: Faults::default() }
+        Self { shape: EstateShape::default(), rate_limit: 10, api_key: None, faults: Faults::default(), absolute_links: false }
     }
 }
 
@@ -53,6 +55,7 @@ pub struct Simulator {
     pub estate: Estate,
     pub series: Series,
     pub stats: Stats,
+    pub absolute_links: bool,
     api_key: Option<String>,
     organization_limiter: RateLimiter,
     ip_limiter: RateLimiter,
@@ -68,6 +71,7 @@ impl Simulator {
             estate: Estate::generate(config.shape),
             series: Series::new(seed),
             stats: Stats::default(),
+            absolute_links: config.absolute_links,
             api_key: config.api_key,
             organization_limiter: RateLimiter::new(config.rate_limit),
             ip_limiter: RateLimiter::new(if config.rate_limit == 0 { 0 } else { PER_IP_RATE }),

@@ -6,8 +6,6 @@
 //! example shows. Where the spec leaves an item untyped, the schema is derived from the example. Loss, latency,
 //! jitter and goodput may be `null` (a down uplink), which the spec's `number` does not admit but Meraki sends.
 
-use std::path::PathBuf;
-
 use semaphore_meraki_sim::{EstateShape, SimConfig, spawn};
 use serde_json::{Map, Value, json};
 
@@ -16,17 +14,7 @@ const MAY_BE_ABSENT: &[&str] = &["imei", "enrollmentString"];
 const NULLABLE: &[&str] = &["lossPercent", "latencyMs", "jitter", "goodput"];
 
 fn spec() -> Value {
-    let path = std::env::var_os("SEMAPHORE_MERAKI_SPEC").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/meraki/openapi-subset.json")
-    });
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| {
-        panic!(
-            "Meraki's OpenAPI subset is absent at {} ({error}): these tests need ../shared/meraki/ beside the \
-             checkout (CI has it), or SEMAPHORE_MERAKI_SPEC pointing at openapi-subset.json",
-            path.display()
-        )
-    });
-    serde_json::from_str(&text).expect("openapi-subset.json is JSON")
+    semaphore_meraki_sim::spec::load().unwrap_or_else(|reason| panic!("{reason}"))
 }
 
 /// A JSON Schema for a value shaped like `example`: nothing beyond its keys allowed, and at the top level of

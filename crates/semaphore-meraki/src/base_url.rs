@@ -37,6 +37,20 @@ impl BaseUrl {
         url
     }
 
+    /// A `Link` target made absolute. Meraki's docs show absolute URLs; its spec calls them "relative links",
+    /// and Meraki's SDK reads a relative one as relative to the base URL (`/organizations/...` under
+    /// `/api/v1`), so a path outside the base path is taken that way too.
+    pub fn resolve_link(&self, request_url: &Url, target: &str) -> Option<Url> {
+        if let Ok(absolute) = Url::parse(target) {
+            return Some(absolute);
+        }
+        let base_path = self.0.path().trim_end_matches('/');
+        if target.starts_with('/') && !target.starts_with(&format!("{base_path}/")) {
+            return request_url.join(&format!("{base_path}{target}")).ok();
+        }
+        request_url.join(target).ok()
+    }
+
     pub fn as_url(&self) -> &Url {
         &self.0
     }
@@ -147,6 +161,17 @@ mod tests {
         assert_eq!(url.as_str(), "http://127.0.0.1:9/api/v1/organizations/1/devices");
         let url = base("http://127.0.0.1:9/api/v1").endpoint(&["devices", "../x?y", "managementInterface"]);
         assert_eq!(url.as_str(), "http://127.0.0.1:9/api/v1/devices/..%2Fx%3Fy/managementInterface");
+    }
+
+    #[test]
+    fn links_resolve_absolute_and_relative() {
+        let base = base("http://127.0.0.1:9/api/v1");
+        let request = Url::parse("http://127.0.0.1:9/shard-1/api/v1/organizations/1/devices?perPage=3").unwrap();
+        let resolve = |target: &str| base.resolve_link(&request, target).unwrap().to_string();
+        assert_eq!(resolve("https://n1.meraki.com/api/v1/x?startingAfter=a"), "https://n1.meraki.com/api/v1/x?startingAfter=a");
+        assert_eq!(resolve("/organizations/1/devices?startingAfter=b"), "http://127.0.0.1:9/api/v1/organizations/1/devices?startingAfter=b");
+        assert_eq!(resolve("/api/v1/organizations/1/devices?startingAfter=c"), "http://127.0.0.1:9/api/v1/organizations/1/devices?startingAfter=c");
+        assert_eq!(resolve("devices?startingAfter=d"), "http://127.0.0.1:9/shard-1/api/v1/organizations/1/devices?startingAfter=d");
     }
 
     #[test]

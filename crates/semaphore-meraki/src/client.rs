@@ -351,7 +351,17 @@ impl Client {
                     .headers()
                     .get(reqwest::header::LINK)
                     .and_then(|value| value.to_str().ok())
-                    .and_then(|header| link::find_rel(header, "next", &url));
+                    .and_then(|header| link::find_rel(header, "next"))
+                    .map(|target| {
+                        self.inner.base_url.resolve_link(&url, target).ok_or_else(|| {
+                            Failure::Fatal(MerakiError::InvalidResponse {
+                                url: url_text.clone(),
+                                attempts: 1,
+                                reason: format!("the next-page link {target:?} is not a URL"),
+                            })
+                        })
+                    })
+                    .transpose()?;
                 if let Some(next) = &next
                     && !self.inner.base_url.trusts(next)
                 {

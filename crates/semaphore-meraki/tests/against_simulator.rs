@@ -33,6 +33,12 @@ async fn small_simulator(faults: Faults) -> RunningSimulator {
     spawn(SimConfig { shape, faults, ..Default::default() }).await.unwrap()
 }
 
+/// Like Meraki itself: page links are absolute URLs.
+async fn absolute_link_simulator(faults: Faults) -> RunningSimulator {
+    let shape = EstateShape { seed: 11, organizations: 1, networks: 3, appliances: 30, clients_per_network: 25 };
+    spawn(SimConfig { shape, faults, absolute_links: true, ..Default::default() }).await.unwrap()
+}
+
 fn organization_id(simulator: &RunningSimulator) -> String {
     simulator.simulator.estate.organizations[0].id.clone()
 }
@@ -114,7 +120,7 @@ async fn server_errors_are_retried_then_reported() {
 
 #[tokio::test]
 async fn broken_bodies_are_retried_then_reported() {
-    let flaky = small_simulator(Faults { truncate_rate: 0.3, malformed_rate: 0.3, ..Default::default() }).await;
+    let flaky = absolute_link_simulator(Faults { truncate_rate: 0.3, malformed_rate: 0.3, ..Default::default() }).await;
     let client = client_for(&flaky, fast_retries(12));
     let organization_id = organization_id(&flaky);
     let devices = client.organization_devices(&organization_id, &DevicesQuery { per_page: Some(3), ..Default::default() }).await.unwrap();
@@ -160,7 +166,7 @@ async fn unreachable_host_is_a_connection_error() {
 
 #[tokio::test]
 async fn redirects_to_a_shard_keep_the_key() {
-    let redirecting = small_simulator(Faults { redirect_rate: 1.0, ..Default::default() }).await;
+    let redirecting = absolute_link_simulator(Faults { redirect_rate: 1.0, ..Default::default() }).await;
     let client = client_for(&redirecting, fast_retries(2));
     let organization_id = organization_id(&redirecting);
     let devices = client.organization_devices(&organization_id, &DevicesQuery { per_page: Some(10), ..Default::default() }).await.unwrap();
