@@ -16,11 +16,17 @@ pub struct Failure {
 }
 
 fn config_error(error: impl Into<anyhow::Error>) -> Failure {
-    Failure { error: error.into(), exit_code: EXIT_CONFIG }
+    Failure {
+        error: error.into(),
+        exit_code: EXIT_CONFIG,
+    }
 }
 
 fn runtime_error(error: impl Into<anyhow::Error>) -> Failure {
-    Failure { error: error.into(), exit_code: EXIT_FAILURE }
+    Failure {
+        error: error.into(),
+        exit_code: EXIT_FAILURE,
+    }
 }
 
 pub async fn run(cli: Cli) -> Result<(), Failure> {
@@ -33,7 +39,9 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
 async fn simulate(args: SimulateArgs) -> Result<(), Failure> {
     let mut faults = Faults::default();
     for assignment in &args.faults {
-        faults.set(assignment).map_err(|reason| config_error(anyhow::anyhow!("--fault {reason}")))?;
+        faults
+            .set(assignment)
+            .map_err(|reason| config_error(anyhow::anyhow!("--fault {reason}")))?;
     }
     let config = SimConfig {
         shape: EstateShape {
@@ -50,7 +58,12 @@ async fn simulate(args: SimulateArgs) -> Result<(), Failure> {
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .map_err(|error| runtime_error(anyhow::Error::new(error).context(format!("cannot listen on {}; is the port in use?", args.listen))))?;
+        .map_err(|error| {
+            runtime_error(
+                anyhow::Error::new(error)
+                    .context(format!("cannot listen on {}; is the port in use?", args.listen)),
+            )
+        })?;
     let address = listener.local_addr().map_err(runtime_error)?;
     let simulator = Arc::new(Simulator::new(config));
     let summary = simulator.estate.summary();
@@ -66,22 +79,33 @@ async fn simulate(args: SimulateArgs) -> Result<(), Failure> {
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "Meraki API simulator: http://{address}/api/v1").map_err(runtime_error)?;
         for (organization_id, (networks, appliances)) in &summary {
-            writeln!(stdout, "  organization {organization_id}: {networks} networks, {appliances} appliances")
-                .map_err(runtime_error)?;
+            writeln!(
+                stdout,
+                "  organization {organization_id}: {networks} networks, {appliances} appliances"
+            )
+            .map_err(runtime_error)?;
         }
-        writeln!(stdout, "  admin: http://{address}/_sim/faults (GET/PUT), http://{address}/_sim/stats").map_err(runtime_error)?;
+        writeln!(
+            stdout,
+            "  admin: http://{address}/_sim/faults (GET/PUT), http://{address}/_sim/stats"
+        )
+        .map_err(runtime_error)?;
         stdout.flush().map_err(runtime_error)?;
     }
-    semaphore_meraki_sim::serve(listener, simulator, semaphore::shutdown::signal()).await.map_err(runtime_error)?;
+    semaphore_meraki_sim::serve(listener, simulator, semaphore::shutdown::signal())
+        .await
+        .map_err(runtime_error)?;
     tracing::info!("Meraki API simulator stopped.");
     Ok(())
 }
 
 async fn check(args: CheckArgs) -> Result<(), Failure> {
     let client = semaphore::meraki::client(args.meraki_url.as_deref(), &ProcessEnv).map_err(config_error)?;
-    let report = semaphore::meraki::check(&client)
-        .await
-        .map_err(|error| runtime_error(anyhow::Error::new(error).context(format!("cannot reach Meraki at {}", client.base_url()))))?;
+    let report = semaphore::meraki::check(&client).await.map_err(|error| {
+        runtime_error(
+            anyhow::Error::new(error).context(format!("cannot reach Meraki at {}", client.base_url())),
+        )
+    })?;
     let mut stdout = std::io::stdout().lock();
     match args.format {
         ReportFormat::Json => {
@@ -94,13 +118,21 @@ async fn check(args: CheckArgs) -> Result<(), Failure> {
                 writeln!(
                     stdout,
                     "  organization {} ({}): {} networks, {} devices, {} appliances",
-                    organization.id, organization.name, organization.networks, organization.devices, organization.appliances
+                    organization.id,
+                    organization.name,
+                    organization.networks,
+                    organization.devices,
+                    organization.appliances
                 )
                 .map_err(runtime_error)?;
             }
             let api = &report.api;
-            writeln!(stdout, "  API calls: {} requests, {} pages, {} rate-limited (429), {} retries", api.requests, api.pages, api.rate_limited, api.retries)
-                .map_err(runtime_error)?;
+            writeln!(
+                stdout,
+                "  API calls: {} requests, {} pages, {} rate-limited (429), {} retries",
+                api.requests, api.pages, api.rate_limited, api.retries
+            )
+            .map_err(runtime_error)?;
         }
     }
     Ok(())

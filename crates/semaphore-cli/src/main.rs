@@ -34,7 +34,9 @@ fn main() -> ExitCode {
         Err(failure) => {
             // A closed pipe (`semaphore ... | head`) is not an error.
             if failure.error.chain().any(|cause| {
-                cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+                cause
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
             }) {
                 return ExitCode::SUCCESS;
             }

@@ -15,7 +15,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into(), retry_after: None }
+        Self {
+            status,
+            message: message.into(),
+            retry_after: None,
+        }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -27,7 +31,13 @@ impl ApiError {
     }
 
     pub fn rate_limited(retry_after: u64) -> Self {
-        Self { retry_after: Some(retry_after), ..Self::new(StatusCode::TOO_MANY_REQUESTS, "API rate limit exceeded for organization") }
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "API rate limit exceeded for organization",
+            )
+        }
     }
 }
 
@@ -39,9 +49,17 @@ impl From<RuleViolation> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(ErrorBody { errors: vec![self.message] })).into_response();
+        let mut response = (
+            self.status,
+            Json(ErrorBody {
+                errors: vec![self.message],
+            }),
+        )
+            .into_response();
         if let Some(seconds) = self.retry_after {
-            response.headers_mut().insert("Retry-After", HeaderValue::from(seconds));
+            response
+                .headers_mut()
+                .insert("Retry-After", HeaderValue::from(seconds));
         }
         response
     }

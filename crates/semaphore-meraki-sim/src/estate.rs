@@ -6,9 +6,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use semaphore_meraki::model::{
-    BeaconIdParams, DdnsHostnames, Device, ManagementInterface, NameValue, Network, NetworkDevice, Organization,
-    OrganizationApi, OrganizationCloud, OrganizationLicensing, OrganizationManagement, OrganizationRegion,
-    UplinkStatus, UplinkStatuses, WanInterface,
+    BeaconIdParams, DdnsHostnames, Device, ManagementInterface, NameValue, Network, NetworkDevice,
+    Organization, OrganizationApi, OrganizationCloud, OrganizationLicensing, OrganizationManagement,
+    OrganizationRegion, UplinkStatus, UplinkStatuses, WanInterface,
 };
 
 use crate::noise::{hash, unit};
@@ -27,7 +27,13 @@ pub struct EstateShape {
 
 impl Default for EstateShape {
     fn default() -> Self {
-        Self { seed: 1, organizations: 1, networks: 3, appliances: 6, clients_per_network: 20 }
+        Self {
+            seed: 1,
+            organizations: 1,
+            networks: 3,
+            appliances: 6,
+            clients_per_network: 20,
+        }
     }
 }
 
@@ -53,8 +59,16 @@ const CITIES: &[(&str, &str, f64, f64)] = &[
     ("Warsaw", "Europe/Warsaw", 52.23, 21.01),
 ];
 const SITE_KINDS: &[&str] = &["Branch", "Store", "Office", "Clinic", "Warehouse", "Campus"];
-const ORG_NAMES: &[&str] = &["Acme Retail", "Globex Health", "Initech", "Umbrella Logistics", "Stark Industries"];
-const MX_MODELS: &[&str] = &["MX64", "MX67", "MX68", "MX75", "MX85", "MX95", "MX105", "MX250", "MX450"];
+const ORG_NAMES: &[&str] = &[
+    "Acme Retail",
+    "Globex Health",
+    "Initech",
+    "Umbrella Logistics",
+    "Stark Industries",
+];
+const MX_MODELS: &[&str] = &[
+    "MX64", "MX67", "MX68", "MX75", "MX85", "MX95", "MX105", "MX250", "MX450",
+];
 const SERIAL_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
 /// One simulated MX appliance with what the simulator needs to answer about it.
@@ -87,9 +101,11 @@ impl Estate {
         let mut networks = HashMap::new();
         let mut appliances = HashMap::new();
         let mut used_serials = HashSet::new();
-        let started = chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("constant timestamp is valid");
+        let started =
+            chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("constant timestamp is valid");
         for organization_index in 0..shape.organizations {
-            let organization_id = (500_000 + hash(seed, &[&"org"]) % 100_000 * 10 + organization_index as u64).to_string();
+            let organization_id =
+                (500_000 + hash(seed, &[&"org"]) % 100_000 * 10 + organization_index as u64).to_string();
             let base_name = ORG_NAMES[organization_index % ORG_NAMES.len()];
             let name = if organization_index < ORG_NAMES.len() {
                 base_name.to_owned()
@@ -99,12 +115,23 @@ impl Estate {
             organizations.push(Organization {
                 id: organization_id.clone(),
                 name,
-                url: Some(format!("https://n1.meraki.com/o/{organization_id}/manage/organization/overview")),
+                url: Some(format!(
+                    "https://n1.meraki.com/o/{organization_id}/manage/organization/overview"
+                )),
                 api: Some(OrganizationApi { enabled: true }),
-                licensing: Some(OrganizationLicensing { model: "co-term".into() }),
-                cloud: Some(OrganizationCloud { region: OrganizationRegion { name: "North America".into() } }),
+                licensing: Some(OrganizationLicensing {
+                    model: "co-term".into(),
+                }),
+                cloud: Some(OrganizationCloud {
+                    region: OrganizationRegion {
+                        name: "North America".into(),
+                    },
+                }),
                 management: Some(OrganizationManagement {
-                    details: vec![NameValue { name: "MSP ID".into(), value: format!("{}", 100_000 + organization_index) }],
+                    details: vec![NameValue {
+                        name: "MSP ID".into(),
+                        value: format!("{}", 100_000 + organization_index),
+                    }],
                 }),
             });
             let organization_networks: Vec<Network> = (0..shape.networks.max(1))
@@ -132,14 +159,26 @@ impl Estate {
         let mut serial_index = HashMap::new();
         for (organization_id, list) in &appliances {
             for (position, appliance) in list.iter().enumerate() {
-                serial_index.insert(appliance.device.serial.clone(), (organization_id.clone(), position));
+                serial_index.insert(
+                    appliance.device.serial.clone(),
+                    (organization_id.clone(), position),
+                );
             }
         }
-        Self { shape, organizations, networks, appliances, network_index, serial_index }
+        Self {
+            shape,
+            organizations,
+            networks,
+            appliances,
+            network_index,
+            serial_index,
+        }
     }
 
     pub fn organization(&self, organization_id: &str) -> Option<&Organization> {
-        self.organizations.iter().find(|organization| organization.id == organization_id)
+        self.organizations
+            .iter()
+            .find(|organization| organization.id == organization_id)
     }
 
     pub fn network(&self, network_id: &str) -> Option<&Network> {
@@ -164,25 +203,35 @@ impl Estate {
     pub fn network_appliances(&self, network: &Network) -> Vec<&Appliance> {
         self.appliances
             .get(&network.organization_id)
-            .map(|list| list.iter().filter(|appliance| appliance.device.network_id.as_deref() == Some(&network.id)).collect())
+            .map(|list| {
+                list.iter()
+                    .filter(|appliance| appliance.device.network_id.as_deref() == Some(&network.id))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     pub fn network_device(&self, appliance: &Appliance) -> NetworkDevice {
         NetworkDevice {
             // This older operation does not report productType (see its example in Meraki's spec).
-            device: Device { product_type: None, ..appliance.device.clone() },
+            device: Device {
+                product_type: None,
+                ..appliance.device.clone()
+            },
             beacon_id_params: Some(BeaconIdParams {
                 uuid: "00000000-0000-0000-0000-000000000000".into(),
                 major: 5,
                 minor: (hash(self.shape.seed, &[&appliance.device.serial, &"beacon"]) % 1000) as u32,
             }),
-            floor_plan_id: Some(format!("g_{}", hash(self.shape.seed, &[&appliance.device.serial]) % 10_000_000)),
+            floor_plan_id: Some(format!(
+                "g_{}",
+                hash(self.shape.seed, &[&appliance.device.serial]) % 10_000_000
+            )),
         }
     }
 
     pub fn management_interface(&self, appliance: &Appliance) -> ManagementInterface {
-        let static_wan1 = hash(self.shape.seed, &[&appliance.device.serial, &"static"]) % 3 == 0;
+        let static_wan1 = hash(self.shape.seed, &[&appliance.device.serial, &"static"]).is_multiple_of(3);
         let wan1 = if static_wan1 {
             WanInterface {
                 wan_enabled: Some("enabled".into()),
@@ -194,10 +243,22 @@ impl Estate {
                 vlan: None,
             }
         } else {
-            WanInterface { wan_enabled: Some("enabled".into()), using_static_ip: Some(false), ..Default::default() }
+            WanInterface {
+                wan_enabled: Some("enabled".into()),
+                using_static_ip: Some(false),
+                ..Default::default()
+            }
         };
-        let wan2 = WanInterface { wan_enabled: Some("enabled".into()), using_static_ip: Some(false), ..Default::default() };
-        ManagementInterface { ddns_hostnames: Some(appliance.ddns.clone()), wan1: Some(wan1), wan2: Some(wan2) }
+        let wan2 = WanInterface {
+            wan_enabled: Some("enabled".into()),
+            using_static_ip: Some(false),
+            ..Default::default()
+        };
+        ManagementInterface {
+            ddns_hostnames: Some(appliance.ddns.clone()),
+            wan1: Some(wan1),
+            wan2: Some(wan2),
+        }
     }
 
     /// Uplink statuses; `appliance_flavour` adds `highAvailability`, as the appliance-specific operation does.
@@ -207,7 +268,11 @@ impl Estate {
             .zip(&appliance.wan_ips)
             .map(|(interface, ip)| UplinkStatus {
                 interface: (*interface).into(),
-                status: if *interface == "wan1" { "active".into() } else { "ready".into() },
+                status: if *interface == "wan1" {
+                    "active".into()
+                } else {
+                    "ready".into()
+                },
                 ip: Some(ip.clone()),
                 gateway: Some(gateway_of(ip)),
                 public_ip: Some(ip.clone()),
@@ -221,8 +286,10 @@ impl Estate {
             serial: appliance.device.serial.clone(),
             model: appliance.device.model.clone(),
             last_reported_at: Some(appliance.last_reported_at),
-            high_availability: appliance_flavour
-                .then(|| semaphore_meraki::model::HighAvailability { enabled: false, role: Some("primary".into()) }),
+            high_availability: appliance_flavour.then(|| semaphore_meraki::model::HighAvailability {
+                enabled: false,
+                role: Some("primary".into()),
+            }),
             uplinks,
         }
     }
@@ -241,9 +308,14 @@ impl Estate {
 }
 
 fn generate_network(seed: u64, organization_id: &str, network_index: usize) -> Network {
-    let (city, time_zone, _, _) = CITIES[(hash(seed, &[&organization_id, &(network_index as u64)]) % CITIES.len() as u64) as usize];
+    let (city, time_zone, _, _) =
+        CITIES[(hash(seed, &[&organization_id, &(network_index as u64)]) % CITIES.len() as u64) as usize];
     let kind = SITE_KINDS[network_index % SITE_KINDS.len()];
-    let id = format!("L_{}", 600_000_000_000_000u64 + hash(seed, &[&organization_id, &"net", &(network_index as u64)]) % 100_000_000_000_000);
+    let id = format!(
+        "L_{}",
+        600_000_000_000_000u64
+            + hash(seed, &[&organization_id, &"net", &(network_index as u64)]) % 100_000_000_000_000
+    );
     let region = match time_zone.split('/').next() {
         Some("Europe" | "Asia" | "Australia") => "intl",
         _ => "amer",
@@ -256,20 +328,36 @@ fn generate_network(seed: u64, organization_id: &str, network_index: usize) -> N
         time_zone: Some(time_zone.to_owned()),
         tags: vec![kind.to_ascii_lowercase(), region.to_owned()],
         enrollment_string: None,
-        url: Some(format!("https://n1.meraki.com/{}/n/{id}/manage/usage/list", city.replace(' ', "-").to_ascii_lowercase())),
+        url: Some(format!(
+            "https://n1.meraki.com/{}/n/{id}/manage/usage/list",
+            city.replace(' ', "-").to_ascii_lowercase()
+        )),
         notes: Some(format!("{kind} site in {city}")),
         is_bound_to_config_template: false,
     }
 }
 
-fn unique_serial(seed: u64, organization_id: &str, appliance_index: usize, used: &mut HashSet<String>) -> String {
+fn unique_serial(
+    seed: u64,
+    organization_id: &str,
+    appliance_index: usize,
+    used: &mut HashSet<String>,
+) -> String {
     let mut salt = 0u64;
     loop {
-        let value = hash(seed, &[&organization_id, &"serial", &(appliance_index as u64), &salt]);
+        let value = hash(
+            seed,
+            &[&organization_id, &"serial", &(appliance_index as u64), &salt],
+        );
         let characters: String = (0..10)
             .map(|position| SERIAL_ALPHABET[((value >> (position * 5)) & 31) as usize] as char)
             .collect();
-        let serial = format!("Q2{}-{}-{}", &characters[0..2], &characters[2..6], &characters[6..10]);
+        let serial = format!(
+            "Q2{}-{}-{}",
+            &characters[0..2],
+            &characters[2..6],
+            &characters[6..10]
+        );
         if used.insert(serial.clone()) {
             return serial;
         }
@@ -288,16 +376,29 @@ fn generate_appliance(
     let value = hash(seed, &[&serial]);
     let model = MX_MODELS[(value % MX_MODELS.len() as u64) as usize];
     let city = network.name.split_whitespace().next().unwrap_or("Site");
-    let (_, _, lat, lng) = CITIES.iter().find(|(name, ..)| name.starts_with(city)).copied().unwrap_or(CITIES[0]);
+    let (_, _, lat, lng) = CITIES
+        .iter()
+        .find(|(name, ..)| name.starts_with(city))
+        .copied()
+        .unwrap_or(CITIES[0]);
     let octet = |shift: u32| (value >> shift) as u8;
     let wan_ips = [
         format!("203.0.{}.{}", octet(8) % 200 + 1, octet(16) % 250 + 2),
         format!("198.51.{}.{}", octet(24) % 200 + 1, octet(32) % 250 + 2),
     ];
-    let slug: String = network.name.to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    let slug: String = network
+        .name
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
     let host = format!("{slug}-{:04x}", value % 0x10000);
-    let name = format!("{} MX{}", network.name, appliance_index / 1000 + appliance_index % 1000 + 1);
-    let spoke = appliance_index % 10 != 0;
+    let name = format!(
+        "{} MX{}",
+        network.name,
+        appliance_index / 1000 + appliance_index % 1000 + 1
+    );
+    let spoke = !appliance_index.is_multiple_of(10);
     Appliance {
         organization_id: organization_id.to_owned(),
         device: Device {
@@ -311,8 +412,17 @@ fn generate_appliance(
             serial: serial.clone(),
             model: model.to_owned(),
             imei: None,
-            mac: Some(format!("e0:55:3d:{:02x}:{:02x}:{:02x}", octet(40), octet(48), octet(56))),
-            lan_ip: Some(format!("10.{}.{}.1", appliance_index / 250 % 250, appliance_index % 250)),
+            mac: Some(format!(
+                "e0:55:3d:{:02x}:{:02x}:{:02x}",
+                octet(40),
+                octet(48),
+                octet(56)
+            )),
+            lan_ip: Some(format!(
+                "10.{}.{}.1",
+                appliance_index / 250 % 250,
+                appliance_index % 250
+            )),
             firmware: Some("wired-18-211".into()),
             product_type: Some("appliance".into()),
             details: vec![],
@@ -340,19 +450,43 @@ mod tests {
 
     #[test]
     fn same_seed_same_estate_and_unique_serials() {
-        let shape = EstateShape { seed: 42, organizations: 2, networks: 5, appliances: 3000, clients_per_network: 1 };
+        let shape = EstateShape {
+            seed: 42,
+            organizations: 2,
+            networks: 5,
+            appliances: 3000,
+            clients_per_network: 1,
+        };
         let first = Estate::generate(shape.clone());
         let second = Estate::generate(shape);
         assert_eq!(first.organizations, second.organizations);
         let organization_id = &first.organizations[1].id;
         assert_eq!(first.networks[organization_id], second.networks[organization_id]);
         assert_eq!(first.appliances[organization_id].len(), 3000);
-        let serials: HashSet<_> = first.appliances.values().flatten().map(|a| a.device.serial.clone()).collect();
+        let serials: HashSet<_> = first
+            .appliances
+            .values()
+            .flatten()
+            .map(|a| a.device.serial.clone())
+            .collect();
         assert_eq!(serials.len(), 6000);
         let appliance = &first.appliances[organization_id][17];
-        assert_eq!(first.organization_of(&appliance.device.serial), Some(organization_id.as_str()));
-        assert!(first.network(appliance.device.network_id.as_ref().unwrap()).is_some());
-        let other = Estate::generate(EstateShape { seed: 43, ..first.shape.clone() });
-        assert_ne!(other.appliances.values().next().unwrap()[0].device.serial, first.appliances.values().next().unwrap()[0].device.serial);
+        assert_eq!(
+            first.organization_of(&appliance.device.serial),
+            Some(organization_id.as_str())
+        );
+        assert!(
+            first
+                .network(appliance.device.network_id.as_ref().unwrap())
+                .is_some()
+        );
+        let other = Estate::generate(EstateShape {
+            seed: 43,
+            ..first.shape.clone()
+        });
+        assert_ne!(
+            other.appliances.values().next().unwrap()[0].device.serial,
+            first.appliances.values().next().unwrap()[0].device.serial
+        );
     }
 }

@@ -39,9 +39,12 @@ pub enum Roll {
 impl Faults {
     /// Applies one `KIND=VALUE` from the command line.
     pub fn set(&mut self, assignment: &str) -> Result<(), String> {
-        let (kind, value) = assignment
-            .split_once('=')
-            .ok_or_else(|| format!("fault {assignment:?} is not KIND=VALUE; kinds: {}", KINDS.join(", ")))?;
+        let (kind, value) = assignment.split_once('=').ok_or_else(|| {
+            format!(
+                "fault {assignment:?} is not KIND=VALUE; kinds: {}",
+                KINDS.join(", ")
+            )
+        })?;
         let share = |value: &str| -> Result<f64, String> {
             value
                 .parse::<f64>()
@@ -49,7 +52,11 @@ impl Faults {
                 .filter(|share| (0.0..=1.0).contains(share))
                 .ok_or_else(|| format!("fault {kind}: {value:?} is not a share between 0 and 1"))
         };
-        let count = |value: &str| value.parse::<u64>().map_err(|_| format!("fault {kind}: {value:?} is not a whole number"));
+        let count = |value: &str| {
+            value
+                .parse::<u64>()
+                .map_err(|_| format!("fault {kind}: {value:?} is not a whole number"))
+        };
         match kind {
             "latency-ms" => self.latency_ms = count(value)?,
             "error-rate" => self.error_rate = share(value)?,
@@ -58,7 +65,12 @@ impl Faults {
             "malformed-rate" => self.malformed_rate = share(value)?,
             "redirect-rate" => self.redirect_rate = share(value)?,
             "redirect-to" => self.redirect_to = Some(value.trim_end_matches('/').to_owned()),
-            _ => return Err(format!("unknown fault kind {kind:?}; kinds: {}", KINDS.join(", "))),
+            _ => {
+                return Err(format!(
+                    "unknown fault kind {kind:?}; kinds: {}",
+                    KINDS.join(", ")
+                ));
+            }
         }
         Ok(())
     }
@@ -88,8 +100,15 @@ impl Faults {
     }
 }
 
-const KINDS: &[&str] =
-    &["latency-ms", "error-rate", "storm", "truncate-rate", "malformed-rate", "redirect-rate", "redirect-to"];
+const KINDS: &[&str] = &[
+    "latency-ms",
+    "error-rate",
+    "storm",
+    "truncate-rate",
+    "malformed-rate",
+    "redirect-rate",
+    "redirect-to",
+];
 
 #[cfg(test)]
 mod tests {
@@ -104,15 +123,30 @@ mod tests {
         assert_eq!(faults.error_rate, 0.25);
         assert_eq!(faults.storm, 3);
         assert_eq!(faults.redirect_to.as_deref(), Some("http://127.0.0.2:9/api/v1"));
-        assert!(faults.set("error-rate=2").unwrap_err().contains("between 0 and 1"));
-        assert!(faults.set("explode=1").unwrap_err().contains("unknown fault kind"));
+        assert!(
+            faults
+                .set("error-rate=2")
+                .unwrap_err()
+                .contains("between 0 and 1")
+        );
+        assert!(
+            faults
+                .set("explode=1")
+                .unwrap_err()
+                .contains("unknown fault kind")
+        );
         assert!(faults.set("storm").unwrap_err().contains("KIND=VALUE"));
     }
 
     #[test]
     fn shares_are_roughly_honoured() {
-        let faults = Faults { error_rate: 0.3, ..Default::default() };
-        let errors = (0..10_000).filter(|sequence| faults.roll_before(5, *sequence).is_some()).count();
+        let faults = Faults {
+            error_rate: 0.3,
+            ..Default::default()
+        };
+        let errors = (0..10_000)
+            .filter(|sequence| faults.roll_before(5, *sequence).is_some())
+            .count();
         assert!((2_700..3_300).contains(&errors), "{errors}");
         assert_eq!(Faults::default().roll_before(5, 1), None);
     }

@@ -15,8 +15,8 @@ use semaphore_meraki::model::{
     Device, LossAndLatencyInterval, LossAndLatencyPoint, Network, UplinkLossAndLatency, UplinkStatuses,
 };
 use semaphore_meraki::query::{
-    self, CLIENTS_PER_PAGE, DEVICES_PER_PAGE, NETWORKS_PER_PAGE, ORG_UPLINKS_MIN_AGE, PerPageRange, TimeWindow,
-    UPLINK_STATUSES_PER_PAGE, Uplink,
+    self, CLIENTS_PER_PAGE, DEVICES_PER_PAGE, NETWORKS_PER_PAGE, ORG_UPLINKS_MIN_AGE, PerPageRange,
+    TimeWindow, UPLINK_STATUSES_PER_PAGE, Uplink,
 };
 use serde::Serialize;
 
@@ -32,15 +32,33 @@ type Pairs = Query<Vec<(String, String)>>;
 pub fn routes() -> Router<Arc<Simulator>> {
     Router::new()
         .route("/organizations", get(organizations))
-        .route("/organizations/{organization_id}/networks", get(organization_networks))
-        .route("/organizations/{organization_id}/devices", get(organization_devices))
-        .route("/organizations/{organization_id}/devices/uplinksLossAndLatency", get(uplinks_loss_and_latency))
-        .route("/organizations/{organization_id}/appliance/uplink/statuses", get(appliance_uplink_statuses))
-        .route("/organizations/{organization_id}/uplinks/statuses", get(uplinks_statuses))
+        .route(
+            "/organizations/{organization_id}/networks",
+            get(organization_networks),
+        )
+        .route(
+            "/organizations/{organization_id}/devices",
+            get(organization_devices),
+        )
+        .route(
+            "/organizations/{organization_id}/devices/uplinksLossAndLatency",
+            get(uplinks_loss_and_latency),
+        )
+        .route(
+            "/organizations/{organization_id}/appliance/uplink/statuses",
+            get(appliance_uplink_statuses),
+        )
+        .route(
+            "/organizations/{organization_id}/uplinks/statuses",
+            get(uplinks_statuses),
+        )
         .route("/networks/{network_id}/devices", get(network_devices))
         .route("/networks/{network_id}/clients", get(clients))
         .route("/devices/{serial}/managementInterface", get(management_interface))
-        .route("/devices/{serial}/lossAndLatencyHistory", get(loss_and_latency_history))
+        .route(
+            "/devices/{serial}/lossAndLatencyHistory",
+            get(loss_and_latency_history),
+        )
 }
 
 /// The query string, read the way Meraki reads it.
@@ -48,18 +66,29 @@ struct Params(Vec<(String, String)>);
 
 impl Params {
     fn one(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
     }
 
     /// `name[]=a&name[]=b` (the SDK's encoding), also accepting a plain repeated `name`.
     fn array(&self, name: &str) -> Vec<String> {
         let bracketed = format!("{name}[]");
-        self.0.iter().filter(|(key, _)| *key == bracketed || key == name).map(|(_, value)| value.clone()).collect()
+        self.0
+            .iter()
+            .filter(|(key, _)| *key == bracketed || key == name)
+            .map(|(_, value)| value.clone())
+            .collect()
     }
 
     fn time(&self, name: &'static str) -> Result<Option<DateTime<Utc>>, ApiError> {
         self.one(name)
-            .map(|value| query::parse_time(value).ok_or_else(|| ApiError::bad_request(format!("'{name}' must be an ISO 8601 time or epoch seconds"))))
+            .map(|value| {
+                query::parse_time(value).ok_or_else(|| {
+                    ApiError::bad_request(format!("'{name}' must be an ISO 8601 time or epoch seconds"))
+                })
+            })
             .transpose()
     }
 
@@ -71,23 +100,35 @@ impl Params {
                     .ok()
                     .filter(|seconds| seconds.is_finite() && *seconds > 0.0)
                     .map(Duration::from_secs_f64)
-                    .ok_or_else(|| ApiError::bad_request(format!("'{name}' must be a positive number of seconds")))
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!("'{name}' must be a positive number of seconds"))
+                    })
             })
             .transpose()
     }
 
     fn integer(&self, name: &'static str) -> Result<Option<u32>, ApiError> {
         self.one(name)
-            .map(|value| value.parse::<u32>().map_err(|_| ApiError::bad_request(format!("'{name}' must be an integer"))))
+            .map(|value| {
+                value
+                    .parse::<u32>()
+                    .map_err(|_| ApiError::bad_request(format!("'{name}' must be an integer")))
+            })
             .transpose()
     }
 
     fn window(&self) -> Result<TimeWindow, ApiError> {
-        Ok(TimeWindow { t0: self.time("t0")?, t1: self.time("t1")?, timespan: self.seconds("timespan")? })
+        Ok(TimeWindow {
+            t0: self.time("t0")?,
+            t1: self.time("t1")?,
+            timespan: self.seconds("timespan")?,
+        })
     }
 
     fn uplink(&self) -> Result<Option<Uplink>, ApiError> {
-        self.one("uplink").map(|value| value.parse::<Uplink>().map_err(ApiError::from)).transpose()
+        self.one("uplink")
+            .map(|value| value.parse::<Uplink>().map_err(ApiError::from))
+            .transpose()
     }
 
     fn page(&self, range: PerPageRange) -> Result<PageRequest, ApiError> {
@@ -111,11 +152,25 @@ fn paged<T: Serialize>(items: Vec<&T>, link: String) -> Response {
 /// Where page links point: absolute URLs as Meraki's docs show them, or (the default) paths relative to the
 /// API base as its spec's "relative links" and its SDK read them. The SDK prefixes the base URL to any link
 /// whose host is not a Meraki domain, so absolute links to 127.0.0.1 would break it.
-fn self_url(simulator: &Simulator, headers: &HeaderMap, uri: &OriginalUri, api_path: &Uri, pairs: Vec<(String, String)>) -> SelfUrl {
+fn self_url(
+    simulator: &Simulator,
+    headers: &HeaderMap,
+    uri: &OriginalUri,
+    api_path: &Uri,
+    pairs: Vec<(String, String)>,
+) -> SelfUrl {
     if simulator.absolute_links {
-        SelfUrl { origin: origin(headers), path: uri.0.path().to_owned(), pairs }
+        SelfUrl {
+            origin: origin(headers),
+            path: uri.0.path().to_owned(),
+            pairs,
+        }
     } else {
-        SelfUrl { origin: String::new(), path: api_path.path().to_owned(), pairs }
+        SelfUrl {
+            origin: String::new(),
+            path: api_path.path().to_owned(),
+            pairs,
+        }
     }
 }
 
@@ -124,7 +179,11 @@ async fn organizations(State(simulator): Sim) -> Response {
 }
 
 fn require_organization(simulator: &Simulator, organization_id: &str) -> Result<(), ApiError> {
-    simulator.estate.organization(organization_id).map(|_| ()).ok_or_else(ApiError::not_found)
+    simulator
+        .estate
+        .organization(organization_id)
+        .map(|_| ())
+        .ok_or_else(ApiError::not_found)
 }
 
 async fn organization_networks(
@@ -143,7 +202,12 @@ async fn organization_networks(
         .iter()
         .filter(|network| tags.is_empty() || network.tags.iter().any(|tag| tags.contains(tag)))
         .collect();
-    let (items, link) = paginate(&networks, |network| &network.id, &page, &self_url(&simulator, &headers, &uri, &api_path, params.0));
+    let (items, link) = paginate(
+        &networks,
+        |network| &network.id,
+        &page,
+        &self_url(&simulator, &headers, &uri, &api_path, params.0),
+    );
     Ok(paged(items, link))
 }
 
@@ -163,7 +227,9 @@ async fn organization_devices(
     let models = params.array("models");
     let serials = params.array("serials");
     let tags = params.array("tags");
-    let matches = |filter: &Vec<String>, value: Option<&String>| filter.is_empty() || value.is_some_and(|value| filter.contains(value));
+    let matches = |filter: &Vec<String>, value: Option<&String>| {
+        filter.is_empty() || value.is_some_and(|value| filter.contains(value))
+    };
     let devices: Vec<&Device> = simulator.estate.appliances[&organization_id]
         .iter()
         .map(|appliance| &appliance.device)
@@ -175,14 +241,26 @@ async fn organization_devices(
                 && (tags.is_empty() || device.tags.iter().any(|tag| tags.contains(tag)))
         })
         .collect();
-    let (items, link) = paginate(&devices, |device| &device.serial, &page, &self_url(&simulator, &headers, &uri, &api_path, params.0));
+    let (items, link) = paginate(
+        &devices,
+        |device| &device.serial,
+        &page,
+        &self_url(&simulator, &headers, &uri, &api_path, params.0),
+    );
     Ok(paged(items, link))
 }
 
-async fn network_devices(State(simulator): Sim, Path(network_id): Path<String>) -> Result<Response, ApiError> {
+async fn network_devices(
+    State(simulator): Sim,
+    Path(network_id): Path<String>,
+) -> Result<Response, ApiError> {
     let estate = &simulator.estate;
     let network = estate.network(&network_id).ok_or_else(ApiError::not_found)?;
-    let devices: Vec<_> = estate.network_appliances(network).into_iter().map(|appliance| estate.network_device(appliance)).collect();
+    let devices: Vec<_> = estate
+        .network_appliances(network)
+        .into_iter()
+        .map(|appliance| estate.network_device(appliance))
+        .collect();
     Ok(Json(devices).into_response())
 }
 
@@ -190,7 +268,10 @@ fn require_appliance<'a>(simulator: &'a Simulator, serial: &str) -> Result<&'a A
     simulator.estate.appliance(serial).ok_or_else(ApiError::not_found)
 }
 
-async fn management_interface(State(simulator): Sim, Path(serial): Path<String>) -> Result<Response, ApiError> {
+async fn management_interface(
+    State(simulator): Sim,
+    Path(serial): Path<String>,
+) -> Result<Response, ApiError> {
     let appliance = require_appliance(&simulator, &serial)?;
     Ok(Json(simulator.estate.management_interface(appliance)).into_response())
 }
@@ -202,17 +283,24 @@ async fn loss_and_latency_history(
 ) -> Result<Response, ApiError> {
     let appliance = require_appliance(&simulator, &serial)?;
     let params = Params(pairs);
-    let ip = params.one("ip").filter(|ip| !ip.is_empty()).ok_or_else(|| ApiError::bad_request("'ip' must be specified"))?;
+    let ip = params
+        .one("ip")
+        .filter(|ip| !ip.is_empty())
+        .ok_or_else(|| ApiError::bad_request("'ip' must be specified"))?;
     let uplink = params.uplink()?.unwrap_or(Uplink::Wan1);
     let resolution = i64::from(query::check_resolution(params.integer("resolution")?)?);
     let now = Utc::now();
     let (t0, t1) = query::resolve_history_window(&params.window()?, now)?;
     let mut intervals = Vec::new();
     if UPLINKS.contains(&uplink.as_str()) {
-        let mut start = DateTime::from_timestamp(t0.timestamp().div_euclid(resolution) * resolution, 0).expect("in range");
+        let mut start = DateTime::from_timestamp(t0.timestamp().div_euclid(resolution) * resolution, 0)
+            .expect("in range");
         let step = TimeDelta::seconds(resolution);
         while start < t1 && start + step <= now {
-            let sample = simulator.series.aggregate(&appliance.device.serial, uplink.as_str(), ip, start, resolution);
+            let sample =
+                simulator
+                    .series
+                    .aggregate(&appliance.device.serial, uplink.as_str(), ip, start, resolution);
             intervals.push(LossAndLatencyInterval {
                 start_time: start,
                 end_time: start + step,
@@ -248,12 +336,22 @@ async fn uplinks_loss_and_latency(
     let mut series = Vec::new();
     if ip_filter.is_none_or(|ip| ip == PROBE_DESTINATION) {
         for appliance in &simulator.estate.appliances[&organization_id] {
-            for uplink in UPLINKS.iter().filter(|uplink| uplink_filter.is_none_or(|filter| filter.as_str() == **uplink)) {
+            for uplink in UPLINKS
+                .iter()
+                .filter(|uplink| uplink_filter.is_none_or(|filter| filter.as_str() == **uplink))
+            {
                 let time_series = minutes
                     .iter()
                     .map(|ts| {
-                        let sample = simulator.series.sample(&appliance.device.serial, uplink, PROBE_DESTINATION, *ts);
-                        LossAndLatencyPoint { ts: *ts, loss_percent: sample.loss_percent, latency_ms: sample.latency_ms }
+                        let sample =
+                            simulator
+                                .series
+                                .sample(&appliance.device.serial, uplink, PROBE_DESTINATION, *ts);
+                        LossAndLatencyPoint {
+                            ts: *ts,
+                            loss_percent: sample.loss_percent,
+                            latency_ms: sample.latency_ms,
+                        }
                     })
                     .collect();
                 series.push(UplinkLossAndLatency {
@@ -285,12 +383,24 @@ async fn uplink_statuses(
     let serials = params.array("serials");
     let statuses: Vec<UplinkStatuses> = simulator.estate.appliances[organization_id]
         .iter()
-        .filter(|appliance| network_ids.is_empty() || appliance.device.network_id.as_ref().is_some_and(|id| network_ids.contains(id)))
+        .filter(|appliance| {
+            network_ids.is_empty()
+                || appliance
+                    .device
+                    .network_id
+                    .as_ref()
+                    .is_some_and(|id| network_ids.contains(id))
+        })
         .filter(|appliance| serials.is_empty() || serials.contains(&appliance.device.serial))
         .map(|appliance| simulator.estate.uplink_statuses(appliance, appliance_flavour))
         .collect();
     let references: Vec<&UplinkStatuses> = statuses.iter().collect();
-    let (items, link) = paginate(&references, |status| &status.serial, &page, &self_url(simulator, headers, uri, api_path, params.0));
+    let (items, link) = paginate(
+        &references,
+        |status| &status.serial,
+        &page,
+        &self_url(simulator, headers, uri, api_path, params.0),
+    );
     Ok(paged(items, link))
 }
 
@@ -302,7 +412,16 @@ async fn appliance_uplink_statuses(
     uri: OriginalUri,
     api_path: Uri,
 ) -> Result<Response, ApiError> {
-    uplink_statuses(&simulator, &organization_id, pairs, &headers, &uri, &api_path, true).await
+    uplink_statuses(
+        &simulator,
+        &organization_id,
+        pairs,
+        &headers,
+        &uri,
+        &api_path,
+        true,
+    )
+    .await
 }
 
 async fn uplinks_statuses(
@@ -313,7 +432,16 @@ async fn uplinks_statuses(
     uri: OriginalUri,
     api_path: Uri,
 ) -> Result<Response, ApiError> {
-    uplink_statuses(&simulator, &organization_id, pairs, &headers, &uri, &api_path, false).await
+    uplink_statuses(
+        &simulator,
+        &organization_id,
+        pairs,
+        &headers,
+        &uri,
+        &api_path,
+        false,
+    )
+    .await
 }
 
 async fn clients(
@@ -324,16 +452,35 @@ async fn clients(
     uri: OriginalUri,
     api_path: Uri,
 ) -> Result<Response, ApiError> {
-    let network = simulator.estate.network(&network_id).ok_or_else(ApiError::not_found)?;
+    let network = simulator
+        .estate
+        .network(&network_id)
+        .ok_or_else(ApiError::not_found)?;
     let params = Params(pairs);
     let page = params.page(CLIENTS_PER_PAGE)?;
     let now = Utc::now();
     let start = query::resolve_clients_window(params.time("t0")?, params.seconds("timespan")?, now)?;
-    let all = network_clients(simulator.estate.shape.seed, network, simulator.estate.shape.clients_per_network, now);
+    let all = network_clients(
+        simulator.estate.shape.seed,
+        network,
+        simulator.estate.shape.clients_per_network,
+        now,
+    );
     let seen: Vec<_> = all
         .iter()
-        .filter(|client| client.other.get("lastSeen").and_then(|value| value.as_i64()).is_some_and(|seen| seen >= start.timestamp()))
+        .filter(|client| {
+            client
+                .other
+                .get("lastSeen")
+                .and_then(|value| value.as_i64())
+                .is_some_and(|seen| seen >= start.timestamp())
+        })
         .collect();
-    let (items, link) = paginate(&seen, |client| &client.id, &page, &self_url(&simulator, &headers, &uri, &api_path, params.0));
+    let (items, link) = paginate(
+        &seen,
+        |client| &client.id,
+        &page,
+        &self_url(&simulator, &headers, &uri, &api_path, params.0),
+    );
     Ok(paged(items, link))
 }

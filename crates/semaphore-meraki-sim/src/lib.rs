@@ -73,5 +73,9 @@ pub async fn spawn(config: SimConfig) -> std::io::Result<RunningSimulator> {
     tokio::spawn(serve(listener, simulator.clone(), async {
         let _ = stopped.await;
     }));
-    Ok(RunningSimulator { address, simulator, stop: Some(stop) })
+    Ok(RunningSimulator {
+        address,
+        simulator,
+        stop: Some(stop),
+    })
 }

@@ -26,7 +26,9 @@ pub trait HashPart {
 
 impl HashPart for str {
     fn fold_into(&self, state: u64) -> u64 {
-        self.bytes().fold(mix(state ^ 0x5354_5200), |state, byte| mix(state ^ u64::from(byte)))
+        self.bytes().fold(mix(state ^ 0x5354_5200), |state, byte| {
+            mix(state ^ u64::from(byte))
+        })
     }
 }
 

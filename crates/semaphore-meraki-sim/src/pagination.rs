@@ -36,13 +36,22 @@ pub fn paginate<'a, T>(
     let mut links = vec![format!("<{}>; rel=first", self_url.with_token(None))];
     if start > 0 {
         let first_key = page.first().map_or(END_TOKEN, |item| key(item));
-        links.push(format!("<{}>; rel=prev", self_url.with_token(Some(("endingBefore", first_key)))));
+        links.push(format!(
+            "<{}>; rel=prev",
+            self_url.with_token(Some(("endingBefore", first_key)))
+        ));
     }
     if end < items.len() {
         let last_key = page.last().map_or("", |item| key(item));
-        links.push(format!("<{}>; rel=next", self_url.with_token(Some(("startingAfter", last_key)))));
+        links.push(format!(
+            "<{}>; rel=next",
+            self_url.with_token(Some(("startingAfter", last_key)))
+        ));
     }
-    links.push(format!("<{}>; rel=last", self_url.with_token(Some(("endingBefore", END_TOKEN)))));
+    links.push(format!(
+        "<{}>; rel=last",
+        self_url.with_token(Some(("endingBefore", END_TOKEN)))
+    ));
     (page, links.join(", "))
 }
 
@@ -77,24 +86,51 @@ mod tests {
         SelfUrl {
             origin: "http://127.0.0.1:9".into(),
             path: "/api/v1/organizations/1/devices".into(),
-            pairs: vec![("perPage".into(), "3".into()), ("startingAfter".into(), "b".into())],
+            pairs: vec![
+                ("perPage".into(), "3".into()),
+                ("startingAfter".into(), "b".into()),
+            ],
         }
     }
 
     #[test]
     fn pages_follow_tokens() {
-        let keys: Vec<String> = ["a", "b", "c", "d", "e", "f", "g"].iter().map(|k| k.to_string()).collect();
+        let keys: Vec<String> = ["a", "b", "c", "d", "e", "f", "g"]
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
         let items: Vec<&String> = keys.iter().collect();
-        let request = PageRequest { per_page: 3, starting_after: Some("b".into()), ending_before: None };
+        let request = PageRequest {
+            per_page: 3,
+            starting_after: Some("b".into()),
+            ending_before: None,
+        };
         let (page, link) = paginate(&items, |k| k.as_str(), &request, &self_url());
         assert_eq!(page, [&keys[2], &keys[3], &keys[4]]);
-        assert!(link.contains("<http://127.0.0.1:9/api/v1/organizations/1/devices?perPage=3&startingAfter=e>; rel=next"), "{link}");
+        assert!(
+            link.contains(
+                "<http://127.0.0.1:9/api/v1/organizations/1/devices?perPage=3&startingAfter=e>; rel=next"
+            ),
+            "{link}"
+        );
         assert!(link.contains("endingBefore=c>; rel=prev"), "{link}");
-        let last = PageRequest { per_page: 3, starting_after: None, ending_before: Some(END_TOKEN.into()) };
+        let last = PageRequest {
+            per_page: 3,
+            starting_after: None,
+            ending_before: Some(END_TOKEN.into()),
+        };
         let (page, link) = paginate(&items, |k| k.as_str(), &last, &self_url());
         assert_eq!(page, [&keys[4], &keys[5], &keys[6]]);
         assert!(!link.contains("rel=next"), "{link}");
-        let (page, link) = paginate(&items, |k| k.as_str(), &PageRequest { per_page: 10, ..Default::default() }, &self_url());
+        let (page, link) = paginate(
+            &items,
+            |k| k.as_str(),
+            &PageRequest {
+                per_page: 10,
+                ..Default::default()
+            },
+            &self_url(),
+        );
         assert_eq!(page.len(), 7);
         assert!(!link.contains("rel=next") && !link.contains("rel=prev"), "{link}");
     }

@@ -25,7 +25,10 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// `rate` requests per second with a burst of the same size; 0 turns the limit off.
     pub fn new(rate: u32) -> Self {
-        Self { rate: f64::from(rate), buckets: Mutex::default() }
+        Self {
+            rate: f64::from(rate),
+            buckets: Mutex::default(),
+        }
     }
 
     /// Takes a token for `key`, or says how many whole seconds to wait (at least 1, as Meraki sends integers).
@@ -35,8 +38,12 @@ impl RateLimiter {
         }
         let now = Instant::now();
         let mut buckets = self.buckets.lock().expect("rate limiter lock is never poisoned");
-        let bucket = buckets.entry(key.to_owned()).or_insert(Bucket { tokens: self.rate, updated: now });
-        bucket.tokens = (bucket.tokens + now.duration_since(bucket.updated).as_secs_f64() * self.rate).min(self.rate);
+        let bucket = buckets.entry(key.to_owned()).or_insert(Bucket {
+            tokens: self.rate,
+            updated: now,
+        });
+        bucket.tokens =
+            (bucket.tokens + now.duration_since(bucket.updated).as_secs_f64() * self.rate).min(self.rate);
         bucket.updated = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
@@ -63,7 +70,11 @@ mod tests {
             tokio::time::advance(std::time::Duration::from_millis(20)).await;
         }
         assert!((29..=31).contains(&allowed), "{allowed}");
-        assert_eq!(limiter.take("other"), Ok(()), "organizations have their own buckets");
+        assert_eq!(
+            limiter.take("other"),
+            Ok(()),
+            "organizations have their own buckets"
+        );
         assert!(RateLimiter::new(0).take("org").is_ok());
     }
 

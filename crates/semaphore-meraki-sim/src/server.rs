@@ -45,7 +45,13 @@ pub struct SimConfig {
 
 impl Default for SimConfig {
     fn default() -> Self {
-        Self { shape: EstateShape::default(), rate_limit: 10, api_key: None, faults: Faults::default(), absolute_links: false }
+        Self {
+            shape: EstateShape::default(),
+            rate_limit: 10,
+            api_key: None,
+            faults: Faults::default(),
+            absolute_links: false,
+        }
     }
 }
 
@@ -121,7 +127,10 @@ pub fn router(simulator: Arc<Simulator>) -> Router {
 /// (faults: server errors); and after it, body faults.
 async fn gate(State(simulator): State<Arc<Simulator>>, request: Request, next: Next) -> Response {
     let sequence = simulator.sequence.fetch_add(1, Ordering::Relaxed);
-    let original = request.extensions().get::<OriginalUri>().map_or_else(|| request.uri().clone(), |uri| uri.0.clone());
+    let original = request
+        .extensions()
+        .get::<OriginalUri>()
+        .map_or_else(|| request.uri().clone(), |uri| uri.0.clone());
     let api_path = request.uri().path().to_owned();
     let (operation, organization_id) = classify(&simulator.estate, &api_path);
     simulator.stats.request(&operation);
@@ -190,11 +199,15 @@ fn authenticate(simulator: &Simulator, headers: &HeaderMap) -> Result<(), ApiErr
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "));
-    let legacy = headers.get("X-Cisco-Meraki-API-Key").and_then(|value| value.to_str().ok());
+    let legacy = headers
+        .get("X-Cisco-Meraki-API-Key")
+        .and_then(|value| value.to_str().ok());
     let presented = bearer.or(legacy).map(str::trim).filter(|key| !key.is_empty());
     match (presented, &simulator.api_key) {
         (None, _) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "Missing API key")),
-        (Some(key), Some(expected)) if key != expected => Err(ApiError::new(StatusCode::UNAUTHORIZED, "Invalid API key")),
+        (Some(key), Some(expected)) if key != expected => {
+            Err(ApiError::new(StatusCode::UNAUTHORIZED, "Invalid API key"))
+        }
         _ => Ok(()),
     }
 }
@@ -204,13 +217,18 @@ fn classify(estate: &Estate, api_path: &str) -> (String, Option<String>) {
     let segments: Vec<&str> = api_path.trim_matches('/').split('/').collect();
     let (template, organization_id) = match segments.as_slice() {
         ["organizations"] => ("/organizations".to_owned(), None),
-        ["organizations", id, rest @ ..] => (format!("/organizations/{{organizationId}}/{}", rest.join("/")), Some(id.to_string())),
-        ["networks", id, rest @ ..] => {
-            (format!("/networks/{{networkId}}/{}", rest.join("/")), estate.organization_of(id).map(str::to_owned))
-        }
-        ["devices", serial, rest @ ..] => {
-            (format!("/devices/{{serial}}/{}", rest.join("/")), estate.organization_of(serial).map(str::to_owned))
-        }
+        ["organizations", id, rest @ ..] => (
+            format!("/organizations/{{organizationId}}/{}", rest.join("/")),
+            Some(id.to_string()),
+        ),
+        ["networks", id, rest @ ..] => (
+            format!("/networks/{{networkId}}/{}", rest.join("/")),
+            estate.organization_of(id).map(str::to_owned),
+        ),
+        ["devices", serial, rest @ ..] => (
+            format!("/devices/{{serial}}/{}", rest.join("/")),
+            estate.organization_of(serial).map(str::to_owned),
+        ),
         _ => (api_path.to_owned(), None),
     };
     (format!("GET {template}"), organization_id)
@@ -218,7 +236,10 @@ fn classify(estate: &Estate, api_path: &str) -> (String, Option<String>) {
 
 /// `http://HOST` of the request, from its Host header.
 pub fn origin(headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|value| value.to_str().ok()).unwrap_or("127.0.0.1");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("127.0.0.1");
     format!("http://{host}")
 }
 

@@ -10,9 +10,11 @@ pub const SEMAPHORE_MERAKI_SPEC: &str = "SEMAPHORE_MERAKI_SPEC";
 
 /// The spec's path: the variable if set, else `../shared/meraki/openapi-subset.json` relative to the workspace.
 pub fn path() -> PathBuf {
-    std::env::var_os(SEMAPHORE_MERAKI_SPEC).map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/meraki/openapi-subset.json")
-    })
+    std::env::var_os(SEMAPHORE_MERAKI_SPEC)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/meraki/openapi-subset.json")
+        })
 }
 
 /// Loads the spec, or explains where it was looked for and how to provide it.

@@ -23,7 +23,9 @@ fn schema_from_example(example: &Value, top_level_item: bool) -> Value {
     match example {
         Value::Object(map) => {
             let required: Vec<&String> = if top_level_item {
-                map.keys().filter(|key| !MAY_BE_ABSENT.contains(&key.as_str())).collect()
+                map.keys()
+                    .filter(|key| !MAY_BE_ABSENT.contains(&key.as_str()))
+                    .collect()
             } else {
                 Vec::new()
             };
@@ -48,14 +50,24 @@ fn schema_from_example(example: &Value, top_level_item: bool) -> Value {
 /// The spec's schema made strict; untyped objects get the example's shape.
 fn tighten(schema: &Value, example: &Value, top_level_item: bool) -> Value {
     let mut schema = schema.clone();
-    let kind = schema.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let kind = schema
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     match kind.as_str() {
         "array" => {
             let items = schema.get("items").cloned().unwrap_or(json!({}));
-            let first = example.as_array().and_then(|items| items.first()).cloned().unwrap_or(Value::Null);
+            let first = example
+                .as_array()
+                .and_then(|items| items.first())
+                .cloned()
+                .unwrap_or(Value::Null);
             schema["items"] = tighten(&items, &first, top_level_item);
         }
-        "object" if schema.get("properties").is_none() => return schema_from_example(example, top_level_item),
+        "object" if schema.get("properties").is_none() => {
+            return schema_from_example(example, top_level_item);
+        }
         "object" => {
             let properties = schema["properties"].as_object().cloned().unwrap_or_default();
             let mut tightened = Map::new();
@@ -69,7 +81,10 @@ fn tighten(schema: &Value, example: &Value, top_level_item: bool) -> Value {
             schema["properties"] = Value::Object(tightened);
             schema["additionalProperties"] = json!(false);
             if top_level_item && let Some(example) = example.as_object() {
-                let required: Vec<&String> = example.keys().filter(|key| !MAY_BE_ABSENT.contains(&key.as_str())).collect();
+                let required: Vec<&String> = example
+                    .keys()
+                    .filter(|key| !MAY_BE_ABSENT.contains(&key.as_str()))
+                    .collect();
                 schema["required"] = json!(required);
             }
         }
@@ -98,8 +113,20 @@ fn nullable_everywhere(schema: &mut Value) {
 #[tokio::test]
 async fn every_operation_matches_merakis_schema_and_example() {
     let spec = spec();
-    let shape = EstateShape { seed: 3, organizations: 2, networks: 4, appliances: 40, clients_per_network: 12 };
-    let running = spawn(SimConfig { shape, rate_limit: 0, ..Default::default() }).await.unwrap();
+    let shape = EstateShape {
+        seed: 3,
+        organizations: 2,
+        networks: 4,
+        appliances: 40,
+        clients_per_network: 12,
+    };
+    let running = spawn(SimConfig {
+        shape,
+        rate_limit: 0,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let estate = &running.simulator.estate;
     let organization_id = estate.organizations[0].id.clone();
     let network_id = estate.networks[&organization_id][0].id.clone();
@@ -124,7 +151,11 @@ async fn every_operation_matches_merakis_schema_and_example() {
         let response = http.get(&url).bearer_auth("any-key").send().await.unwrap();
         assert_eq!(response.status(), 200, "{operation_id}: {url}");
         let paginated = operation["paginated"].as_bool().unwrap();
-        assert_eq!(response.headers().contains_key("link"), paginated, "{operation_id}: Link header iff paginated");
+        assert_eq!(
+            response.headers().contains_key("link"),
+            paginated,
+            "{operation_id}: Link header iff paginated"
+        );
         let body: Value = response.json().await.unwrap();
         let response_spec = &operation["responses"]["200"];
         let mut declared = response_spec["schema"].clone();
@@ -136,11 +167,23 @@ async fn every_operation_matches_merakis_schema_and_example() {
         }
         let mut schema = tighten(&declared, &example, true);
         nullable_everywhere(&mut schema);
-        let validator = jsonschema::draft7::new(&schema).unwrap_or_else(|error| panic!("{operation_id}: bad schema: {error}"));
-        let errors: Vec<String> = validator.iter_errors(&body).take(5).map(|error| format!("{} at {}", error, error.instance_path)).collect();
-        assert!(errors.is_empty(), "{operation_id}: {errors:#?}\nbody starts: {:.400}", body.to_string());
+        let validator = jsonschema::draft7::new(&schema)
+            .unwrap_or_else(|error| panic!("{operation_id}: bad schema: {error}"));
+        let errors: Vec<String> = validator
+            .iter_errors(&body)
+            .take(5)
+            .map(|error| format!("{} at {}", error, error.instance_path))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{operation_id}: {errors:#?}\nbody starts: {:.400}",
+            body.to_string()
+        );
         if let Some(items) = body.as_array() {
-            assert!(!items.is_empty(), "{operation_id}: the simulator returned no items");
+            assert!(
+                !items.is_empty(),
+                "{operation_id}: the simulator returned no items"
+            );
         }
     }
 }
@@ -159,7 +202,14 @@ fn tightened_schemas_reject_misspelt_and_missing_fields() {
     let validator = jsonschema::draft7::new(&schema).unwrap();
     let good = json!([{"networkId": "N_1", "serial": "Q", "uplink": "wan1", "ip": "8.8.8.8",
         "timeSeries": [{"ts": "2019-01-31T18:46:13Z", "lossPercent": null, "latencyMs": null}]}]);
-    assert!(validator.is_valid(&good), "{:?}", validator.iter_errors(&good).map(|e| e.to_string()).collect::<Vec<_>>());
+    assert!(
+        validator.is_valid(&good),
+        "{:?}",
+        validator
+            .iter_errors(&good)
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+    );
     let misspelt = json!([{"networkId": "N_1", "serial": "Q", "uplink": "wan1", "ip": "8.8.8.8",
         "timeSeries": [{"ts": "2019-01-31T18:46:13Z", "lossPercentage": 1.0, "latencyMs": 2.0}]}]);
     assert!(!validator.is_valid(&misspelt));

@@ -61,7 +61,10 @@ mod tests {
     #[test]
     fn blank_or_absent_key_is_missing() {
         assert!(matches!(ApiKey::new("  "), Err(MerakiError::MissingApiKey)));
-        assert!(matches!(ApiKey::from_lookup(|_| None), Err(MerakiError::MissingApiKey)));
+        assert!(matches!(
+            ApiKey::from_lookup(|_| None),
+            Err(MerakiError::MissingApiKey)
+        ));
         let from_map = ApiKey::from_lookup(|name| (name == MERAKI_DASHBOARD_API_KEY).then(|| " k1 ".into()));
         assert_eq!(from_map.unwrap().expose(), "k1");
     }

@@ -19,7 +19,11 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { max_attempts: 6, base_delay: Duration::from_millis(500), max_delay: Duration::from_secs(60) }
+        Self {
+            max_attempts: 6,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(60),
+        }
     }
 }
 
@@ -27,7 +31,10 @@ impl RetryPolicy {
     /// The wait before retry number `retry` (1 for the first retry), with "equal jitter": half the step is
     /// fixed, the other half random.
     pub fn backoff(&self, retry: u32) -> Duration {
-        let step = self.base_delay.saturating_mul(2u32.saturating_pow(retry.saturating_sub(1))).min(self.max_delay);
+        let step = self
+            .base_delay
+            .saturating_mul(2u32.saturating_pow(retry.saturating_sub(1)))
+            .min(self.max_delay);
         let half = step / 2;
         half + half.mul_f64(rand::rng().random::<f64>())
     }
@@ -35,7 +42,10 @@ impl RetryPolicy {
     /// The wait before retry number `retry`: the server's `Retry-After` when it gave one (capped), else the
     /// backoff. Meraki's SDK does the same, with exponential backoff for "nginx 429s" that lack the header.
     pub fn wait(&self, retry_after: Option<Duration>, retry: u32) -> Duration {
-        retry_after.map_or_else(|| self.backoff(retry), |retry_after| retry_after.min(self.max_delay))
+        retry_after.map_or_else(
+            || self.backoff(retry),
+            |retry_after| retry_after.min(self.max_delay),
+        )
     }
 }
 
@@ -60,9 +70,15 @@ mod tests {
         };
         for _ in 0..50 {
             let first = policy.backoff(1);
-            assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100), "{first:?}");
+            assert!(
+                first >= Duration::from_millis(50) && first <= Duration::from_millis(100),
+                "{first:?}"
+            );
             let third = policy.backoff(3);
-            assert!(third >= Duration::from_millis(200) && third <= Duration::from_millis(400), "{third:?}");
+            assert!(
+                third >= Duration::from_millis(200) && third <= Duration::from_millis(400),
+                "{third:?}"
+            );
             assert!(policy.backoff(30) <= Duration::from_millis(1000));
         }
     }
@@ -70,8 +86,15 @@ mod tests {
     #[test]
     fn retry_after_wins_when_sane() {
         let policy = RetryPolicy::default();
-        assert_eq!(policy.wait(parse_retry_after(Some("2")), 1), Duration::from_secs(2));
-        assert_eq!(policy.wait(parse_retry_after(Some(" 3600 ")), 1), Duration::from_secs(60), "capped");
+        assert_eq!(
+            policy.wait(parse_retry_after(Some("2")), 1),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            policy.wait(parse_retry_after(Some(" 3600 ")), 1),
+            Duration::from_secs(60),
+            "capped"
+        );
         assert_eq!(parse_retry_after(Some("soon")), None);
         assert_eq!(parse_retry_after(Some("-1")), None);
         assert!(policy.wait(None, 1) <= Duration::from_millis(500));

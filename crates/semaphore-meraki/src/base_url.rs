@@ -22,7 +22,13 @@ const REGIONS: &[(&str, &str)] = &[
 ];
 
 /// Domains whose sub-hosts Meraki redirects to (`api.meraki.com` → `n123.meraki.com`).
-const MERAKI_DOMAINS: &[&str] = &["meraki.com", "meraki.ca", "meraki.cn", "meraki.in", "gov-meraki.com"];
+const MERAKI_DOMAINS: &[&str] = &[
+    "meraki.com",
+    "meraki.ca",
+    "meraki.cn",
+    "meraki.in",
+    "gov-meraki.com",
+];
 
 /// A validated API base URL, always without a trailing slash (`https://api.meraki.com/api/v1`).
 #[derive(Clone, PartialEq, Eq)]
@@ -33,7 +39,10 @@ impl BaseUrl {
     /// `["organizations", id, "devices"]`.
     pub fn endpoint(&self, segments: &[&str]) -> Url {
         let mut url = self.0.clone();
-        url.path_segments_mut().expect("an http(s) URL has path segments").pop_if_empty().extend(segments);
+        url.path_segments_mut()
+            .expect("an http(s) URL has path segments")
+            .pop_if_empty()
+            .extend(segments);
         url
     }
 
@@ -99,9 +108,14 @@ impl FromStr for BaseUrl {
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case(value))
             .map_or(value, |(_, url)| url);
-        let invalid = |reason: &str| MerakiError::InvalidBaseUrl { value: value.to_owned(), reason: reason.to_owned() };
+        let invalid = |reason: &str| MerakiError::InvalidBaseUrl {
+            value: value.to_owned(),
+            reason: reason.to_owned(),
+        };
         let mut url = Url::parse(text).map_err(|error| {
-            invalid(&format!("{error}; give a URL such as {DEFAULT_BASE_URL} or a region: global, ca, cn, in, us-fed"))
+            invalid(&format!(
+                "{error}; give a URL such as {DEFAULT_BASE_URL} or a region: global, ca, cn, in, us-fed"
+            ))
         })?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(invalid("the scheme must be http or https"));
@@ -110,7 +124,9 @@ impl FromStr for BaseUrl {
             return Err(invalid("a base URL takes no query or fragment"));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(invalid("credentials do not belong in the URL; set MERAKI_DASHBOARD_API_KEY"));
+            return Err(invalid(
+                "credentials do not belong in the URL; set MERAKI_DASHBOARD_API_KEY",
+            ));
         }
         let trimmed = url.path().trim_end_matches('/').to_owned();
         url.set_path(&trimmed);
@@ -144,13 +160,19 @@ mod tests {
         assert_eq!(base("US-FED").to_string(), "https://api.gov-meraki.com/api/v1");
         assert_eq!(base("global").to_string(), DEFAULT_BASE_URL);
         assert_eq!(BaseUrl::default().to_string(), DEFAULT_BASE_URL);
-        assert_eq!(base("http://127.0.0.1:8080/api/v1/").to_string(), "http://127.0.0.1:8080/api/v1");
+        assert_eq!(
+            base("http://127.0.0.1:8080/api/v1/").to_string(),
+            "http://127.0.0.1:8080/api/v1"
+        );
     }
 
     #[test]
     fn bad_urls_are_named() {
         let error = "ftp://x/api".parse::<BaseUrl>().unwrap_err().to_string();
-        assert!(error.contains("ftp://x/api") && error.contains("scheme"), "{error}");
+        assert!(
+            error.contains("ftp://x/api") && error.contains("scheme"),
+            "{error}"
+        );
         let error = "mars".parse::<BaseUrl>().unwrap_err().to_string();
         assert!(error.contains("region"), "{error}");
     }
@@ -160,18 +182,34 @@ mod tests {
         let url = base("http://127.0.0.1:9/api/v1").endpoint(&["organizations", "1", "devices"]);
         assert_eq!(url.as_str(), "http://127.0.0.1:9/api/v1/organizations/1/devices");
         let url = base("http://127.0.0.1:9/api/v1").endpoint(&["devices", "../x?y", "managementInterface"]);
-        assert_eq!(url.as_str(), "http://127.0.0.1:9/api/v1/devices/..%2Fx%3Fy/managementInterface");
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:9/api/v1/devices/..%2Fx%3Fy/managementInterface"
+        );
     }
 
     #[test]
     fn links_resolve_absolute_and_relative() {
         let base = base("http://127.0.0.1:9/api/v1");
-        let request = Url::parse("http://127.0.0.1:9/shard-1/api/v1/organizations/1/devices?perPage=3").unwrap();
+        let request =
+            Url::parse("http://127.0.0.1:9/shard-1/api/v1/organizations/1/devices?perPage=3").unwrap();
         let resolve = |target: &str| base.resolve_link(&request, target).unwrap().to_string();
-        assert_eq!(resolve("https://n1.meraki.com/api/v1/x?startingAfter=a"), "https://n1.meraki.com/api/v1/x?startingAfter=a");
-        assert_eq!(resolve("/organizations/1/devices?startingAfter=b"), "http://127.0.0.1:9/api/v1/organizations/1/devices?startingAfter=b");
-        assert_eq!(resolve("/api/v1/organizations/1/devices?startingAfter=c"), "http://127.0.0.1:9/api/v1/organizations/1/devices?startingAfter=c");
-        assert_eq!(resolve("devices?startingAfter=d"), "http://127.0.0.1:9/shard-1/api/v1/organizations/1/devices?startingAfter=d");
+        assert_eq!(
+            resolve("https://n1.meraki.com/api/v1/x?startingAfter=a"),
+            "https://n1.meraki.com/api/v1/x?startingAfter=a"
+        );
+        assert_eq!(
+            resolve("/organizations/1/devices?startingAfter=b"),
+            "http://127.0.0.1:9/api/v1/organizations/1/devices?startingAfter=b"
+        );
+        assert_eq!(
+            resolve("/api/v1/organizations/1/devices?startingAfter=c"),
+            "http://127.0.0.1:9/api/v1/organizations/1/devices?startingAfter=c"
+        );
+        assert_eq!(
+            resolve("devices?startingAfter=d"),
+            "http://127.0.0.1:9/shard-1/api/v1/organizations/1/devices?startingAfter=d"
+        );
     }
 
     #[test]
@@ -179,9 +217,15 @@ mod tests {
         let meraki = BaseUrl::default();
         assert!(meraki.trusts(&Url::parse("https://n123.meraki.com/api/v1/x").unwrap()));
         assert!(meraki.trusts(&Url::parse("https://api.meraki.com/api/v1/x").unwrap()));
-        assert!(!meraki.trusts(&Url::parse("http://n123.meraki.com/api/v1/x").unwrap()), "no downgrade");
+        assert!(
+            !meraki.trusts(&Url::parse("http://n123.meraki.com/api/v1/x").unwrap()),
+            "no downgrade"
+        );
         assert!(!meraki.trusts(&Url::parse("https://meraki.com.evil.example/x").unwrap()));
-        assert!(!meraki.trusts(&Url::parse("https://n1.meraki.ca/x").unwrap()), "other region");
+        assert!(
+            !meraki.trusts(&Url::parse("https://n1.meraki.ca/x").unwrap()),
+            "other region"
+        );
         let local = base("http://127.0.0.1:8080/api/v1");
         assert!(local.trusts(&Url::parse("http://127.0.0.1:8080/shard-1/api/v1/x").unwrap()));
         assert!(!local.trusts(&Url::parse("http://127.0.0.1:8081/api/v1/x").unwrap()));

@@ -37,7 +37,9 @@ impl RateBudget {
     /// outside any organization such as `GET /organizations`).
     pub async fn acquire(&self, organization_id: Option<&str>) {
         if let Some(organization_id) = organization_id {
-            self.per_organization.until_key_ready(&organization_id.to_owned()).await;
+            self.per_organization
+                .until_key_ready(&organization_id.to_owned())
+                .await;
         }
         self.per_ip.until_ready().await;
     }
@@ -72,11 +74,18 @@ mod tests {
             budget.acquire(Some("org-a")).await;
         }
         // 10 from the bucket, then 5 more at 9/s: at least 0.5 s must have passed.
-        assert!(started.elapsed() >= std::time::Duration::from_millis(500), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() >= std::time::Duration::from_millis(500),
+            "{:?}",
+            started.elapsed()
+        );
         // Another organization has its own bucket, still full.
         for _ in 0..10 {
             assert!(budget.per_organization.check_key(&"org-b".to_owned()).is_ok());
         }
-        assert!(budget.per_organization.check_key(&"org-b".to_owned()).is_err(), "burst is 10");
+        assert!(
+            budget.per_organization.check_key(&"org-b".to_owned()).is_err(),
+            "burst is 10"
+        );
     }
 }

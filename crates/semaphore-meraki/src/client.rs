@@ -125,7 +125,10 @@ impl ClientBuilder {
 /// What one attempt ended with, when it did not succeed.
 enum Failure {
     /// Worth another attempt, after the server's `Retry-After` if it gave one, else after the backoff.
-    Retry { cause: RetryCause, retry_after: Option<Duration> },
+    Retry {
+        cause: RetryCause,
+        retry_after: Option<Duration>,
+    },
     /// Final: retrying cannot help.
     Fatal(MerakiError),
 }
@@ -143,10 +146,26 @@ impl RetryCause {
         let url = url.to_string();
         match self {
             RetryCause::RateLimited => MerakiError::RateLimited { url, attempts },
-            RetryCause::Server(status) => MerakiError::Server { url, status, attempts },
-            RetryCause::Timeout => MerakiError::Timeout { url, timeout, attempts },
-            RetryCause::Connection(reason) => MerakiError::Connection { url, attempts, reason },
-            RetryCause::InvalidResponse(reason) => MerakiError::InvalidResponse { url, attempts, reason },
+            RetryCause::Server(status) => MerakiError::Server {
+                url,
+                status,
+                attempts,
+            },
+            RetryCause::Timeout => MerakiError::Timeout {
+                url,
+                timeout,
+                attempts,
+            },
+            RetryCause::Connection(reason) => MerakiError::Connection {
+                url,
+                attempts,
+                reason,
+            },
+            RetryCause::InvalidResponse(reason) => MerakiError::InvalidResponse {
+                url,
+                attempts,
+                reason,
+            },
         }
     }
 }
@@ -167,14 +186,23 @@ impl Client {
 
     /// Records that `id` (a network id or serial) belongs to `organization_id`.
     pub(crate) fn remember_organization(&self, id: &str, organization_id: &str) {
-        let mut map = self.inner.organization_of.lock().expect("organization map lock is never poisoned");
+        let mut map = self
+            .inner
+            .organization_of
+            .lock()
+            .expect("organization map lock is never poisoned");
         if map.get(id).is_none_or(|known| known != organization_id) {
             map.insert(id.to_owned(), organization_id.to_owned());
         }
     }
 
     pub(crate) fn organization_of(&self, id: &str) -> Option<String> {
-        self.inner.organization_of.lock().expect("organization map lock is never poisoned").get(id).cloned()
+        self.inner
+            .organization_of
+            .lock()
+            .expect("organization map lock is never poisoned")
+            .get(id)
+            .cloned()
     }
 
     pub(crate) fn endpoint(&self, segments: &[&str], pairs: &QueryPairs) -> Url {
@@ -186,7 +214,11 @@ impl Client {
     }
 
     pub(crate) fn invalid(operation: &'static str, violation: RuleViolation) -> MerakiError {
-        MerakiError::InvalidParameter { operation, parameter: violation.parameter, reason: violation.reason }
+        MerakiError::InvalidParameter {
+            operation,
+            parameter: violation.parameter,
+            reason: violation.reason,
+        }
     }
 
     /// Counts a failure that never reached the wire (a parameter refused before sending).
@@ -202,7 +234,9 @@ impl Client {
         url: Url,
         organization_id: Option<&str>,
     ) -> Result<T, MerakiError> {
-        self.get_page(operation, url, organization_id).await.map(|(body, _next)| body)
+        self.get_page(operation, url, organization_id)
+            .await
+            .map(|(body, _next)| body)
     }
 
     /// Every item of a paginated GET, following `Link: rel=next` until it is absent or `max_items` is reached.
@@ -256,7 +290,12 @@ impl Client {
                 Err(Failure::Retry { retry_after, .. }) if attempt < retry.max_attempts => {
                     let wait = retry.wait(retry_after, attempt);
                     self.inner.metrics.retry();
-                    debug!(operation, attempt, wait_ms = wait.as_millis() as u64, "Retrying a Meraki call.");
+                    debug!(
+                        operation,
+                        attempt,
+                        wait_ms = wait.as_millis() as u64,
+                        "Retrying a Meraki call."
+                    );
                     tokio::time::sleep(wait).await;
                 }
                 Err(Failure::Retry { cause, .. }) => {
@@ -291,11 +330,17 @@ impl Client {
                 Ok(response) => response,
                 // Timeouts and connection failures are transient from here: retry them.
                 Err(error) if error.is_timeout() => {
-                    return Err(Failure::Retry { cause: RetryCause::Timeout, retry_after: None });
+                    return Err(Failure::Retry {
+                        cause: RetryCause::Timeout,
+                        retry_after: None,
+                    });
                 }
                 Err(error) => {
                     let reason = error_chain(&error.without_url());
-                    return Err(Failure::Retry { cause: RetryCause::Connection(reason), retry_after: None });
+                    return Err(Failure::Retry {
+                        cause: RetryCause::Connection(reason),
+                        retry_after: None,
+                    });
                 }
             };
             let status = response.status();
@@ -322,11 +367,16 @@ impl Client {
                 reason: reason.to_owned(),
             })
         };
-        let location = response.headers().get(LOCATION).and_then(|value| value.to_str().ok());
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .and_then(|value| value.to_str().ok());
         let Some(location) = location else {
             return Err(fatal("(none)", "the redirect has no Location header"));
         };
-        let target = current.join(location).map_err(|_| fatal(location, "the Location is not a URL"))?;
+        let target = current
+            .join(location)
+            .map_err(|_| fatal(location, "the Location is not a URL"))?;
         if !self.inner.base_url.trusts(&target) {
             let reason = format!(
                 "it is not a host of the configured base URL {}, and the API key is never sent elsewhere",
@@ -373,7 +423,10 @@ impl Client {
                 }
                 // A body cut short or not the JSON we expect is most often a proxy or connection glitch: retry.
                 let bytes = response.bytes().await.map_err(|error| Failure::Retry {
-                    cause: RetryCause::InvalidResponse(format!("the body was cut short: {}", error_chain(&error))),
+                    cause: RetryCause::InvalidResponse(format!(
+                        "the body was cut short: {}",
+                        error_chain(&error)
+                    )),
                     retry_after: None,
                 })?;
                 let body = serde_json::from_slice(&bytes).map_err(|error| Failure::Retry {
@@ -388,15 +441,30 @@ impl Client {
             // Meraki's rate limiter: wait as long as it asks, then try again.
             429 => {
                 self.inner.metrics.rate_limited();
-                let retry_after = response.headers().get(RETRY_AFTER).and_then(|value| value.to_str().ok());
-                Err(Failure::Retry { cause: RetryCause::RateLimited, retry_after: parse_retry_after(retry_after) })
+                let retry_after = response
+                    .headers()
+                    .get(RETRY_AFTER)
+                    .and_then(|value| value.to_str().ok());
+                Err(Failure::Retry {
+                    cause: RetryCause::RateLimited,
+                    retry_after: parse_retry_after(retry_after),
+                })
             }
             // The service failing: retry with backoff, as Meraki's errors page recommends.
-            500..=599 => Err(Failure::Retry { cause: RetryCause::Server(status.as_u16()), retry_after: None }),
+            500..=599 => Err(Failure::Retry {
+                cause: RetryCause::Server(status.as_u16()),
+                retry_after: None,
+            }),
             // Everything else is final: repeating the same request gets the same answer.
-            400 => Err(Failure::Fatal(MerakiError::BadRequest { url: url_text, message: error_message(response).await })),
+            400 => Err(Failure::Fatal(MerakiError::BadRequest {
+                url: url_text,
+                message: error_message(response).await,
+            })),
             401 => Err(Failure::Fatal(MerakiError::Unauthorized { url: url_text })),
-            403 => Err(Failure::Fatal(MerakiError::Forbidden { url: url_text, message: error_message(response).await })),
+            403 => Err(Failure::Fatal(MerakiError::Forbidden {
+                url: url_text,
+                message: error_message(response).await,
+            })),
             404 => Err(Failure::Fatal(MerakiError::NotFound { url: url_text })),
             _ => Err(Failure::Fatal(MerakiError::UnexpectedStatus {
                 url: url_text,

@@ -14,7 +14,11 @@ pub enum MerakiError {
     InvalidBaseUrl { value: String, reason: String },
 
     #[error("invalid parameter {parameter} for {operation}: {reason} (the request was not sent)")]
-    InvalidParameter { operation: &'static str, parameter: &'static str, reason: String },
+    InvalidParameter {
+        operation: &'static str,
+        parameter: &'static str,
+        reason: String,
+    },
 
     #[error(
         "Meraki rejected the request to {url} as malformed (400): {message}; this is a semaphore bug or a \
@@ -46,23 +50,47 @@ pub enum MerakiError {
     )]
     RateLimited { url: String, attempts: u32 },
 
-    #[error("Meraki answered {status} for {url} on all {attempts} attempts: the service is failing, try again later")]
+    #[error(
+        "Meraki answered {status} for {url} on all {attempts} attempts: the service is failing, try again later"
+    )]
     Server { url: String, status: u16, attempts: u32 },
 
-    #[error("no answer from {url} within {timeout:?} on all {attempts} attempts: check the network path to Meraki")]
-    Timeout { url: String, timeout: Duration, attempts: u32 },
+    #[error(
+        "no answer from {url} within {timeout:?} on all {attempts} attempts: check the network path to Meraki"
+    )]
+    Timeout {
+        url: String,
+        timeout: Duration,
+        attempts: u32,
+    },
 
     #[error("cannot reach {url} after {attempts} attempts: {reason}; check DNS, proxy and firewall")]
-    Connection { url: String, attempts: u32, reason: String },
+    Connection {
+        url: String,
+        attempts: u32,
+        reason: String,
+    },
 
     #[error("Meraki's answer from {url} could not be read after {attempts} attempts: {reason}")]
-    InvalidResponse { url: String, attempts: u32, reason: String },
+    InvalidResponse {
+        url: String,
+        attempts: u32,
+        reason: String,
+    },
 
     #[error("refused to follow the redirect from {url} to {location}: {reason}")]
-    Redirect { url: String, location: String, reason: String },
+    Redirect {
+        url: String,
+        location: String,
+        reason: String,
+    },
 
     #[error("Meraki answered {status} for {url}, which semaphore does not expect: {message}")]
-    UnexpectedStatus { url: String, status: u16, message: String },
+    UnexpectedStatus {
+        url: String,
+        status: u16,
+        message: String,
+    },
 }
 
 /// Error classes for counting, one per variant family; labels of the `errors` counter.

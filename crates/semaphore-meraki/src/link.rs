@@ -10,9 +10,15 @@ pub fn find_rel<'a>(header: &'a str, rel: &str) -> Option<&'a str> {
         let (target, params) = link.split_once('>')?;
         let target = target.trim().strip_prefix('<')?;
         let matches = params.split(';').any(|param| {
-            let Some((name, value)) = param.split_once('=') else { return false };
+            let Some((name, value)) = param.split_once('=') else {
+                return false;
+            };
             name.trim().eq_ignore_ascii_case("rel")
-                && value.trim().trim_matches('"').split_whitespace().any(|value| value.eq_ignore_ascii_case(rel))
+                && value
+                    .trim()
+                    .trim_matches('"')
+                    .split_whitespace()
+                    .any(|value| value.eq_ignore_ascii_case(rel))
         });
         matches.then_some(target)
     })
@@ -49,7 +55,10 @@ mod tests {
                       startingAfter=105>; rel=next, <https://api.meraki.com/api/v1/networks/N_1234/bluetoothClients?\
                       perPage=5&endingBefore=zzzz>; rel=last";
         let next = find_rel(header, "next").unwrap();
-        assert!(next.ends_with("bluetoothClients?perPage=5&startingAfter=105"), "{next}");
+        assert!(
+            next.ends_with("bluetoothClients?perPage=5&startingAfter=105"),
+            "{next}"
+        );
         assert!(find_rel(header, "prev").is_none());
     }
 

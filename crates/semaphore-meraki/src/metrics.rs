@@ -40,7 +40,10 @@ pub struct MetricsSnapshot {
 impl MetricsSnapshot {
     /// Failed calls of one kind.
     pub fn errors_of(&self, kind: ErrorKind) -> u64 {
-        self.errors.iter().find(|(label, _)| *label == kind.as_str()).map_or(0, |(_, count)| *count)
+        self.errors
+            .iter()
+            .find(|(label, _)| *label == kind.as_str())
+            .map_or(0, |(_, count)| *count)
     }
 }
 
@@ -61,7 +64,10 @@ impl ClientMetrics {
         self.redirects.fetch_add(1, Ordering::Relaxed);
     }
     pub(crate) fn error(&self, kind: ErrorKind) {
-        let index = ErrorKind::ALL.iter().position(|candidate| *candidate == kind).expect("ALL lists every kind");
+        let index = ErrorKind::ALL
+            .iter()
+            .position(|candidate| *candidate == kind)
+            .expect("ALL lists every kind");
         self.errors[index].fetch_add(1, Ordering::Relaxed);
     }
 

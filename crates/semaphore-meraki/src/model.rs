@@ -295,7 +295,11 @@ mod tests {
 
     #[test]
     fn down_uplink_serializes_nulls() {
-        let point = LossAndLatencyPoint { ts: "2019-01-31T18:46:13Z".parse().unwrap(), loss_percent: None, latency_ms: None };
+        let point = LossAndLatencyPoint {
+            ts: "2019-01-31T18:46:13Z".parse().unwrap(),
+            loss_percent: None,
+            latency_ms: None,
+        };
         assert_eq!(
             serde_json::to_string(&point).unwrap(),
             r#"{"ts":"2019-01-31T18:46:13Z","lossPercent":null,"latencyMs":null}"#

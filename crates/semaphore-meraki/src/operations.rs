@@ -17,7 +17,11 @@ use crate::query::{
 };
 
 impl Client {
-    fn checked(&self, operation: &'static str, pairs: Result<QueryPairs, RuleViolation>) -> Result<QueryPairs, MerakiError> {
+    fn checked(
+        &self,
+        operation: &'static str,
+        pairs: Result<QueryPairs, RuleViolation>,
+    ) -> Result<QueryPairs, MerakiError> {
         pairs.map_err(|violation| self.refused(Client::invalid(operation, violation)))
     }
 
@@ -37,7 +41,9 @@ impl Client {
         let operation = "getOrganizationNetworks";
         let pairs = self.checked(operation, query.to_pairs())?;
         let url = self.endpoint(&["organizations", organization_id, "networks"], &pairs);
-        let networks: Vec<Network> = self.get_all(operation, url, Some(organization_id), query.max_items).await?;
+        let networks: Vec<Network> = self
+            .get_all(operation, url, Some(organization_id), query.max_items)
+            .await?;
         for network in &networks {
             self.remember_organization(&network.id, organization_id);
         }
@@ -53,7 +59,9 @@ impl Client {
         let operation = "getOrganizationDevices";
         let pairs = self.checked(operation, query.to_pairs())?;
         let url = self.endpoint(&["organizations", organization_id, "devices"], &pairs);
-        let devices: Vec<Device> = self.get_all(operation, url, Some(organization_id), query.max_items).await?;
+        let devices: Vec<Device> = self
+            .get_all(operation, url, Some(organization_id), query.max_items)
+            .await?;
         for device in &devices {
             self.remember_organization(&device.serial, organization_id);
         }
@@ -65,14 +73,19 @@ impl Client {
     pub async fn network_devices(&self, network_id: &str) -> Result<Vec<NetworkDevice>, MerakiError> {
         let url = self.endpoint(&["networks", network_id, "devices"], &QueryPairs::new());
         let organization_id = self.organization_of(network_id);
-        self.get("getNetworkDevices", url, organization_id.as_deref()).await
+        self.get("getNetworkDevices", url, organization_id.as_deref())
+            .await
     }
 
     /// `getDeviceManagementInterface`: WAN settings and the DDNS host names.
-    pub async fn device_management_interface(&self, serial: &str) -> Result<ManagementInterface, MerakiError> {
+    pub async fn device_management_interface(
+        &self,
+        serial: &str,
+    ) -> Result<ManagementInterface, MerakiError> {
         let url = self.endpoint(&["devices", serial, "managementInterface"], &QueryPairs::new());
         let organization_id = self.organization_of(serial);
-        self.get("getDeviceManagementInterface", url, organization_id.as_deref()).await
+        self.get("getDeviceManagementInterface", url, organization_id.as_deref())
+            .await
     }
 
     /// `getDeviceLossAndLatencyHistory`: one uplink of one device towards one destination IP.
@@ -96,7 +109,15 @@ impl Client {
     ) -> Result<Vec<UplinkLossAndLatency>, MerakiError> {
         let operation = "getOrganizationDevicesUplinksLossAndLatency";
         let pairs = self.checked(operation, query.to_pairs(Utc::now()))?;
-        let url = self.endpoint(&["organizations", organization_id, "devices", "uplinksLossAndLatency"], &pairs);
+        let url = self.endpoint(
+            &[
+                "organizations",
+                organization_id,
+                "devices",
+                "uplinksLossAndLatency",
+            ],
+            &pairs,
+        );
         let series: Vec<UplinkLossAndLatency> = self.get(operation, url, Some(organization_id)).await?;
         for uplink in &series {
             self.remember_organization(&uplink.serial, organization_id);
@@ -112,8 +133,18 @@ impl Client {
     ) -> Result<Vec<UplinkStatuses>, MerakiError> {
         let operation = "getOrganizationApplianceUplinkStatuses";
         let pairs = self.checked(operation, query.to_pairs())?;
-        let url = self.endpoint(&["organizations", organization_id, "appliance", "uplink", "statuses"], &pairs);
-        self.get_all(operation, url, Some(organization_id), query.max_items).await
+        let url = self.endpoint(
+            &[
+                "organizations",
+                organization_id,
+                "appliance",
+                "uplink",
+                "statuses",
+            ],
+            &pairs,
+        );
+        self.get_all(operation, url, Some(organization_id), query.max_items)
+            .await
     }
 
     /// `getOrganizationUplinksStatuses` (MX, MG and Z devices), every page.
@@ -125,7 +156,8 @@ impl Client {
         let operation = "getOrganizationUplinksStatuses";
         let pairs = self.checked(operation, query.to_pairs())?;
         let url = self.endpoint(&["organizations", organization_id, "uplinks", "statuses"], &pairs);
-        self.get_all(operation, url, Some(organization_id), query.max_items).await
+        self.get_all(operation, url, Some(organization_id), query.max_items)
+            .await
     }
 
     /// `getNetworkClients`, every page (Meraki's default page is only 10 clients: set `per_page`).
@@ -138,6 +170,7 @@ impl Client {
         let pairs = self.checked(operation, query.to_pairs(Utc::now()))?;
         let url = self.endpoint(&["networks", network_id, "clients"], &pairs);
         let organization_id = self.organization_of(network_id);
-        self.get_all(operation, url, organization_id.as_deref(), query.max_items).await
+        self.get_all(operation, url, organization_id.as_deref(), query.max_items)
+            .await
     }
 }

@@ -29,10 +29,26 @@ pub const HISTORY_RESOLUTIONS: [u32; 4] = [60, 600, 3600, 86_400];
 pub const CLIENTS_MAX_LOOKBACK: TimeDelta = TimeDelta::seconds(31 * DAY);
 
 /// `perPage` ranges (v1.42.0 spec).
-pub const NETWORKS_PER_PAGE: PerPageRange = PerPageRange { min: 3, max: 100_000, default: 1000 };
-pub const DEVICES_PER_PAGE: PerPageRange = PerPageRange { min: 3, max: 1000, default: 1000 };
-pub const UPLINK_STATUSES_PER_PAGE: PerPageRange = PerPageRange { min: 3, max: 1000, default: 1000 };
-pub const CLIENTS_PER_PAGE: PerPageRange = PerPageRange { min: 3, max: 5000, default: 10 };
+pub const NETWORKS_PER_PAGE: PerPageRange = PerPageRange {
+    min: 3,
+    max: 100_000,
+    default: 1000,
+};
+pub const DEVICES_PER_PAGE: PerPageRange = PerPageRange {
+    min: 3,
+    max: 1000,
+    default: 1000,
+};
+pub const UPLINK_STATUSES_PER_PAGE: PerPageRange = PerPageRange {
+    min: 3,
+    max: 1000,
+    default: 1000,
+};
+pub const CLIENTS_PER_PAGE: PerPageRange = PerPageRange {
+    min: 3,
+    max: 5000,
+    default: 10,
+};
 
 /// A parameter that breaks one of Meraki's rules.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,7 +59,10 @@ pub struct RuleViolation {
 
 impl RuleViolation {
     fn new(parameter: &'static str, reason: impl Into<String>) -> Self {
-        Self { parameter, reason: reason.into() }
+        Self {
+            parameter,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -81,7 +100,12 @@ impl FromStr for Uplink {
         Uplink::ALL
             .into_iter()
             .find(|uplink| uplink.as_str() == value)
-            .ok_or_else(|| RuleViolation::new("uplink", format!("{value:?} is not one of wan1, wan2, wan3, cellular")))
+            .ok_or_else(|| {
+                RuleViolation::new(
+                    "uplink",
+                    format!("{value:?} is not one of wan1, wan2, wan3, cellular"),
+                )
+            })
     }
 }
 
@@ -106,7 +130,10 @@ impl PerPageRange {
             Some(value) if (self.min..=self.max).contains(&value) => Ok(value),
             Some(value) => Err(RuleViolation::new(
                 "perPage",
-                format!("{value} is outside the acceptable range {} - {}", self.min, self.max),
+                format!(
+                    "{value} is outside the acceptable range {} - {}",
+                    self.min, self.max
+                ),
             )),
         }
     }
@@ -123,17 +150,28 @@ pub struct TimeWindow {
 impl TimeWindow {
     /// The window `[t0, t1)`.
     pub fn between(t0: DateTime<Utc>, t1: DateTime<Utc>) -> Self {
-        Self { t0: Some(t0), t1: Some(t1), timespan: None }
+        Self {
+            t0: Some(t0),
+            t1: Some(t1),
+            timespan: None,
+        }
     }
 
     /// The `timespan` seconds ending now.
     pub fn last(timespan: Duration) -> Self {
-        Self { t0: None, t1: None, timespan: Some(timespan) }
+        Self {
+            t0: None,
+            t1: None,
+            timespan: Some(timespan),
+        }
     }
 
     fn timespan_delta(&self) -> Result<Option<TimeDelta>, RuleViolation> {
         if self.timespan.is_some() && (self.t0.is_some() || self.t1.is_some()) {
-            return Err(RuleViolation::new("timespan", "do not combine timespan with t0 or t1"));
+            return Err(RuleViolation::new(
+                "timespan",
+                "do not combine timespan with t0 or t1",
+            ));
         }
         self.timespan
             .map(|timespan| {
@@ -154,7 +192,10 @@ pub fn resolve_org_uplinks_window(
     let (t0, t1) = match (window.timespan_delta()?, window.t0, window.t1) {
         (Some(timespan), _, _) => {
             if timespan > ORG_UPLINKS_MAX_SPAN {
-                return Err(RuleViolation::new("timespan", "must be at most 300 seconds (5 minutes)"));
+                return Err(RuleViolation::new(
+                    "timespan",
+                    "must be at most 300 seconds (5 minutes)",
+                ));
             }
             (now - timespan, now)
         }
@@ -165,7 +206,10 @@ pub fn resolve_org_uplinks_window(
     };
     check_lookback("t0", t0, now, LOSS_LATENCY_MAX_LOOKBACK, "60 days")?;
     if window.t1.is_some() && t1 > now - ORG_UPLINKS_MIN_AGE {
-        return Err(RuleViolation::new("t1", "must be no later than 2 minutes in the past"));
+        return Err(RuleViolation::new(
+            "t1",
+            "must be no later than 2 minutes in the past",
+        ));
     }
     check_span(t0, t1, ORG_UPLINKS_MAX_SPAN, "5 minutes")?;
     Ok((t0, t1))
@@ -179,7 +223,10 @@ pub fn resolve_history_window(
     let (t0, t1) = match (window.timespan_delta()?, window.t0, window.t1) {
         (Some(timespan), _, _) => {
             if timespan > HISTORY_MAX_SPAN {
-                return Err(RuleViolation::new("timespan", "must be at most 2678400 seconds (31 days)"));
+                return Err(RuleViolation::new(
+                    "timespan",
+                    "must be at most 2678400 seconds (31 days)",
+                ));
             }
             (now - timespan, now)
         }
@@ -199,7 +246,11 @@ pub fn resolve_clients_window(
     timespan: Option<Duration>,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, RuleViolation> {
-    let window = TimeWindow { t0, t1: None, timespan };
+    let window = TimeWindow {
+        t0,
+        t1: None,
+        timespan,
+    };
     let start = match (window.timespan_delta()?, t0) {
         (Some(timespan), _) if timespan > CLIENTS_MAX_LOOKBACK => {
             return Err(RuleViolation::new("timespan", "must be at most 31 days"));
@@ -217,7 +268,10 @@ pub fn check_resolution(resolution: Option<u32>) -> Result<u32, RuleViolation> {
     match resolution {
         None => Ok(HISTORY_RESOLUTIONS[0]),
         Some(value) if HISTORY_RESOLUTIONS.contains(&value) => Ok(value),
-        Some(value) => Err(RuleViolation::new("resolution", format!("{value} is not one of 60, 600, 3600, 86400"))),
+        Some(value) => Err(RuleViolation::new(
+            "resolution",
+            format!("{value} is not one of 60, 600, 3600, 86400"),
+        )),
     }
 }
 
@@ -229,17 +283,28 @@ fn check_lookback(
     lookback_text: &str,
 ) -> Result<(), RuleViolation> {
     if t0 < now - lookback {
-        return Err(RuleViolation::new(parameter, format!("the maximum lookback period is {lookback_text} from today")));
+        return Err(RuleViolation::new(
+            parameter,
+            format!("the maximum lookback period is {lookback_text} from today"),
+        ));
     }
     Ok(())
 }
 
-fn check_span(t0: DateTime<Utc>, t1: DateTime<Utc>, max: TimeDelta, max_text: &str) -> Result<(), RuleViolation> {
+fn check_span(
+    t0: DateTime<Utc>,
+    t1: DateTime<Utc>,
+    max: TimeDelta,
+    max_text: &str,
+) -> Result<(), RuleViolation> {
     if t1 <= t0 {
         return Err(RuleViolation::new("t1", "must be after t0"));
     }
     if t1 - t0 > max {
-        return Err(RuleViolation::new("t1", format!("can be a maximum of {max_text} after t0")));
+        return Err(RuleViolation::new(
+            "t1",
+            format!("can be a maximum of {max_text} after t0"),
+        ));
     }
     Ok(())
 }
@@ -340,7 +405,11 @@ pub struct UplinkStatusesQuery {
 impl UplinkStatusesQuery {
     pub fn to_pairs(&self) -> Result<QueryPairs, RuleViolation> {
         let mut pairs = QueryPairs::new();
-        push(&mut pairs, "perPage", UPLINK_STATUSES_PER_PAGE.check(self.per_page)?);
+        push(
+            &mut pairs,
+            "perPage",
+            UPLINK_STATUSES_PER_PAGE.check(self.per_page)?,
+        );
         push_array(&mut pairs, "networkIds", &self.network_ids);
         push_array(&mut pairs, "serials", &self.serials);
         Ok(pairs)
@@ -385,7 +454,12 @@ pub struct HistoryQuery {
 
 impl HistoryQuery {
     pub fn new(ip: impl Into<String>) -> Self {
-        Self { ip: ip.into(), window: TimeWindow::default(), resolution: None, uplink: None }
+        Self {
+            ip: ip.into(),
+            window: TimeWindow::default(),
+            resolution: None,
+            uplink: None,
+        }
     }
 
     pub fn to_pairs(&self, now: DateTime<Utc>) -> Result<QueryPairs, RuleViolation> {
@@ -449,8 +523,14 @@ mod tests {
 
     #[test]
     fn org_uplinks_rules() {
-        let ok = resolve_org_uplinks_window(&TimeWindow::between(at("2026-11-27T11:50:00Z"), at("2026-11-27T11:55:00Z")), now());
-        assert_eq!(ok.unwrap(), (at("2026-11-27T11:50:00Z"), at("2026-11-27T11:55:00Z")));
+        let ok = resolve_org_uplinks_window(
+            &TimeWindow::between(at("2026-11-27T11:50:00Z"), at("2026-11-27T11:55:00Z")),
+            now(),
+        );
+        assert_eq!(
+            ok.unwrap(),
+            (at("2026-11-27T11:50:00Z"), at("2026-11-27T11:55:00Z"))
+        );
         // More than 5 minutes between t0 and t1.
         let wide = TimeWindow::between(at("2026-11-27T11:40:00Z"), at("2026-11-27T11:50:00Z"));
         assert_eq!(parameter(resolve_org_uplinks_window(&wide, now())), "t1");
@@ -460,11 +540,26 @@ mod tests {
         // Lookback beyond 60 days.
         let old = TimeWindow::between(at("2026-09-27T11:00:00Z"), at("2026-09-27T11:05:00Z"));
         assert_eq!(parameter(resolve_org_uplinks_window(&old, now())), "t0");
-        assert_eq!(parameter(resolve_org_uplinks_window(&TimeWindow::last(Duration::from_secs(301)), now())), "timespan");
-        let mixed = TimeWindow { t0: Some(at("2026-11-27T11:50:00Z")), t1: None, timespan: Some(Duration::from_secs(60)) };
+        assert_eq!(
+            parameter(resolve_org_uplinks_window(
+                &TimeWindow::last(Duration::from_secs(301)),
+                now()
+            )),
+            "timespan"
+        );
+        let mixed = TimeWindow {
+            t0: Some(at("2026-11-27T11:50:00Z")),
+            t1: None,
+            timespan: Some(Duration::from_secs(60)),
+        };
         assert_eq!(parameter(resolve_org_uplinks_window(&mixed, now())), "timespan");
         // Defaults: the last 5 minutes.
-        assert_eq!(resolve_org_uplinks_window(&TimeWindow::default(), now()).unwrap().0, at("2026-11-27T11:55:00Z"));
+        assert_eq!(
+            resolve_org_uplinks_window(&TimeWindow::default(), now())
+                .unwrap()
+                .0,
+            at("2026-11-27T11:55:00Z")
+        );
     }
 
     #[test]
@@ -473,8 +568,17 @@ mod tests {
         assert!(resolve_history_window(&month, now()).is_ok());
         let too_long = TimeWindow::between(at("2026-10-01T00:00:00Z"), at("2026-11-01T00:00:01Z"));
         assert_eq!(parameter(resolve_history_window(&too_long, now())), "t1");
-        assert_eq!(parameter(resolve_history_window(&TimeWindow::last(Duration::from_secs(2_678_401)), now())), "timespan");
-        assert_eq!(resolve_history_window(&TimeWindow::default(), now()).unwrap().0, at("2026-11-26T12:00:00Z"));
+        assert_eq!(
+            parameter(resolve_history_window(
+                &TimeWindow::last(Duration::from_secs(2_678_401)),
+                now()
+            )),
+            "timespan"
+        );
+        assert_eq!(
+            resolve_history_window(&TimeWindow::default(), now()).unwrap().0,
+            at("2026-11-26T12:00:00Z")
+        );
         assert_eq!(check_resolution(None), Ok(60));
         assert_eq!(check_resolution(Some(600)), Ok(600));
         assert_eq!(check_resolution(Some(300)).unwrap_err().parameter, "resolution");
@@ -482,27 +586,45 @@ mod tests {
 
     #[test]
     fn clients_rules() {
-        assert_eq!(resolve_clients_window(None, None, now()).unwrap(), at("2026-11-26T12:00:00Z"));
+        assert_eq!(
+            resolve_clients_window(None, None, now()).unwrap(),
+            at("2026-11-26T12:00:00Z")
+        );
         assert!(resolve_clients_window(Some(at("2026-10-01T00:00:00Z")), None, now()).is_err());
         assert!(resolve_clients_window(None, Some(Duration::from_secs(32 * 86_400)), now()).is_err());
         assert_eq!(CLIENTS_PER_PAGE.check(None), Ok(10));
         assert_eq!(CLIENTS_PER_PAGE.check(Some(2)).unwrap_err().parameter, "perPage");
-        assert_eq!(DEVICES_PER_PAGE.check(Some(1001)).unwrap_err().reason, "1001 is outside the acceptable range 3 - 1000");
+        assert_eq!(
+            DEVICES_PER_PAGE.check(Some(1001)).unwrap_err().reason,
+            "1001 is outside the acceptable range 3 - 1000"
+        );
     }
 
     #[test]
     fn array_parameters_use_brackets() {
-        let query = DevicesQuery { network_ids: vec!["N_1".into(), "N_2".into()], ..Default::default() };
+        let query = DevicesQuery {
+            network_ids: vec!["N_1".into(), "N_2".into()],
+            ..Default::default()
+        };
         let pairs = query.to_pairs().unwrap();
         assert_eq!(pairs[0], ("perPage".to_owned(), "1000".to_owned()));
-        assert_eq!(pairs[1..], [("networkIds[]".to_owned(), "N_1".to_owned()), ("networkIds[]".to_owned(), "N_2".to_owned())]);
+        assert_eq!(
+            pairs[1..],
+            [
+                ("networkIds[]".to_owned(), "N_1".to_owned()),
+                ("networkIds[]".to_owned(), "N_2".to_owned())
+            ]
+        );
         let history = HistoryQuery::new(" ");
         assert_eq!(history.to_pairs(now()).unwrap_err().parameter, "ip");
     }
 
     #[test]
     fn times_round_trip() {
-        assert_eq!(parse_time("2019-01-31T18:46:13Z"), Some(at("2019-01-31T18:46:13Z")));
+        assert_eq!(
+            parse_time("2019-01-31T18:46:13Z"),
+            Some(at("2019-01-31T18:46:13Z"))
+        );
         assert_eq!(parse_time("1548960373"), Some(at("2019-01-31T18:46:13Z")));
         assert_eq!(parse_time("yesterday"), None);
         assert_eq!(format_time(at("2019-01-31T18:46:13Z")), "2019-01-31T18:46:13Z");

@@ -40,7 +40,10 @@ fn every_example_reads_into_the_model() {
     assert_eq!(network_devices[0].device.model, "MR34");
     assert!(network_devices[0].beacon_id_params.is_some());
     let management: ManagementInterface = read(&spec, "getDeviceManagementInterface");
-    assert_eq!(management.ddns_hostnames.unwrap().ddns_hostname_wan2.as_deref(), Some("mx1-sample-2.dynamic-m.com"));
+    assert_eq!(
+        management.ddns_hostnames.unwrap().ddns_hostname_wan2.as_deref(),
+        Some("mx1-sample-2.dynamic-m.com")
+    );
     let history: Vec<LossAndLatencyInterval> = read(&spec, "getDeviceLossAndLatencyHistory");
     assert_eq!(history.len(), 3);
     assert_eq!(history[0].goodput, Some(1493.0));

@@ -16,13 +16,21 @@ pub enum LoggingError {
 /// Installs the global subscriber. Default level is `info`.
 pub fn init(env: &dyn Env) -> Result<(), LoggingError> {
     let filter_text = env.get(SEMAPHORE_LOG).unwrap_or_else(|| "info".to_owned());
-    let filter = EnvFilter::try_new(&filter_text)
-        .map_err(|error| LoggingError::Filter { filter: filter_text.clone(), reason: error.to_string() })?;
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = EnvFilter::try_new(&filter_text).map_err(|error| LoggingError::Filter {
+        filter: filter_text.clone(),
+        reason: error.to_string(),
+    })?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match env.get(SEMAPHORE_LOG_FORMAT).as_deref() {
         None | Some("plain") => builder.init(),
         Some("json") => builder.json().init(),
-        Some(other) => return Err(LoggingError::Format { format: other.to_owned() }),
+        Some(other) => {
+            return Err(LoggingError::Format {
+                format: other.to_owned(),
+            });
+        }
     }
     Ok(())
 }

@@ -12,12 +12,18 @@ use crate::env::{Env, SEMAPHORE_MERAKI_URL};
 /// Builds the client: base URL from the flag, else `SEMAPHORE_MERAKI_URL`, else Meraki's global API; key from
 /// `MERAKI_DASHBOARD_API_KEY`.
 pub fn client(meraki_url: Option<&str>, env: &dyn Env) -> Result<Client, MerakiError> {
-    let base_url: BaseUrl = match meraki_url.map(str::to_owned).or_else(|| env.get(SEMAPHORE_MERAKI_URL)) {
+    let base_url: BaseUrl = match meraki_url
+        .map(str::to_owned)
+        .or_else(|| env.get(SEMAPHORE_MERAKI_URL))
+    {
         Some(text) => text.parse()?,
         None => BaseUrl::default(),
     };
     let api_key = ApiKey::from_lookup(|name| env.get(name))?;
-    Client::builder(api_key).base_url(base_url).timeout(Duration::from_secs(30)).build()
+    Client::builder(api_key)
+        .base_url(base_url)
+        .timeout(Duration::from_secs(30))
+        .build()
 }
 
 /// What `semaphore check` found at Meraki.
@@ -41,9 +47,16 @@ pub struct OrganizationReport {
 pub async fn check(client: &Client) -> Result<MerakiReport, MerakiError> {
     let mut organizations = Vec::new();
     for organization in client.organizations().await? {
-        let networks = client.organization_networks(&organization.id, &Default::default()).await?;
-        let devices = client.organization_devices(&organization.id, &DevicesQuery::default()).await?;
-        let appliances = devices.iter().filter(|device| device.product_type.as_deref() == Some("appliance")).count();
+        let networks = client
+            .organization_networks(&organization.id, &Default::default())
+            .await?;
+        let devices = client
+            .organization_devices(&organization.id, &DevicesQuery::default())
+            .await?;
+        let appliances = devices
+            .iter()
+            .filter(|device| device.product_type.as_deref() == Some("appliance"))
+            .count();
         tracing::info!(organization = %organization.id, networks = networks.len(), devices = devices.len(), "Organization reached.");
         organizations.push(OrganizationReport {
             id: organization.id,
@@ -53,5 +66,9 @@ pub async fn check(client: &Client) -> Result<MerakiReport, MerakiError> {
             appliances,
         });
     }
-    Ok(MerakiReport { base_url: client.base_url().to_string(), organizations, api: client.metrics().snapshot() })
+    Ok(MerakiReport {
+        base_url: client.base_url().to_string(),
+        organizations,
+        api: client.metrics().snapshot(),
+    })
 }

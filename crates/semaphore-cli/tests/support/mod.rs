@@ -11,7 +11,13 @@ pub const BINARY: &str = env!("CARGO_BIN_EXE_semaphore");
 /// A `semaphore` command with a clean environment for the variables semaphore reads.
 pub fn semaphore() -> Command {
     let mut command = Command::new(BINARY);
-    for name in ["MERAKI_DASHBOARD_API_KEY", "SEMAPHORE_MERAKI_URL", "SEMAPHORE_LOG", "SEMAPHORE_LOG_FORMAT", "SEMAPHORE_SIM_API_KEY"] {
+    for name in [
+        "MERAKI_DASHBOARD_API_KEY",
+        "SEMAPHORE_MERAKI_URL",
+        "SEMAPHORE_LOG",
+        "SEMAPHORE_LOG_FORMAT",
+        "SEMAPHORE_SIM_API_KEY",
+    ] {
         command.env_remove(name);
     }
     command
@@ -34,17 +40,36 @@ impl Simulate {
             .spawn()
             .expect("the semaphore binary starts");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
-        let first = lines.next().expect("the simulator prints its base URL").expect("stdout is UTF-8");
-        let base_url = first.rsplit(' ').next().expect("the line ends with the URL").to_owned();
-        assert!(base_url.starts_with("http://127.0.0.1:") && base_url.ends_with("/api/v1"), "{first}");
-        let banner = std::iter::once(first).chain(lines.take(2).map_while(Result::ok)).collect();
-        Self { child, base_url, banner }
+        let first = lines
+            .next()
+            .expect("the simulator prints its base URL")
+            .expect("stdout is UTF-8");
+        let base_url = first
+            .rsplit(' ')
+            .next()
+            .expect("the line ends with the URL")
+            .to_owned();
+        assert!(
+            base_url.starts_with("http://127.0.0.1:") && base_url.ends_with("/api/v1"),
+            "{first}"
+        );
+        let banner = std::iter::once(first)
+            .chain(lines.take(2).map_while(Result::ok))
+            .collect();
+        Self {
+            child,
+            base_url,
+            banner,
+        }
     }
 
     /// Sends `signal` (e.g. "TERM", "INT") and waits for the exit.
     pub fn stop_with(&mut self, signal: &str) -> ExitStatus {
         let pid = self.child.id().to_string();
-        Command::new("kill").args([&format!("-{signal}"), &pid]).status().expect("kill runs");
+        Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .expect("kill runs");
         for _ in 0..100 {
             if let Some(status) = self.child.try_wait().expect("the child can be waited for") {
                 return status;
@@ -66,5 +91,9 @@ impl Drop for Simulate {
 
 /// Everything a command printed, both streams.
 pub fn all_output(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
