@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the workspace root exists")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the workspace root exists")
 }
 
 fn rust_files(directory: &Path, found: &mut Vec<PathBuf>) {
@@ -30,18 +33,35 @@ fn every_rust_file_starts_with_a_module_comment() {
             !text.trim_start().starts_with("//!")
         })
         .collect();
-    assert!(missing.is_empty(), "files without a leading //! comment: {missing:#?}");
+    assert!(
+        missing.is_empty(),
+        "files without a leading //! comment: {missing:#?}"
+    );
 }
 
 #[test]
 fn readme_and_architecture_exist_and_name_the_test_command() {
     let root = workspace_root();
     let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md exists");
-    assert!(readme.contains("bash .ci/run"), "README.md names the test command");
+    assert!(
+        readme.contains("bash .ci/run"),
+        "README.md names the test command"
+    );
     let ci = std::fs::read_to_string(root.join(".ci/run")).expect(".ci/run exists");
-    assert!(ci.contains("cargo nextest run") || ci.contains("cargo test"), ".ci/run runs the tests");
+    assert!(
+        ci.contains("cargo nextest run") || ci.contains("cargo test"),
+        ".ci/run runs the tests"
+    );
     let architecture = std::fs::read_to_string(root.join("ARCHITECTURE.md")).expect("ARCHITECTURE.md exists");
-    for section in ["Bird's-eye view", "Entry points", "Code map", "Cross-cutting concerns"] {
-        assert!(architecture.contains(section), "ARCHITECTURE.md has a {section} section");
+    for section in [
+        "Bird's-eye view",
+        "Entry points",
+        "Code map",
+        "Cross-cutting concerns",
+    ] {
+        assert!(
+            architecture.contains(section),
+            "ARCHITECTURE.md has a {section} section"
+        );
     }
 }
