@@ -56,6 +56,7 @@ async fn simulate(args: SimulateArgs) -> Result<(), Failure> {
         faults,
         absolute_links: args.absolute_links,
     };
+    let shutdown = semaphore::shutdown::install().map_err(runtime_error)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|error| {
@@ -92,7 +93,7 @@ async fn simulate(args: SimulateArgs) -> Result<(), Failure> {
         .map_err(runtime_error)?;
         stdout.flush().map_err(runtime_error)?;
     }
-    semaphore_meraki_sim::serve(listener, simulator, semaphore::shutdown::signal())
+    semaphore_meraki_sim::serve(listener, simulator, shutdown)
         .await
         .map_err(runtime_error)?;
     tracing::info!("Meraki API simulator stopped.");

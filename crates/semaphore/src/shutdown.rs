@@ -1,26 +1,21 @@
 //! The future that says stop: SIGINT (Ctrl-C) or SIGTERM, whichever comes first. Components receive this
 //! future (or one derived from it), never a global flag.
+//!
+//! The handlers are installed when [`install`] is called, not when the future is first polled: a process that
+//! has printed "listening" must already survive a signal sent the moment after.
 
-/// Completes on SIGINT or SIGTERM.
-pub async fn signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(terminate) => terminate,
-            Err(error) => {
-                tracing::warn!(%error, "Cannot listen for SIGTERM; only SIGINT stops the process.");
-                let _ = interrupt.await;
-                return;
-            }
-        };
+use std::future::Future;
+
+use tokio::signal::unix::{SignalKind, signal};
+
+/// Installs the SIGINT and SIGTERM handlers now; the returned future completes on the first of them.
+pub fn install() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
         tokio::select! {
-            _ = interrupt => tracing::info!("Received SIGINT, shutting down."),
+            _ = interrupt.recv() => tracing::info!("Received SIGINT, shutting down."),
             _ = terminate.recv() => tracing::info!("Received SIGTERM, shutting down."),
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
-    }
+    })
 }
