@@ -1,6 +1,7 @@
 //! The command line: every flag, its help text and its environment variable, in one place.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -18,6 +19,125 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Reach Meraki with the configured key and report what it can see.
     Check(CheckArgs),
+    /// Run the embedded Kafka-compatible broker on its own (any Kafka client can use it).
+    Broker(BrokerArgs),
+    /// List, create, describe or delete Kafka topics.
+    Topics(TopicsArgs),
+    /// Read records from Kafka topics and print them (kcat-style).
+    Consume(ConsumeArgs),
+}
+
+/// How to reach Kafka; shared by every command that talks to it.
+#[derive(Debug, Args)]
+pub struct KafkaArgs {
+    /// Kafka bootstrap servers, host:port,... (default: the embedded broker's address, 127.0.0.1:9092).
+    #[arg(long, global = true, env = "SEMAPHORE_BROKERS", value_name = "HOST:PORT,...")]
+    pub brokers: Option<String>,
+    /// PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL. Credentials come from SEMAPHORE_KAFKA_USERNAME /
+    /// SEMAPHORE_KAFKA_PASSWORD, or CLUSTER_API_KEY / CLUSTER_API_SECRET.
+    #[arg(long, global = true, value_name = "PROTOCOL")]
+    pub security_protocol: Option<String>,
+    /// PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+    #[arg(long, global = true, value_name = "MECHANISM")]
+    pub sasl_mechanism: Option<String>,
+    /// CA certificate (PEM) to trust for SSL.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ssl_ca_location: Option<PathBuf>,
+    /// A Confluent client.properties file ({{ NAME }} placeholders are read from the environment).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub client_properties: Option<PathBuf>,
+    /// A raw librdkafka option, repeatable; may not contradict another setting.
+    #[arg(short = 'X', global = true, value_name = "KEY=VALUE")]
+    pub librdkafka: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BrokerArgs {
+    /// Address to listen on, advertised to clients as is.
+    #[arg(long, default_value = "127.0.0.1:9092")]
+    pub listen: SocketAddr,
+    /// Address clients are told to connect to, when it differs from --listen (e.g. a TLS terminator in front).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub advertise: Option<String>,
+    /// Keep topics, records and committed offsets in DIR/broker.db (SQLite), across restarts.
+    /// Default: SEMAPHORE_DATA_DIR, else ~/.local/share/semaphore.
+    #[arg(long, value_name = "DIR", conflicts_with = "memory")]
+    pub data_dir: Option<PathBuf>,
+    /// Keep everything in memory: nothing survives a restart (for tests).
+    #[arg(long)]
+    pub memory: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TopicsArgs {
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    #[command(subcommand)]
+    pub action: TopicsAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TopicsAction {
+    /// Topic names and partition counts.
+    List,
+    /// Create a topic.
+    Create {
+        name: String,
+        /// Partitions (Confluent Cloud's default).
+        #[arg(long, default_value_t = 6)]
+        partitions: i32,
+        /// Replicas per partition (default: 3, or the number of brokers where fewer: 1 on the embedded one).
+        #[arg(long)]
+        replication_factor: Option<i32>,
+    },
+    /// Partitions, leaders, replicas and watermarks of a topic.
+    Describe {
+        name: String,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+    },
+    /// Delete a topic and its records.
+    Delete { name: String },
+}
+
+#[derive(Debug, Args)]
+pub struct ConsumeArgs {
+    /// Topics to read.
+    #[arg(required = true, value_name = "TOPIC")]
+    pub topics: Vec<String>,
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    /// Consumer group: resume from its committed offsets and commit each record after printing it.
+    #[arg(short = 'G', long = "group", value_name = "GROUP")]
+    pub group: Option<String>,
+    /// Start at: beginning, end, stored (with -G), N, -N (N before the end), @MILLISECONDS or @RFC3339-TIME.
+    /// Default: stored with -G (new groups start at the beginning), beginning without.
+    #[arg(
+        short = 'o',
+        long = "offset",
+        value_name = "OFFSET",
+        allow_hyphen_values = true
+    )]
+    pub offset: Option<String>,
+    /// Stop after N records.
+    #[arg(short = 'c', long = "count", value_name = "N")]
+    pub count: Option<u64>,
+    /// Exit once every partition has been read to its end.
+    #[arg(short = 'e', long = "exit-at-end")]
+    pub exit_at_end: bool,
+    /// Only this partition, repeatable (not with -G).
+    #[arg(short = 'p', long = "partition", value_name = "N")]
+    pub partitions: Vec<i32>,
+    /// json (one envelope per line), pretty, value, or a format string: %t topic, %p partition, %o offset,
+    /// %k key, %s value, %T timestamp (ms), %h headers, \n, \t.
+    #[arg(short = 'f', long, default_value = "json", value_name = "FORMAT")]
+    pub format: String,
+    /// How long one poll waits for records, milliseconds.
+    #[arg(long, default_value_t = 1000, value_name = "MS")]
+    pub poll_timeout_ms: u64,
+    /// Stop after this many polls (the original consumer's option).
+    #[arg(long, value_name = "N")]
+    pub polls: Option<u64>,
 }
 
 #[derive(Debug, Args)]

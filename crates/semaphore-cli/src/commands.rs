@@ -2,11 +2,22 @@
 
 use std::io::Write;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
+use semaphore::bus::admin::TopicAdmin;
+use semaphore::bus::config::{KafkaConnection, ResolvedKafka};
+use semaphore::bus::consumer::{ConsumeError, ConsumeOptions};
+use semaphore::bus::embedded::{BrokerStorage, EmbeddedBroker};
+use semaphore::bus::format::OutputFormat;
+use semaphore::bus::offset::StartOffset;
 use semaphore::env::ProcessEnv;
 use semaphore_meraki_sim::{EstateShape, Faults, SimConfig, Simulator};
 
-use crate::cli::{CheckArgs, Cli, Command, ReportFormat, SimulateArgs};
+use crate::cli::{
+    BrokerArgs, CheckArgs, Cli, Command, ConsumeArgs, KafkaArgs, ReportFormat, SimulateArgs, TopicsAction,
+    TopicsArgs,
+};
 use crate::{EXIT_CONFIG, EXIT_FAILURE};
 
 /// An error and the exit code it maps to.
@@ -33,6 +44,9 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Simulate(args) => simulate(args).await,
         Command::Check(args) => check(args).await,
+        Command::Broker(args) => broker(args).await,
+        Command::Topics(args) => topics(args).await,
+        Command::Consume(args) => consume(args).await,
     }
 }
 
@@ -136,5 +150,209 @@ async fn check(args: CheckArgs) -> Result<(), Failure> {
             .map_err(runtime_error)?;
         }
     }
+    Ok(())
+}
+
+/// The embedded broker's default address: where `topics` and `consume` look when no brokers are given.
+const EMBEDDED_DEFAULT: &str = "127.0.0.1:9092";
+
+fn kafka(args: &KafkaArgs) -> Result<ResolvedKafka, Failure> {
+    let mut connection = KafkaConnection {
+        brokers: args.brokers.clone(),
+        ssl_ca_location: args.ssl_ca_location.clone(),
+        client_properties: args.client_properties.clone(),
+        ..Default::default()
+    };
+    if let Some(protocol) = &args.security_protocol {
+        connection.security_protocol = Some(
+            protocol
+                .parse()
+                .map_err(|reason: String| config_error(anyhow::anyhow!("--security-protocol {reason}")))?,
+        );
+    }
+    if let Some(mechanism) = &args.sasl_mechanism {
+        connection.sasl_mechanism = Some(
+            mechanism
+                .parse()
+                .map_err(|reason: String| config_error(anyhow::anyhow!("--sasl-mechanism {reason}")))?,
+        );
+    }
+    for option in &args.librdkafka {
+        let (key, value) = option.split_once('=').ok_or_else(|| {
+            config_error(anyhow::anyhow!(
+                "-X {option:?}: expected KEY=VALUE (a librdkafka option)"
+            ))
+        })?;
+        connection
+            .librdkafka
+            .insert(key.trim().to_owned(), value.trim().to_owned());
+    }
+    connection
+        .resolve(&ProcessEnv, Some(EMBEDDED_DEFAULT))
+        .map_err(config_error)
+}
+
+async fn broker(args: BrokerArgs) -> Result<(), Failure> {
+    let storage = if args.memory {
+        BrokerStorage::Memory
+    } else {
+        BrokerStorage::Directory(
+            args.data_dir
+                .unwrap_or_else(|| semaphore::env::data_dir(&ProcessEnv)),
+        )
+    };
+    let shutdown = semaphore::shutdown::install().map_err(runtime_error)?;
+    let broker = EmbeddedBroker::start_advertising(args.listen, args.advertise.clone(), storage.clone())
+        .await
+        .map_err(runtime_error)?;
+    let address = broker.address();
+    let storage_text = match &storage {
+        BrokerStorage::Memory => "memory (nothing survives a restart)".to_owned(),
+        BrokerStorage::Directory(directory) => {
+            format!(
+                "{}",
+                directory
+                    .join(semaphore::bus::embedded::BROKER_DATABASE)
+                    .display()
+            )
+        }
+    };
+    tracing::info!(%address, storage = %storage_text, "Embedded Kafka broker listening.");
+    {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "Kafka-compatible broker listening on {address}").map_err(runtime_error)?;
+        writeln!(stdout, "  storage: {storage_text}").map_err(runtime_error)?;
+        let advertised = args.advertise.clone().unwrap_or_else(|| address.to_string());
+        writeln!(
+            stdout,
+            "  clients: --brokers {advertised} (kcat needs librdkafka 2.12+; Python: confluent-kafka)"
+        )
+        .map_err(runtime_error)?;
+        stdout.flush().map_err(runtime_error)?;
+    }
+    shutdown.await;
+    broker.stop().await;
+    tracing::info!("Embedded Kafka broker stopped.");
+    Ok(())
+}
+
+async fn topics(args: TopicsArgs) -> Result<(), Failure> {
+    let kafka = kafka(&args.kafka)?;
+    let admin = TopicAdmin::new(&kafka).map_err(config_error)?;
+    let mut stdout = std::io::stdout().lock();
+    match args.action {
+        TopicsAction::List => {
+            for topic in admin.list().await.map_err(runtime_error)? {
+                writeln!(stdout, "{}\t{} partitions", topic.name, topic.partitions).map_err(runtime_error)?;
+            }
+        }
+        TopicsAction::Create {
+            name,
+            partitions,
+            replication_factor,
+        } => {
+            let replication_factor = match replication_factor {
+                Some(replication_factor) => replication_factor,
+                None => admin.default_replication_factor().await.map_err(runtime_error)?,
+            };
+            admin
+                .create(&name, partitions, replication_factor)
+                .await
+                .map_err(runtime_error)?;
+            writeln!(
+                stdout,
+                "created topic {name}: {partitions} partitions, replication factor {replication_factor}"
+            )
+            .map_err(runtime_error)?;
+        }
+        TopicsAction::Describe { name, format } => {
+            let description = admin.describe(&name).await.map_err(runtime_error)?;
+            match format {
+                ReportFormat::Json => {
+                    serde_json::to_writer_pretty(&mut stdout, &description).map_err(runtime_error)?;
+                    writeln!(stdout).map_err(runtime_error)?;
+                }
+                ReportFormat::Text => {
+                    writeln!(
+                        stdout,
+                        "topic {}: {} partitions, {} records",
+                        description.name,
+                        description.partitions.len(),
+                        description.records()
+                    )
+                    .map_err(runtime_error)?;
+                    for partition in &description.partitions {
+                        writeln!(
+                            stdout,
+                            "  partition {:>3}  leader {}  replicas {:?}  in-sync {:?}  low {}  high {}",
+                            partition.partition,
+                            partition.leader,
+                            partition.replicas,
+                            partition.in_sync_replicas,
+                            partition.low_watermark,
+                            partition.high_watermark
+                        )
+                        .map_err(runtime_error)?;
+                    }
+                }
+            }
+        }
+        TopicsAction::Delete { name } => {
+            admin.delete(&name).await.map_err(runtime_error)?;
+            writeln!(stdout, "deleted topic {name}").map_err(runtime_error)?;
+        }
+    }
+    Ok(())
+}
+
+async fn consume(args: ConsumeArgs) -> Result<(), Failure> {
+    let kafka = kafka(&args.kafka)?;
+    let offset = match &args.offset {
+        Some(text) => text
+            .parse::<StartOffset>()
+            .map_err(|reason| config_error(anyhow::anyhow!("-o {reason}")))?,
+        None if args.group.is_some() => StartOffset::Stored,
+        None => StartOffset::Beginning,
+    };
+    let format: OutputFormat = args
+        .format
+        .parse()
+        .map_err(|reason: String| config_error(anyhow::anyhow!("--format {reason}")))?;
+    let options = ConsumeOptions {
+        topics: args.topics,
+        group: args.group,
+        offset,
+        count: args.count,
+        exit_at_end: args.exit_at_end,
+        partitions: args.partitions,
+        format,
+        poll_timeout: Duration::from_millis(args.poll_timeout_ms),
+        polls: args.polls,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let shutdown = semaphore::shutdown::install().map_err(runtime_error)?;
+    let stop_on_signal = stop.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stop_on_signal.store(true, Ordering::Relaxed);
+    });
+    let started = tokio::time::Instant::now();
+    let topics = options.topics.join(", ");
+    let result = tokio::task::spawn_blocking(move || {
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        semaphore::bus::consumer::consume(&kafka, &options, &mut out, &stop)
+    })
+    .await
+    .map_err(runtime_error)?;
+    let summary = result.map_err(|error| match error {
+        ConsumeError::Usage(_) => config_error(error),
+        other => runtime_error(other),
+    })?;
+    eprintln!(
+        "semaphore consume: {} records ({} bytes) from {topics} in {:.1} s",
+        summary.records,
+        summary.bytes,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -12,6 +12,32 @@ pub const SEMAPHORE_LOG: &str = "SEMAPHORE_LOG";
 /// Log format: `plain` (default) or `json`.
 pub const SEMAPHORE_LOG_FORMAT: &str = "SEMAPHORE_LOG_FORMAT";
 
+/// Kafka bootstrap servers, `host:port,...`; same as `--brokers`. Unset: the embedded broker.
+pub const SEMAPHORE_BROKERS: &str = "SEMAPHORE_BROKERS";
+/// SASL username for Kafka.
+pub const SEMAPHORE_KAFKA_USERNAME: &str = "SEMAPHORE_KAFKA_USERNAME";
+/// SASL password for Kafka; never printed.
+pub const SEMAPHORE_KAFKA_PASSWORD: &str = "SEMAPHORE_KAFKA_PASSWORD";
+/// Confluent Cloud API key, read as the SASL username when `SEMAPHORE_KAFKA_USERNAME` is unset (the original
+/// scripts' variable).
+pub const CLUSTER_API_KEY: &str = "CLUSTER_API_KEY";
+/// Confluent Cloud API secret, read as the SASL password when `SEMAPHORE_KAFKA_PASSWORD` is unset.
+pub const CLUSTER_API_SECRET: &str = "CLUSTER_API_SECRET";
+
+/// Where semaphore keeps state (the embedded broker's database, watermarks). Default:
+/// `~/.local/share/semaphore`.
+pub const SEMAPHORE_DATA_DIR: &str = "SEMAPHORE_DATA_DIR";
+
+/// The data directory: `SEMAPHORE_DATA_DIR`, else `$HOME/.local/share/semaphore`, else `./semaphore-data`.
+pub fn data_dir(env: &dyn Env) -> std::path::PathBuf {
+    env.get(SEMAPHORE_DATA_DIR).map(Into::into).unwrap_or_else(|| {
+        env.get("HOME").map_or_else(
+            || "semaphore-data".into(),
+            |home| std::path::Path::new(&home).join(".local/share/semaphore"),
+        )
+    })
+}
+
 /// Reads environment variables.
 pub trait Env {
     fn get(&self, name: &str) -> Option<String>;

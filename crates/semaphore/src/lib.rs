@@ -6,8 +6,12 @@
 //! - [`logging`]: `tracing` set up from `SEMAPHORE_LOG` / `SEMAPHORE_LOG_FORMAT`.
 //! - [`shutdown`]: the future that says stop (SIGINT or SIGTERM).
 //! - [`meraki`]: building the Meraki client from flags and environment, and the `check` report.
+//! - [`bus`]: Kafka: connection settings, the embedded broker, producer, topic admin, consumer.
+//! - [`secret`]: a string that never prints.
 
+pub mod bus;
 pub mod env;
 pub mod logging;
 pub mod meraki;
+pub mod secret;
 pub mod shutdown;

@@ -13,9 +13,15 @@ pub enum LoggingError {
     Format { format: String },
 }
 
-/// Installs the global subscriber. Default level is `info`.
+/// The filter when `SEMAPHORE_LOG` is unset: semaphore's own lifecycle at info; the embedded broker (tansu)
+/// logs per-request detail at info, so only its warnings and errors show.
+pub const DEFAULT_FILTER: &str = "info,tansu=warn";
+
+/// Installs the global subscriber.
 pub fn init(env: &dyn Env) -> Result<(), LoggingError> {
-    let filter_text = env.get(SEMAPHORE_LOG).unwrap_or_else(|| "info".to_owned());
+    let filter_text = env
+        .get(SEMAPHORE_LOG)
+        .unwrap_or_else(|| DEFAULT_FILTER.to_owned());
     let filter = EnvFilter::try_new(&filter_text).map_err(|error| LoggingError::Filter {
         filter: filter_text.clone(),
         reason: error.to_string(),

@@ -89,6 +89,87 @@ impl Drop for Simulate {
     }
 }
 
+/// `semaphore broker --memory` on a free port; stopped with SIGTERM when dropped.
+pub struct Broker {
+    pub child: Child,
+    pub address: String,
+    /// Held open: a closed pipe would make the broker's next line to stdout fail.
+    _stdout: std::io::Lines<BufReader<std::process::ChildStdout>>,
+}
+
+impl Broker {
+    /// In memory, on a free port.
+    pub fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Self::start_with(port, &["--memory"])
+    }
+
+    /// On `port`, with extra arguments (e.g. `--data-dir DIR`).
+    pub fn start_with(port: u16, arguments: &[&str]) -> Self {
+        let mut child = semaphore()
+            .args(["broker", "--listen", &format!("127.0.0.1:{port}")])
+            .args(arguments)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the semaphore binary starts");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
+        let first = lines
+            .next()
+            .expect("the broker prints its address")
+            .expect("stdout is UTF-8");
+        let address = first
+            .rsplit(' ')
+            .next()
+            .expect("the line ends with the address")
+            .to_owned();
+        assert_eq!(address, format!("127.0.0.1:{port}"), "{first}");
+        Self {
+            child,
+            address,
+            _stdout: lines,
+        }
+    }
+}
+
+impl Broker {
+    /// Stops with SIGTERM; the exit status if it stopped within 5 s.
+    pub fn stop(&mut self) -> Option<ExitStatus> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..100 {
+            if let Some(status) = self.child.try_wait().ok().flatten() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        None
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            self.stop();
+        }
+    }
+}
+
+/// Whether a Python module can be imported.
+pub fn python_has(module: &str) -> bool {
+    Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|output| output.status.success())
+}
+
 /// Everything a command printed, both streams.
 pub fn all_output(output: &Output) -> String {
     format!(

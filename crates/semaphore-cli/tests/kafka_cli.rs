@@ -1,0 +1,264 @@
+//! `semaphore broker`, `topics` and `consume` run as a user runs them, with Python's confluent-kafka as the
+//! outside producer.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use support::{Broker, all_output, python_has, semaphore};
+
+fn produce_with_python(broker: &Broker, topic: &str, count: usize) -> bool {
+    if !python_has("confluent_kafka") {
+        // Only where the package is absent; .ci/run installs it, so CI never skips this.
+        eprintln!("SKIPPED: Python confluent-kafka is not installed (pip install confluent-kafka)");
+        return false;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../semaphore/tests/python/kafka_client.py");
+    let output = Command::new("python3")
+        .arg(script)
+        .args(["produce", &broker.address, topic, &count.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    true
+}
+
+fn run(broker: &Broker, arguments: &[&str]) -> std::process::Output {
+    semaphore()
+        .args(arguments)
+        .env("SEMAPHORE_BROKERS", &broker.address)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn topics_create_list_describe_delete() {
+    let broker = Broker::start();
+    let created = run(&broker, &["topics", "create", "meraki.test"]);
+    assert!(created.status.success(), "{}", all_output(&created));
+    assert!(
+        all_output(&created).contains("6 partitions, replication factor 1"),
+        "{}",
+        all_output(&created)
+    );
+    let listed = run(&broker, &["topics", "list"]);
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains("meraki.test\t6 partitions"),
+        "{}",
+        all_output(&listed)
+    );
+    let described = run(
+        &broker,
+        &["topics", "describe", "meraki.test", "--format", "json"],
+    );
+    let description: serde_json::Value =
+        serde_json::from_slice(&described.stdout).expect("describe --format json is JSON");
+    assert_eq!(description["partitions"].as_array().unwrap().len(), 6);
+    assert!(description["partitions"][0]["leader"].as_i64().is_some());
+    let deleted = run(&broker, &["topics", "delete", "meraki.test"]);
+    assert!(deleted.status.success(), "{}", all_output(&deleted));
+    let missing = run(&broker, &["topics", "describe", "meraki.test"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        all_output(&missing).contains("no topic meraki.test"),
+        "{}",
+        all_output(&missing)
+    );
+}
+
+#[test]
+fn consume_with_a_group_twice_prints_nothing_new() {
+    let broker = Broker::start();
+    assert!(run(&broker, &["topics", "create", "twice"]).status.success());
+    if !produce_with_python(&broker, "twice", 40) {
+        return;
+    }
+    let first = run(&broker, &["consume", "twice", "-G", "g1", "-e"]);
+    assert!(first.status.success(), "{}", all_output(&first));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&first.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 40);
+    assert!(
+        lines
+            .iter()
+            .all(|envelope| envelope["topic"] == "twice" && envelope["value"]["from"] == "python")
+    );
+    assert!(
+        String::from_utf8_lossy(&first.stderr).contains("40 records"),
+        "summary: {}",
+        all_output(&first)
+    );
+    let second = run(&broker, &["consume", "twice", "-G", "g1", "-e"]);
+    assert!(second.status.success(), "{}", all_output(&second));
+    assert_eq!(
+        String::from_utf8_lossy(&second.stdout),
+        "",
+        "nothing new for the group"
+    );
+    assert!(String::from_utf8_lossy(&second.stderr).contains("0 records"));
+
+    // Without a group: formats, counts, partitions and offsets as kcat users expect.
+    let template = run(&broker, &["consume", "twice", "-e", "-f", "%t/%p/%o %k\\n"]);
+    let text = String::from_utf8_lossy(&template.stdout).to_string();
+    assert_eq!(text.lines().count(), 40, "{text}");
+    assert!(
+        text.lines()
+            .all(|line| line.starts_with("twice/") && line.contains(" python-key-")),
+        "{text}"
+    );
+    let counted = run(&broker, &["consume", "twice", "-c", "5", "-f", "value"]);
+    assert_eq!(String::from_utf8_lossy(&counted.stdout).lines().count(), 5);
+    let partition_zero = run(&broker, &["consume", "twice", "-e", "-p", "0", "-f", "%p\\n"]);
+    assert!(
+        String::from_utf8_lossy(&partition_zero.stdout)
+            .lines()
+            .all(|line| line == "0")
+    );
+    let tail = run(&broker, &["consume", "twice", "-e", "-o", "-1", "-f", "%o\\n"]);
+    let partitions_with_data = String::from_utf8_lossy(&tail.stdout).lines().count();
+    assert!(
+        (1..=6).contains(&partitions_with_data),
+        "one record per non-empty partition: {}",
+        all_output(&tail)
+    );
+}
+
+#[test]
+fn broker_restart_keeps_records_and_group_offsets() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let directory = std::env::temp_dir().join(format!("semaphore-broker-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&directory);
+    let data_dir = directory.to_str().unwrap().to_owned();
+    let mut broker = Broker::start_with(port, &["--data-dir", &data_dir]);
+    assert!(
+        run(&broker, &["topics", "create", "durable", "--partitions", "3"])
+            .status
+            .success()
+    );
+    if !produce_with_python(&broker, "durable", 50) {
+        return;
+    }
+    let first = run(
+        &broker,
+        &["consume", "durable", "-G", "keeper", "-c", "20", "-f", "%k %s\\n"],
+    );
+    assert!(first.status.success(), "{}", all_output(&first));
+    let first_lines: Vec<String> = String::from_utf8_lossy(&first.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(first_lines.len(), 20);
+    assert!(
+        broker.stop().is_some_and(|status| status.success()),
+        "the broker stops cleanly on SIGTERM"
+    );
+    assert!(
+        directory.join("broker.db").exists(),
+        "SQLite database under the data directory"
+    );
+
+    let broker = Broker::start_with(port, &["--data-dir", &data_dir]);
+    let described = run(&broker, &["topics", "describe", "durable"]);
+    assert!(
+        String::from_utf8_lossy(&described.stdout).contains("3 partitions, 50 records"),
+        "{}",
+        all_output(&described)
+    );
+    let rest = run(
+        &broker,
+        &["consume", "durable", "-G", "keeper", "-e", "-f", "%k %s\\n"],
+    );
+    assert!(rest.status.success(), "{}", all_output(&rest));
+    let rest_lines: Vec<String> = String::from_utf8_lossy(&rest.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        rest_lines.len(),
+        30,
+        "the group resumed after its 20 committed records"
+    );
+    let mut all: Vec<String> = first_lines.into_iter().chain(rest_lines).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 50, "nothing lost, nothing repeated");
+    drop(broker);
+    let _ = std::fs::remove_dir_all(&directory);
+}
+
+#[test]
+fn broken_pipe_exits_quietly() {
+    let broker = Broker::start();
+    assert!(run(&broker, &["topics", "create", "piped"]).status.success());
+    if !produce_with_python(&broker, "piped", 500) {
+        return;
+    }
+    let script = format!(
+        "'{}' consume piped -e -f pretty | head -n 1 >/dev/null; echo \"exit=${{PIPESTATUS[0]}}\"",
+        support::BINARY
+    );
+    let output = Command::new("bash")
+        .args(["-c", &script])
+        .env("SEMAPHORE_BROKERS", &broker.address)
+        .output()
+        .unwrap();
+    let text = all_output(&output);
+    assert!(text.contains("exit=0"), "{text}");
+    assert!(!text.contains("error"), "{text}");
+}
+
+#[test]
+fn unreachable_broker_fails_fast_and_clearly() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = semaphore()
+        .args([
+            "consume",
+            "anything",
+            "-e",
+            "--brokers",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = all_output(&output);
+    assert!(
+        text.contains("cannot reach Kafka") && text.contains(&port.to_string()),
+        "{text}"
+    );
+    // Bounded: the error comes from the 10 s metadata limit, not from the test's own time-out.
+    assert!(text.contains("within 10s"), "{text}");
+}
+
+#[test]
+fn consume_usage_mistakes_exit_2() {
+    let output = semaphore()
+        .args(["consume", "t", "-G", "g", "-o", "42", "--brokers", "127.0.0.1:1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", all_output(&output));
+    assert!(all_output(&output).contains("with a group (-G)"));
+    let output = semaphore()
+        .args(["consume", "t", "-o", "yesterday"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let output = semaphore().args(["consume", "t", "-X", "acks"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(all_output(&output).contains("KEY=VALUE"));
+}

@@ -1,0 +1,14 @@
+//! The Kafka bus: connection settings ([`config`]), the embedded broker ([`embedded`]), the producer
+//! ([`producer`]), topic administration ([`admin`]) and the consumer behind `semaphore consume`
+//! ([`consumer`], [`offset`], [`format`]).
+//!
+//! **Architecture Invariant:** only this module knows librdkafka; the rest of semaphore sees records,
+//! deliveries and typed errors.
+
+pub mod admin;
+pub mod config;
+pub mod consumer;
+pub mod embedded;
+pub mod format;
+pub mod offset;
+pub mod producer;
