@@ -63,7 +63,7 @@ pub struct BrokerArgs {
     /// Default: SEMAPHORE_DATA_DIR, else ~/.local/share/semaphore.
     #[arg(long, value_name = "DIR", conflicts_with = "memory")]
     pub data_dir: Option<PathBuf>,
-    /// Keep everything in memory: nothing survives a restart (for tests).
+    /// Throw-away storage (a temporary database removed at exit): nothing survives a restart (tests, demos).
     #[arg(long)]
     pub memory: bool,
 }
