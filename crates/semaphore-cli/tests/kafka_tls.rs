@@ -27,6 +27,33 @@ impl Drop for Killed {
     }
 }
 
+/// A self-signed certificate and key for `subject`, made with openssl.
+fn self_signed(
+    directory: &std::path::Path,
+    name: &str,
+    subject: &str,
+    extension: Option<&str>,
+) -> (PathBuf, PathBuf) {
+    let certificate = directory.join(format!("{name}-cert.pem"));
+    let key = directory.join(format!("{name}-key.pem"));
+    let mut command = Command::new("openssl");
+    command.args([
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", subject,
+    ]);
+    if let Some(extension) = extension {
+        command.args(["-addext", extension]);
+    }
+    let made = command
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&certificate)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", all_output(&made));
+    (certificate, key)
+}
+
 fn have(program: &str) -> bool {
     Command::new("which")
         .arg(program)
@@ -44,28 +71,12 @@ fn topics_and_consume_over_tls_with_a_self_signed_certificate() {
     let directory = std::env::temp_dir().join(format!("semaphore-tls-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&directory);
     std::fs::create_dir_all(&directory).unwrap();
-    let certificate = directory.join("cert.pem");
-    let key = directory.join("key.pem");
-    let made = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-        ])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&certificate)
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{}", all_output(&made));
+    let (certificate, key) = self_signed(
+        &directory,
+        "server",
+        "/CN=localhost",
+        Some("subjectAltName=IP:127.0.0.1,DNS:localhost"),
+    );
 
     let (plain_port, tls_port) = (free_port(), free_port());
     let config = directory.join("stunnel.conf");
@@ -136,27 +147,7 @@ fn topics_and_consume_over_tls_with_a_self_signed_certificate() {
     assert!(String::from_utf8_lossy(&consumed.stderr).contains("0 records"));
 
     // A CA that did not sign the server's certificate: refused.
-    let other_key = directory.join("other-key.pem");
-    let other_ca = directory.join("other-ca.pem");
-    let made = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=other",
-        ])
-        .arg("-keyout")
-        .arg(&other_key)
-        .arg("-out")
-        .arg(&other_ca)
-        .output()
-        .unwrap();
-    assert!(made.status.success());
+    let (other_ca, _) = self_signed(&directory, "other", "/CN=other", None);
     let refused = tls(&["topics", "list"], &other_ca);
     assert_eq!(refused.status.code(), Some(1), "{}", all_output(&refused));
     assert!(

@@ -20,7 +20,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let size: usize = size.parse()?;
     let in_flight: usize = arguments.get(4).map_or(Ok(10_000), |text| text.parse())?;
     let empty: HashMap<String, String> = HashMap::new();
-    let kafka = KafkaConnection { brokers: Some(brokers.clone()), ..Default::default() }.resolve(&empty, None)?;
+    let kafka = KafkaConnection {
+        brokers: Some(brokers.clone()),
+        ..Default::default()
+    }
+    .resolve(&empty, None)?;
     let producer = Producer::new(&kafka)?;
     let payload = vec![b'x'; size];
     let keys: Vec<String> = (0..1000).map(|index| format!("Q2XX-{index:04}-BNCH")).collect();
@@ -32,7 +36,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let key = keys[index % keys.len()].as_bytes();
         let payload = payload.as_slice();
         pending.push(async move {
-            let record = OutgoingRecord { topic, key: Some(key), payload, ..Default::default() };
+            let record = OutgoingRecord {
+                topic,
+                key: Some(key),
+                payload,
+                ..Default::default()
+            };
             producer.send(&record).await
         });
         if pending.len() >= in_flight && pending.next().await.is_some_and(|result| result.is_err()) {

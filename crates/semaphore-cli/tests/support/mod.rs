@@ -23,6 +23,30 @@ pub fn semaphore() -> Command {
     command
 }
 
+type StdoutLines = std::io::Lines<BufReader<std::process::ChildStdout>>;
+
+/// Starts `semaphore ARGUMENTS` in the background and reads the first line it prints (its address); returns
+/// the child, the line's last word and the rest of stdout, which the caller keeps open.
+fn spawn_announcing(arguments: &[&str]) -> (Child, String, String, StdoutLines) {
+    let mut child = semaphore()
+        .args(arguments)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the semaphore binary starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
+    let first = lines
+        .next()
+        .expect("the command announces its address")
+        .expect("stdout is UTF-8");
+    let address = first
+        .rsplit(' ')
+        .next()
+        .expect("the line ends with the address")
+        .to_owned();
+    (child, first, address, lines)
+}
+
 /// `semaphore simulate` running in the background; stopped with SIGTERM when dropped.
 pub struct Simulate {
     pub child: Child,
@@ -32,23 +56,8 @@ pub struct Simulate {
 
 impl Simulate {
     pub fn start(arguments: &[&str]) -> Self {
-        let mut child = semaphore()
-            .args(["simulate", "--listen", "127.0.0.1:0"])
-            .args(arguments)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the semaphore binary starts");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
-        let first = lines
-            .next()
-            .expect("the simulator prints its base URL")
-            .expect("stdout is UTF-8");
-        let base_url = first
-            .rsplit(' ')
-            .next()
-            .expect("the line ends with the URL")
-            .to_owned();
+        let simulate = [&["simulate", "--listen", "127.0.0.1:0"], arguments].concat();
+        let (child, first, base_url, lines) = spawn_announcing(&simulate);
         assert!(
             base_url.starts_with("http://127.0.0.1:") && base_url.ends_with("/api/v1"),
             "{first}"
@@ -94,7 +103,7 @@ pub struct Broker {
     pub child: Child,
     pub address: String,
     /// Held open: a closed pipe would make the broker's next line to stdout fail.
-    _stdout: std::io::Lines<BufReader<std::process::ChildStdout>>,
+    _stdout: StdoutLines,
 }
 
 impl Broker {
@@ -110,23 +119,9 @@ impl Broker {
 
     /// On `port`, with extra arguments (e.g. `--data-dir DIR`).
     pub fn start_with(port: u16, arguments: &[&str]) -> Self {
-        let mut child = semaphore()
-            .args(["broker", "--listen", &format!("127.0.0.1:{port}")])
-            .args(arguments)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the semaphore binary starts");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
-        let first = lines
-            .next()
-            .expect("the broker prints its address")
-            .expect("stdout is UTF-8");
-        let address = first
-            .rsplit(' ')
-            .next()
-            .expect("the line ends with the address")
-            .to_owned();
+        let listen = format!("127.0.0.1:{port}");
+        let broker = [&["broker", "--listen", listen.as_str()], arguments].concat();
+        let (child, first, address, lines) = spawn_announcing(&broker);
         assert_eq!(address, format!("127.0.0.1:{port}"), "{first}");
         Self {
             child,

@@ -70,6 +70,24 @@ impl TopicDescription {
     }
 }
 
+fn admin_options() -> AdminOptions {
+    AdminOptions::new()
+        .operation_timeout(Some(ADMIN_TIMEOUT))
+        .request_timeout(Some(ADMIN_TIMEOUT))
+}
+
+/// The first topic Kafka refused to `action`, as an error.
+fn refused(action: &'static str, results: Vec<rdkafka::admin::TopicResult>) -> Result<(), TopicAdminError> {
+    match results.into_iter().find_map(Result::err) {
+        Some((topic, code)) => Err(TopicAdminError::Refused {
+            action,
+            topic,
+            reason: code.to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
 pub struct TopicAdmin {
     kafka: ResolvedKafka,
     admin: AdminClient<DefaultClientContext>,
@@ -147,45 +165,21 @@ impl TopicAdmin {
         replication_factor: i32,
     ) -> Result<(), TopicAdminError> {
         let new_topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(replication_factor));
-        let options = AdminOptions::new()
-            .operation_timeout(Some(ADMIN_TIMEOUT))
-            .request_timeout(Some(ADMIN_TIMEOUT));
         let results = self
             .admin
-            .create_topics([&new_topic], &options)
+            .create_topics([&new_topic], &admin_options())
             .await
             .map_err(|error| self.unreachable(error))?;
-        for result in results {
-            if let Err((name, code)) = result {
-                return Err(TopicAdminError::Refused {
-                    action: "create",
-                    topic: name,
-                    reason: code.to_string(),
-                });
-            }
-        }
-        Ok(())
+        refused("create", results)
     }
 
     pub async fn delete(&self, topic: &str) -> Result<(), TopicAdminError> {
-        let options = AdminOptions::new()
-            .operation_timeout(Some(ADMIN_TIMEOUT))
-            .request_timeout(Some(ADMIN_TIMEOUT));
         let results = self
             .admin
-            .delete_topics(&[topic], &options)
+            .delete_topics(&[topic], &admin_options())
             .await
             .map_err(|error| self.unreachable(error))?;
-        for result in results {
-            if let Err((name, code)) = result {
-                return Err(TopicAdminError::Refused {
-                    action: "delete",
-                    topic: name,
-                    reason: code.to_string(),
-                });
-            }
-        }
-        Ok(())
+        refused("delete", results)
     }
 
     /// Partitions with leaders, replicas and watermarks.
