@@ -12,7 +12,8 @@ out=bench/out
 mkdir -p "$out"
 
 echo "Building release binaries..." >&2
-cargo build --release -q -p semaphore-cli -p semaphore --example bus_bench
+cargo build --release -q -p semaphore-cli
+cargo build --release -q -p semaphore --example bus_bench
 semaphore=target/release/semaphore
 
 # rdkafka_performance from the same librdkafka sources semaphore links.

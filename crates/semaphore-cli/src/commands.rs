@@ -90,23 +90,19 @@ async fn simulate(args: SimulateArgs) -> Result<(), Failure> {
         seed = args.seed,
         "Meraki API simulator listening."
     );
-    {
-        let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "Meraki API simulator: http://{address}/api/v1").map_err(runtime_error)?;
+    announce(|stdout| {
+        writeln!(stdout, "Meraki API simulator: http://{address}/api/v1")?;
         for (organization_id, (networks, appliances)) in &summary {
             writeln!(
                 stdout,
                 "  organization {organization_id}: {networks} networks, {appliances} appliances"
-            )
-            .map_err(runtime_error)?;
+            )?;
         }
         writeln!(
             stdout,
             "  admin: http://{address}/_sim/faults (GET/PUT), http://{address}/_sim/stats"
         )
-        .map_err(runtime_error)?;
-        stdout.flush().map_err(runtime_error)?;
-    }
+    });
     semaphore_meraki_sim::serve(listener, simulator, shutdown)
         .await
         .map_err(runtime_error)?;
@@ -151,6 +147,15 @@ async fn check(args: CheckArgs) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// Prints a server's start-up lines. A server keeps serving when nobody reads its stdout any more
+/// (`| head -1`, a closed terminal): the lines are a courtesy, the log has the same facts.
+fn announce(lines: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(error) = lines(&mut stdout).and_then(|()| stdout.flush()) {
+        tracing::debug!(%error, "Cannot print the start-up lines; serving anyway.");
+    }
 }
 
 /// The embedded broker's default address: where `topics` and `consume` look when no brokers are given.
@@ -218,18 +223,15 @@ async fn broker(args: BrokerArgs) -> Result<(), Failure> {
         }
     };
     tracing::info!(%address, storage = %storage_text, "Embedded Kafka broker listening.");
-    {
-        let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "Kafka-compatible broker listening on {address}").map_err(runtime_error)?;
-        writeln!(stdout, "  storage: {storage_text}").map_err(runtime_error)?;
-        let advertised = args.advertise.clone().unwrap_or_else(|| address.to_string());
+    let advertised = args.advertise.clone().unwrap_or_else(|| address.to_string());
+    announce(|stdout| {
+        writeln!(stdout, "Kafka-compatible broker listening on {address}")?;
+        writeln!(stdout, "  storage: {storage_text}")?;
         writeln!(
             stdout,
             "  clients: --brokers {advertised} (kcat needs librdkafka 2.12+; Python: confluent-kafka)"
         )
-        .map_err(runtime_error)?;
-        stdout.flush().map_err(runtime_error)?;
-    }
+    });
     shutdown.await;
     broker.stop().await;
     tracing::info!("Embedded Kafka broker stopped.");

@@ -52,23 +52,26 @@ pub struct Simulate {
     pub child: Child,
     pub base_url: String,
     pub banner: Vec<String>,
+    /// Held open: a closed pipe would make the simulator's next line to stdout fail.
+    _stdout: StdoutLines,
 }
 
 impl Simulate {
     pub fn start(arguments: &[&str]) -> Self {
         let simulate = [&["simulate", "--listen", "127.0.0.1:0"], arguments].concat();
-        let (child, first, base_url, lines) = spawn_announcing(&simulate);
+        let (child, first, base_url, mut lines) = spawn_announcing(&simulate);
         assert!(
             base_url.starts_with("http://127.0.0.1:") && base_url.ends_with("/api/v1"),
             "{first}"
         );
         let banner = std::iter::once(first)
-            .chain(lines.take(2).map_while(Result::ok))
+            .chain(lines.by_ref().take(2).map_while(Result::ok))
             .collect();
         Self {
             child,
             base_url,
             banner,
+            _stdout: lines,
         }
     }
 

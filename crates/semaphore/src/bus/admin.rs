@@ -110,14 +110,28 @@ impl TopicAdmin {
         }
     }
 
-    /// Every topic but Kafka's internal ones, by name.
-    pub async fn list(&self) -> Result<Vec<TopicSummary>, TopicAdminError> {
+    /// Runs `work` with a metadata client on Tokio's blocking pool (librdkafka's metadata calls block); any
+    /// failure there means the cluster could not be reached.
+    async fn with_metadata_client<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&BaseConsumer) -> Result<T, String> + Send + 'static,
+    ) -> Result<T, TopicAdminError> {
         let kafka = self.kafka.clone();
-        let topics = tokio::task::spawn_blocking(move || -> Result<Vec<TopicSummary>, String> {
+        let result = tokio::task::spawn_blocking(move || {
             let consumer: BaseConsumer = kafka
                 .client_config()
                 .create()
                 .map_err(|error| error.to_string())?;
+            work(&consumer)
+        })
+        .await
+        .expect("the metadata task does not panic");
+        result.map_err(|reason| self.unreachable(reason))
+    }
+
+    /// Every topic but Kafka's internal ones, by name.
+    pub async fn list(&self) -> Result<Vec<TopicSummary>, TopicAdminError> {
+        self.with_metadata_client(|consumer| {
             let metadata = consumer
                 .fetch_metadata(None, ADMIN_TIMEOUT)
                 .map_err(|error| error.to_string())?;
@@ -134,27 +148,19 @@ impl TopicAdmin {
             Ok(topics)
         })
         .await
-        .expect("the metadata task does not panic");
-        topics.map_err(|reason| self.unreachable(reason))
     }
 
     /// Replicas per partition when none is given: 3 (Confluent Cloud's and most clusters' minimum for
     /// durability), or every broker where the cluster has fewer (1 on the embedded broker).
     pub async fn default_replication_factor(&self) -> Result<i32, TopicAdminError> {
-        let kafka = self.kafka.clone();
-        let brokers = tokio::task::spawn_blocking(move || -> Result<usize, String> {
-            let consumer: BaseConsumer = kafka
-                .client_config()
-                .create()
-                .map_err(|error| error.to_string())?;
-            let metadata = consumer
-                .fetch_metadata(None, ADMIN_TIMEOUT)
-                .map_err(|error| error.to_string())?;
-            Ok(metadata.brokers().len())
-        })
-        .await
-        .expect("the metadata task does not panic");
-        let brokers = brokers.map_err(|reason| self.unreachable(reason))?;
+        let brokers = self
+            .with_metadata_client(|consumer| {
+                let metadata = consumer
+                    .fetch_metadata(None, ADMIN_TIMEOUT)
+                    .map_err(|error| error.to_string())?;
+                Ok(metadata.brokers().len())
+            })
+            .await?;
         Ok(brokers.clamp(1, 3) as i32)
     }
 
@@ -184,13 +190,8 @@ impl TopicAdmin {
 
     /// Partitions with leaders, replicas and watermarks.
     pub async fn describe(&self, topic: &str) -> Result<TopicDescription, TopicAdminError> {
-        let kafka = self.kafka.clone();
         let name = topic.to_owned();
-        let described = tokio::task::spawn_blocking(move || -> Result<Option<TopicDescription>, String> {
-            let consumer: BaseConsumer = kafka
-                .client_config()
-                .create()
-                .map_err(|error| error.to_string())?;
+        let described = self.with_metadata_client(move |consumer| {
             let metadata = consumer
                 .fetch_metadata(Some(&name), ADMIN_TIMEOUT)
                 .map_err(|error| error.to_string())?;
@@ -216,16 +217,10 @@ impl TopicAdmin {
             }
             partitions.sort_by_key(|partition| partition.partition);
             Ok(Some(TopicDescription { name, partitions }))
+        });
+        described.await?.ok_or_else(|| TopicAdminError::NotFound {
+            topic: topic.to_owned(),
+            bootstrap: self.kafka.bootstrap.clone(),
         })
-        .await
-        .expect("the metadata task does not panic");
-        match described {
-            Ok(Some(description)) => Ok(description),
-            Ok(None) => Err(TopicAdminError::NotFound {
-                topic: topic.to_owned(),
-                bootstrap: self.kafka.bootstrap.clone(),
-            }),
-            Err(reason) => Err(self.unreachable(reason)),
-        }
     }
 }
