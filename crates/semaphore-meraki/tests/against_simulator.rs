@@ -2,7 +2,6 @@
 //! fault ending in a successful retry or a clear typed error, pagination, redirects, and a key that never
 //! leaves home.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DurationRound, TimeDelta, Utc};
@@ -70,6 +69,36 @@ async fn absolute_link_simulator(faults: Faults) -> RunningSimulator {
     .unwrap()
 }
 
+/// Every device of the organization, read in pages of `per_page`.
+async fn devices_in_pages(
+    client: &Client,
+    organization_id: &str,
+    per_page: u32,
+) -> Vec<semaphore_meraki::model::Device> {
+    let query = DevicesQuery {
+        per_page: Some(per_page),
+        ..Default::default()
+    };
+    client
+        .organization_devices(organization_id, &query)
+        .await
+        .unwrap()
+}
+
+/// One task per serial, all at once, each on its own clone of the client; every call must succeed.
+async fn management_interfaces_at_once(client: &Client, serials: Vec<String>) {
+    let tasks: Vec<_> = serials
+        .into_iter()
+        .map(|serial| {
+            let client = client.clone();
+            tokio::spawn(async move { client.device_management_interface(&serial).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+}
+
 fn organization_id(simulator: &RunningSimulator) -> String {
     simulator.simulator.estate.organizations[0].id.clone()
 }
@@ -116,18 +145,12 @@ async fn discovery_of_ten_thousand_appliances_stays_within_budget() {
         .unwrap();
     assert_eq!(series.len(), 20_000, "two uplinks per appliance in one call");
     // Then a burst of per-device calls from many tasks at once: the shared budget paces them.
-    let tasks: Vec<_> = devices
+    let serials: Vec<String> = devices
         .iter()
         .take(40)
-        .map(|device| {
-            let client = client.clone();
-            let serial = device.serial.clone();
-            tokio::spawn(async move { client.device_management_interface(&serial).await })
-        })
+        .map(|device| device.serial.clone())
         .collect();
-    for task in tasks {
-        task.await.unwrap().unwrap();
-    }
+    management_interfaces_at_once(&client, serials).await;
     let stats = simulator.simulator.stats.snapshot();
     assert_eq!(stats.rate_limited, 0, "{stats:?}");
     let metrics = client.metrics().snapshot();
@@ -186,16 +209,7 @@ async fn server_errors_are_retried_then_reported() {
     .await;
     let client = client_for(&flaky, fast_retries(10));
     let organization_id = organization_id(&flaky);
-    let devices = client
-        .organization_devices(
-            &organization_id,
-            &DevicesQuery {
-                per_page: Some(3),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let devices = devices_in_pages(&client, &organization_id, 3).await;
     assert_eq!(devices.len(), 30);
     assert!(client.metrics().snapshot().retries > 0);
 
@@ -223,16 +237,7 @@ async fn broken_bodies_are_retried_then_reported() {
     .await;
     let client = client_for(&flaky, fast_retries(12));
     let organization_id = organization_id(&flaky);
-    let devices = client
-        .organization_devices(
-            &organization_id,
-            &DevicesQuery {
-                per_page: Some(3),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let devices = devices_in_pages(&client, &organization_id, 3).await;
     assert_eq!(devices.len(), 30);
 
     let truncating = small_simulator(Faults {
@@ -312,16 +317,7 @@ async fn redirects_to_a_shard_keep_the_key() {
     .await;
     let client = client_for(&redirecting, fast_retries(2));
     let organization_id = organization_id(&redirecting);
-    let devices = client
-        .organization_devices(
-            &organization_id,
-            &DevicesQuery {
-                per_page: Some(10),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let devices = devices_in_pages(&client, &organization_id, 10).await;
     assert_eq!(devices.len(), 30);
     let metrics = client.metrics().snapshot();
     assert!(metrics.redirects >= 1, "{metrics:?}");
@@ -526,25 +522,19 @@ async fn down_uplink_reports_nulls_and_history_matches_the_series() {
 #[tokio::test]
 async fn clones_share_one_budget() {
     let simulator = small_simulator(Faults::default()).await;
-    let client = Arc::new(client_for(&simulator, fast_retries(3)));
+    let client = client_for(&simulator, fast_retries(3));
     let organization_id = organization_id(&simulator);
     let devices = client
         .organization_devices(&organization_id, &DevicesQuery::default())
         .await
         .unwrap();
-    let tasks: Vec<_> = devices
+    let serials: Vec<String> = devices
         .iter()
         .cycle()
         .take(35)
-        .map(|device| {
-            let client = (*client).clone();
-            let serial = device.serial.clone();
-            tokio::spawn(async move { client.device_management_interface(&serial).await.map(|_| ()) })
-        })
+        .map(|device| device.serial.clone())
         .collect();
-    for task in tasks {
-        task.await.unwrap().unwrap();
-    }
+    management_interfaces_at_once(&client, serials).await;
     assert_eq!(
         simulator.simulator.stats.snapshot().rate_limited,
         0,
