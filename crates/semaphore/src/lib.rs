@@ -1,17 +1,36 @@
 //! semaphore's library: everything the `semaphore` binary does, so the binary only parses arguments, starts
 //! telemetry, calls in here and maps the result to an exit code.
 //!
-//! Layout today (the Kafka bus, sources, sinks and pipeline arrive with their issues):
+//! Layout:
+//! - [`config`]: `semaphore.toml`, loaded and validated in two phases.
+//! - [`pipeline`]: builds and runs what the config declares, and drains it on stop.
+//! - [`sources`]: the Meraki sources (org-wide loss/latency, per-device history, clients) and their windows.
+//! - [`record`]: the record types semaphore writes (JSON Schemas in `schemas/`) and their encoding.
+//! - [`outputs`]: Kafka, syslog (RFC 5424), stdout and file.
+//! - [`inventory`]: the cached organization inventory records are enriched from.
+//! - [`watermark`]: per-organization progress, persisted under the data directory.
+//! - [`bus`]: Kafka: connection settings, the embedded broker, producer, topic admin, consumer, read-back.
+//! - [`telemetry`], [`admin_http`]: semaphore's own metrics and the `/metrics` `/healthz` `/readyz` server.
+//! - [`demo`]: `semaphore demo`'s live terminal view.
 //! - [`env`]: the `SEMAPHORE_*` environment variables and the lookup trait tests use instead of `set_var`.
 //! - [`logging`]: `tracing` set up from `SEMAPHORE_LOG` / `SEMAPHORE_LOG_FORMAT`.
-//! - [`shutdown`]: the future that says stop (SIGINT or SIGTERM).
+//! - [`shutdown`]: the future that says stop (SIGINT or SIGTERM), and the [`shutdown::Stop`] handle.
 //! - [`meraki`]: building the Meraki client from flags and environment, and the `check` report.
-//! - [`bus`]: Kafka: connection settings, the embedded broker, producer, topic admin, consumer.
 //! - [`secret`]: a string that never prints.
 
+pub mod admin_http;
 pub mod bus;
+pub mod config;
+pub mod demo;
 pub mod env;
+pub mod inventory;
 pub mod logging;
 pub mod meraki;
+pub mod outputs;
+pub mod pipeline;
+pub mod record;
 pub mod secret;
 pub mod shutdown;
+pub mod sources;
+pub mod telemetry;
+pub mod watermark;

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use semaphore_meraki::query::DevicesQuery;
-use semaphore_meraki::{ApiKey, BaseUrl, Client, MerakiError, MetricsSnapshot};
+use semaphore_meraki::{ApiKey, BaseUrl, Client, ClientBuilder, MerakiError, MetricsSnapshot};
 use serde::Serialize;
 
 use crate::env::{Env, SEMAPHORE_MERAKI_URL};
@@ -12,6 +12,13 @@ use crate::env::{Env, SEMAPHORE_MERAKI_URL};
 /// Builds the client: base URL from the flag, else `SEMAPHORE_MERAKI_URL`, else Meraki's global API; key from
 /// `MERAKI_DASHBOARD_API_KEY`.
 pub fn client(meraki_url: Option<&str>, env: &dyn Env) -> Result<Client, MerakiError> {
+    client_builder(meraki_url, env)?
+        .timeout(Duration::from_secs(30))
+        .build()
+}
+
+/// The same settings as [`client`], as a builder (to share a rate budget or set a timeout).
+pub fn client_builder(meraki_url: Option<&str>, env: &dyn Env) -> Result<ClientBuilder, MerakiError> {
     let base_url: BaseUrl = match meraki_url
         .map(str::to_owned)
         .or_else(|| env.get(SEMAPHORE_MERAKI_URL))
@@ -20,10 +27,7 @@ pub fn client(meraki_url: Option<&str>, env: &dyn Env) -> Result<Client, MerakiE
         None => BaseUrl::default(),
     };
     let api_key = ApiKey::from_lookup(|name| env.get(name))?;
-    Client::builder(api_key)
-        .base_url(base_url)
-        .timeout(Duration::from_secs(30))
-        .build()
+    Ok(Client::builder(api_key).base_url(base_url))
 }
 
 /// What `semaphore check` found at Meraki.

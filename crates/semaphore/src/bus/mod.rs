@@ -12,3 +12,4 @@ pub mod embedded;
 pub mod format;
 pub mod offset;
 pub mod producer;
+pub mod readback;

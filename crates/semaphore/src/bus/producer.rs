@@ -139,6 +139,11 @@ impl Producer {
         &self.metrics
     }
 
+    /// The counters, shared, for `/metrics`.
+    pub fn metrics_handle(&self) -> Arc<ProducerMetrics> {
+        self.metrics.clone()
+    }
+
     /// Sends one record and waits for Kafka's acknowledgement. When the local queue is full this waits for
     /// room (back-pressure) rather than dropping the record.
     pub async fn send(&self, record: &OutgoingRecord<'_>) -> Result<Delivery, ProduceError> {

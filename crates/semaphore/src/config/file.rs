@@ -1,0 +1,246 @@
+//! What the user can write in `semaphore.toml`: plain serde structs, every one `deny_unknown_fields` so a typo
+//! fails at load time with its line. Defaults are named functions that say where the value comes from.
+//! [`crate::config::validate`] turns this into the [`crate::config::Config`] the runtime uses.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// The whole file.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Where watermarks and the embedded broker's database live. Default: `SEMAPHORE_DATA_DIR`, else
+    /// `~/.local/share/semaphore`.
+    pub data_dir: Option<PathBuf>,
+    #[serde(default)]
+    pub meraki: MerakiSection,
+    #[serde(default)]
+    pub kafka: KafkaSection,
+    #[serde(default)]
+    pub admin: AdminSection,
+    #[serde(default)]
+    pub sources: SourcesSection,
+    #[serde(default)]
+    pub outputs: OutputsSection,
+}
+
+/// `[meraki]`: where the Dashboard API is. The key comes from `MERAKI_DASHBOARD_API_KEY` only.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MerakiSection {
+    /// Base URL or region: `global` (default), `ca`, `cn`, `in`, `us-fed`, or `https://…/api/v1`.
+    pub url: Option<String>,
+    /// Time limit of one HTTP request, seconds.
+    #[serde(default = "default_meraki_timeout_s")]
+    pub timeout_s: u64,
+}
+
+/// 30 s: Meraki answers within a few seconds; a minute-long interval leaves room for one retry.
+const fn default_meraki_timeout_s() -> u64 {
+    30
+}
+
+/// `[kafka]`: the cluster. No `brokers` (and no `client_properties`): the embedded broker.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaSection {
+    /// `host:port,…`.
+    pub brokers: Option<String>,
+    /// `PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`. Credentials from `SEMAPHORE_KAFKA_USERNAME` /
+    /// `SEMAPHORE_KAFKA_PASSWORD` or `CLUSTER_API_KEY` / `CLUSTER_API_SECRET`.
+    pub security_protocol: Option<String>,
+    /// `PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`.
+    pub sasl_mechanism: Option<String>,
+    /// CA certificate (PEM) for SSL.
+    pub ssl_ca_location: Option<PathBuf>,
+    /// A Confluent `client.properties` file.
+    pub client_properties: Option<PathBuf>,
+    /// Raw librdkafka options; may not contradict the settings above or semaphore's producer defaults.
+    #[serde(default)]
+    pub librdkafka: BTreeMap<String, String>,
+    /// Where the embedded broker listens when no brokers are given.
+    #[serde(default = "default_embedded_listen")]
+    pub embedded_listen: String,
+}
+
+/// The Kafka port every client tries first.
+fn default_embedded_listen() -> String {
+    "127.0.0.1:9092".into()
+}
+
+/// `[admin]`: the admin HTTP server (`/metrics`, `/healthz`, `/readyz`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSection {
+    /// Address to listen on; loopback by default so metrics are not exposed by accident. `""` turns it off.
+    #[serde(default = "default_admin_listen")]
+    pub listen: String,
+}
+
+impl Default for AdminSection {
+    fn default() -> Self {
+        Self {
+            listen: default_admin_listen(),
+        }
+    }
+}
+
+/// 9464: the port the OpenTelemetry Prometheus exporter uses; free on most hosts.
+fn default_admin_listen() -> String {
+    "127.0.0.1:9464".into()
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourcesSection {
+    #[serde(default)]
+    pub meraki_uplinks: Vec<UplinksSourceFile>,
+    #[serde(default)]
+    pub meraki_device_history: Vec<HistorySourceFile>,
+    #[serde(default)]
+    pub meraki_clients: Vec<ClientsSourceFile>,
+}
+
+/// `[[sources.meraki_uplinks]]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UplinksSourceFile {
+    /// Names this source in logs, metrics, the `source` header and its watermark file. Default
+    /// `meraki_uplinks` (with `_2`, `_3`… for more).
+    pub id: Option<String>,
+    /// Organization ids or names; default every organization the key can see.
+    #[serde(default)]
+    pub organizations: Vec<String>,
+    /// Networks: ids (`N_…`), name globs (`Branch*`) or `tag:NAME`.
+    #[serde(default)]
+    pub networks: Vec<String>,
+    /// Device model globs (`MX6*`).
+    #[serde(default)]
+    pub models: Vec<String>,
+    /// Device tags (any).
+    #[serde(default)]
+    pub device_tags: Vec<String>,
+    /// `wan1`, `wan2`, `wan3`, `cellular`.
+    #[serde(default)]
+    pub uplinks: Vec<String>,
+    /// Destination IPs.
+    #[serde(default)]
+    pub ips: Vec<String>,
+    /// Seconds between polls (default 60).
+    pub interval_s: Option<u64>,
+    /// Seconds between inventory refreshes (default 3600).
+    pub inventory_interval_s: Option<u64>,
+    /// On the very first run, how far back to start, seconds (default 300; up to 60 days).
+    pub initial_lookback_s: Option<u64>,
+    /// Enrich with DDNS host names (one management-interface call per appliance, in the background).
+    pub ddns: Option<bool>,
+    /// Management-interface calls per second per organization for DDNS (default 2, of Meraki's 10).
+    pub ddns_per_second: Option<f64>,
+    /// Kafka topic (default `meraki.uplinks.loss_latency`).
+    pub topic: Option<String>,
+    /// `serial` (default), `serial/uplink`, `networkId`, `none` or a fixed string.
+    pub key: Option<String>,
+}
+
+/// `[[sources.meraki_device_history]]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistorySourceFile {
+    pub id: Option<String>,
+    #[serde(default)]
+    pub organizations: Vec<String>,
+    #[serde(default)]
+    pub networks: Vec<String>,
+    #[serde(default)]
+    pub models: Vec<String>,
+    #[serde(default)]
+    pub device_tags: Vec<String>,
+    /// Destination IP (required by Meraki; default 8.8.8.8).
+    pub ip: Option<String>,
+    /// Uplinks to read (default `wan1`, `wan2`).
+    #[serde(default)]
+    pub uplinks: Vec<String>,
+    /// 60, 600, 3600 or 86400 seconds (default 60).
+    pub resolution_s: Option<u32>,
+    /// Longest window per call, seconds (default 3600; at most 31 days).
+    pub timespan_s: Option<u64>,
+    /// Seconds between polls (default 300).
+    pub interval_s: Option<u64>,
+    /// First run: how far back to start, seconds (default 3600; up to 60 days).
+    pub initial_lookback_s: Option<u64>,
+    /// Kafka topic (default `meraki.uplinks.loss_latency_history`).
+    pub topic: Option<String>,
+    pub key: Option<String>,
+}
+
+/// `[[sources.meraki_clients]]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientsSourceFile {
+    pub id: Option<String>,
+    #[serde(default)]
+    pub organizations: Vec<String>,
+    #[serde(default)]
+    pub networks: Vec<String>,
+    /// Seconds between polls (default 300).
+    pub interval_s: Option<u64>,
+    /// How far back Meraki looks for clients, seconds (default 86400, at most 31 days).
+    pub timespan_s: Option<u64>,
+    /// Clients per page, 3-5000 (default 1000; Meraki's own default is 10).
+    pub per_page: Option<u32>,
+    /// The original's JSON filter file (`match`, `conditions`, `fuzzy`).
+    pub filter: Option<PathBuf>,
+    /// Kafka topic (default `meraki.clients`).
+    pub topic: Option<String>,
+    /// Default `networkId`.
+    pub key: Option<String>,
+}
+
+/// `[outputs]`: where records go; any combination. None at all means Kafka.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputsSection {
+    pub kafka: Option<KafkaOutputFile>,
+    #[serde(default)]
+    pub syslog: Vec<SyslogOutputFile>,
+    pub stdout: Option<StdoutOutputFile>,
+    #[serde(default)]
+    pub file: Vec<FileOutputFile>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaOutputFile {
+    /// Create missing topics on first use (default true).
+    pub create_topics: Option<bool>,
+    /// Partitions of created topics (default 6, Confluent Cloud's default).
+    pub partitions: Option<i32>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyslogOutputFile {
+    /// `udp://HOST:PORT`, `tcp://HOST:PORT` (octet counting) or `tls://HOST:PORT`.
+    pub endpoint: String,
+    /// Facility name: `local0` (default) … `local7`, `user`, `daemon`.
+    pub facility: Option<String>,
+    /// APP-NAME (default `semaphore`).
+    pub app_name: Option<String>,
+    /// HOSTNAME (default this host's name).
+    pub hostname: Option<String>,
+    /// CA certificate (PEM) to trust for `tls://` (default: the Mozilla roots).
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StdoutOutputFile {}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileOutputFile {
+    /// JSON lines are appended to this file.
+    pub path: PathBuf,
+}

@@ -1,0 +1,149 @@
+//! Config loading: the shipped examples load, mistakes are named with their key (and line for unknown keys).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+fn env() -> HashMap<String, String> {
+    HashMap::from([(
+        "SEMAPHORE_DATA_DIR".to_owned(),
+        "/tmp/semaphore-test-data".to_owned(),
+    )])
+}
+
+fn load_text(text: &str) -> Result<Config, ConfigError> {
+    let path = std::env::temp_dir().join(format!("semaphore-config-{}.toml", uuid::Uuid::new_v4()));
+    std::fs::write(&path, text).unwrap();
+    let result = load(&path, &env());
+    std::fs::remove_file(&path).unwrap();
+    result
+}
+
+fn error(text: &str) -> String {
+    load_text(text).unwrap_err().to_string()
+}
+
+#[test]
+fn every_example_loads() {
+    for name in ["semaphore.toml", "confluent-cloud.toml", "syslog-only.toml"] {
+        let config = load(&examples().join(name), &env()).unwrap_or_else(|error| panic!("{name}: {error}"));
+        assert!(config.source_count() >= 1, "{name}");
+    }
+    let full = load(&examples().join("semaphore.toml"), &env()).unwrap();
+    assert_eq!(full.uplinks[0].topic, UPLINKS_TOPIC);
+    assert_eq!(full.clients[0].key, KeyStrategy::NetworkId);
+    assert_eq!(full.admin_listen.unwrap().to_string(), "127.0.0.1:9464");
+    assert_eq!(full.data_dir, PathBuf::from("/tmp/semaphore-test-data"));
+    let confluent = load(&examples().join("confluent-cloud.toml"), &env()).unwrap();
+    assert!(
+        confluent.clients[0].filter.is_some(),
+        "the filter file is read relative to the config"
+    );
+    let syslog = load(&examples().join("syslog-only.toml"), &env()).unwrap();
+    assert!(syslog.outputs.kafka.is_none());
+    assert_eq!(syslog.outputs.syslog.len(), 1);
+}
+
+#[test]
+fn minimal_config_defaults_to_kafka_and_safe_admin() {
+    let config = load_text("[[sources.meraki_uplinks]]\n").unwrap();
+    let uplinks = &config.uplinks[0];
+    assert_eq!(uplinks.settings.id, "meraki_uplinks");
+    assert_eq!(uplinks.settings.interval, Duration::from_secs(60));
+    assert_eq!(uplinks.key, KeyStrategy::Serial);
+    assert!(config.outputs.kafka.is_some());
+    assert!(config.admin_listen.unwrap().ip().is_loopback());
+    assert_eq!(config.embedded_listen.to_string(), "127.0.0.1:9092");
+}
+
+#[test]
+fn unknown_keys_are_named_with_their_line() {
+    let message = error("[[sources.meraki_uplinks]]\ninterval_s = 60\nintervall_s = 30\n");
+    assert!(message.contains("line 3"), "{message}");
+    assert!(message.contains("unknown field `intervall_s`"), "{message}");
+    let message = error("[meraki]\nurl = \"global\"\napi_key = \"secret\"\n");
+    assert!(
+        message.contains("unknown field `api_key`") && message.contains("line 3"),
+        "{message}"
+    );
+}
+
+#[test]
+fn bad_values_name_their_key() {
+    let check = |text: &str, expected: &[&str]| {
+        let message = error(text);
+        for part in expected {
+            assert!(message.contains(part), "{part:?} not in {message}");
+        }
+    };
+    check("", &["sources", "no source configured"]);
+    check(
+        "[[sources.meraki_uplinks]]\ninterval_s = 10\n",
+        &[
+            "sources.meraki_uplinks[0].interval_s",
+            "longer than meraki.timeout_s",
+        ],
+    );
+    check(
+        "[[sources.meraki_uplinks]]\nuplinks = [\"wan9\"]\n",
+        &["sources.meraki_uplinks[0].uplinks", "wan9"],
+    );
+    check(
+        "[[sources.meraki_uplinks]]\nnetworks = [\"Branch[\"]\n",
+        &["networks", "not a valid glob"],
+    );
+    check(
+        "[[sources.meraki_uplinks]]\nips = [\"eight\"]\n",
+        &["ips", "not an IP address"],
+    );
+    check(
+        "[[sources.meraki_uplinks]]\ntopic = \"bad topic\"\n",
+        &["topic", "not a valid Kafka topic"],
+    );
+    check(
+        "[[sources.meraki_uplinks]]\nkey = \"\"\n",
+        &["key", "may not be empty"],
+    );
+    check(
+        "[[sources.meraki_uplinks]]\n[[sources.meraki_uplinks]]\nid = \"meraki_uplinks\"\n",
+        &["used by two sources"],
+    );
+    check(
+        "[[sources.meraki_uplinks]]\ninitial_lookback_s = 9999999\n",
+        &["initial_lookback_s", "at most 5184000"],
+    );
+    check(
+        "[[sources.meraki_device_history]]\nresolution_s = 30\n",
+        &["resolution_s", "[60, 600, 3600, 86400]"],
+    );
+    check("[[sources.meraki_clients]]\nper_page = 2\n", &["per_page"]);
+    check(
+        "[[sources.meraki_clients]]\nfilter = \"/no/such/filter.json\"\n",
+        &["sources.meraki_clients[0].filter", "cannot read"],
+    );
+    check(
+        "[[sources.meraki_uplinks]]\n[[outputs.syslog]]\nendpoint = \"syslog.example:514\"\n",
+        &["outputs.syslog[0].endpoint", "udp://"],
+    );
+    check(
+        "[[sources.meraki_uplinks]]\n[[outputs.syslog]]\nendpoint = \"udp://h:514\"\nfacility = \"kern\"\n",
+        &["facility"],
+    );
+    check(
+        "[[sources.meraki_uplinks]]\n[kafka]\nsecurity_protocol = \"TLS\"\n",
+        &["kafka.security_protocol"],
+    );
+    check(
+        "[[sources.meraki_uplinks]]\n[admin]\nlisten = \"localhost\"\n",
+        &["admin.listen"],
+    );
+    check(
+        "[[sources.meraki_uplinks]]\n[outputs.kafka]\npartitions = 0\n",
+        &["outputs.kafka.partitions"],
+    );
+}

@@ -1,0 +1,1 @@
+//! `semaphore demo`: placeholder.

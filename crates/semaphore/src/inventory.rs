@@ -1,0 +1,191 @@
+//! The cached inventory of one organization: network names and tags, device names, models and tags, and the
+//! DDNS host names of each appliance's management interface. Records are enriched from it; it is refreshed on
+//! its own, slower interval than the polls.
+//!
+//! Networks and devices cost one paginated call each per organization. DDNS host names cost one call per
+//! appliance, so they are fetched in the background at a capped pace ([`Inventory::fill_ddns`]) that leaves
+//! most of the organization's budget to the polls; records carry null host names until they are known.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::Duration;
+
+use semaphore_meraki::model::DdnsHostnames;
+use semaphore_meraki::query::{DevicesQuery, NetworksQuery};
+use semaphore_meraki::{Client, MerakiError};
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NetworkInfo {
+    pub name: String,
+    pub tags: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DeviceInfo {
+    pub name: Option<String>,
+    pub model: String,
+    pub tags: Vec<String>,
+    pub network_id: Option<String>,
+    pub product_type: Option<String>,
+    pub ddns: Option<DdnsHostnames>,
+}
+
+impl DeviceInfo {
+    /// Appliances (MX, Z) and cellular gateways (MG): the devices with WAN uplinks.
+    pub fn has_uplinks(&self) -> bool {
+        matches!(
+            self.product_type.as_deref(),
+            Some("appliance" | "cellularGateway")
+        ) || ["MX", "Z", "MG"]
+            .iter()
+            .any(|prefix| self.model.starts_with(prefix))
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct Snapshot {
+    networks: HashMap<String, NetworkInfo>,
+    devices: HashMap<String, DeviceInfo>,
+    loaded: bool,
+}
+
+/// One organization's inventory, shared by the tasks of a source. A std `RwLock`: held only to copy or
+/// replace entries, never across an await.
+#[derive(Debug)]
+pub struct Inventory {
+    pub organization_id: String,
+    snapshot: RwLock<Snapshot>,
+}
+
+impl Inventory {
+    pub fn new(organization_id: impl Into<String>) -> Self {
+        Self {
+            organization_id: organization_id.into(),
+            snapshot: RwLock::default(),
+        }
+    }
+
+    pub fn is_loaded(&self) -> bool {
+        self.read().loaded
+    }
+
+    /// Reads networks and devices again (two paginated calls); known DDNS host names are kept.
+    pub async fn refresh(&self, client: &Client) -> Result<(), MerakiError> {
+        let networks = client
+            .organization_networks(&self.organization_id, &NetworksQuery::default())
+            .await?;
+        let devices = client
+            .organization_devices(&self.organization_id, &DevicesQuery::default())
+            .await?;
+        let mut snapshot = self.write();
+        let previous = std::mem::take(&mut snapshot.devices);
+        snapshot.networks = networks
+            .into_iter()
+            .map(|network| {
+                (
+                    network.id,
+                    NetworkInfo {
+                        name: network.name,
+                        tags: network.tags,
+                    },
+                )
+            })
+            .collect();
+        snapshot.devices = devices
+            .into_iter()
+            .map(|device| {
+                let ddns = previous.get(&device.serial).and_then(|known| known.ddns.clone());
+                (
+                    device.serial,
+                    DeviceInfo {
+                        name: device.name,
+                        model: device.model,
+                        tags: device.tags,
+                        network_id: device.network_id,
+                        product_type: device.product_type,
+                        ddns,
+                    },
+                )
+            })
+            .collect();
+        snapshot.loaded = true;
+        Ok(())
+    }
+
+    /// Fetches the DDNS host names of appliances that have none yet, at most `per_second` calls a second,
+    /// until every one is known or `stop` fires. Errors are logged and the device tried on the next pass.
+    pub async fn fill_ddns(&self, client: &Client, per_second: f64, stop: &crate::shutdown::Stop) {
+        let pending: Vec<String> = {
+            let snapshot = self.read();
+            snapshot
+                .devices
+                .iter()
+                .filter(|(_, device)| device.has_uplinks() && device.ddns.is_none())
+                .map(|(serial, _)| serial.clone())
+                .collect()
+        };
+        let mut pace = tokio::time::interval(Duration::from_secs_f64(1.0 / per_second.max(0.01)));
+        for serial in pending {
+            tokio::select! {
+                _ = pace.tick() => {}
+                () = stop.stopped() => return,
+            }
+            match client.device_management_interface(&serial).await {
+                Ok(interface) => {
+                    let ddns = interface.ddns_hostnames.unwrap_or_default();
+                    if let Some(device) = self.write().devices.get_mut(&serial) {
+                        device.ddns = Some(ddns);
+                    }
+                }
+                Err(error) => {
+                    tracing::debug!(%serial, %error, "Cannot read the management interface; will try again.");
+                }
+            }
+        }
+    }
+
+    pub fn network(&self, network_id: &str) -> Option<NetworkInfo> {
+        self.read().networks.get(network_id).cloned()
+    }
+
+    pub fn device(&self, serial: &str) -> Option<DeviceInfo> {
+        self.read().devices.get(serial).cloned()
+    }
+
+    /// Networks by id, for sources that walk every network.
+    pub fn networks(&self) -> Vec<(String, NetworkInfo)> {
+        let mut networks: Vec<_> = self
+            .read()
+            .networks
+            .iter()
+            .map(|(id, info)| (id.clone(), info.clone()))
+            .collect();
+        networks.sort_by(|left, right| left.0.cmp(&right.0));
+        networks
+    }
+
+    /// Devices with uplinks, by serial.
+    pub fn uplink_devices(&self) -> Vec<(String, DeviceInfo)> {
+        let mut devices: Vec<_> = self
+            .read()
+            .devices
+            .iter()
+            .filter(|(_, device)| device.has_uplinks())
+            .map(|(serial, info)| (serial.clone(), info.clone()))
+            .collect();
+        devices.sort_by(|left, right| left.0.cmp(&right.0));
+        devices
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Snapshot> {
+        self.snapshot
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Snapshot> {
+        self.snapshot
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}

@@ -1,0 +1,85 @@
+//! JSON lines on standard output or appended to a file: one record per line, exactly the Kafka payload.
+
+use std::path::PathBuf;
+
+use tokio::io::AsyncWriteExt;
+
+use crate::outputs::WriteError;
+use crate::record::EncodedRecord;
+
+#[derive(Debug)]
+pub enum LinesTarget {
+    Stdout,
+    File(PathBuf),
+}
+
+#[derive(Debug)]
+pub struct LinesOutput {
+    target: LinesTarget,
+    /// A Tokio mutex: batches from concurrent sources must not interleave their lines.
+    file: tokio::sync::Mutex<Option<tokio::fs::File>>,
+}
+
+impl LinesOutput {
+    pub fn new(target: LinesTarget) -> Self {
+        Self {
+            target,
+            file: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    pub fn name(&self) -> String {
+        match &self.target {
+            LinesTarget::Stdout => "stdout".into(),
+            LinesTarget::File(path) => format!("file {}", path.display()),
+        }
+    }
+
+    pub async fn write(&self, records: &[EncodedRecord]) -> Result<(), WriteError> {
+        let mut text = Vec::with_capacity(records.iter().map(|record| record.payload.len() + 1).sum());
+        for record in records {
+            text.extend_from_slice(&record.payload);
+            text.push(b'\n');
+        }
+        let failed = |error: std::io::Error| WriteError {
+            remaining: (0..records.len()).collect(),
+            reason: format!("cannot write to {}: {error}", self.name()),
+        };
+        let mut file = self.file.lock().await;
+        match &self.target {
+            LinesTarget::Stdout => {
+                let mut stdout = tokio::io::stdout();
+                stdout.write_all(&text).await.map_err(failed)?;
+                stdout.flush().await.map_err(failed)
+            }
+            LinesTarget::File(path) => {
+                if file.is_none() {
+                    if let Some(directory) = path
+                        .parent()
+                        .filter(|directory| !directory.as_os_str().is_empty())
+                    {
+                        tokio::fs::create_dir_all(directory).await.map_err(failed)?;
+                    }
+                    let opened = tokio::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)
+                        .await
+                        .map_err(failed)?;
+                    *file = Some(opened);
+                }
+                let handle = file.as_mut().expect("opened above");
+                let result = async {
+                    handle.write_all(&text).await?;
+                    handle.flush().await
+                }
+                .await;
+                if let Err(error) = result {
+                    *file = None;
+                    return Err(failed(error));
+                }
+                Ok(())
+            }
+        }
+    }
+}

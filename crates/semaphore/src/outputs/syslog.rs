@@ -1,0 +1,236 @@
+//! The syslog output: RFC 5424 messages over UDP (one datagram each), TCP with octet counting (RFC 6587) or
+//! TLS (RFC 5425, same framing). Stream connections are opened on first use and re-opened after an error;
+//! the batch is then resent from the first message not known to be written (at least once).
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls;
+
+use crate::outputs::WriteError;
+use crate::outputs::rfc5424::SyslogFormat;
+use crate::record::EncodedRecord;
+
+/// Largest UDP payload; a longer message cannot be sent over UDP at all.
+const UDP_MAX: usize = 65_507;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Udp,
+    Tcp,
+    Tls,
+}
+
+/// `udp://HOST:PORT`, `tcp://HOST:PORT` or `tls://HOST:PORT`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyslogEndpoint {
+    pub transport: Transport,
+    pub host: String,
+    pub port: u16,
+}
+
+impl FromStr for SyslogEndpoint {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (scheme, rest) = text.split_once("://").ok_or_else(|| {
+            format!("{text:?}: expected udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT")
+        })?;
+        let transport = match scheme {
+            "udp" => Transport::Udp,
+            "tcp" => Transport::Tcp,
+            "tls" => Transport::Tls,
+            other => return Err(format!("{text:?}: unknown transport {other:?} (udp, tcp or tls)")),
+        };
+        let (host, port) = rest
+            .rsplit_once(':')
+            .ok_or_else(|| format!("{text:?}: missing :PORT (514 for udp, 601 for tcp, 6514 for tls)"))?;
+        let port = port
+            .parse()
+            .map_err(|_| format!("{text:?}: {port:?} is not a port number"))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() {
+            return Err(format!("{text:?}: missing host"));
+        }
+        Ok(Self {
+            transport,
+            host: host.to_owned(),
+            port,
+        })
+    }
+}
+
+impl std::fmt::Display for SyslogEndpoint {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = match self.transport {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+            Transport::Tls => "tls",
+        };
+        write!(formatter, "{scheme}://{}:{}", self.host, self.port)
+    }
+}
+
+enum Connection {
+    Udp(UdpSocket),
+    Stream(Box<dyn AsyncWrite + Unpin + Send>),
+}
+
+pub struct SyslogOutput {
+    endpoint: SyslogEndpoint,
+    format: SyslogFormat,
+    ca_file: Option<PathBuf>,
+    /// A Tokio mutex: the connection is held across the writes of one batch.
+    connection: tokio::sync::Mutex<Option<Connection>>,
+}
+
+impl std::fmt::Debug for SyslogOutput {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("SyslogOutput")
+            .field("endpoint", &self.endpoint)
+            .finish()
+    }
+}
+
+impl SyslogOutput {
+    pub fn new(endpoint: SyslogEndpoint, format: SyslogFormat, ca_file: Option<PathBuf>) -> Self {
+        Self {
+            endpoint,
+            format,
+            ca_file,
+            connection: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    pub fn name(&self) -> String {
+        format!("syslog {}", self.endpoint)
+    }
+
+    pub async fn write(&self, records: &[EncodedRecord]) -> Result<(), WriteError> {
+        let mut connection = self.connection.lock().await;
+        for (index, record) in records.iter().enumerate() {
+            let remaining = || (index..records.len()).collect::<Vec<_>>();
+            if connection.is_none() {
+                *connection = Some(self.connect().await.map_err(|reason| WriteError {
+                    remaining: remaining(),
+                    reason,
+                })?);
+            }
+            for message in self.format.messages(record) {
+                let result = match connection.as_mut().expect("connected above") {
+                    Connection::Udp(socket) => {
+                        if message.len() > UDP_MAX {
+                            tracing::error!(
+                                endpoint = %self.endpoint, bytes = message.len(),
+                                "A syslog message is longer than a UDP datagram can carry; use tcp:// or tls://. Skipping it."
+                            );
+                            continue;
+                        }
+                        socket.send(message.as_bytes()).await.map(|_| ())
+                    }
+                    Connection::Stream(stream) => {
+                        let framed = format!("{} {message}", message.len());
+                        stream.write_all(framed.as_bytes()).await
+                    }
+                };
+                if let Err(error) = result {
+                    *connection = None;
+                    return Err(WriteError {
+                        remaining: remaining(),
+                        reason: format!("cannot write to {}: {error}", self.endpoint),
+                    });
+                }
+            }
+        }
+        if let Some(Connection::Stream(stream)) = connection.as_mut() {
+            if let Err(error) = stream.flush().await {
+                *connection = None;
+                return Err(WriteError {
+                    remaining: (0..records.len()).collect(),
+                    reason: format!("cannot write to {}: {error}", self.endpoint),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn connect(&self) -> Result<Connection, String> {
+        let address = (self.endpoint.host.as_str(), self.endpoint.port);
+        let unreachable =
+            |error: std::io::Error| format!("cannot reach syslog at {}: {error}", self.endpoint);
+        match self.endpoint.transport {
+            Transport::Udp => {
+                let bind = if self.endpoint.host.contains(':') {
+                    "[::]:0"
+                } else {
+                    "0.0.0.0:0"
+                };
+                let socket = UdpSocket::bind(bind).await.map_err(unreachable)?;
+                socket.connect(address).await.map_err(unreachable)?;
+                Ok(Connection::Udp(socket))
+            }
+            Transport::Tcp => {
+                let stream = TcpStream::connect(address).await.map_err(unreachable)?;
+                Ok(Connection::Stream(Box::new(stream)))
+            }
+            Transport::Tls => {
+                let connector = self.tls_connector()?;
+                let server_name = rustls_pki_types::ServerName::try_from(self.endpoint.host.clone())
+                    .map_err(|error| format!("{}: not a valid TLS server name: {error}", self.endpoint))?;
+                let stream = TcpStream::connect(address).await.map_err(unreachable)?;
+                let stream = connector.connect(server_name, stream).await.map_err(|error| {
+                    format!("TLS handshake with syslog at {} failed: {error}", self.endpoint)
+                })?;
+                Ok(Connection::Stream(Box::new(stream)))
+            }
+        }
+    }
+
+    fn tls_connector(&self) -> Result<TlsConnector, String> {
+        let mut roots = rustls::RootCertStore::empty();
+        match &self.ca_file {
+            Some(path) => {
+                use rustls_pki_types::pem::PemObject;
+                let certificates = rustls_pki_types::CertificateDer::pem_file_iter(path)
+                    .map_err(|error| format!("cannot read the syslog CA file {}: {error}", path.display()))?;
+                for certificate in certificates {
+                    let certificate = certificate.map_err(|error| {
+                        format!("the syslog CA file {} is not PEM: {error}", path.display())
+                    })?;
+                    roots
+                        .add(certificate)
+                        .map_err(|error| format!("the syslog CA file {}: {error}", path.display()))?;
+                }
+            }
+            None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|error| format!("TLS setup failed: {error}"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(TlsConnector::from(Arc::new(config)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints() {
+        let endpoint: SyslogEndpoint = "tcp://logs.example.net:601".parse().unwrap();
+        assert_eq!(endpoint.transport, Transport::Tcp);
+        assert_eq!(endpoint.to_string(), "tcp://logs.example.net:601");
+        assert_eq!("udp://[::1]:514".parse::<SyslogEndpoint>().unwrap().host, "::1");
+        for bad in ["logs:514", "http://x:1", "udp://x", "udp://x:port", "udp://:514"] {
+            assert!(bad.parse::<SyslogEndpoint>().is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! A record ready for any output: its JSON bytes, key, timestamp (the sample time) and the headers DESIGN.md
+//! asks for (`content-type`, `semaphore-schema`, `source`).
+
+use serde::Serialize;
+
+use crate::record::KeyStrategy;
+use crate::record::clients::{CLIENTS_SCHEMA, ClientsRecord};
+use crate::record::uplink::{UPLINK_SCHEMA, UplinkRecord};
+
+pub const CONTENT_TYPE: &str = "application/json";
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct EncodedRecord {
+    pub key: Option<String>,
+    pub payload: Vec<u8>,
+    /// Milliseconds since the epoch: the sample time.
+    pub timestamp_ms: i64,
+    /// `name/version` of the record's JSON Schema.
+    pub schema: &'static str,
+    /// The id of the source that produced it.
+    pub source: String,
+    /// The record as a JSON object, for outputs that lay fields out themselves (syslog structured data).
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+impl EncodedRecord {
+    pub fn uplink(record: &UplinkRecord, key: &KeyStrategy, source: &str) -> Self {
+        let key = key.key(Some(&record.serial), Some(&record.uplink), &record.network_id);
+        Self::encode(record, key, record.ts.timestamp_millis(), UPLINK_SCHEMA, source)
+    }
+
+    pub fn clients(record: &ClientsRecord, key: &KeyStrategy, source: &str) -> Self {
+        let key = key.key(None, None, &record.network_id);
+        Self::encode(record, key, record.ts.timestamp_millis(), CLIENTS_SCHEMA, source)
+    }
+
+    fn encode(
+        record: &impl Serialize,
+        key: Option<String>,
+        timestamp_ms: i64,
+        schema: &'static str,
+        source: &str,
+    ) -> Self {
+        let value = serde_json::to_value(record).expect("records are plain data and always serialize");
+        let payload = serde_json::to_vec(&value).expect("a JSON value always serializes");
+        let serde_json::Value::Object(fields) = value else {
+            unreachable!("records are structs and serialize to objects")
+        };
+        Self {
+            key,
+            payload,
+            timestamp_ms,
+            schema,
+            source: source.to_owned(),
+            fields,
+        }
+    }
+
+    pub fn headers(&self) -> [(&'static str, &[u8]); 3] {
+        [
+            ("content-type", CONTENT_TYPE.as_bytes()),
+            ("semaphore-schema", self.schema.as_bytes()),
+            ("source", self.source.as_bytes()),
+        ]
+    }
+}

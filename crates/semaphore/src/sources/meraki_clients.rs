@@ -1,0 +1,161 @@
+//! Source `meraki_clients`: the original clients publisher. Every interval, the clients of every network
+//! (over `timespan`, all pages), each enriched with `organizationId` and `networkName`, filtered and scored
+//! by the filter file, written as one record per network keyed by network id.
+//!
+//! A snapshot source: no watermark (each poll is a fresh picture of the last `timespan`).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::StreamExt;
+use semaphore_meraki::Client;
+use semaphore_meraki::query::ClientsQuery;
+use serde_json::Value;
+
+use crate::inventory::Inventory;
+use crate::outputs::Outputs;
+use crate::record::{ClientsRecord, EncodedRecord, KeyStrategy};
+use crate::shutdown::Stop;
+use crate::sources::client_filter::ClientFilter;
+use crate::sources::organizations;
+use crate::sources::uplink_filter::NetworkMatcher;
+use crate::telemetry::Telemetry;
+
+/// Networks read at once; the organization's token bucket sets the real pace.
+const NETWORKS_IN_FLIGHT: usize = 4;
+
+#[derive(Clone, Debug)]
+pub struct ClientsSettings {
+    pub id: String,
+    pub organizations: Vec<String>,
+    pub networks: Vec<NetworkMatcher>,
+    pub interval: Duration,
+    pub timespan: Duration,
+    pub per_page: u32,
+    pub filter: Option<ClientFilter>,
+    pub topic: String,
+    pub key: KeyStrategy,
+}
+
+pub struct ClientsSource {
+    pub settings: ClientsSettings,
+    pub client: Client,
+    pub outputs: Arc<Outputs>,
+    pub telemetry: Arc<Telemetry>,
+    pub once: bool,
+}
+
+impl ClientsSource {
+    pub async fn run(self, stop: Stop) {
+        let source = self.settings.id.clone();
+        let Some(organizations) = organizations::discover(
+            &self.client,
+            &self.settings.organizations,
+            &source,
+            &self.telemetry,
+            &stop,
+        )
+        .await
+        else {
+            return;
+        };
+        let mut ticker = tokio::time::interval(self.settings.interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                () = stop.stopped() => break,
+            }
+            self.telemetry.polls.add(&source, 1.0);
+            let requests_before = self.client.metrics().snapshot().requests;
+            let started = tokio::time::Instant::now();
+            for organization in &organizations {
+                if stop.is_stopped() {
+                    break;
+                }
+                self.poll_organization(&organization.id).await;
+            }
+            let requests = self.client.metrics().snapshot().requests - requests_before;
+            self.telemetry.cycle_api_requests.set(&source, requests as f64);
+            self.telemetry
+                .cycle_seconds
+                .set(&source, started.elapsed().as_secs_f64());
+            if self.once {
+                break;
+            }
+        }
+    }
+
+    async fn poll_organization(&self, organization_id: &str) {
+        let settings = &self.settings;
+        let inventory = Inventory::new(organization_id);
+        if let Err(error) = inventory.refresh(&self.client).await {
+            self.telemetry.poll_errors.add(&settings.id, 1.0);
+            tracing::warn!(source = %settings.id, organization = %organization_id, %error, "Cannot list the networks; retrying next interval.");
+            return;
+        }
+        self.telemetry.meraki_reached.store(true, Ordering::Relaxed);
+        let networks: Vec<_> = inventory
+            .networks()
+            .into_iter()
+            .filter(|(id, network)| {
+                settings.networks.is_empty()
+                    || settings
+                        .networks
+                        .iter()
+                        .any(|matcher| matcher.matches(id, Some(network)))
+            })
+            .collect();
+        let polled_at = Utc::now();
+        type Poll<'a> =
+            std::pin::Pin<Box<dyn std::future::Future<Output = Option<EncodedRecord>> + Send + 'a>>;
+        let records: Vec<Option<EncodedRecord>> = futures::stream::iter(networks)
+            // Boxed for the same reason as `meraki_uplinks::boxed`.
+            .map(|(network_id, network)| -> Poll<'_> { Box::pin(async move {
+                let query = ClientsQuery {
+                    timespan: Some(settings.timespan),
+                    per_page: Some(settings.per_page),
+                    ..Default::default()
+                };
+                let clients = match self.client.network_clients(&network_id, &query).await {
+                    Ok(clients) => clients,
+                    Err(error) => {
+                        self.telemetry.poll_errors.add(&settings.id, 1.0);
+                        tracing::warn!(source = %settings.id, network = %network_id, %error, "Cannot read the network's clients; retrying next interval.");
+                        return None;
+                    }
+                };
+                let mut kept = Vec::new();
+                for client in clients {
+                    let Ok(Value::Object(mut fields)) = serde_json::to_value(&client) else {
+                        continue;
+                    };
+                    fields.insert("organizationId".into(), organization_id.into());
+                    fields.insert("networkName".into(), network.name.clone().into());
+                    if let Some(filter) = &settings.filter {
+                        if !filter.keeps(&fields) {
+                            continue;
+                        }
+                        filter.score(&mut fields);
+                    }
+                    kept.push(fields);
+                }
+                let record = ClientsRecord {
+                    organization_id: organization_id.to_owned(),
+                    network_id: network_id.clone(),
+                    network_name: Some(network.name.clone()),
+                    ts: polled_at,
+                    timespan_seconds: settings.timespan.as_secs(),
+                    clients: kept,
+                };
+                Some(EncodedRecord::clients(&record, &settings.key, &settings.id))
+            })})
+            .buffer_unordered(NETWORKS_IN_FLIGHT)
+            .collect()
+            .await;
+        let records: Vec<EncodedRecord> = records.into_iter().flatten().collect();
+        self.outputs.publish(&settings.topic, &records).await;
+    }
+}

@@ -1,0 +1,240 @@
+//! Source `meraki_device_history`: the original scripts' per-device `lossAndLatencyHistory`, one call per
+//! appliance per uplink per window, towards one destination IP at a chosen resolution. Costlier than the
+//! org-wide source (O(appliances) calls per cycle) but it carries jitter and goodput, and at a coarse
+//! resolution it back-fills weeks in few calls. Written window by window from its own watermark.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use chrono::{TimeDelta, Utc};
+use futures::StreamExt;
+use semaphore_meraki::Client;
+use semaphore_meraki::model::Organization;
+use semaphore_meraki::query::{HistoryQuery, TimeWindow, Uplink};
+
+use crate::inventory::Inventory;
+use crate::record::UplinkRecord;
+use crate::shutdown::Stop;
+use crate::sources::organizations;
+use crate::sources::uplink_filter::UplinkFilter;
+use crate::sources::window::{self, Rules, Window};
+use crate::sources::window_writer::WindowWriter;
+use crate::telemetry::Telemetry;
+
+/// Per-device calls in flight at once; the organization's token bucket sets the real pace.
+const CALLS_IN_FLIGHT: usize = 8;
+
+#[derive(Clone, Debug)]
+pub struct HistorySettings {
+    pub id: String,
+    pub organizations: Vec<String>,
+    pub ip: String,
+    pub uplinks: Vec<Uplink>,
+    pub resolution: u32,
+    /// Longest window asked for in one call (Meraki allows 31 days).
+    pub timespan: TimeDelta,
+    pub interval: Duration,
+    pub initial_lookback: TimeDelta,
+    pub filter: UplinkFilter,
+}
+
+pub struct HistorySource {
+    pub settings: HistorySettings,
+    pub client: Client,
+    pub writer: WindowWriter,
+    pub telemetry: Arc<Telemetry>,
+    pub once: bool,
+}
+
+impl HistorySource {
+    pub async fn run(self, stop: Stop) {
+        let source = self.settings.id.clone();
+        let Some(organizations) = organizations::discover(
+            &self.client,
+            &self.settings.organizations,
+            &source,
+            &self.telemetry,
+            &stop,
+        )
+        .await
+        else {
+            return;
+        };
+        let inventories: Vec<Inventory> = organizations
+            .iter()
+            .map(|organization| Inventory::new(organization.id.clone()))
+            .collect();
+        let mut ticker = tokio::time::interval(self.settings.interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                () = stop.stopped() => break,
+            }
+            self.telemetry.polls.add(&source, 1.0);
+            let requests_before = self.client.metrics().snapshot().requests;
+            let started = tokio::time::Instant::now();
+            for (organization, inventory) in organizations.iter().zip(&inventories) {
+                self.catch_up(organization, inventory, &stop).await;
+            }
+            let requests = self.client.metrics().snapshot().requests - requests_before;
+            self.telemetry.cycle_api_requests.set(&source, requests as f64);
+            self.telemetry
+                .cycle_seconds
+                .set(&source, started.elapsed().as_secs_f64());
+            if self.once {
+                break;
+            }
+        }
+    }
+
+    fn rules(&self) -> Rules {
+        Rules {
+            max_span: self.settings.timespan,
+            min_age: TimeDelta::minutes(2),
+            step: TimeDelta::seconds(i64::from(self.settings.resolution)),
+        }
+    }
+
+    async fn catch_up(&self, organization: &Organization, inventory: &Inventory, stop: &Stop) {
+        let source = &self.settings.id;
+        let organization_id = &organization.id;
+        // The device list is re-read every cycle: this source's cost is per device anyway.
+        if let Err(error) = inventory.refresh(&self.client).await {
+            self.telemetry.poll_errors.add(source, 1.0);
+            tracing::warn!(%source, organization = %organization_id, %error, "Cannot list the devices; retrying next interval.");
+            return;
+        }
+        while !stop.is_stopped() {
+            let window = match self.writer.in_flight(organization_id) {
+                Some(window) => window,
+                None => {
+                    let plan = window::plan_with(
+                        self.rules(),
+                        self.writer.watermark(organization_id),
+                        Utc::now(),
+                        self.settings.initial_lookback,
+                    );
+                    if let Some(lost) = plan.lost {
+                        self.telemetry
+                            .lost_seconds
+                            .add(organization_id, (lost.t1 - lost.t0).num_seconds() as f64);
+                        if let Err(error) = self.writer.store.advance(organization_id, lost.t1) {
+                            tracing::error!(%source, %error, "Cannot persist the watermark.");
+                            return;
+                        }
+                    }
+                    match plan.window {
+                        Some(window) => window,
+                        None => return,
+                    }
+                }
+            };
+            let records = match self.fetch(organization_id, inventory, window).await {
+                Ok(records) => records,
+                Err(error) => {
+                    self.telemetry.poll_errors.add(source, 1.0);
+                    tracing::warn!(%source, organization = %organization_id, %error, "Polling the per-device history failed; the window is retried next interval.");
+                    return;
+                }
+            };
+            self.telemetry.meraki_reached.store(true, Ordering::Relaxed);
+            if let Err(error) = self.writer.write(organization_id, window, records).await {
+                tracing::error!(%source, organization = %organization_id, %error, "Cannot write the window; retrying next interval.");
+                return;
+            }
+            self.telemetry
+                .watermark_lag_seconds
+                .set(organization_id, (Utc::now() - window.t1).num_seconds() as f64);
+        }
+    }
+
+    async fn fetch(
+        &self,
+        organization_id: &str,
+        inventory: &Inventory,
+        window: Window,
+    ) -> Result<Vec<UplinkRecord>, semaphore_meraki::MerakiError> {
+        let settings = &self.settings;
+        let mut calls = Vec::new();
+        for (serial, device) in inventory.uplink_devices() {
+            let network_id = device.network_id.clone().unwrap_or_default();
+            let network = inventory.network(&network_id);
+            for uplink in &settings.uplinks {
+                if settings.filter.keeps(
+                    &network_id,
+                    network.as_ref(),
+                    Some(&device),
+                    uplink.as_str(),
+                    &settings.ip,
+                ) {
+                    calls.push((
+                        serial.clone(),
+                        device.clone(),
+                        network.clone(),
+                        network_id.clone(),
+                        *uplink,
+                    ));
+                }
+            }
+        }
+        type Call<'a> = std::pin::Pin<
+            Box<
+                dyn std::future::Future<Output = Result<Vec<UplinkRecord>, semaphore_meraki::MerakiError>>
+                    + Send
+                    + 'a,
+            >,
+        >;
+        let results: Vec<Result<Vec<UplinkRecord>, semaphore_meraki::MerakiError>> =
+            futures::stream::iter(calls)
+                // Boxed for the same reason as `meraki_uplinks::boxed`.
+                .map(|(serial, device, network, network_id, uplink)| -> Call<'_> {
+                    Box::pin(async move {
+                        let query = HistoryQuery {
+                            ip: settings.ip.clone(),
+                            window: TimeWindow::between(window.t0, window.t1),
+                            resolution: Some(settings.resolution),
+                            uplink: Some(uplink),
+                        };
+                        let intervals = self
+                            .client
+                            .device_loss_and_latency_history(&serial, &query)
+                            .await?;
+                        let ddns = device.ddns.clone().unwrap_or_default();
+                        Ok(intervals
+                            .into_iter()
+                            .map(|interval| UplinkRecord {
+                                organization_id: organization_id.to_owned(),
+                                network_id: network_id.clone(),
+                                network_name: network.as_ref().map(|network| network.name.clone()),
+                                serial: serial.clone(),
+                                device_name: device.name.clone(),
+                                model: Some(device.model.clone()),
+                                tags: device.tags.clone(),
+                                uplink: uplink.as_str().to_owned(),
+                                ip: settings.ip.clone(),
+                                ts: interval.start_time,
+                                start_ts: Some(interval.start_time),
+                                end_ts: Some(interval.end_time),
+                                loss_percent: interval.loss_percent,
+                                latency_ms: interval.latency_ms,
+                                jitter: interval.jitter,
+                                goodput: interval.goodput,
+                                active_ddns_hostname: ddns.active_ddns_hostname.clone(),
+                                ddns_hostname_wan1: ddns.ddns_hostname_wan1.clone(),
+                                ddns_hostname_wan2: ddns.ddns_hostname_wan2.clone(),
+                            })
+                            .collect())
+                    })
+                })
+                .buffer_unordered(CALLS_IN_FLIGHT)
+                .collect()
+                .await;
+        let mut records = Vec::new();
+        for result in results {
+            records.extend(result?);
+        }
+        Ok(records)
+    }
+}

@@ -1,0 +1,20 @@
+//! Sources: what semaphore reads. Today the Meraki Dashboard API, three ways:
+//! - [`meraki_uplinks`]: org-wide loss and latency, one call per organization per window (the default).
+//! - [`meraki_history`]: per-device loss/latency history (the original scripts' way; jitter and goodput).
+//! - [`meraki_clients`]: the clients of every network, with the original's filter file ([`client_filter`]).
+//!
+//! Shared pieces: [`organizations`] (which organizations to poll), [`uplink_filter`], [`window`] (which
+//! window to read next) and [`window_writer`] (exactly-once writing of a window across restarts).
+//!
+//! **Architecture Invariant:** a source's watermark moves only after [`crate::outputs::Outputs::publish`]
+//! returned, that is after every output acknowledged every record of the window. An output that is down
+//! (Kafka unreachable, syslog refusing connections) holds the window back and is retried; nothing is dropped.
+
+pub mod client_filter;
+pub mod meraki_clients;
+pub mod meraki_history;
+pub mod meraki_uplinks;
+pub mod organizations;
+pub mod uplink_filter;
+pub mod window;
+pub mod window_writer;
