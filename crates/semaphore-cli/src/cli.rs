@@ -15,9 +15,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// See it work in one minute, no account: simulator + embedded Kafka + collector + live view.
+    Demo(DemoArgs),
+    /// The daemon: every source and output of a config file, admin HTTP on 127.0.0.1, until SIGINT/SIGTERM.
+    Run(RunArgs),
+    /// The original scripts' jobs from flags alone: publish loss/latency or clients, once or on an interval.
+    Publish(PublishArgs),
     /// Run the Meraki Dashboard API simulator (for tests, demos and benchmarks; no account needed).
     Simulate(SimulateArgs),
-    /// Reach Meraki with the configured key and report what it can see.
+    /// Validate a config file (-c) and reach Meraki and Kafka; or, without -c, report what the key can see.
     Check(CheckArgs),
     /// Run the embedded Kafka-compatible broker on its own (any Kafka client can use it).
     Broker(BrokerArgs),
@@ -178,6 +184,9 @@ pub struct SimulateArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
+    /// A semaphore.toml to validate; then Meraki and Kafka are reached as it says.
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Meraki API base URL, or a region: global, ca, cn, in, us-fed (default global). Key from
     /// MERAKI_DASHBOARD_API_KEY.
     #[arg(long, env = "SEMAPHORE_MERAKI_URL")]
@@ -185,6 +194,114 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The config file (every option: examples/semaphore.toml).
+    #[arg(
+        short = 'c',
+        long = "config",
+        value_name = "FILE",
+        default_value = "semaphore.toml"
+    )]
+    pub config: PathBuf,
+    /// Seconds the drain may take after SIGINT/SIGTERM (finish the window being written, flush Kafka).
+    #[arg(
+        long,
+        env = "SEMAPHORE_GRACE_PERIOD_S",
+        default_value_t = 10,
+        value_name = "S"
+    )]
+    pub grace_period_s: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Simulated MX appliances per organization.
+    #[arg(long, default_value_t = 20)]
+    pub appliances: usize,
+    /// Simulated organizations.
+    #[arg(long, default_value_t = 1)]
+    pub organizations: usize,
+    /// Where the embedded broker listens (a free port is used when this one is taken).
+    #[arg(long, default_value = "127.0.0.1:9092")]
+    pub broker_listen: SocketAddr,
+    /// Where the admin server listens (a free port is used when this one is taken).
+    #[arg(long, default_value = "127.0.0.1:9464")]
+    pub admin_listen: SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    #[command(subcommand)]
+    pub what: PublishWhat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PublishWhat {
+    /// Uplink loss and latency of every MX (one org-wide call per organization per poll).
+    LossLatency(PublishCommon),
+    /// The clients of every network, one record per network.
+    Clients {
+        #[command(flatten)]
+        common: PublishCommon,
+        /// The original's JSON filter file: {"match": "any"|"all", "conditions": [{"key", "value"}], "fuzzy": {"key", "value"}}.
+        #[arg(long, value_name = "FILE")]
+        filter: Option<PathBuf>,
+        /// How far back Meraki looks for clients, seconds.
+        #[arg(long, default_value_t = 86_400, value_name = "S")]
+        timespan: u64,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PublishCommon {
+    /// Meraki API base URL, or a region: global, ca, cn, in, us-fed. Key from MERAKI_DASHBOARD_API_KEY.
+    #[arg(long, env = "SEMAPHORE_MERAKI_URL")]
+    pub meraki_url: Option<String>,
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    /// Where watermarks (and the embedded broker's data) live.
+    #[arg(long, env = "SEMAPHORE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Kafka topic (default meraki.uplinks.loss_latency or meraki.clients).
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// Record key: serial, serial/uplink, networkId, none, or a fixed string (default serial; networkId for clients).
+    #[arg(long)]
+    pub key: Option<String>,
+    /// Where records go, repeatable: kafka, syslog, stdout (default kafka).
+    #[arg(long = "output", value_enum, value_name = "OUTPUT")]
+    pub outputs: Vec<PublishOutput>,
+    /// Syslog destination for --output syslog: udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT.
+    #[arg(long, value_name = "URL", default_value = "udp://127.0.0.1:514")]
+    pub syslog: String,
+    /// Only these organizations (id or name), repeatable.
+    #[arg(long = "organization", value_name = "ID|NAME")]
+    pub organizations: Vec<String>,
+    /// Only these networks (id, name glob or tag:NAME), repeatable.
+    #[arg(long = "network", value_name = "ID|GLOB|tag:NAME")]
+    pub networks: Vec<String>,
+    /// One poll, then exit.
+    #[arg(long, conflicts_with = "interval")]
+    pub once: bool,
+    /// Seconds between polls (default 60 for loss/latency, 300 for clients).
+    #[arg(long, value_name = "S")]
+    pub interval: Option<u64>,
+    /// First run only: how far back to start reading loss/latency, seconds.
+    #[arg(long, default_value_t = 300, value_name = "S")]
+    pub initial_lookback: u64,
+    /// Serve /metrics, /healthz, /readyz on this address (off by default for publish).
+    #[arg(long, value_name = "IP:PORT")]
+    pub admin_listen: Option<SocketAddr>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PublishOutput {
+    Kafka,
+    Syslog,
+    Stdout,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

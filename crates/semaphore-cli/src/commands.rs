@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use semaphore::bus::admin::TopicAdmin;
-use semaphore::bus::config::{KafkaConnection, ResolvedKafka};
+use semaphore::bus::config::ResolvedKafka;
 use semaphore::bus::consumer::{ConsumeError, ConsumeOptions};
 use semaphore::bus::embedded::{BrokerStorage, EmbeddedBroker};
 use semaphore::bus::format::OutputFormat;
@@ -14,9 +14,17 @@ use semaphore::bus::offset::StartOffset;
 use semaphore::env::ProcessEnv;
 use semaphore_meraki_sim::{EstateShape, Faults, SimConfig, Simulator};
 
+use semaphore::config::Config;
+use semaphore::config::file::{
+    AdminSection, ClientsSourceFile, ConfigFile, KafkaOutputFile, KafkaSection, MerakiSection,
+    OutputsSection, SourcesSection, StdoutOutputFile, SyslogOutputFile, UplinksSourceFile,
+};
+use semaphore::demo::DemoOptions;
+use semaphore::pipeline::{Pipeline, PipelineError, RunOptions};
+
 use crate::cli::{
-    BrokerArgs, CheckArgs, Cli, Command, ConsumeArgs, KafkaArgs, ReportFormat, SimulateArgs, TopicsAction,
-    TopicsArgs,
+    BrokerArgs, CheckArgs, Cli, Command, ConsumeArgs, DemoArgs, KafkaArgs, PublishArgs, PublishOutput,
+    PublishWhat, ReportFormat, RunArgs, SimulateArgs, TopicsAction, TopicsArgs,
 };
 use crate::{EXIT_CONFIG, EXIT_FAILURE};
 
@@ -42,6 +50,9 @@ fn runtime_error(error: impl Into<anyhow::Error>) -> Failure {
 
 pub async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
+        Command::Demo(args) => demo(args).await,
+        Command::Run(args) => run_config(args).await,
+        Command::Publish(args) => publish(args).await,
         Command::Simulate(args) => simulate(args).await,
         Command::Check(args) => check(args).await,
         Command::Broker(args) => broker(args).await,
@@ -111,7 +122,13 @@ async fn simulate(args: SimulateArgs) -> Result<(), Failure> {
 }
 
 async fn check(args: CheckArgs) -> Result<(), Failure> {
-    let client = semaphore::meraki::client(args.meraki_url.as_deref(), &ProcessEnv).map_err(config_error)?;
+    let mut meraki_url = args.meraki_url.clone();
+    if let Some(path) = &args.config {
+        let config = semaphore::config::load(path, &ProcessEnv).map_err(config_error)?;
+        check_config(path, &config).await?;
+        meraki_url = config.meraki_url.clone().or(meraki_url);
+    }
+    let client = semaphore::meraki::client(meraki_url.as_deref(), &ProcessEnv).map_err(config_error)?;
     let report = semaphore::meraki::check(&client).await.map_err(|error| {
         runtime_error(
             anyhow::Error::new(error).context(format!("cannot reach Meraki at {}", client.base_url())),
@@ -161,40 +178,206 @@ fn announce(lines: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
 /// The embedded broker's default address: where `topics` and `consume` look when no brokers are given.
 const EMBEDDED_DEFAULT: &str = "127.0.0.1:9092";
 
-fn kafka(args: &KafkaArgs) -> Result<ResolvedKafka, Failure> {
-    let mut connection = KafkaConnection {
+/// The `[kafka]` section the Kafka flags describe, so flags and config files share one validation.
+fn kafka_section(args: &KafkaArgs) -> Result<KafkaSection, Failure> {
+    let mut section = KafkaSection {
         brokers: args.brokers.clone(),
+        security_protocol: args.security_protocol.clone(),
+        sasl_mechanism: args.sasl_mechanism.clone(),
         ssl_ca_location: args.ssl_ca_location.clone(),
         client_properties: args.client_properties.clone(),
         ..Default::default()
     };
-    if let Some(protocol) = &args.security_protocol {
-        connection.security_protocol = Some(
-            protocol
-                .parse()
-                .map_err(|reason: String| config_error(anyhow::anyhow!("--security-protocol {reason}")))?,
-        );
-    }
-    if let Some(mechanism) = &args.sasl_mechanism {
-        connection.sasl_mechanism = Some(
-            mechanism
-                .parse()
-                .map_err(|reason: String| config_error(anyhow::anyhow!("--sasl-mechanism {reason}")))?,
-        );
-    }
     for option in &args.librdkafka {
         let (key, value) = option.split_once('=').ok_or_else(|| {
             config_error(anyhow::anyhow!(
                 "-X {option:?}: expected KEY=VALUE (a librdkafka option)"
             ))
         })?;
-        connection
+        section
             .librdkafka
             .insert(key.trim().to_owned(), value.trim().to_owned());
     }
+    Ok(section)
+}
+
+fn kafka(args: &KafkaArgs) -> Result<ResolvedKafka, Failure> {
+    let connection = semaphore::config::kafka_connection(&kafka_section(args)?)
+        .map_err(|(key, reason)| config_error(anyhow::anyhow!("--{} {reason}", key.replace('_', "-"))))?;
     connection
         .resolve(&ProcessEnv, Some(EMBEDDED_DEFAULT))
         .map_err(config_error)
+}
+
+fn pipeline_failure(error: PipelineError) -> Failure {
+    match error {
+        PipelineError::Config(_) => config_error(error),
+        PipelineError::Start(_) => runtime_error(error),
+    }
+}
+
+async fn run_config(args: RunArgs) -> Result<(), Failure> {
+    let config = semaphore::config::load(&args.config, &ProcessEnv).map_err(config_error)?;
+    tracing::info!(config = %args.config.display(), sources = config.source_count(), "Config loaded.");
+    let options = RunOptions {
+        grace: Duration::from_secs(args.grace_period_s),
+        ..RunOptions::default()
+    };
+    run_pipeline(config, options).await
+}
+
+async fn run_pipeline(config: Config, options: RunOptions) -> Result<(), Failure> {
+    let shutdown = semaphore::shutdown::install().map_err(runtime_error)?;
+    let pipeline = Pipeline::start(config, &ProcessEnv, options)
+        .await
+        .map_err(pipeline_failure)?;
+    pipeline.wait(shutdown).await;
+    Ok(())
+}
+
+async fn publish(args: PublishArgs) -> Result<(), Failure> {
+    let (common, clients) = match &args.what {
+        PublishWhat::LossLatency(common) => (common, None),
+        PublishWhat::Clients {
+            common,
+            filter,
+            timespan,
+        } => (common, Some((filter.clone(), *timespan))),
+    };
+    let interval = common
+        .interval
+        .unwrap_or(if clients.is_some() { 300 } else { 60 });
+    let mut outputs = OutputsSection::default();
+    let wanted = if common.outputs.is_empty() {
+        vec![PublishOutput::Kafka]
+    } else {
+        common.outputs.clone()
+    };
+    for output in wanted {
+        match output {
+            PublishOutput::Kafka => outputs.kafka = Some(KafkaOutputFile::default()),
+            PublishOutput::Syslog => outputs.syslog.push(SyslogOutputFile {
+                endpoint: common.syslog.clone(),
+                ..Default::default()
+            }),
+            PublishOutput::Stdout => outputs.stdout = Some(StdoutOutputFile::default()),
+        }
+    }
+    let mut sources = SourcesSection::default();
+    match clients {
+        None => sources.meraki_uplinks.push(UplinksSourceFile {
+            organizations: common.organizations.clone(),
+            networks: common.networks.clone(),
+            interval_s: Some(interval),
+            initial_lookback_s: Some(common.initial_lookback),
+            topic: common.topic.clone(),
+            key: common.key.clone(),
+            ..Default::default()
+        }),
+        Some((filter, timespan)) => sources.meraki_clients.push(ClientsSourceFile {
+            organizations: common.organizations.clone(),
+            networks: common.networks.clone(),
+            interval_s: Some(interval),
+            timespan_s: Some(timespan),
+            filter,
+            topic: common.topic.clone(),
+            key: common.key.clone(),
+            ..Default::default()
+        }),
+    }
+    let file = ConfigFile {
+        data_dir: common.data_dir.clone(),
+        meraki: MerakiSection {
+            url: common.meraki_url.clone(),
+            // A request must end before the next poll starts.
+            timeout_s: (interval / 2).clamp(1, 30),
+        },
+        kafka: kafka_section(&common.kafka)?,
+        admin: AdminSection {
+            listen: common
+                .admin_listen
+                .map(|address| address.to_string())
+                .unwrap_or_default(),
+        },
+        sources,
+        outputs,
+    };
+    let flags = std::path::PathBuf::from("(flags)");
+    let config = semaphore::config::validate(file, &flags, &ProcessEnv).map_err(config_error)?;
+    let options = RunOptions {
+        once: common.once,
+        ..RunOptions::default()
+    };
+    run_pipeline(config, options).await
+}
+
+async fn demo(args: DemoArgs) -> Result<(), Failure> {
+    let shutdown = semaphore::shutdown::install().map_err(runtime_error)?;
+    let options = DemoOptions {
+        appliances: args.appliances,
+        organizations: args.organizations,
+        broker_listen: args.broker_listen,
+        admin_listen: args.admin_listen,
+    };
+    semaphore::demo::run(options, &ProcessEnv, shutdown)
+        .await
+        .map_err(pipeline_failure)
+}
+
+/// `check -c`: what the config declares, and whether its Kafka is reachable.
+async fn check_config(path: &std::path::Path, config: &Config) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    let sources: Vec<String> = config
+        .uplinks
+        .iter()
+        .map(|source| format!("{} (meraki_uplinks -> {})", source.settings.id, source.topic))
+        .chain(config.history.iter().map(|source| {
+            format!(
+                "{} (meraki_device_history -> {})",
+                source.settings.id, source.topic
+            )
+        }))
+        .chain(
+            config
+                .clients
+                .iter()
+                .map(|source| format!("{} (meraki_clients -> {})", source.id, source.topic)),
+        )
+        .collect();
+    writeln!(stdout, "config {}: valid", path.display()).map_err(runtime_error)?;
+    writeln!(stdout, "  sources: {}", sources.join(", ")).map_err(runtime_error)?;
+    writeln!(stdout, "  data directory: {}", config.data_dir.display()).map_err(runtime_error)?;
+    for syslog in &config.outputs.syslog {
+        writeln!(stdout, "  output: syslog {}", syslog.endpoint).map_err(runtime_error)?;
+    }
+    if config.outputs.stdout {
+        writeln!(stdout, "  output: stdout").map_err(runtime_error)?;
+    }
+    for file in &config.outputs.files {
+        writeln!(stdout, "  output: file {}", file.display()).map_err(runtime_error)?;
+    }
+    if config.outputs.kafka.is_some() {
+        if config.kafka.brokers.is_none() && config.kafka.client_properties.is_none() {
+            writeln!(
+                stdout,
+                "  output: Kafka, the embedded broker (started by `semaphore run` on {})",
+                config.embedded_listen
+            )
+            .map_err(runtime_error)?;
+        } else {
+            let kafka = config.kafka.resolve(&ProcessEnv, None).map_err(config_error)?;
+            let admin = TopicAdmin::new(&kafka).map_err(config_error)?;
+            let topics = admin.list().await.map_err(runtime_error)?;
+            writeln!(
+                stdout,
+                "  output: Kafka at {}: reached, {} topics",
+                kafka.bootstrap,
+                topics.len()
+            )
+            .map_err(runtime_error)?;
+        }
+    }
+    Ok(())
 }
 
 async fn broker(args: BrokerArgs) -> Result<(), Failure> {

@@ -1,1 +1,289 @@
-//! `semaphore demo`: placeholder.
+//! `semaphore demo`: one command, no account. The Meraki simulator, the embedded broker, the collector
+//! publishing loss/latency and clients, and a live view of the topic read back through Kafka, with the
+//! addresses a user can point kcat, Python or Telegraf at.
+//!
+//! On a terminal the view redraws in place; otherwise (a pipe, a test) it prints a status line every few
+//! seconds, so the same command is scriptable.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use semaphore_meraki_sim::{EstateShape, SimConfig};
+
+use crate::bus::consumer::ConsumeOptions;
+use crate::bus::format::OutputFormat;
+use crate::bus::offset::StartOffset;
+use crate::config::file::{
+    AdminSection, ClientsSourceFile, ConfigFile, KafkaOutputFile, KafkaSection, MerakiSection,
+    OutputsSection, SourcesSection, UplinksSourceFile,
+};
+use crate::config::{CLIENTS_TOPIC, UPLINKS_TOPIC};
+use crate::env::Env;
+use crate::pipeline::{Pipeline, PipelineError, RunOptions};
+use crate::record::UplinkRecord;
+
+#[derive(Clone, Debug)]
+pub struct DemoOptions {
+    pub appliances: usize,
+    pub organizations: usize,
+    /// Preferred broker address; a free port is used when it is taken.
+    pub broker_listen: SocketAddr,
+    /// Preferred admin address; a free port is used when it is taken.
+    pub admin_listen: SocketAddr,
+}
+
+/// The demo's environment: the process's, with an API key for the simulator (which accepts any).
+struct DemoEnv<'a>(&'a dyn Env);
+
+impl Env for DemoEnv<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        if name == crate::env::MERAKI_DASHBOARD_API_KEY {
+            return Some("semaphore-demo".into());
+        }
+        self.0.get(name)
+    }
+}
+
+/// The latest sample of each uplink, and counts, as read back from Kafka.
+#[derive(Debug, Default)]
+struct View {
+    latest: BTreeMap<(String, String), UplinkRecord>,
+    records: u64,
+}
+
+/// Receives `semaphore consume`'s `value` lines and keeps the view up to date.
+struct ViewWriter {
+    view: Arc<Mutex<View>>,
+    line: Vec<u8>,
+}
+
+impl Write for ViewWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        for byte in bytes {
+            if *byte == b'\n' {
+                if let Ok(record) = serde_json::from_slice::<UplinkRecord>(&self.line) {
+                    let mut view = self.view.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                    view.records += 1;
+                    let key = (record.serial.clone(), record.uplink.clone());
+                    if view.latest.get(&key).is_none_or(|known| known.ts <= record.ts) {
+                        view.latest.insert(key, record);
+                    }
+                }
+                self.line.clear();
+            } else {
+                self.line.push(*byte);
+            }
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub async fn run(
+    options: DemoOptions,
+    env: &dyn Env,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), PipelineError> {
+    let simulator = semaphore_meraki_sim::spawn(SimConfig {
+        shape: EstateShape {
+            organizations: options.organizations,
+            appliances: options.appliances,
+            ..EstateShape::default()
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .map_err(|error| PipelineError::Start(format!("cannot start the Meraki simulator: {error}")))?;
+    let data_dir = std::env::temp_dir().join(format!("semaphore-demo-{}", std::process::id()));
+    let config_file = ConfigFile {
+        data_dir: Some(data_dir.clone()),
+        meraki: MerakiSection {
+            url: Some(simulator.base_url()),
+            timeout_s: 5,
+        },
+        kafka: KafkaSection {
+            embedded_listen: free_or_any(options.broker_listen).to_string(),
+            ..Default::default()
+        },
+        admin: AdminSection {
+            listen: free_or_any(options.admin_listen).to_string(),
+        },
+        sources: SourcesSection {
+            meraki_uplinks: vec![UplinksSourceFile {
+                interval_s: Some(10),
+                // Ten minutes of history at once, so the view fills immediately.
+                initial_lookback_s: Some(600),
+                ddns_per_second: Some(5.0),
+                ..Default::default()
+            }],
+            meraki_clients: vec![ClientsSourceFile {
+                interval_s: Some(60),
+                ..Default::default()
+            }],
+            ..Default::default()
+        },
+        outputs: OutputsSection {
+            kafka: Some(KafkaOutputFile::default()),
+            ..Default::default()
+        },
+    };
+    let env = DemoEnv(env);
+    let config = crate::config::validate(config_file, &PathBuf::from("demo"), &env)
+        .map_err(|error| PipelineError::Config(error.to_string()))?;
+    let options_run = RunOptions {
+        embedded_memory: true,
+        ..RunOptions::default()
+    };
+    let pipeline = Pipeline::start(config, &env, options_run).await?;
+    let bootstrap = pipeline.kafka_bootstrap.clone().unwrap_or_default();
+    let admin = pipeline
+        .admin_address
+        .map(|address| format!("http://{address}"))
+        .unwrap_or_default();
+    let banner = format!(
+        "semaphore demo: simulated Meraki estate -> collector -> Kafka -> this view\n\
+         \x20 Meraki API simulator : {base}  ({appliances} appliances)\n\
+         \x20 Kafka (embedded)     : {bootstrap}   topics {UPLINKS_TOPIC}, {CLIENTS_TOPIC}\n\
+         \x20 admin                : {admin}/metrics  {admin}/readyz\n\
+         \x20 try                  : semaphore consume {UPLINKS_TOPIC} --brokers {bootstrap} -f pretty -c 1\n\
+         \x20                        python3 -c \"from confluent_kafka import Consumer; ...\"  (bootstrap.servers={bootstrap})\n\
+         \x20                        Telegraf inputs.kafka_consumer brokers=[\"{bootstrap}\"] data_format=\"json\"\n\
+         \x20 Ctrl-C stops everything.\n",
+        base = simulator.base_url(),
+        appliances = options.appliances * options.organizations,
+    );
+    let mut stdout = std::io::stdout();
+    let _ = stdout.write_all(banner.as_bytes());
+    let _ = stdout.flush();
+
+    let view = Arc::new(Mutex::new(View::default()));
+    let stop_consumer = Arc::new(AtomicBool::new(false));
+    let telemetry = pipeline.telemetry.clone();
+    let mut consumer = None;
+    let terminal = std::io::stdout().is_terminal();
+    let started = tokio::time::Instant::now();
+    let mut last_records = 0u64;
+    let mut last_tick = tokio::time::Instant::now();
+    let mut ticker = tokio::time::interval(if terminal {
+        Duration::from_secs(1)
+    } else {
+        Duration::from_secs(3)
+    });
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            () = &mut shutdown => break,
+        }
+        // The topic exists once the first window was written; read it from the beginning through Kafka.
+        if consumer.is_none() && telemetry.records_produced.get("kafka") > 0.0 {
+            let kafka = pipeline
+                .outputs
+                .kafka()
+                .expect("the demo writes to Kafka")
+                .kafka()
+                .clone();
+            let consume = ConsumeOptions {
+                topics: vec![UPLINKS_TOPIC.to_owned()],
+                group: None,
+                offset: StartOffset::Beginning,
+                count: None,
+                exit_at_end: false,
+                partitions: Vec::new(),
+                format: OutputFormat::Value,
+                poll_timeout: Duration::from_millis(200),
+                polls: None,
+            };
+            let mut writer = ViewWriter {
+                view: view.clone(),
+                line: Vec::new(),
+            };
+            let stop = stop_consumer.clone();
+            consumer = Some(tokio::task::spawn_blocking(move || {
+                crate::bus::consumer::consume(&kafka, &consume, &mut writer, &stop)
+            }));
+        }
+        let (records, uplinks, down, rows) = {
+            let view = view.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let down = view.latest.values().filter(|record| record.is_down()).count();
+            let rows: Vec<UplinkRecord> = view.latest.values().take(20).cloned().collect();
+            (view.records, view.latest.len(), down, rows)
+        };
+        let elapsed = last_tick.elapsed().as_secs_f64().max(0.001);
+        let rate = (records - last_records) as f64 / elapsed;
+        last_records = records;
+        last_tick = tokio::time::Instant::now();
+        let status = format!(
+            "{:>5.0} s  records read back from Kafka: {records} ({rate:.0}/s)  uplinks: {uplinks}  down now: {down}  API calls: {}",
+            started.elapsed().as_secs_f64(),
+            telemetry.meraki_requests(),
+        );
+        let mut out = std::io::stdout().lock();
+        let written = if terminal {
+            let mut screen = String::from("\x1b[H\x1b[2J");
+            screen.push_str(&banner);
+            screen.push('\n');
+            screen.push_str(&status);
+            screen.push_str("\n\n");
+            screen.push_str(&table(&rows));
+            out.write_all(screen.as_bytes())
+        } else {
+            writeln!(out, "{status}")
+        };
+        if written.and_then(|()| out.flush()).is_err() {
+            // Nobody reads the view any more; keep running until the signal, as servers do.
+        }
+    }
+    stop_consumer.store(true, Ordering::Relaxed);
+    if let Some(consumer) = consumer {
+        let _ = consumer.await;
+    }
+    pipeline.wait(async {}).await;
+    drop(simulator);
+    let _ = std::fs::remove_dir_all(&data_dir);
+    Ok(())
+}
+
+/// The latest sample per uplink, one row each.
+fn table(rows: &[UplinkRecord]) -> String {
+    let mut text = format!(
+        "{:<16} {:<18} {:<6} {:>8} {:>11}  {:<20}\n",
+        "serial", "network", "uplink", "loss %", "latency ms", "sample time"
+    );
+    for record in rows {
+        let number =
+            |value: Option<f64>| value.map_or_else(|| "DOWN".to_owned(), |value| format!("{value:.1}"));
+        text.push_str(&format!(
+            "{:<16} {:<18} {:<6} {:>8} {:>11}  {:<20}\n",
+            record.serial,
+            record
+                .network_name
+                .as_deref()
+                .unwrap_or(&record.network_id)
+                .chars()
+                .take(18)
+                .collect::<String>(),
+            record.uplink,
+            number(record.loss_percent),
+            number(record.latency_ms),
+            record.ts.format("%Y-%m-%d %H:%M:%S"),
+        ));
+    }
+    text
+}
+
+/// `preferred` when it is free, else a free port on the same IP.
+fn free_or_any(preferred: SocketAddr) -> SocketAddr {
+    match TcpListener::bind(preferred) {
+        Ok(_) => preferred,
+        Err(_) => SocketAddr::new(preferred.ip(), 0),
+    }
+}

@@ -275,7 +275,10 @@ impl Pipeline {
         }
         for helper in self.helpers {
             helper.abort();
+            let _ = helper.await;
         }
+        // The producer goes before the embedded broker, so its last act is not a burst of "all brokers down".
+        drop(self.outputs);
         if let Some(broker) = self.broker {
             broker.stop().await;
             tracing::info!("Embedded Kafka broker stopped.");

@@ -176,3 +176,142 @@ pub fn all_output(output: &Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     )
 }
+
+/// A fresh directory under the system's temporary directory.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let directory = std::env::temp_dir().join(format!("semaphore-{name}-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&directory).unwrap();
+    directory
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `GET http://ADDRESS/PATH` with HTTP/1.0: the status code and body.
+pub fn http_get(address: &str, path: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.split(' ').nth(1)?.parse().ok()?;
+    let body = response.split_once("\r\n\r\n").map(|(_, body)| body.to_owned())?;
+    Some((status, body))
+}
+
+/// The value of an unlabelled (or exactly labelled) sample in Prometheus text.
+pub fn metric(text: &str, name_and_labels: &str) -> Option<f64> {
+    text.lines().find_map(|line| {
+        line.strip_prefix(name_and_labels)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    })
+}
+
+/// Every record of `topic` as `consume -e -f json` envelopes.
+pub fn consume_all(brokers: &str, topic: &str) -> Vec<serde_json::Value> {
+    let consume = || {
+        semaphore()
+            .args(["consume", topic, "-e", "-f", "json", "--brokers", brokers])
+            .output()
+            .unwrap()
+    };
+    let mut output = consume();
+    // The embedded broker (tansu on SQLite) sometimes takes over 10 s to answer metadata right after a large
+    // write on this 2-core machine; that is the broker's latency, not what these tests check.
+    for _ in 0..2 {
+        if output.status.success() || !all_output(&output).contains("cannot reach Kafka") {
+            break;
+        }
+        eprintln!("consume: {} (retrying)", all_output(&output).trim());
+        output = consume();
+    }
+    assert!(output.status.success(), "{}", all_output(&output));
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("consume -f json prints JSON lines"))
+        .collect()
+}
+
+/// `semaphore run -c CONFIG` in the background, its log in a file.
+pub struct Daemon {
+    pub child: Child,
+    pub log: std::path::PathBuf,
+}
+
+impl Daemon {
+    pub fn start(config: &std::path::Path, log: &std::path::Path) -> Self {
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        let child = semaphore()
+            .args(["run", "-c"])
+            .arg(config)
+            .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+            .env("SEMAPHORE_LOG_FORMAT", "json")
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .expect("the semaphore binary starts");
+        Self {
+            child,
+            log: log.to_owned(),
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn signal(&self, signal: &str) {
+        Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+    }
+
+    /// Waits up to `limit` for the exit.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = tokio::time::Instant::now() + limit;
+        while tokio::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("the child can be waited for") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Polls `condition` every 100 ms for up to `limit`; says whether it became true.
+pub fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    condition()
+}

@@ -122,10 +122,12 @@ pub fn payloads_since(
 }
 
 /// Whether the cluster answers a metadata request within a few seconds. Blocking.
+/// Whether the cluster answers a metadata request within 10 s (generous: a busy broker is slow, not down,
+/// and readiness should rather pass falsely than fail falsely). Blocking.
 pub fn probe(kafka: &ResolvedKafka) -> Result<(), String> {
     let consumer = consumer(kafka).map_err(|error| error.to_string())?;
     consumer
-        .fetch_metadata(None, Duration::from_secs(4))
+        .fetch_metadata(None, METADATA_TIMEOUT)
         .map(|_| ())
         .map_err(|error| error.to_string())
 }

@@ -27,7 +27,7 @@ pub struct ConfigFile {
 }
 
 /// `[meraki]`: where the Dashboard API is. The key comes from `MERAKI_DASHBOARD_API_KEY` only.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MerakiSection {
     /// Base URL or region: `global` (default), `ca`, `cn`, `in`, `us-fed`, or `https://…/api/v1`.
@@ -37,13 +37,22 @@ pub struct MerakiSection {
     pub timeout_s: u64,
 }
 
+impl Default for MerakiSection {
+    fn default() -> Self {
+        Self {
+            url: None,
+            timeout_s: default_meraki_timeout_s(),
+        }
+    }
+}
+
 /// 30 s: Meraki answers within a few seconds; a minute-long interval leaves room for one retry.
 const fn default_meraki_timeout_s() -> u64 {
     30
 }
 
 /// `[kafka]`: the cluster. No `brokers` (and no `client_properties`): the embedded broker.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KafkaSection {
     /// `host:port,…`.
@@ -63,6 +72,20 @@ pub struct KafkaSection {
     /// Where the embedded broker listens when no brokers are given.
     #[serde(default = "default_embedded_listen")]
     pub embedded_listen: String,
+}
+
+impl Default for KafkaSection {
+    fn default() -> Self {
+        Self {
+            brokers: None,
+            security_protocol: None,
+            sasl_mechanism: None,
+            ssl_ca_location: None,
+            client_properties: None,
+            librdkafka: BTreeMap::new(),
+            embedded_listen: default_embedded_listen(),
+        }
+    }
 }
 
 /// The Kafka port every client tries first.

@@ -269,6 +269,16 @@ impl Telemetry {
 }
 
 impl Telemetry {
+    /// Meraki API requests of every client so far.
+    pub fn meraki_requests(&self) -> u64 {
+        let clients = self
+            .meraki
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        sum(clients.iter().map(|client| client.metrics().snapshot())).requests
+    }
+
     /// Adds a Meraki client to those `/metrics` reports.
     pub fn register_meraki(&self, client: &Client) {
         self.meraki

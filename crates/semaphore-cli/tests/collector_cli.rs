@@ -1,0 +1,741 @@
+//! The collector run as a user runs it (issue 4): `semaphore run -c`, `publish`, `check -c` and `demo`
+//! against `semaphore simulate` and `semaphore broker` processes, checked against the simulator's own series
+//! and the project's JSON Schemas.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use semaphore_meraki_sim::estate::{PROBE_DESTINATION, UPLINKS};
+use semaphore_meraki_sim::{EstateShape, SimConfig, Simulator};
+use serde_json::Value;
+use support::{
+    Broker, Daemon, Simulate, all_output, consume_all, eventually, free_port, http_get, metric, semaphore,
+    temp_dir,
+};
+
+const UPLINKS_TOPIC: &str = "meraki.uplinks.loss_latency";
+const ORG_UPLINKS_OPERATION: &str = "GET /organizations/{organizationId}/devices/uplinksLossAndLatency";
+
+fn schema(name: &str) -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../schemas")
+        .join(name);
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
+fn assert_valid(validator: &jsonschema::Validator, record: &Value) {
+    let errors: Vec<String> = validator
+        .iter_errors(record)
+        .map(|error| error.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?} in {record}");
+}
+
+/// The simulator `semaphore simulate --appliances N` runs (seed 1, 1 organization, 3 networks).
+fn simulator_model(appliances: usize, organizations: usize) -> Simulator {
+    Simulator::new(SimConfig {
+        shape: EstateShape {
+            seed: 1,
+            organizations,
+            networks: 3,
+            appliances,
+            clients_per_network: 20,
+        },
+        ..SimConfig::default()
+    })
+}
+
+type Sample = (Option<f64>, Option<f64>);
+
+/// What the simulator serves for every appliance, uplink and minute of `[from, to)`.
+fn expected_samples(
+    model: &Simulator,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> BTreeMap<(String, String, DateTime<Utc>), Sample> {
+    let mut expected = BTreeMap::new();
+    for appliances in model.estate.appliances.values() {
+        for appliance in appliances {
+            for uplink in UPLINKS {
+                let mut ts = from;
+                while ts < to {
+                    let sample = model
+                        .series
+                        .sample(&appliance.device.serial, uplink, PROBE_DESTINATION, ts);
+                    expected.insert(
+                        (appliance.device.serial.clone(), uplink.to_owned(), ts),
+                        (sample.loss_percent, sample.latency_ms),
+                    );
+                    ts += TimeDelta::minutes(1);
+                }
+            }
+        }
+    }
+    expected
+}
+
+/// Checks that the topic holds every simulated sample from its first one up to `watermark` exactly once,
+/// each equal to the simulator's, each valid against the schema with its key and timestamp as DESIGN.md says.
+fn assert_exactly_once(brokers: &str, model: &Simulator, watermark: DateTime<Utc>) -> usize {
+    let validator = schema("meraki.uplink_loss_latency.v1.json");
+    let envelopes = consume_all(brokers, UPLINKS_TOPIC);
+    let mut seen: BTreeMap<(String, String, DateTime<Utc>), Sample> = BTreeMap::new();
+    let mut duplicates = Vec::new();
+    for envelope in &envelopes {
+        let record = &envelope["value"];
+        assert_valid(&validator, record);
+        assert_eq!(envelope["key"], record["serial"], "the default key is the serial");
+        let ts: DateTime<Utc> = record["ts"].as_str().unwrap().parse().unwrap();
+        assert_eq!(
+            envelope["timestamp"].as_i64(),
+            Some(ts.timestamp_millis()),
+            "record time = sample time"
+        );
+        let key = (
+            record["serial"].as_str().unwrap().to_owned(),
+            record["uplink"].as_str().unwrap().to_owned(),
+            ts,
+        );
+        let value = (record["lossPercent"].as_f64(), record["latencyMs"].as_f64());
+        if seen.insert(key.clone(), value).is_some() {
+            duplicates.push(key);
+        }
+    }
+    assert!(
+        duplicates.is_empty(),
+        "{} duplicated samples, e.g. {:?}",
+        duplicates.len(),
+        &duplicates[..duplicates.len().min(3)]
+    );
+    let first = seen
+        .keys()
+        .map(|(_, _, ts)| *ts)
+        .min()
+        .expect("the topic has records");
+    let expected = expected_samples(model, first, watermark);
+    let missing: Vec<_> = expected
+        .keys()
+        .filter(|key| !seen.contains_key(*key))
+        .take(3)
+        .collect();
+    assert!(missing.is_empty(), "samples missing (gap), e.g. {missing:?}");
+    let extra: Vec<_> = seen
+        .keys()
+        .filter(|key| !expected.contains_key(*key))
+        .take(3)
+        .collect();
+    assert!(
+        extra.is_empty(),
+        "samples the simulator did not serve or beyond the watermark {watermark}: {extra:?}"
+    );
+    for (key, value) in &expected {
+        assert_eq!(&seen[key], value, "{key:?} differs from the simulator's series");
+    }
+    expected.len()
+}
+
+struct Setup {
+    directory: PathBuf,
+    config: PathBuf,
+    admin: String,
+}
+
+fn write_config(name: &str, simulator: &Simulate, brokers: &str, extra: &str) -> Setup {
+    let directory = temp_dir(name);
+    let admin = format!("127.0.0.1:{}", free_port());
+    let config = directory.join("semaphore.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"{data}\"\n\
+             [meraki]\nurl = \"{url}\"\ntimeout_s = 5\n\
+             [kafka]\nbrokers = \"{brokers}\"\n\
+             [admin]\nlisten = \"{admin}\"\n\
+             [[sources.meraki_uplinks]]\ninterval_s = 6\nddns = false\n{extra}\n",
+            data = directory.join("data").display(),
+            url = simulator.base_url,
+        ),
+    )
+    .unwrap();
+    Setup {
+        directory,
+        config,
+        admin,
+    }
+}
+
+/// The organization's progress from the watermark file.
+fn progress(setup: &Setup) -> Option<Value> {
+    let path = setup.directory.join("data/watermarks/meraki_uplinks.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let state: Value = serde_json::from_str(&text).ok()?;
+    state["organizations"].as_object()?.values().next().cloned()
+}
+
+fn watermark(setup: &Setup) -> Option<DateTime<Utc>> {
+    progress(setup)?["watermark"].as_str()?.parse().ok()
+}
+
+/// Caught up: the watermark is within a minute of the newest window Meraki serves.
+fn caught_up(setup: &Setup) -> bool {
+    watermark(setup).is_some_and(|watermark| Utc::now() - watermark < TimeDelta::seconds(185))
+}
+
+/// Issue 4: kill the daemon with SIGKILL while it writes a window, restart it: the topic holds every
+/// simulated sample of the covered time exactly once.
+#[test]
+fn sigkill_in_the_middle_of_a_window_then_restart_writes_every_sample_exactly_once() {
+    let simulator = Simulate::start(&["--appliances", "300"]);
+    let broker = Broker::start();
+    let setup = write_config(
+        "sigkill",
+        &simulator,
+        &broker.address,
+        "initial_lookback_s = 3600",
+    );
+    let log = setup.directory.join("run.log");
+    let mut killed_in_flight = 0;
+    for _ in 0..2 {
+        let mut daemon = Daemon::start(&setup.config, &log);
+        // Kill the moment a window is in flight, after at least one was written.
+        let in_flight = eventually(Duration::from_secs(90), || {
+            progress(&setup).is_some_and(|progress| {
+                progress["watermark"].is_string() && progress["in_flight"].is_object()
+            })
+        });
+        daemon.signal("KILL");
+        daemon
+            .wait_exit(Duration::from_secs(10))
+            .expect("SIGKILL ends the daemon");
+        if in_flight {
+            killed_in_flight += 1;
+        }
+    }
+    assert!(
+        killed_in_flight > 0,
+        "the daemon was never caught writing a window: {}",
+        std::fs::read_to_string(&log).unwrap()
+    );
+    let mut daemon = Daemon::start(&setup.config, &log);
+    assert!(
+        eventually(Duration::from_secs(120), || caught_up(&setup)),
+        "not caught up: {}",
+        daemon.log_text()
+    );
+    daemon.signal("TERM");
+    let status = daemon
+        .wait_exit(Duration::from_secs(20))
+        .expect("SIGTERM stops the daemon within its grace period");
+    assert!(status.success(), "{status:?}");
+    let text = daemon.log_text();
+    assert!(text.contains("Resuming a window interrupted by a stop"), "{text}");
+    assert!(text.contains("semaphore stopped."), "{text}");
+    let watermark = watermark(&setup).unwrap();
+    let samples = assert_exactly_once(&broker.address, &simulator_model(300, 1), watermark);
+    assert!(
+        samples >= 300 * 2 * 60,
+        "an hour of back-fill for 300 appliances: {samples}"
+    );
+    std::fs::remove_dir_all(&setup.directory).unwrap();
+}
+
+/// Issue 4: stop the broker for two minutes while the daemon runs: readiness and metrics show the outage,
+/// and once it is back nothing is lost or duplicated.
+#[test]
+fn a_two_minute_broker_outage_loses_and_duplicates_nothing() {
+    let simulator = Simulate::start(&["--appliances", "40"]);
+    let broker_data = temp_dir("outage-broker");
+    let port = free_port();
+    let data_argument = broker_data.display().to_string();
+    let mut broker = Broker::start_with(port, &["--data-dir", &data_argument]);
+    let setup = write_config("outage", &simulator, &broker.address, "initial_lookback_s = 600");
+    let log = setup.directory.join("run.log");
+    let mut daemon = Daemon::start(&setup.config, &log);
+    assert!(
+        eventually(Duration::from_secs(60), || caught_up(&setup)),
+        "{}",
+        daemon.log_text()
+    );
+    assert!(eventually(Duration::from_secs(15), || http_get(
+        &setup.admin,
+        "/readyz"
+    )
+    .is_some_and(|(status, _)| status == 200)));
+    let before_outage = watermark(&setup).unwrap();
+
+    broker.stop().expect("the broker stops on SIGTERM");
+    let outage_started = std::time::SystemTime::now();
+    assert!(
+        eventually(Duration::from_secs(30), || http_get(&setup.admin, "/readyz")
+            .is_some_and(|(status, body)| status == 503 && body.contains("kafka"))),
+        "readiness shows the outage"
+    );
+    let (_, metrics) = http_get(&setup.admin, "/metrics").unwrap();
+    assert_eq!(metric(&metrics, "semaphore_kafka_up"), Some(0.0), "{metrics}");
+    let outage = Duration::from_secs(120);
+    std::thread::sleep(outage.saturating_sub(outage_started.elapsed().unwrap()));
+    assert_eq!(
+        watermark(&setup).unwrap(),
+        before_outage,
+        "no window advanced while Kafka was down"
+    );
+
+    let _broker = Broker::start_with(port, &["--data-dir", &data_argument]);
+    assert!(
+        eventually(Duration::from_secs(120), || caught_up(&setup)
+            && watermark(&setup).unwrap() > before_outage),
+        "{}",
+        daemon.log_text()
+    );
+    assert!(eventually(Duration::from_secs(30), || http_get(
+        &setup.admin,
+        "/readyz"
+    )
+    .is_some_and(|(status, _)| status == 200)));
+    let (_, metrics) = http_get(&setup.admin, "/metrics").unwrap();
+    assert_eq!(metric(&metrics, "semaphore_kafka_up"), Some(1.0), "{metrics}");
+    daemon.signal("TERM");
+    assert!(
+        daemon
+            .wait_exit(Duration::from_secs(20))
+            .expect("stops")
+            .success()
+    );
+    let watermark = watermark(&setup).unwrap();
+    assert_exactly_once(&format!("127.0.0.1:{port}"), &simulator_model(40, 1), watermark);
+    std::fs::remove_dir_all(&setup.directory).unwrap();
+    std::fs::remove_dir_all(&broker_data).unwrap();
+}
+
+/// Issue 4: one cycle costs one call per organization, whatever the number of appliances; `/metrics` says so.
+#[test]
+fn one_cycle_costs_one_call_per_organization_at_500_and_10000_appliances() {
+    for (organizations, appliances) in [(2, 500), (1, 10_000)] {
+        let simulator = Simulate::start(&[
+            "--organizations",
+            &organizations.to_string(),
+            "--appliances",
+            &appliances.to_string(),
+        ]);
+        let broker = Broker::start();
+        let setup = write_config("cycle", &simulator, &broker.address, "initial_lookback_s = 60");
+        let mut daemon = Daemon::start(&setup.config, &setup.directory.join("run.log"));
+        assert!(
+            eventually(Duration::from_secs(120), || caught_up(&setup)),
+            "{}",
+            daemon.log_text()
+        );
+        // The next cycles find nothing new or one new minute: still one call per organization at most.
+        let cycle =
+            |metrics: &str| metric(metrics, "semaphore_cycle_api_requests{source=\"meraki_uplinks\"}");
+        assert!(eventually(Duration::from_secs(30), || {
+            http_get(&setup.admin, "/metrics")
+                .and_then(|(_, text)| cycle(&text))
+                .is_some()
+        }));
+        let (_, metrics) = http_get(&setup.admin, "/metrics").unwrap();
+        assert!(cycle(&metrics).unwrap() <= organizations as f64, "{metrics}");
+        assert_eq!(
+            metric(&metrics, "semaphore_meraki_rate_limited_total"),
+            Some(0.0),
+            "{metrics}"
+        );
+        let cycle_seconds = metric(&metrics, "semaphore_cycle_seconds{source=\"meraki_uplinks\"}").unwrap();
+        assert!(
+            cycle_seconds < 6.0,
+            "a cycle ends well inside its 6 s interval: {cycle_seconds}"
+        );
+        let address = simulator
+            .base_url
+            .trim_start_matches("http://")
+            .trim_end_matches("/api/v1")
+            .to_owned();
+        let (_, stats) = http_get(&address, "/_sim/stats").unwrap();
+        let stats: Value = serde_json::from_str(&stats).unwrap();
+        let polls = stats["by_operation"][ORG_UPLINKS_OPERATION].as_u64().unwrap();
+        let cycles = metric(&metrics, "semaphore_polls_total{source=\"meraki_uplinks\"}").unwrap() as u64;
+        assert!(
+            polls <= cycles * organizations as u64 + organizations as u64,
+            "{polls} org-wide calls for {cycles} cycles: {stats}"
+        );
+        assert_eq!(stats["rate_limited"], 0, "{stats}");
+        daemon.signal("TERM");
+        assert!(
+            daemon
+                .wait_exit(Duration::from_secs(20))
+                .expect("stops")
+                .success()
+        );
+        let records = consume_all(&broker.address, UPLINKS_TOPIC);
+        assert!(
+            records.len() >= organizations * appliances * 2,
+            "{} records",
+            records.len()
+        );
+        std::fs::remove_dir_all(&setup.directory).unwrap();
+    }
+}
+
+/// `publish loss-latency --once --output stdout`: the original script's job from flags; JSON lines that
+/// validate, with nulls (not zeros) for down uplinks.
+#[test]
+fn publish_loss_latency_once_to_stdout() {
+    let simulator = Simulate::start(&["--appliances", "60"]);
+    let data = temp_dir("publish");
+    let output = semaphore()
+        .args([
+            "publish",
+            "loss-latency",
+            "--once",
+            "--output",
+            "stdout",
+            "--initial-lookback",
+            "3600",
+            "--meraki-url",
+            &simulator.base_url,
+            "--data-dir",
+        ])
+        .arg(&data)
+        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", all_output(&output));
+    let validator = schema("meraki.uplink_loss_latency.v1.json");
+    let records: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert!(records.len() >= 60 * 2 * 55, "{} records", records.len());
+    for record in &records {
+        assert_valid(&validator, record);
+    }
+    let down: Vec<&Value> = records
+        .iter()
+        .filter(|record| record["lossPercent"].is_null())
+        .collect();
+    assert!(!down.is_empty(), "an hour of 60 appliances includes down uplinks");
+    assert!(down.iter().all(|record| record["latencyMs"].is_null()));
+    assert!(
+        records
+            .iter()
+            .all(|record| record["networkName"].is_string() && record["model"].is_string()),
+        "enriched from the inventory"
+    );
+    // A second --once run starts at the watermark: nothing old again.
+    let again = semaphore()
+        .args([
+            "publish",
+            "loss-latency",
+            "--once",
+            "--output",
+            "stdout",
+            "--meraki-url",
+            &simulator.base_url,
+            "--data-dir",
+        ])
+        .arg(&data)
+        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{}", all_output(&again));
+    let newest = records
+        .iter()
+        .map(|record| record["ts"].as_str().unwrap().to_owned())
+        .max()
+        .unwrap();
+    for line in String::from_utf8(again.stdout).unwrap().lines() {
+        let record: Value = serde_json::from_str(line).unwrap();
+        assert!(record["ts"].as_str().unwrap() > newest.as_str(), "{line}");
+    }
+    std::fs::remove_dir_all(&data).unwrap();
+}
+
+/// `publish clients --filter`: one record per network keyed by network id, clients enriched, filtered and
+/// scored; a bad filter file is a config error naming the problem.
+#[test]
+fn publish_clients_with_the_original_filter_file() {
+    let simulator = Simulate::start(&["--appliances", "6", "--clients-per-network", "30"]);
+    let broker = Broker::start();
+    let data = temp_dir("clients");
+    let filter = data.join("filter.json");
+    std::fs::write(&filter, r#"{"match": "any", "conditions": [{"key": "status", "value": "Online"}], "fuzzy": {"key": "description", "value": "iPhone"}}"#).unwrap();
+    let output = semaphore()
+        .args([
+            "publish",
+            "clients",
+            "--once",
+            "--brokers",
+            &broker.address,
+            "--meraki-url",
+            &simulator.base_url,
+            "--filter",
+        ])
+        .arg(&filter)
+        .arg("--data-dir")
+        .arg(&data)
+        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", all_output(&output));
+    let validator = schema("meraki.network_clients.v1.json");
+    let envelopes = consume_all(&broker.address, "meraki.clients");
+    assert_eq!(envelopes.len(), 3, "one record per network");
+    let mut clients = 0;
+    for envelope in &envelopes {
+        let record = &envelope["value"];
+        assert_valid(&validator, record);
+        assert_eq!(envelope["key"], record["networkId"]);
+        for client in record["clients"].as_array().unwrap() {
+            clients += 1;
+            assert_eq!(client["status"], "Online", "the filter keeps only online clients");
+            assert_eq!(client["organizationId"], record["organizationId"]);
+            assert_eq!(client["networkName"], record["networkName"]);
+            assert!(client["fuzzy"]["ratio"].is_u64() && client["fuzzy"]["partial"].is_u64());
+        }
+    }
+    assert!(clients > 0 && clients < 90, "{clients} of 90 clients are online");
+    std::fs::write(&filter, r#"{"match": "most"}"#).unwrap();
+    let bad = semaphore()
+        .args([
+            "publish",
+            "clients",
+            "--once",
+            "--brokers",
+            &broker.address,
+            "--meraki-url",
+            &simulator.base_url,
+            "--filter",
+        ])
+        .arg(&filter)
+        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{}", all_output(&bad));
+    assert!(
+        all_output(&bad).contains("unknown variant `most`, expected `any` or `all`"),
+        "{}",
+        all_output(&bad)
+    );
+    std::fs::remove_dir_all(&data).unwrap();
+}
+
+/// Syslog output: RFC 5424 over UDP and over TCP with octet counting, structured data carrying the fields.
+#[test]
+fn publish_to_syslog_over_udp_and_tcp() {
+    let simulator = Simulate::start(&["--appliances", "5"]);
+    // UDP: a datagram per record.
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let endpoint = format!("udp://{}", socket.local_addr().unwrap());
+    let data = temp_dir("syslog");
+    let output = semaphore()
+        .args([
+            "publish",
+            "loss-latency",
+            "--once",
+            "--output",
+            "syslog",
+            "--syslog",
+            &endpoint,
+            "--meraki-url",
+            &simulator.base_url,
+            "--data-dir",
+        ])
+        .arg(data.join("udp"))
+        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", all_output(&output));
+    let mut buffer = vec![0u8; 65_536];
+    let mut messages = Vec::new();
+    while messages.len() < 5 * 2 * 5 {
+        let length = socket.recv(&mut buffer).expect("a syslog datagram arrives");
+        messages.push(String::from_utf8(buffer[..length].to_vec()).unwrap());
+    }
+    for message in &messages {
+        // <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [SD] MSG; local0 informational (134) or warning (132).
+        assert!(
+            message.starts_with("<134>1 ") || message.starts_with("<132>1 "),
+            "{message}"
+        );
+        let fields: Vec<&str> = message.splitn(8, ' ').collect();
+        assert!(fields[1].parse::<DateTime<Utc>>().is_ok(), "{message}");
+        assert_eq!(fields[3], "semaphore");
+        assert!(fields[4].parse::<u32>().is_ok(), "PROCID: {message}");
+        assert_eq!(fields[5], "uplink_loss_latency");
+        assert!(
+            fields[6] == "[uplink@32473" && message.contains(" serial=\""),
+            "{message}"
+        );
+        let json = &message[message.find("] {").unwrap() + 2..];
+        let record: Value = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            message.starts_with("<132>"),
+            record["lossPercent"].is_null(),
+            "down uplinks are warnings"
+        );
+    }
+    // TCP: octet counting, `LENGTH SP MESSAGE`.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("tcp://{}", listener.local_addr().unwrap());
+    let receiver = std::thread::spawn(move || {
+        use std::io::Read;
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut bytes = Vec::new();
+        stream.read_to_end(&mut bytes).unwrap();
+        bytes
+    });
+    let output = semaphore()
+        .args([
+            "publish",
+            "loss-latency",
+            "--once",
+            "--output",
+            "syslog",
+            "--syslog",
+            &endpoint,
+            "--meraki-url",
+            &simulator.base_url,
+            "--data-dir",
+        ])
+        .arg(data.join("tcp"))
+        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", all_output(&output));
+    let bytes = receiver.join().unwrap();
+    let mut rest = bytes.as_slice();
+    let mut frames = 0;
+    while !rest.is_empty() {
+        let space = rest.iter().position(|byte| *byte == b' ').unwrap();
+        let length: usize = std::str::from_utf8(&rest[..space]).unwrap().parse().unwrap();
+        let message = std::str::from_utf8(&rest[space + 1..space + 1 + length]).unwrap();
+        assert!(
+            message.starts_with("<13") && message.contains("[uplink@32473 "),
+            "{message}"
+        );
+        rest = &rest[space + 1 + length..];
+        frames += 1;
+    }
+    assert_eq!(
+        frames,
+        5 * 2 * 5,
+        "five minutes of two uplinks of five appliances"
+    );
+    std::fs::remove_dir_all(&data).unwrap();
+}
+
+/// `check -c`: a valid config is reported and its Meraki reached; a typo fails with exit code 2, naming the
+/// key and its line.
+#[test]
+fn check_validates_a_config_and_names_mistakes() {
+    let simulator = Simulate::start(&[]);
+    let broker = Broker::start();
+    let setup = write_config("check", &simulator, &broker.address, "");
+    let output = semaphore()
+        .args(["check", "-c"])
+        .arg(&setup.config)
+        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", all_output(&output));
+    let text = all_output(&output);
+    assert!(
+        text.contains("valid")
+            && text.contains("meraki_uplinks (meraki_uplinks -> meraki.uplinks.loss_latency)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("Kafka at {}: reached", broker.address)),
+        "{text}"
+    );
+    assert!(text.contains("Meraki: reached"), "{text}");
+    std::fs::write(
+        &setup.config,
+        "[[sources.meraki_uplinks]]\ninterval_s = 60\nintreval_s = 5\n",
+    )
+    .unwrap();
+    let output = semaphore()
+        .args(["check", "-c"])
+        .arg(&setup.config)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", all_output(&output));
+    let text = all_output(&output);
+    assert!(
+        text.contains("line 3") && text.contains("unknown field `intreval_s`"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&setup.directory).unwrap();
+}
+
+/// `semaphore demo` on a fresh machine shows data flowing within a minute, and Ctrl-C ends it cleanly.
+#[test]
+fn demo_shows_data_flowing_within_a_minute() {
+    use std::io::{BufRead, BufReader};
+    let mut child = semaphore()
+        .args([
+            "demo",
+            "--appliances",
+            "8",
+            "--broker-listen",
+            &format!("127.0.0.1:{}", free_port()),
+            "--admin-listen",
+            &format!("127.0.0.1:{}", free_port()),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let started = std::time::SystemTime::now();
+    let mut banner = Vec::new();
+    let mut flowing = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(count) = line.split("records read back from Kafka: ").nth(1) {
+            let records: u64 = count.split(' ').next().unwrap().parse().unwrap();
+            if records > 0 {
+                flowing = Some(line);
+                break;
+            }
+        } else {
+            banner.push(line);
+        }
+        assert!(
+            started.elapsed().unwrap() < Duration::from_secs(60),
+            "no data within a minute: {banner:?}"
+        );
+    }
+    let flowing = flowing.expect("the demo reports records");
+    assert!(flowing.contains("uplinks: 16"), "{flowing}");
+    let banner = banner.join("\n");
+    assert!(
+        banner.contains("Kafka (embedded)")
+            && banner.contains("semaphore consume meraki.uplinks.loss_latency --brokers 127.0.0.1:"),
+        "{banner}"
+    );
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = std::time::SystemTime::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::SystemTime::now() < deadline,
+            "demo did not stop on Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status:?}");
+}
