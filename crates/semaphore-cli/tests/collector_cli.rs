@@ -203,12 +203,16 @@ fn sigkill_in_the_middle_of_a_window_then_restart_writes_every_sample_exactly_on
     let mut killed_in_flight = 0;
     for _ in 0..2 {
         let mut daemon = Daemon::start(&setup.config, &log);
-        // Kill the moment a window is in flight, after at least one was written.
-        let in_flight = eventually(Duration::from_secs(90), || {
-            progress(&setup).is_some_and(|progress| {
+        // Kill the moment a window is in flight, after at least one was written (polled every 2 ms: a window
+        // takes a few hundred milliseconds to write).
+        let deadline = std::time::SystemTime::now() + Duration::from_secs(90);
+        let mut in_flight = false;
+        while std::time::SystemTime::now() < deadline && !in_flight {
+            in_flight = progress(&setup).is_some_and(|progress| {
                 progress["watermark"].is_string() && progress["in_flight"].is_object()
-            })
-        });
+            });
+            std::thread::sleep(Duration::from_millis(2));
+        }
         daemon.signal("KILL");
         daemon
             .wait_exit(Duration::from_secs(10))

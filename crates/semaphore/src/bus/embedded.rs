@@ -53,9 +53,17 @@ pub enum EmbeddedBrokerError {
 pub struct EmbeddedBroker {
     address: SocketAddr,
     task: JoinHandle<()>,
+    /// The broker's own threads (see [`BROKER_THREADS`]).
+    runtime: Option<tokio::runtime::Runtime>,
     /// The temporary directory of `BrokerStorage::Memory`, removed when the broker stops.
     scratch: Option<PathBuf>,
 }
+
+/// Worker threads of the broker's own runtime. tansu runs its SQLite queries on the calling thread, and its
+/// fetch query reads every record from the fetch offset to the end of the partition, so a consumer reading a
+/// large partition keeps a thread busy for a while. On its own runtime with several threads, such fetches
+/// neither starve the broker's metadata answers nor the collector sharing the process.
+const BROKER_THREADS: usize = 8;
 
 /// How long to wait for the broker to accept connections after start (SQLite schema set-up included).
 const READY_WITHIN: Duration = Duration::from_secs(20);
@@ -82,6 +90,7 @@ impl EmbeddedBroker {
             BrokerStorage::Directory(directory) => (directory, None),
         };
         let storage_url = storage_url(&directory)?;
+        let database = directory.join(BROKER_DATABASE);
         let listener_url =
             Url::parse(&format!("tcp://{address}")).expect("a socket address makes a valid URL");
         let advertised_url = match advertise {
@@ -92,21 +101,33 @@ impl EmbeddedBroker {
             }
             None => listener_url.clone(),
         };
-        let mut broker = Broker::<Controller<StorageContainer>, StorageContainer>::builder()
-            .node_id(tansu_broker::NODE_ID)
-            .cluster_id("semaphore")
-            .incarnation_id(uuid::Uuid::new_v4())
-            .advertised_listener(advertised_url)
-            .storage(storage_url)
-            .listener(listener_url)
-            .silent(true)
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(BROKER_THREADS)
+            .thread_name("kafka-broker")
+            .enable_all()
             .build()
-            .await
             .map_err(|error| EmbeddedBrokerError::Start {
-                reason: error.to_string(),
+                reason: format!("cannot start the broker's threads: {error}"),
             })?;
-        let task = tokio::spawn(async move {
-            if let Err(error) = broker.serve(Instant::now()).await {
+        let task = runtime.spawn(async move {
+            let built = Broker::<Controller<StorageContainer>, StorageContainer>::builder()
+                .node_id(tansu_broker::NODE_ID)
+                .cluster_id("semaphore")
+                .incarnation_id(uuid::Uuid::new_v4())
+                .advertised_listener(advertised_url)
+                .storage(storage_url)
+                .listener(listener_url)
+                .silent(true)
+                .build()
+                .await;
+            let result = match built {
+                Ok(mut broker) => broker
+                    .serve(Instant::now())
+                    .await
+                    .map_err(|error| error.to_string()),
+                Err(error) => Err(error.to_string()),
+            };
+            if let Err(error) = result {
                 tracing::error!(%error, "The embedded Kafka broker stopped with an error.");
             }
         });
@@ -119,6 +140,7 @@ impl EmbeddedBroker {
             }
             if started.elapsed() > READY_WITHIN {
                 task.abort();
+                runtime.shutdown_background();
                 return Err(EmbeddedBrokerError::NotReady {
                     address,
                     waited: READY_WITHIN,
@@ -126,9 +148,13 @@ impl EmbeddedBroker {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        if let Err(error) = index_headers(&database).await {
+            tracing::warn!(%error, database = %database.display(), "Cannot add the record-header index to the broker database; consumers of large topics will be slow.");
+        }
         Ok(Self {
             address,
             task,
+            runtime: Some(runtime),
             scratch,
         })
     }
@@ -143,16 +169,38 @@ impl EmbeddedBroker {
     pub async fn stop(mut self) {
         self.task.abort();
         let _ = (&mut self.task).await;
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 
 impl Drop for EmbeddedBroker {
     fn drop(&mut self) {
         self.task.abort();
+        if let Some(runtime) = self.runtime.take() {
+            // Not a blocking shutdown: this may run inside another runtime.
+            runtime.shutdown_background();
+        }
         if let Some(scratch) = self.scratch.take() {
             let _ = std::fs::remove_dir_all(scratch);
         }
     }
+}
+
+/// tansu 0.6's SQLite schema has no index on record headers, and it reads a record's headers with a query
+/// on (topition, offset_id): without an index every fetched record scans every header of the database, so a
+/// consumer reading a topic of tens of thousands of records with headers (ours carry three) stalls the broker
+/// for minutes. The index makes that lookup a seek. Created once the broker made its schema; idempotent.
+async fn index_headers(database: &Path) -> Result<(), libsql::Error> {
+    let connection = libsql::Builder::new_local(database).build().await?.connect()?;
+    connection
+        .execute(
+            "create index if not exists semaphore_header_record on header (topition, offset_id)",
+            (),
+        )
+        .await?;
+    Ok(())
 }
 
 /// A fresh directory for a throw-away broker database.
