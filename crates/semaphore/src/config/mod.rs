@@ -169,13 +169,13 @@ pub fn validate(file: ConfigFile, path: &Path, env: &dyn Env) -> Result<Config, 
         if value == 0 {
             return Err(invalid(key, "must be at least 1 second".into()));
         }
-        if let Some(max) = max {
-            if value as i64 > max.num_seconds() {
-                return Err(invalid(
-                    key,
-                    format!("must be at most {} seconds", max.num_seconds()),
-                ));
-            }
+        if let Some(max) = max
+            && value as i64 > max.num_seconds()
+        {
+            return Err(invalid(
+                key,
+                format!("must be at most {} seconds", max.num_seconds()),
+            ));
         }
         Ok(Duration::from_secs(value))
     };
@@ -381,13 +381,13 @@ pub fn validate(file: ConfigFile, path: &Path, env: &dyn Env) -> Result<Config, 
             .map(|file| relative(&file.path))
             .collect(),
     };
-    if let Some(kafka) = &outputs.kafka {
-        if kafka.partitions < 1 {
-            return Err(invalid(
-                "outputs.kafka.partitions".into(),
-                "must be at least 1".into(),
-            ));
-        }
+    if let Some(kafka) = &outputs.kafka
+        && kafka.partitions < 1
+    {
+        return Err(invalid(
+            "outputs.kafka.partitions".into(),
+            "must be at least 1".into(),
+        ));
     }
     for (index, syslog) in outputs_file.syslog.iter().enumerate() {
         let at = |key: &str| format!("outputs.syslog[{index}].{key}");

@@ -147,14 +147,14 @@ impl SyslogOutput {
                 }
             }
         }
-        if let Some(Connection::Stream(stream)) = connection.as_mut() {
-            if let Err(error) = stream.flush().await {
-                *connection = None;
-                return Err(WriteError {
-                    remaining: (0..records.len()).collect(),
-                    reason: format!("cannot write to {}: {error}", self.endpoint),
-                });
-            }
+        if let Some(Connection::Stream(stream)) = connection.as_mut()
+            && let Err(error) = stream.flush().await
+        {
+            *connection = None;
+            return Err(WriteError {
+                remaining: (0..records.len()).collect(),
+                reason: format!("cannot write to {}: {error}", self.endpoint),
+            });
         }
         Ok(())
     }

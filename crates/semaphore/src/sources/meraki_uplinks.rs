@@ -112,11 +112,11 @@ impl UplinksSource {
     async fn catch_up(&self, organization: &Organization, inventory: &Inventory, stop: &Stop) {
         let source = &self.settings.id;
         let organization_id = &organization.id;
-        if !inventory.is_loaded() {
-            if let Err(error) = inventory.refresh(&self.inventory_client).await {
-                self.telemetry.poll_errors.add(source, 1.0);
-                tracing::warn!(%source, organization = %organization_id, %error, "Cannot read the inventory; polling without names until it can be read.");
-            }
+        if !inventory.is_loaded()
+            && let Err(error) = inventory.refresh(&self.inventory_client).await
+        {
+            self.telemetry.poll_errors.add(source, 1.0);
+            tracing::warn!(%source, organization = %organization_id, %error, "Cannot read the inventory; polling without names until it can be read.");
         }
         let mut backfilled = 0u64;
         let mut last_progress = tokio::time::Instant::now();

@@ -68,25 +68,26 @@ impl WindowWriter {
         let kafka = self.outputs.kafka();
         // A resumed window keeps its first offsets, so a second crash still reads back the first attempt.
         let mut resumed_offsets = None;
-        if let (Some(in_flight), Some(kafka)) = (&progress.in_flight, kafka) {
-            if in_flight.t0 == window.t0 && in_flight.t1 == window.t1 {
-                resumed_offsets = Some(in_flight.kafka_offsets.clone());
-                let written = kafka
-                    .payloads_since(&self.topic, &in_flight.kafka_offsets)
-                    .await?;
-                let already = written_samples(&written, organization_id, window);
-                let before = records.len();
-                records.retain(|record| !already.contains(&record.sample_key()));
-                let skipped = before - records.len();
-                self.telemetry
-                    .records_skipped_duplicate
-                    .add(&self.source, skipped as f64);
-                tracing::info!(
-                    source = %self.source, organization = %organization_id, t0 = %window.t0, t1 = %window.t1,
-                    already_in_kafka = skipped, to_write = records.len(),
-                    "Resuming a window interrupted by a stop; writing only what Kafka does not hold yet."
-                );
-            }
+        if let (Some(in_flight), Some(kafka)) = (&progress.in_flight, kafka)
+            && in_flight.t0 == window.t0
+            && in_flight.t1 == window.t1
+        {
+            resumed_offsets = Some(in_flight.kafka_offsets.clone());
+            let written = kafka
+                .payloads_since(&self.topic, &in_flight.kafka_offsets)
+                .await?;
+            let already = written_samples(&written, organization_id, window);
+            let before = records.len();
+            records.retain(|record| !already.contains(&record.sample_key()));
+            let skipped = before - records.len();
+            self.telemetry
+                .records_skipped_duplicate
+                .add(&self.source, skipped as f64);
+            tracing::info!(
+                source = %self.source, organization = %organization_id, t0 = %window.t0, t1 = %window.t1,
+                already_in_kafka = skipped, to_write = records.len(),
+                "Resuming a window interrupted by a stop; writing only what Kafka does not hold yet."
+            );
         }
         if records.is_empty() {
             self.store.advance(organization_id, window.t1)?;
