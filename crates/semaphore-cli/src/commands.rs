@@ -221,6 +221,7 @@ async fn run_config(args: RunArgs) -> Result<(), Failure> {
     tracing::info!(config = %args.config.display(), sources = config.source_count(), "Config loaded.");
     let options = RunOptions {
         grace: Duration::from_secs(args.grace_period_s),
+        once: args.once,
         ..RunOptions::default()
     };
     run_pipeline(config, options).await

@@ -78,6 +78,7 @@ impl ClientsSource {
                 self.poll_organization(&organization.id).await;
             }
             let requests = self.client.metrics().snapshot().requests - requests_before;
+            tracing::debug!(source = %source, requests, seconds = started.elapsed().as_secs_f64(), "Cycle done.");
             self.telemetry.cycle_api_requests.set(&source, requests as f64);
             self.telemetry
                 .cycle_seconds
