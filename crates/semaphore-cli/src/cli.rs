@@ -214,6 +214,9 @@ pub struct RunArgs {
         value_name = "S"
     )]
     pub grace_period_s: u64,
+    /// One cycle of every source (catching up any gap), then exit: for cron jobs and benchmarks.
+    #[arg(long)]
+    pub once: bool,
 }
 
 #[derive(Debug, Args)]
@@ -277,6 +280,9 @@ pub struct PublishCommon {
     /// Syslog destination for --output syslog: udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT.
     #[arg(long, value_name = "URL", default_value = "udp://127.0.0.1:514")]
     pub syslog: String,
+    /// CA certificate (PEM) to trust for a tls:// syslog destination (default: the Mozilla roots).
+    #[arg(long, value_name = "FILE")]
+    pub syslog_ca: Option<PathBuf>,
     /// Only these organizations (id or name), repeatable.
     #[arg(long = "organization", value_name = "ID|NAME")]
     pub organizations: Vec<String>,

@@ -259,6 +259,7 @@ async fn publish(args: PublishArgs) -> Result<(), Failure> {
             PublishOutput::Kafka => outputs.kafka = Some(KafkaOutputFile::default()),
             PublishOutput::Syslog => outputs.syslog.push(SyslogOutputFile {
                 endpoint: common.syslog.clone(),
+                ca_file: common.syslog_ca.clone(),
                 ..Default::default()
             }),
             PublishOutput::Stdout => outputs.stdout = Some(StdoutOutputFile::default()),

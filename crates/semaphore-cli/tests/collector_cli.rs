@@ -743,3 +743,227 @@ fn demo_shows_data_flowing_within_a_minute() {
     };
     assert!(status.success(), "{status:?}");
 }
+
+/// Source `meraki_device_history` (the original scripts' per-device calls) through `run --once` into a JSON
+/// lines file: intervals with jitter and goodput, equal to the simulator's, valid against the schema.
+#[test]
+fn device_history_once_into_a_file() {
+    let simulator = Simulate::start(&["--appliances", "4"]);
+    let directory = temp_dir("history");
+    let records = directory.join("out/history.jsonl");
+    let config = directory.join("semaphore.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"{data}\"\n[meraki]\nurl = \"{url}\"\n[admin]\nlisten = \"\"\n\
+             [[sources.meraki_device_history]]\nip = \"8.8.8.8\"\nresolution_s = 600\ntimespan_s = 7200\ninitial_lookback_s = 7200\n\
+             [[outputs.file]]\npath = \"{records}\"\n",
+            data = directory.join("data").display(),
+            url = simulator.base_url,
+            records = records.display(),
+        ),
+    )
+    .unwrap();
+    let output = semaphore()
+        .args(["run", "--once", "-c"])
+        .arg(&config)
+        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", all_output(&output));
+    let validator = schema("meraki.uplink_loss_latency.v1.json");
+    let model = simulator_model(4, 1);
+    let lines = std::fs::read_to_string(&records).unwrap();
+    let mut count = 0;
+    for line in lines.lines() {
+        let record: Value = serde_json::from_str(line).unwrap();
+        assert_valid(&validator, &record);
+        let start: DateTime<Utc> = record["startTs"].as_str().unwrap().parse().unwrap();
+        let end: DateTime<Utc> = record["endTs"].as_str().unwrap().parse().unwrap();
+        assert_eq!(end - start, TimeDelta::minutes(10));
+        assert_eq!(record["ts"], record["startTs"]);
+        let expected = model.series.aggregate(
+            record["serial"].as_str().unwrap(),
+            record["uplink"].as_str().unwrap(),
+            "8.8.8.8",
+            start,
+            600,
+        );
+        assert_eq!(record["lossPercent"].as_f64(), expected.loss_percent, "{line}");
+        assert_eq!(record["latencyMs"].as_f64(), expected.latency_ms, "{line}");
+        assert_eq!(record["jitter"].as_f64(), expected.jitter_ms, "{line}");
+        assert_eq!(record["goodput"].as_f64(), expected.goodput, "{line}");
+        count += 1;
+    }
+    // Two hours at 10 minutes, two uplinks, four appliances.
+    assert_eq!(count, 12 * 2 * 4, "{lines}");
+    std::fs::remove_dir_all(&directory).unwrap();
+}
+
+/// `run` without brokers starts the embedded broker (issue 3) and says where in one log line; records carry
+/// DDNS host names once the background inventory read them.
+#[test]
+fn run_without_brokers_starts_the_embedded_broker_and_enriches_with_ddns() {
+    let simulator = Simulate::start(&["--appliances", "5"]);
+    let directory = temp_dir("embedded");
+    let port = free_port();
+    let admin = format!("127.0.0.1:{}", free_port());
+    let config = directory.join("semaphore.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"{data}\"\n[meraki]\nurl = \"{url}\"\ntimeout_s = 5\n\
+             [kafka]\nembedded_listen = \"127.0.0.1:{port}\"\n[admin]\nlisten = \"{admin}\"\n\
+             [[sources.meraki_uplinks]]\ninterval_s = 6\ninitial_lookback_s = 300\nddns_per_second = 10\n",
+            data = directory.join("data").display(),
+            url = simulator.base_url,
+        ),
+    )
+    .unwrap();
+    let mut daemon = Daemon::start(&config, &directory.join("run.log"));
+    let brokers = format!("127.0.0.1:{port}");
+    assert!(
+        eventually(Duration::from_secs(60), || daemon
+            .log_text()
+            .contains(&format!("other Kafka clients can use --brokers {brokers}"))),
+        "{}",
+        daemon.log_text()
+    );
+    assert!(
+        directory.join("data/broker.db").exists(),
+        "the broker keeps its data under the data directory"
+    );
+    // The first windows go out before DDNS is known; a window written later carries the host names.
+    let enriched = eventually(Duration::from_secs(150), || {
+        support::try_consume_all(&brokers, UPLINKS_TOPIC).is_ok_and(|envelopes| {
+            envelopes
+                .iter()
+                .any(|envelope| envelope["value"]["activeDdnsHostname"].is_string())
+        })
+    });
+    assert!(
+        enriched,
+        "no record carries a DDNS host name: {}",
+        daemon.log_text()
+    );
+    assert!(http_get(&admin, "/readyz").is_some_and(|(status, _)| status == 200));
+    daemon.signal("INT");
+    assert!(
+        daemon
+            .wait_exit(Duration::from_secs(20))
+            .expect("SIGINT stops it")
+            .success()
+    );
+    std::fs::remove_dir_all(&directory).unwrap();
+}
+
+/// Syslog over TLS (RFC 5425) to a real TLS server (`openssl s_server`) with a self-signed certificate.
+#[test]
+fn publish_to_syslog_over_tls() {
+    if !support::have("openssl") {
+        // Only where the package is absent; .ci/run installs it, so CI never skips this.
+        eprintln!("SKIPPED: openssl is not installed (apt-get install openssl)");
+        return;
+    }
+    let simulator = Simulate::start(&["--appliances", "3"]);
+    let directory = temp_dir("syslog-tls");
+    let (certificate, key) = support::self_signed(
+        &directory,
+        "syslog",
+        "/CN=localhost",
+        // rustls refuses a certificate that is both CA and server (CaUsedAsEndEntity): a plain leaf, trusted
+        // as is.
+        &[
+            "subjectAltName=DNS:localhost",
+            "basicConstraints=critical,CA:FALSE",
+        ],
+    );
+    let port = free_port();
+    let server = std::process::Command::new("openssl")
+        .args([
+            "s_server",
+            "-quiet",
+            // The readiness probe below is the first connection, semaphore's the second.
+            "-naccept",
+            "2",
+            "-accept",
+            &format!("127.0.0.1:{port}"),
+            "-cert",
+        ])
+        .arg(&certificate)
+        .arg("-key")
+        .arg(&key)
+        // Held open and never written: s_server sends what it reads on stdin, and closes at its end.
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(eventually(Duration::from_secs(10), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    }));
+    let publish = semaphore()
+        .args([
+            "publish",
+            "loss-latency",
+            "--once",
+            "--output",
+            "syslog",
+            "--syslog",
+            &format!("tls://localhost:{port}"),
+            "--syslog-ca",
+        ])
+        .arg(&certificate)
+        .args(["--meraki-url", &simulator.base_url, "--data-dir"])
+        .arg(directory.join("data"))
+        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (output, finished) = support::finish_within(publish, Duration::from_secs(60));
+    assert!(
+        finished,
+        "publish over TLS did not finish: {}",
+        all_output(&output)
+    );
+    assert!(output.status.success(), "{}", all_output(&output));
+    let received = server.wait_with_output().unwrap();
+    let text = String::from_utf8(received.stdout).unwrap();
+    let frames = text.matches(" [uplink@32473 ").count();
+    assert_eq!(
+        frames,
+        3 * 2 * 5,
+        "five minutes of two uplinks of three appliances: {text}"
+    );
+    assert!(
+        text.starts_with(|character: char| character.is_ascii_digit()),
+        "octet counting: {text}"
+    );
+    // A server whose certificate is not trusted is refused, with the reason.
+    let refused = semaphore()
+        .args([
+            "publish",
+            "loss-latency",
+            "--once",
+            "--output",
+            "syslog",
+            "--syslog",
+            "tls://localhost:9",
+            "--meraki-url",
+            &simulator.base_url,
+        ])
+        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+        .arg("--data-dir")
+        .arg(directory.join("data2"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // It keeps retrying (nothing is dropped); the log says why.
+    let (log, finished) = support::finish_within(refused, Duration::from_secs(3));
+    assert!(!finished, "an unreachable output is retried, not skipped");
+    let log = String::from_utf8_lossy(&log.stderr);
+    assert!(log.contains("cannot reach syslog at tls://localhost:9"), "{log}");
+    std::fs::remove_dir_all(&directory).unwrap();
+}

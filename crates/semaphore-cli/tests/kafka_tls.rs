@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use support::{all_output, semaphore};
+use support::{all_output, have, self_signed, semaphore};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -27,40 +27,6 @@ impl Drop for Killed {
     }
 }
 
-/// A self-signed certificate and key for `subject`, made with openssl.
-fn self_signed(
-    directory: &std::path::Path,
-    name: &str,
-    subject: &str,
-    extension: Option<&str>,
-) -> (PathBuf, PathBuf) {
-    let certificate = directory.join(format!("{name}-cert.pem"));
-    let key = directory.join(format!("{name}-key.pem"));
-    let mut command = Command::new("openssl");
-    command.args([
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", subject,
-    ]);
-    if let Some(extension) = extension {
-        command.args(["-addext", extension]);
-    }
-    let made = command
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&certificate)
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{}", all_output(&made));
-    (certificate, key)
-}
-
-fn have(program: &str) -> bool {
-    Command::new("which")
-        .arg(program)
-        .output()
-        .is_ok_and(|output| output.status.success())
-}
-
 #[test]
 fn topics_and_consume_over_tls_with_a_self_signed_certificate() {
     if !have("stunnel4") || !have("openssl") {
@@ -75,7 +41,7 @@ fn topics_and_consume_over_tls_with_a_self_signed_certificate() {
         &directory,
         "server",
         "/CN=localhost",
-        Some("subjectAltName=IP:127.0.0.1,DNS:localhost"),
+        &["subjectAltName=IP:127.0.0.1,DNS:localhost"],
     );
 
     let (plain_port, tls_port) = (free_port(), free_port());
@@ -147,7 +113,7 @@ fn topics_and_consume_over_tls_with_a_self_signed_certificate() {
     assert!(String::from_utf8_lossy(&consumed.stderr).contains("0 records"));
 
     // A CA that did not sign the server's certificate: refused.
-    let (other_ca, _) = self_signed(&directory, "other", "/CN=other", None);
+    let (other_ca, _) = self_signed(&directory, "other", "/CN=other", &[]);
     let refused = tls(&["topics", "list"], &other_ca);
     assert_eq!(refused.status.code(), Some(1), "{}", all_output(&refused));
     assert!(

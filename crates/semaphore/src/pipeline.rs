@@ -277,6 +277,7 @@ impl Pipeline {
             helper.abort();
             let _ = helper.await;
         }
+        self.outputs.close().await;
         // The producer goes before the embedded broker, so its last act is not a burst of "all brokers down".
         drop(self.outputs);
         if let Some(broker) = self.broker {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::Duration;
 
@@ -219,16 +220,23 @@ pub fn metric(text: &str, name_and_labels: &str) -> Option<f64> {
 
 /// Every record of `topic` as `consume -e -f json` envelopes.
 pub fn consume_all(brokers: &str, topic: &str) -> Vec<serde_json::Value> {
+    try_consume_all(brokers, topic).unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// As [`consume_all`], or what `consume` said when it failed (for instance: no such topic yet).
+pub fn try_consume_all(brokers: &str, topic: &str) -> Result<Vec<serde_json::Value>, String> {
     let output = semaphore()
         .args(["consume", topic, "-e", "-f", "json", "--brokers", brokers])
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", all_output(&output));
-    String::from_utf8(output.stdout)
+    if !output.status.success() {
+        return Err(all_output(&output));
+    }
+    Ok(String::from_utf8(output.stdout)
         .unwrap()
         .lines()
         .map(|line| serde_json::from_str(line).expect("consume -f json prints JSON lines"))
-        .collect()
+        .collect())
 }
 
 /// `semaphore run -c CONFIG` in the background, its log in a file.
@@ -302,4 +310,59 @@ pub fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool 
         std::thread::sleep(Duration::from_millis(100));
     }
     condition()
+}
+
+/// A self-signed certificate and key for `subject`, made with openssl.
+pub fn self_signed(
+    directory: &std::path::Path,
+    name: &str,
+    subject: &str,
+    extensions: &[&str],
+) -> (PathBuf, PathBuf) {
+    let certificate = directory.join(format!("{name}-cert.pem"));
+    let key = directory.join(format!("{name}-key.pem"));
+    let mut command = Command::new("openssl");
+    command.args([
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", subject,
+    ]);
+    for extension in extensions {
+        command.args(["-addext", extension]);
+    }
+    let made = command
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&certificate)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", all_output(&made));
+    (certificate, key)
+}
+
+pub fn have(program: &str) -> bool {
+    Command::new("which")
+        .arg(program)
+        .output()
+        .is_ok_and(|output| output.status.success())
+}
+
+/// Waits up to `limit` for a spawned command (stdout and stderr piped); kills it if it is still running.
+/// Returns its output and whether it finished on its own.
+pub fn finish_within(mut child: Child, limit: Duration) -> (Output, bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut finished = false;
+    while tokio::time::Instant::now() < deadline {
+        if child.try_wait().expect("the child can be waited for").is_some() {
+            finished = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if !finished {
+        let _ = child.kill();
+    }
+    (
+        child.wait_with_output().expect("the child's output can be read"),
+        finished,
+    )
 }

@@ -87,6 +87,15 @@ impl Outputs {
         self.outputs.iter().map(Output::name).collect()
     }
 
+    /// Closes connections cleanly (syslog streams), after the last batch.
+    pub async fn close(&self) {
+        for output in &self.outputs {
+            if let Output::Syslog(syslog) = output {
+                syslog.close().await;
+            }
+        }
+    }
+
     /// Writes the batch to every output and returns once all of them acknowledged all of it.
     pub async fn publish(&self, topic: &str, records: &[EncodedRecord]) {
         if records.is_empty() {

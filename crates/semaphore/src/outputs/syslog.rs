@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls;
@@ -75,10 +75,17 @@ impl std::fmt::Display for SyslogEndpoint {
     }
 }
 
+/// A TCP or TLS stream, read only to drain it at close.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
 enum Connection {
     Udp(UdpSocket),
-    Stream(Box<dyn AsyncWrite + Unpin + Send>),
+    Stream(Box<dyn Stream>),
 }
+
+/// How long a closing stream waits for the server's side of the close.
+const CLOSE_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub struct SyslogOutput {
     endpoint: SyslogEndpoint,
@@ -157,6 +164,25 @@ impl SyslogOutput {
             });
         }
         Ok(())
+    }
+
+    /// Closes a stream connection cleanly: TLS close_notify and FIN, then reads what the server still sends
+    /// (TLS session tickets) until it closes too. Closing with unread data would send a reset, and a reset
+    /// makes the server drop messages it received but had not read yet.
+    pub async fn close(&self) {
+        let mut connection = self.connection.lock().await;
+        if let Some(Connection::Stream(mut stream)) = connection.take() {
+            let _ = stream.shutdown().await;
+            let mut discard = [0u8; 4096];
+            let _ = tokio::time::timeout(CLOSE_WITHIN, async {
+                while let Ok(read) = stream.read(&mut discard).await {
+                    if read == 0 {
+                        break;
+                    }
+                }
+            })
+            .await;
+        }
     }
 
     async fn connect(&self) -> Result<Connection, String> {
