@@ -530,6 +530,26 @@ fn publish_clients_with_the_original_filter_file() {
     std::fs::remove_dir_all(&data).unwrap();
 }
 
+/// `publish loss-latency --once --output syslog --syslog ENDPOINT`, which must succeed.
+fn publish_once_to_syslog(simulator: &Simulate, endpoint: &str, data: &Path) {
+    let output = semaphore()
+        .args([
+            "publish",
+            "loss-latency",
+            "--once",
+            "--output",
+            "syslog",
+            "--syslog",
+            endpoint,
+        ])
+        .args(["--meraki-url", &simulator.base_url, "--data-dir"])
+        .arg(data)
+        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", all_output(&output));
+}
+
 /// Syslog output: RFC 5424 over UDP and over TCP with octet counting, structured data carrying the fields.
 #[test]
 fn publish_to_syslog_over_udp_and_tcp() {
@@ -539,24 +559,7 @@ fn publish_to_syslog_over_udp_and_tcp() {
     socket.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let endpoint = format!("udp://{}", socket.local_addr().unwrap());
     let data = temp_dir("syslog");
-    let output = semaphore()
-        .args([
-            "publish",
-            "loss-latency",
-            "--once",
-            "--output",
-            "syslog",
-            "--syslog",
-            &endpoint,
-            "--meraki-url",
-            &simulator.base_url,
-            "--data-dir",
-        ])
-        .arg(data.join("udp"))
-        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", all_output(&output));
+    publish_once_to_syslog(&simulator, &endpoint, &data.join("udp"));
     let mut buffer = vec![0u8; 65_536];
     let mut messages = Vec::new();
     while messages.len() < 5 * 2 * 5 {
@@ -596,24 +599,7 @@ fn publish_to_syslog_over_udp_and_tcp() {
         stream.read_to_end(&mut bytes).unwrap();
         bytes
     });
-    let output = semaphore()
-        .args([
-            "publish",
-            "loss-latency",
-            "--once",
-            "--output",
-            "syslog",
-            "--syslog",
-            &endpoint,
-            "--meraki-url",
-            &simulator.base_url,
-            "--data-dir",
-        ])
-        .arg(data.join("tcp"))
-        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", all_output(&output));
+    publish_once_to_syslog(&simulator, &endpoint, &data.join("tcp"));
     let bytes = receiver.join().unwrap();
     let mut rest = bytes.as_slice();
     let mut frames = 0;

@@ -19,6 +19,7 @@ use crate::outputs::Outputs;
 use crate::record::{ClientsRecord, EncodedRecord, KeyStrategy};
 use crate::shutdown::Stop;
 use crate::sources::client_filter::ClientFilter;
+use crate::sources::cycles::Cycles;
 use crate::sources::organizations;
 use crate::sources::uplink_filter::NetworkMatcher;
 use crate::telemetry::Telemetry;
@@ -61,30 +62,20 @@ impl ClientsSource {
         else {
             return;
         };
-        let mut ticker = tokio::time::interval(self.settings.interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => {}
-                () = stop.stopped() => break,
-            }
-            self.telemetry.polls.add(&source, 1.0);
-            let requests_before = self.client.metrics().snapshot().requests;
-            let started = tokio::time::Instant::now();
+        let mut cycles = Cycles::new(
+            &source,
+            self.settings.interval,
+            self.once,
+            &self.client,
+            &self.telemetry,
+            &stop,
+        );
+        while cycles.next().await {
             for organization in &organizations {
                 if stop.is_stopped() {
                     break;
                 }
                 self.poll_organization(&organization.id).await;
-            }
-            let requests = self.client.metrics().snapshot().requests - requests_before;
-            tracing::debug!(source = %source, requests, seconds = started.elapsed().as_secs_f64(), "Cycle done.");
-            self.telemetry.cycle_api_requests.set(&source, requests as f64);
-            self.telemetry
-                .cycle_seconds
-                .set(&source, started.elapsed().as_secs_f64());
-            if self.once {
-                break;
             }
         }
     }

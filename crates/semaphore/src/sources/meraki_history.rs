@@ -16,6 +16,7 @@ use semaphore_meraki::query::{HistoryQuery, TimeWindow, Uplink};
 use crate::inventory::Inventory;
 use crate::record::UplinkRecord;
 use crate::shutdown::Stop;
+use crate::sources::cycles::Cycles;
 use crate::sources::organizations;
 use crate::sources::uplink_filter::UplinkFilter;
 use crate::sources::window::{self, Rules, Window};
@@ -65,27 +66,17 @@ impl HistorySource {
             .iter()
             .map(|organization| Inventory::new(organization.id.clone()))
             .collect();
-        let mut ticker = tokio::time::interval(self.settings.interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => {}
-                () = stop.stopped() => break,
-            }
-            self.telemetry.polls.add(&source, 1.0);
-            let requests_before = self.client.metrics().snapshot().requests;
-            let started = tokio::time::Instant::now();
+        let mut cycles = Cycles::new(
+            &source,
+            self.settings.interval,
+            self.once,
+            &self.client,
+            &self.telemetry,
+            &stop,
+        );
+        while cycles.next().await {
             for (organization, inventory) in organizations.iter().zip(&inventories) {
                 self.catch_up(organization, inventory, &stop).await;
-            }
-            let requests = self.client.metrics().snapshot().requests - requests_before;
-            tracing::debug!(source = %source, requests, seconds = started.elapsed().as_secs_f64(), "Cycle done.");
-            self.telemetry.cycle_api_requests.set(&source, requests as f64);
-            self.telemetry
-                .cycle_seconds
-                .set(&source, started.elapsed().as_secs_f64());
-            if self.once {
-                break;
             }
         }
     }

@@ -17,6 +17,7 @@ use semaphore_meraki::query::{TimeWindow, Uplink, UplinksLossAndLatencyQuery};
 use crate::inventory::Inventory;
 use crate::record::UplinkRecord;
 use crate::shutdown::Stop;
+use crate::sources::cycles::Cycles;
 use crate::sources::organizations;
 use crate::sources::uplink_filter::UplinkFilter;
 use crate::sources::window::{self, Window};
@@ -76,16 +77,15 @@ impl UplinksSource {
             self.telemetry.clone(),
             stop.clone(),
         ));
-        let mut ticker = tokio::time::interval(self.settings.interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => {}
-                () = stop.stopped() => break,
-            }
-            self.telemetry.polls.add(&source, 1.0);
-            let requests_before = self.poll_client.metrics().snapshot().requests;
-            let started = tokio::time::Instant::now();
+        let mut cycles = Cycles::new(
+            &source,
+            self.settings.interval,
+            self.once,
+            &self.poll_client,
+            &self.telemetry,
+            &stop,
+        );
+        while cycles.next().await {
             futures::future::join_all(
                 organizations
                     .iter()
@@ -95,15 +95,6 @@ impl UplinksSource {
                     .map(|(organization, inventory)| boxed(self.catch_up(organization, inventory, &stop))),
             )
             .await;
-            let requests = self.poll_client.metrics().snapshot().requests - requests_before;
-            self.telemetry.cycle_api_requests.set(&source, requests as f64);
-            self.telemetry
-                .cycle_seconds
-                .set(&source, started.elapsed().as_secs_f64());
-            tracing::debug!(%source, requests, seconds = started.elapsed().as_secs_f64(), "Cycle done.");
-            if self.once {
-                break;
-            }
         }
         refresher.abort();
     }

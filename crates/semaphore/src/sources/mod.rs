@@ -3,7 +3,7 @@
 //! - [`meraki_history`]: per-device loss/latency history (the original scripts' way; jitter and goodput).
 //! - [`meraki_clients`]: the clients of every network, with the original's filter file ([`client_filter`]).
 //!
-//! Shared pieces: [`organizations`] (which organizations to poll), [`uplink_filter`], [`window`] (which
+//! Shared pieces: [`cycles`] (the poll loop), [`organizations`] (which organizations to poll), [`uplink_filter`], [`window`] (which
 //! window to read next) and [`window_writer`] (exactly-once writing of a window across restarts).
 //!
 //! **Architecture Invariant:** a source's watermark moves only after [`crate::outputs::Outputs::publish`]
@@ -11,6 +11,7 @@
 //! (Kafka unreachable, syslog refusing connections) holds the window back and is retried; nothing is dropped.
 
 pub mod client_filter;
+pub mod cycles;
 pub mod meraki_clients;
 pub mod meraki_history;
 pub mod meraki_uplinks;

@@ -1,0 +1,69 @@
+//! The poll loop every Meraki source shares: a tick per interval until stopped (or one cycle with `--once`),
+//! each cycle counted, timed and charged with the Meraki requests its client spent, for `/metrics`.
+
+use std::time::Duration;
+
+use semaphore_meraki::Client;
+use tokio::time::{Instant, Interval, MissedTickBehavior};
+
+use crate::shutdown::Stop;
+use crate::telemetry::Telemetry;
+
+pub struct Cycles<'a> {
+    source: &'a str,
+    client: &'a Client,
+    telemetry: &'a Telemetry,
+    stop: &'a Stop,
+    ticker: Interval,
+    once: bool,
+    /// Requests spent and start time of the cycle in progress.
+    current: Option<(u64, Instant)>,
+}
+
+impl<'a> Cycles<'a> {
+    pub fn new(
+        source: &'a str,
+        interval: Duration,
+        once: bool,
+        client: &'a Client,
+        telemetry: &'a Telemetry,
+        stop: &'a Stop,
+    ) -> Self {
+        let mut ticker = tokio::time::interval(interval);
+        // A cycle longer than the interval (a back-fill) delays the next tick rather than bunching ticks up.
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        Self {
+            source,
+            client,
+            telemetry,
+            stop,
+            ticker,
+            once,
+            current: None,
+        }
+    }
+
+    /// Ends the cycle in progress (recording its cost) and waits for the next tick. False when the source
+    /// should stop: the stop signal came, or `--once` already ran its cycle.
+    pub async fn next(&mut self) -> bool {
+        if let Some((requests_before, started)) = self.current.take() {
+            let requests = self.client.metrics().snapshot().requests - requests_before;
+            let seconds = started.elapsed().as_secs_f64();
+            self.telemetry
+                .cycle_api_requests
+                .set(self.source, requests as f64);
+            self.telemetry.cycle_seconds.set(self.source, seconds);
+            tracing::debug!(source = %self.source, requests, seconds, "Cycle done.");
+            if self.once {
+                return false;
+            }
+        }
+        tokio::select! {
+            _ = self.ticker.tick() => {}
+            () = self.stop.stopped() => return false,
+        }
+        self.telemetry.polls.add(self.source, 1.0);
+        self.current = Some((self.client.metrics().snapshot().requests, Instant::now()));
+        true
+    }
+}
