@@ -953,3 +953,56 @@ fn publish_to_syslog_over_tls() {
     assert!(log.contains("cannot reach syslog at tls://localhost:9"), "{log}");
     std::fs::remove_dir_all(&directory).unwrap();
 }
+
+/// `publish --topic --key`: the topic and the record key are the user's; the headers say what the record is.
+#[test]
+fn publish_with_a_chosen_topic_and_key() {
+    let simulator = Simulate::start(&["--appliances", "3"]);
+    let broker = Broker::start();
+    let data = temp_dir("topic-key");
+    let output = semaphore()
+        .args([
+            "publish",
+            "loss-latency",
+            "--once",
+            "--brokers",
+            &broker.address,
+            "--meraki-url",
+            &simulator.base_url,
+        ])
+        .args([
+            "--topic",
+            "noc.wan.quality",
+            "--key",
+            "serial/uplink",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", all_output(&output));
+    let envelopes = consume_all(&broker.address, "noc.wan.quality");
+    assert_eq!(envelopes.len(), 3 * 2 * 5);
+    for envelope in &envelopes {
+        let record = &envelope["value"];
+        assert_eq!(
+            envelope["key"].as_str().unwrap(),
+            format!(
+                "{}/{}",
+                record["serial"].as_str().unwrap(),
+                record["uplink"].as_str().unwrap()
+            )
+        );
+        assert_eq!(
+            envelope["headers"]["semaphore-schema"], "meraki.uplink_loss_latency/1",
+            "{envelope}"
+        );
+        assert_eq!(
+            envelope["headers"]["content-type"], "application/json",
+            "{envelope}"
+        );
+        assert_eq!(envelope["headers"]["source"], "meraki_uplinks", "{envelope}");
+    }
+    std::fs::remove_dir_all(&data).unwrap();
+}

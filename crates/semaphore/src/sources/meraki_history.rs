@@ -98,6 +98,8 @@ impl HistorySource {
             tracing::warn!(%source, organization = %organization_id, %error, "Cannot list the devices; retrying next interval.");
             return;
         }
+        // Up to what is available when the cycle starts, so a cycle always ends (see meraki_uplinks).
+        let now = Utc::now();
         while !stop.is_stopped() {
             let window = match self.writer.in_flight(organization_id) {
                 Some(window) => window,
@@ -105,7 +107,7 @@ impl HistorySource {
                     let plan = window::plan_with(
                         self.rules(),
                         self.writer.watermark(organization_id),
-                        Utc::now(),
+                        now,
                         self.settings.initial_lookback,
                     );
                     if let Some(lost) = plan.lost {

@@ -111,8 +111,10 @@ impl UplinksSource {
         }
         let mut backfilled = 0u64;
         let mut last_progress = tokio::time::Instant::now();
+        // The cycle reads up to what Meraki serves when it starts; minutes that become available meanwhile are
+        // the next cycle's, so a cycle always ends.
+        let now = Utc::now();
         while !stop.is_stopped() {
-            let now = Utc::now();
             let (window, behind) = match self.writer.in_flight(organization_id) {
                 Some(window) => (window, TimeDelta::zero()),
                 None => {
