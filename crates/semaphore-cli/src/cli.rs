@@ -301,6 +301,14 @@ pub struct PublishCommon {
     /// Serve /metrics, /healthz, /readyz on this address (off by default for publish).
     #[arg(long, value_name = "IP:PORT")]
     pub admin_listen: Option<SocketAddr>,
+    /// Seconds the drain may take after SIGINT/SIGTERM (exit code 1 if records were still unacknowledged).
+    #[arg(
+        long,
+        env = "SEMAPHORE_GRACE_PERIOD_S",
+        default_value_t = 10,
+        value_name = "S"
+    )]
+    pub grace_period_s: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

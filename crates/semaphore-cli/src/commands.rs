@@ -212,7 +212,7 @@ fn kafka(args: &KafkaArgs) -> Result<ResolvedKafka, Failure> {
 fn pipeline_failure(error: PipelineError) -> Failure {
     match error {
         PipelineError::Config(_) => config_error(error),
-        PipelineError::Start(_) => runtime_error(error),
+        PipelineError::Start(_) | PipelineError::Incomplete(_) => runtime_error(error),
     }
 }
 
@@ -232,8 +232,7 @@ async fn run_pipeline(config: Config, options: RunOptions) -> Result<(), Failure
     let pipeline = Pipeline::start(config, &ProcessEnv, options)
         .await
         .map_err(pipeline_failure)?;
-    pipeline.wait(shutdown).await;
-    Ok(())
+    pipeline.wait(shutdown).await.map_err(pipeline_failure)
 }
 
 async fn publish(args: PublishArgs) -> Result<(), Failure> {
@@ -308,6 +307,7 @@ async fn publish(args: PublishArgs) -> Result<(), Failure> {
     let config = semaphore::config::validate(file, &flags, &ProcessEnv).map_err(config_error)?;
     let options = RunOptions {
         once: common.once,
+        grace: Duration::from_secs(common.grace_period_s),
         ..RunOptions::default()
     };
     run_pipeline(config, options).await

@@ -926,8 +926,9 @@ fn publish_to_syslog_over_tls() {
         text.starts_with(|character: char| character.is_ascii_digit()),
         "octet counting: {text}"
     );
-    // A server whose certificate is not trusted is refused, with the reason.
-    let refused = semaphore()
+    // An unreachable destination is retried (nothing is dropped), the log says why, and Ctrl-C then ends
+    // `--once` after the grace period with exit code 1: its records were not delivered.
+    let unreachable = semaphore()
         .args([
             "publish",
             "loss-latency",
@@ -936,21 +937,41 @@ fn publish_to_syslog_over_tls() {
             "syslog",
             "--syslog",
             "tls://localhost:9",
+        ])
+        .args([
+            "--grace-period-s",
+            "1",
             "--meraki-url",
             &simulator.base_url,
+            "--data-dir",
         ])
-        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
-        .arg("--data-dir")
         .arg(directory.join("data2"))
-        .stdout(Stdio::null())
+        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // It keeps retrying (nothing is dropped); the log says why.
-    let (log, finished) = support::finish_within(refused, Duration::from_secs(3));
-    assert!(!finished, "an unreachable output is retried, not skipped");
-    let log = String::from_utf8_lossy(&log.stderr);
-    assert!(log.contains("cannot reach syslog at tls://localhost:9"), "{log}");
+    std::thread::sleep(Duration::from_secs(3));
+    std::process::Command::new("kill")
+        .args(["-INT", &unreachable.id().to_string()])
+        .status()
+        .unwrap();
+    let (output, finished) = support::finish_within(unreachable, Duration::from_secs(10));
+    assert!(
+        finished,
+        "Ctrl-C ends it within the grace period: {}",
+        all_output(&output)
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", all_output(&output));
+    let text = all_output(&output);
+    assert!(
+        text.contains("cannot reach syslog at tls://localhost:9"),
+        "{text}"
+    );
+    assert!(
+        text.contains("stopped at the end of the 1s grace period: source meraki_uplinks was still writing"),
+        "{text}"
+    );
     std::fs::remove_dir_all(&directory).unwrap();
 }
 

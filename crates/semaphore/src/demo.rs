@@ -246,10 +246,10 @@ pub async fn run(
     if let Some(consumer) = consumer {
         let _ = consumer.await;
     }
-    pipeline.wait(async {}).await;
+    let drained = pipeline.wait(async {}).await;
     drop(simulator);
     let _ = std::fs::remove_dir_all(&data_dir);
-    Ok(())
+    drained
 }
 
 /// The latest sample per uplink, one row each.

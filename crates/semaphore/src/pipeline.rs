@@ -61,6 +61,10 @@ pub enum PipelineError {
     /// Something the configuration names could not be started (exit code 1).
     #[error("{0}")]
     Start(String),
+    /// The drain ran out of time with records not yet acknowledged (exit code 1); they are written again at
+    /// the next start.
+    #[error("{0}")]
+    Incomplete(String),
 }
 
 /// A started pipeline.
@@ -233,8 +237,11 @@ impl Pipeline {
     }
 
     /// Runs until `shutdown` completes (or, with `--once`, until every source finished its cycle), then
-    /// drains within the grace period.
-    pub async fn wait(mut self, shutdown: impl std::future::Future<Output = ()>) {
+    /// drains within the grace period. An error says the grace period ended with records not acknowledged.
+    pub async fn wait(
+        mut self,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<(), PipelineError> {
         let sources_done = async {
             for (_, handle) in &mut self.sources {
                 let _ = handle.await;
@@ -244,12 +251,13 @@ impl Pipeline {
             () = shutdown => {}
             () = sources_done => {}
         }
-        self.drain().await;
+        self.drain().await
     }
 
-    async fn drain(self) {
+    async fn drain(self) -> Result<(), PipelineError> {
         let deadline = tokio::time::Instant::now() + self.grace;
         self.stop_trigger.trigger();
+        let mut unfinished = Vec::new();
         for (id, mut handle) in self.sources {
             if handle.is_finished() {
                 continue;
@@ -257,6 +265,7 @@ impl Pipeline {
             if tokio::time::timeout_at(deadline, &mut handle).await.is_err() {
                 handle.abort();
                 tracing::warn!(source = %id, "Source still writing at the end of the grace period; stopped it (its window is resumed at the next start, nothing is lost).");
+                unfinished.push(format!("source {id} was still writing"));
             }
         }
         if let Some(kafka) = self.outputs.kafka() {
@@ -267,10 +276,13 @@ impl Pipeline {
                 .expect("flush does not panic");
             match flushed {
                 Ok(()) => tracing::info!("Kafka producer flushed."),
-                Err(pending) => tracing::warn!(
-                    pending,
-                    "Kafka did not acknowledge every record within the grace period; their windows are written again at the next start."
-                ),
+                Err(pending) => {
+                    tracing::warn!(
+                        pending,
+                        "Kafka did not acknowledge every record within the grace period; their windows are written again at the next start."
+                    );
+                    unfinished.push(format!("{pending} records not acknowledged by Kafka"));
+                }
             }
         }
         for helper in self.helpers {
@@ -285,6 +297,15 @@ impl Pipeline {
             tracing::info!("Embedded Kafka broker stopped.");
         }
         tracing::info!("semaphore stopped.");
+        if unfinished.is_empty() {
+            Ok(())
+        } else {
+            Err(PipelineError::Incomplete(format!(
+                "stopped at the end of the {:?} grace period: {} (resumed at the next start; raise --grace-period-s to wait longer)",
+                self.grace,
+                unfinished.join(", ")
+            )))
+        }
     }
 
     pub fn stop_handle(&self) -> Stop {
