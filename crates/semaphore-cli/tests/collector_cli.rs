@@ -833,6 +833,7 @@ fn run_without_brokers_starts_the_embedded_broker_and_enriches_with_ddns() {
         daemon.log_text()
     );
     assert!(http_get(&admin, "/readyz").is_some_and(|(status, _)| status == 200));
+    assert_eq!(http_get(&admin, "/healthz"), Some((200, "ok\n".to_owned())));
     daemon.signal("INT");
     assert!(
         daemon
@@ -1025,5 +1026,66 @@ fn publish_with_a_chosen_topic_and_key() {
         );
         assert_eq!(envelope["headers"]["source"], "meraki_uplinks", "{envelope}");
     }
+    std::fs::remove_dir_all(&data).unwrap();
+}
+
+/// Filters from flags: one organization by name, its networks by tag; only their appliances' samples come out.
+#[test]
+fn publish_filters_by_organization_and_network_tag() {
+    let simulator = Simulate::start(&["--organizations", "2", "--appliances", "9"]);
+    let model = simulator_model(9, 2);
+    let globex = model
+        .estate
+        .organizations
+        .iter()
+        .find(|organization| organization.name == "Globex Health")
+        .expect("the second simulated organization")
+        .id
+        .clone();
+    let wanted: std::collections::BTreeSet<String> = model.estate.appliances[&globex]
+        .iter()
+        .filter(|appliance| {
+            let network = model
+                .estate
+                .network(appliance.device.network_id.as_deref().unwrap())
+                .unwrap();
+            network.tags.contains(&"store".to_owned())
+        })
+        .map(|appliance| appliance.device.serial.clone())
+        .collect();
+    assert!(!wanted.is_empty());
+    let data = temp_dir("filters");
+    let output = semaphore()
+        .args([
+            "publish",
+            "loss-latency",
+            "--once",
+            "--output",
+            "stdout",
+            "--meraki-url",
+            &simulator.base_url,
+        ])
+        .args([
+            "--organization",
+            "Globex Health",
+            "--network",
+            "tag:store",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", all_output(&output));
+    let serials: std::collections::BTreeSet<String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let record: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(record["organizationId"], globex.as_str());
+            record["serial"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(serials, wanted);
     std::fs::remove_dir_all(&data).unwrap();
 }
