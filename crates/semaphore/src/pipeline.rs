@@ -22,7 +22,7 @@ use crate::outputs::kafka::KafkaOutput;
 use crate::outputs::lines::{LinesOutput, LinesTarget};
 use crate::outputs::syslog::SyslogOutput;
 use crate::outputs::{Output, Outputs};
-use crate::shutdown::{Stop, StopTrigger, stop_pair};
+use crate::shutdown::{StopTrigger, stop_pair};
 use crate::sources::meraki_clients::ClientsSource;
 use crate::sources::meraki_history::HistorySource;
 use crate::sources::meraki_uplinks::UplinksSource;
@@ -306,10 +306,6 @@ impl Pipeline {
                 unfinished.join(", ")
             )))
         }
-    }
-
-    pub fn stop_handle(&self) -> Stop {
-        self.stop_trigger.subscribe()
     }
 }
 

@@ -38,10 +38,6 @@ impl StopTrigger {
     pub fn trigger(&self) {
         self.0.send_replace(true);
     }
-
-    pub fn subscribe(&self) -> Stop {
-        Stop(self.0.subscribe())
-    }
 }
 
 impl Stop {
