@@ -154,7 +154,7 @@ pub async fn run(
          \x20 Kafka (embedded)     : {bootstrap}   topics {UPLINKS_TOPIC}, {CLIENTS_TOPIC}\n\
          \x20 admin                : {admin}/metrics  {admin}/readyz\n\
          \x20 try                  : semaphore consume {UPLINKS_TOPIC} --brokers {bootstrap} -f pretty -c 1\n\
-         \x20                        python3 -c \"from confluent_kafka import Consumer; ...\"  (bootstrap.servers={bootstrap})\n\
+         \x20                        python3 -c \"from confluent_kafka import Consumer; c = Consumer({{'bootstrap.servers': '{bootstrap}', 'group.id': 'demo', 'auto.offset.reset': 'earliest'}}); c.subscribe(['{UPLINKS_TOPIC}']); print(c.poll(10).value())\"\n\
          \x20                        Telegraf inputs.kafka_consumer brokers=[\"{bootstrap}\"] data_format=\"json\"\n\
          \x20 Ctrl-C stops everything.\n",
         base = simulator.base_url(),
