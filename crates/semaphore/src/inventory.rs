@@ -124,17 +124,24 @@ impl Inventory {
                 .map(|(serial, _)| serial.clone())
                 .collect()
         };
+        if pending.is_empty() {
+            return;
+        }
+        tracing::info!(organization = %self.organization_id, appliances = pending.len(), per_second,
+            "Reading DDNS host names in the background; records carry them once known.");
+        let mut known = 0usize;
         let mut pace = tokio::time::interval(Duration::from_secs_f64(1.0 / per_second.max(0.01)));
-        for serial in pending {
+        for serial in &pending {
             tokio::select! {
                 _ = pace.tick() => {}
                 () = stop.stopped() => return,
             }
-            match client.device_management_interface(&serial).await {
+            match client.device_management_interface(serial).await {
                 Ok(interface) => {
                     let ddns = interface.ddns_hostnames.unwrap_or_default();
-                    if let Some(device) = self.write().devices.get_mut(&serial) {
+                    if let Some(device) = self.write().devices.get_mut(serial) {
                         device.ddns = Some(ddns);
+                        known += 1;
                     }
                 }
                 Err(error) => {
@@ -142,6 +149,7 @@ impl Inventory {
                 }
             }
         }
+        tracing::info!(organization = %self.organization_id, known, of = pending.len(), "DDNS host names read.");
     }
 
     pub fn network(&self, network_id: &str) -> Option<NetworkInfo> {

@@ -33,7 +33,9 @@ pub const CLIENTS_TOPIC: &str = "meraki.clients";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read the config file {path}: {source}")]
+    #[error(
+        "cannot read the config file {path}: {source}; examples/semaphore.toml in semaphore's repository shows every option"
+    )]
     Read { path: PathBuf, source: std::io::Error },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
