@@ -6,12 +6,10 @@
 //! `main` reads as: telemetry → config → [`Pipeline::start`] (bind, log addresses) → [`Pipeline::wait`].
 
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use semaphore_meraki::budget::{MERAKI_IP_RATE, ORG_BURST, ORG_RATE};
 use semaphore_meraki::{Client, MerakiError, RateBudget};
 
 use crate::bus::embedded::{BrokerStorage, EmbeddedBroker};
@@ -154,11 +152,8 @@ impl Pipeline {
         let outputs = Arc::new(Outputs::new(outputs, telemetry.clone()));
         tracing::info!(outputs = ?outputs.names(), "Outputs ready.");
 
-        let budget = Arc::new(RateBudget::new(
-            NonZeroU32::new(ORG_RATE).expect("non-zero"),
-            NonZeroU32::new(ORG_BURST).expect("non-zero"),
-            NonZeroU32::new(MERAKI_IP_RATE).expect("non-zero"),
-        ));
+        // One budget for every client of the process: Meraki counts requests per organization, not per client.
+        let budget = Arc::new(RateBudget::default());
         let new_client = || -> Result<Client, PipelineError> {
             let client = crate::meraki::client_builder(config.meraki_url.as_deref(), env)
                 .and_then(|builder| {
