@@ -125,13 +125,16 @@ impl Pipeline {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(producer.metrics_handle());
             let settings = config.outputs.kafka.clone().expect("checked above");
-            let output = Arc::new(KafkaOutput::new(
-                kafka,
-                producer,
-                settings.create_topics,
-                settings.partitions,
-                telemetry.clone(),
-            ));
+            let output = Arc::new(
+                KafkaOutput::new(
+                    kafka,
+                    producer,
+                    settings.create_topics,
+                    settings.partitions,
+                    telemetry.clone(),
+                )
+                .map_err(PipelineError::Config)?,
+            );
             telemetry.kafka_required.store(true, Ordering::Relaxed);
             helpers.push(tokio::spawn(output.clone().probe(stop.clone())));
             outputs.push(Output::Kafka(output));

@@ -30,6 +30,28 @@ fn failed(topic: &str, reason: impl ToString) -> ReadbackError {
     }
 }
 
+/// A client for end offsets and reachability probes. Long-lived callers keep one: a librdkafka client is
+/// costly to create (threads, connections), too costly to make per window or per probe.
+pub struct MetadataClient(BaseConsumer<QuietContext>);
+
+impl MetadataClient {
+    pub fn new(kafka: &ResolvedKafka) -> Result<Self, String> {
+        consumer(kafka)
+            .map(Self)
+            .map_err(|error| format!("cannot create a Kafka client: {error}"))
+    }
+
+    /// Each partition's end offset of `topic` now. Blocking.
+    pub fn end_offsets(&self, topic: &str) -> Result<BTreeMap<i32, i64>, ReadbackError> {
+        end_offsets(&self.0, topic)
+    }
+
+    /// Whether the cluster answers a metadata request within 10 s. Blocking.
+    pub fn probe(&self) -> Result<(), String> {
+        probe(&self.0)
+    }
+}
+
 fn consumer(kafka: &ResolvedKafka) -> Result<BaseConsumer<QuietContext>, KafkaError> {
     let mut config = kafka.client_config();
     config
@@ -40,8 +62,10 @@ fn consumer(kafka: &ResolvedKafka) -> Result<BaseConsumer<QuietContext>, KafkaEr
 }
 
 /// Each partition's end offset (high watermark) now. A topic that does not exist yet has none. Blocking.
-pub fn end_offsets(kafka: &ResolvedKafka, topic: &str) -> Result<BTreeMap<i32, i64>, ReadbackError> {
-    let consumer = consumer(kafka).map_err(|error| failed(topic, error))?;
+fn end_offsets(
+    consumer: &BaseConsumer<QuietContext>,
+    topic: &str,
+) -> Result<BTreeMap<i32, i64>, ReadbackError> {
     let metadata = consumer
         .fetch_metadata(Some(topic), METADATA_TIMEOUT)
         .map_err(|error| failed(topic, error))?;
@@ -71,8 +95,8 @@ pub fn payloads_since(
     topic: &str,
     from: &BTreeMap<i32, i64>,
 ) -> Result<Vec<Vec<u8>>, ReadbackError> {
-    let ends = end_offsets(kafka, topic)?;
     let consumer = consumer(kafka).map_err(|error| failed(topic, error))?;
+    let ends = end_offsets(&consumer, topic)?;
     let mut assignment = TopicPartitionList::new();
     let mut remaining: BTreeMap<i32, i64> = BTreeMap::new();
     for (partition, end) in &ends {
@@ -124,8 +148,7 @@ pub fn payloads_since(
 /// Whether the cluster answers a metadata request within a few seconds. Blocking.
 /// Whether the cluster answers a metadata request within 10 s (generous: a busy broker is slow, not down,
 /// and readiness should rather pass falsely than fail falsely). Blocking.
-pub fn probe(kafka: &ResolvedKafka) -> Result<(), String> {
-    let consumer = consumer(kafka).map_err(|error| error.to_string())?;
+fn probe(consumer: &BaseConsumer<QuietContext>) -> Result<(), String> {
     consumer
         .fetch_metadata(None, METADATA_TIMEOUT)
         .map(|_| ())

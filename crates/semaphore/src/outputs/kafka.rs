@@ -12,7 +12,7 @@ use futures::StreamExt;
 use crate::bus::admin::{TopicAdmin, TopicAdminError};
 use crate::bus::config::ResolvedKafka;
 use crate::bus::producer::{OutgoingRecord, Producer};
-use crate::bus::readback::{self, ReadbackError};
+use crate::bus::readback::{self, MetadataClient, ReadbackError};
 use crate::outputs::WriteError;
 use crate::record::EncodedRecord;
 use crate::shutdown::Stop;
@@ -27,6 +27,8 @@ const PROBE_INTERVAL: Duration = Duration::from_secs(5);
 pub struct KafkaOutput {
     kafka: ResolvedKafka,
     producer: Producer,
+    /// One client for end offsets and probes, kept for the output's life rather than made per window.
+    metadata: Arc<MetadataClient>,
     create_topics: bool,
     partitions: i32,
     /// Topics known to exist; a Tokio mutex because it is held across the admin calls that create one.
@@ -50,15 +52,16 @@ impl KafkaOutput {
         create_topics: bool,
         partitions: i32,
         telemetry: Arc<Telemetry>,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, String> {
+        Ok(Self {
+            metadata: Arc::new(MetadataClient::new(&kafka)?),
             kafka,
             producer,
             create_topics,
             partitions,
             ready_topics: tokio::sync::Mutex::default(),
             telemetry,
-        }
+        })
     }
 
     pub fn name(&self) -> String {
@@ -172,9 +175,9 @@ impl KafkaOutput {
 
     /// Each partition's end offset of `topic` now (none when the topic does not exist yet).
     pub async fn end_offsets(&self, topic: &str) -> Result<BTreeMap<i32, i64>, ReadbackError> {
-        let kafka = self.kafka.clone();
+        let metadata = self.metadata.clone();
         let topic = topic.to_owned();
-        tokio::task::spawn_blocking(move || readback::end_offsets(&kafka, &topic))
+        tokio::task::spawn_blocking(move || metadata.end_offsets(&topic))
             .await
             .expect("the read-back task does not panic")
     }
@@ -198,8 +201,8 @@ impl KafkaOutput {
     pub async fn probe(self: Arc<Self>, stop: Stop) {
         let mut was_up = None;
         loop {
-            let kafka = self.kafka.clone();
-            let up = tokio::task::spawn_blocking(move || readback::probe(&kafka))
+            let metadata = self.metadata.clone();
+            let up = tokio::task::spawn_blocking(move || metadata.probe())
                 .await
                 .expect("the probe task does not panic");
             let reached = up.is_ok();
