@@ -17,6 +17,7 @@
 //! - [`shutdown`]: the future that says stop (SIGINT or SIGTERM), and the [`shutdown::Stop`] handle.
 //! - [`meraki`]: building the Meraki client from flags and environment, and the `check` report.
 //! - [`secret`]: a string that never prints.
+//! - [`send_future`]: boxing borrowed futures as `Send` for `join_all` / `buffer_unordered` in spawned tasks.
 
 pub mod admin_http;
 pub mod bus;
@@ -30,6 +31,7 @@ pub mod outputs;
 pub mod pipeline;
 pub mod record;
 pub mod secret;
+pub mod send_future;
 pub mod shutdown;
 pub mod sources;
 pub mod telemetry;

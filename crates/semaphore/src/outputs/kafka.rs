@@ -15,6 +15,7 @@ use crate::bus::producer::{OutgoingRecord, Producer};
 use crate::bus::readback::{self, MetadataClient, ReadbackError};
 use crate::outputs::WriteError;
 use crate::record::EncodedRecord;
+use crate::send_future::{SendFuture, boxed};
 use crate::shutdown::Stop;
 use crate::telemetry::Telemetry;
 
@@ -117,15 +118,12 @@ impl KafkaOutput {
             remaining: (0..records.len()).collect(),
             reason,
         })?;
-        type Send<'a> = std::pin::Pin<
-            Box<dyn std::future::Future<Output = (usize, Result<(), String>)> + std::marker::Send + 'a>,
-        >;
-        // Boxed and collected before the first await, for the same reason as in `Outputs::publish`.
-        let sends: Vec<Send<'_>> = records
+        // Boxed (see `send_future`) and collected before the first await.
+        let sends: Vec<SendFuture<'_, (usize, Result<(), String>)>> = records
             .iter()
             .enumerate()
-            .map(|(index, record)| -> Send<'_> {
-                Box::pin(async move {
+            .map(|(index, record)| {
+                boxed(async move {
                     let headers = record.headers();
                     let outgoing = OutgoingRecord {
                         topic,

@@ -19,6 +19,7 @@ use crate::outputs::kafka::KafkaOutput;
 use crate::outputs::lines::LinesOutput;
 use crate::outputs::syslog::SyslogOutput;
 use crate::record::EncodedRecord;
+use crate::send_future::boxed;
 use crate::telemetry::Telemetry;
 
 /// Records an output did not take, by index into the batch, and why.
@@ -101,12 +102,11 @@ impl Outputs {
         if records.is_empty() {
             return;
         }
-        // Boxed: unboxed futures borrowing the batch cannot be proven `Send` for every lifetime once a source
-        // task is spawned (rust-lang/rust#102211).
-        let writes: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>>> = self
+        // Boxed: see `send_future`.
+        let writes: Vec<_> = self
             .outputs
             .iter()
-            .map(|output| Box::pin(self.publish_to(output, topic, records)) as _)
+            .map(|output| boxed(self.publish_to(output, topic, records)))
             .collect();
         futures::future::join_all(writes).await;
     }

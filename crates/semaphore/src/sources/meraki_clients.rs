@@ -17,6 +17,7 @@ use serde_json::Value;
 use crate::inventory::Inventory;
 use crate::outputs::Outputs;
 use crate::record::{ClientsRecord, EncodedRecord, KeyStrategy};
+use crate::send_future::boxed;
 use crate::shutdown::Stop;
 use crate::sources::client_filter::ClientFilter;
 use crate::sources::cycles::Cycles;
@@ -101,11 +102,9 @@ impl ClientsSource {
             })
             .collect();
         let polled_at = Utc::now();
-        type Poll<'a> =
-            std::pin::Pin<Box<dyn std::future::Future<Output = Option<EncodedRecord>> + Send + 'a>>;
         let records: Vec<Option<EncodedRecord>> = futures::stream::iter(networks)
-            // Boxed for the same reason as `meraki_uplinks::boxed`.
-            .map(|(network_id, network)| -> Poll<'_> { Box::pin(async move {
+            // Boxed: see `send_future`.
+            .map(|(network_id, network)| boxed(async move {
                 let query = ClientsQuery {
                     timespan: Some(settings.timespan),
                     per_page: Some(settings.per_page),
@@ -143,7 +142,7 @@ impl ClientsSource {
                     clients: kept,
                 };
                 Some(EncodedRecord::clients(&record, &settings.key, &settings.id))
-            })})
+            }))
             .buffer_unordered(NETWORKS_IN_FLIGHT)
             .collect()
             .await;

@@ -15,6 +15,7 @@ use semaphore_meraki::query::{HistoryQuery, TimeWindow, Uplink};
 
 use crate::inventory::Inventory;
 use crate::record::UplinkRecord;
+use crate::send_future::boxed;
 use crate::shutdown::Stop;
 use crate::sources::cycles::Cycles;
 use crate::sources::organizations;
@@ -173,18 +174,11 @@ impl HistorySource {
                 }
             }
         }
-        type Call<'a> = std::pin::Pin<
-            Box<
-                dyn std::future::Future<Output = Result<Vec<UplinkRecord>, semaphore_meraki::MerakiError>>
-                    + Send
-                    + 'a,
-            >,
-        >;
         let results: Vec<Result<Vec<UplinkRecord>, semaphore_meraki::MerakiError>> =
             futures::stream::iter(calls)
-                // Boxed for the same reason as `meraki_uplinks::boxed`.
-                .map(|(serial, device, network, network_id, uplink)| -> Call<'_> {
-                    Box::pin(async move {
+                // Boxed: see `send_future`.
+                .map(|(serial, device, network, network_id, uplink)| {
+                    boxed(async move {
                         let query = HistoryQuery {
                             ip: settings.ip.clone(),
                             window: TimeWindow::between(window.t0, window.t1),

@@ -16,6 +16,7 @@ use semaphore_meraki::query::{TimeWindow, Uplink, UplinksLossAndLatencyQuery};
 
 use crate::inventory::Inventory;
 use crate::record::UplinkRecord;
+use crate::send_future::boxed;
 use crate::shutdown::Stop;
 use crate::sources::cycles::Cycles;
 use crate::sources::organizations;
@@ -90,8 +91,7 @@ impl UplinksSource {
                 organizations
                     .iter()
                     .zip(&inventories)
-                    // Boxed: an unboxed future borrowing `stop` and the client cannot be proven `Send` for every
-                    // lifetime (rust-lang/rust#102211) once spawned.
+                    // Boxed: see `send_future`.
                     .map(|(organization, inventory)| boxed(self.catch_up(organization, inventory, &stop))),
             )
             .await;
@@ -293,11 +293,4 @@ pub async fn refresh_inventories(
             }
         }
     }
-}
-
-/// A future boxed as `Send`, for collections of futures that borrow (see the call sites).
-pub fn boxed<'a>(
-    future: impl std::future::Future<Output = ()> + Send + 'a,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
-    Box::pin(future)
 }
