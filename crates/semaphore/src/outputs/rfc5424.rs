@@ -46,12 +46,13 @@ pub fn facility_code(name: &str) -> Option<u8> {
 impl SyslogFormat {
     pub fn messages(&self, record: &EncodedRecord) -> Vec<String> {
         let time = DateTime::from_timestamp_millis(record.timestamp_ms).unwrap_or_else(Utc::now);
+        let fields = record.fields();
         if record.schema == CLIENTS_SCHEMA {
             let network: Vec<(&str, &Value)> = ["organizationId", "networkId", "networkName"]
                 .iter()
-                .filter_map(|name| record.fields.get(*name).map(|value| (*name, value)))
+                .filter_map(|name| fields.get(*name).map(|value| (*name, value)))
                 .collect();
-            let clients = record.fields.get("clients").and_then(Value::as_array);
+            let clients = fields.get("clients").and_then(Value::as_array);
             return clients
                 .into_iter()
                 .flatten()
@@ -71,14 +72,13 @@ impl SyslogFormat {
                 })
                 .collect();
         }
-        let down = record.fields.get("lossPercent").is_some_and(Value::is_null);
+        let down = fields.get("lossPercent").is_some_and(Value::is_null);
         let severity = if down {
             SEVERITY_WARNING
         } else {
             SEVERITY_INFORMATIONAL
         };
-        let parameters: Vec<(&str, &Value)> = record
-            .fields
+        let parameters: Vec<(&str, &Value)> = fields
             .iter()
             .map(|(name, value)| (name.as_str(), value))
             .collect();

@@ -19,8 +19,6 @@ pub struct EncodedRecord {
     pub schema: &'static str,
     /// The id of the source that produced it.
     pub source: String,
-    /// The record as a JSON object, for outputs that lay fields out themselves (syslog structured data).
-    pub fields: serde_json::Map<String, serde_json::Value>,
 }
 
 impl EncodedRecord {
@@ -41,18 +39,22 @@ impl EncodedRecord {
         schema: &'static str,
         source: &str,
     ) -> Self {
-        let value = serde_json::to_value(record).expect("records are plain data and always serialize");
-        let payload = serde_json::to_vec(&value).expect("a JSON value always serializes");
-        let serde_json::Value::Object(fields) = value else {
-            unreachable!("records are structs and serialize to objects")
-        };
+        let payload = serde_json::to_vec(record).expect("records are plain data and always serialize");
         Self {
             key,
             payload,
             timestamp_ms,
             schema,
             source: source.to_owned(),
-            fields,
+        }
+    }
+
+    /// The record as a JSON object, parsed back from the payload, for outputs that lay fields out themselves
+    /// (syslog structured data). Kafka and files need only the bytes, so the hot path does not build it.
+    pub fn fields(&self) -> serde_json::Map<String, serde_json::Value> {
+        match serde_json::from_slice(&self.payload) {
+            Ok(serde_json::Value::Object(fields)) => fields,
+            _ => unreachable!("the payload is a serialized record, a JSON object"),
         }
     }
 
