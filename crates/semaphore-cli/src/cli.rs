@@ -206,17 +206,25 @@ pub struct RunArgs {
         default_value = "semaphore.toml"
     )]
     pub config: PathBuf,
-    /// Seconds the drain may take after SIGINT/SIGTERM (finish the window being written, flush Kafka).
-    #[arg(
-        long,
-        env = "SEMAPHORE_GRACE_PERIOD_S",
-        default_value_t = 10,
-        value_name = "S"
-    )]
-    pub grace_period_s: u64,
+    #[command(flatten)]
+    pub drain: DrainArgs,
     /// One cycle of every source (catching up any gap), then exit: for cron jobs and benchmarks.
     #[arg(long)]
     pub once: bool,
+}
+
+/// How long stopping may take; shared by `run` and `publish`.
+#[derive(Debug, Args)]
+pub struct DrainArgs {
+    /// Seconds the drain may take after SIGINT/SIGTERM (finish the window being written, flush Kafka); exit
+    /// code 1 if records were still unacknowledged then.
+    #[arg(
+        long,
+        env = "SEMAPHORE_GRACE_PERIOD_S",
+        default_value_t = semaphore::pipeline::DEFAULT_GRACE.as_secs(),
+        value_name = "S"
+    )]
+    pub grace_period_s: u64,
 }
 
 #[derive(Debug, Args)]
@@ -301,14 +309,8 @@ pub struct PublishCommon {
     /// Serve /metrics, /healthz, /readyz on this address (off by default for publish).
     #[arg(long, value_name = "IP:PORT")]
     pub admin_listen: Option<SocketAddr>,
-    /// Seconds the drain may take after SIGINT/SIGTERM (exit code 1 if records were still unacknowledged).
-    #[arg(
-        long,
-        env = "SEMAPHORE_GRACE_PERIOD_S",
-        default_value_t = 10,
-        value_name = "S"
-    )]
-    pub grace_period_s: u64,
+    #[command(flatten)]
+    pub drain: DrainArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -220,7 +220,7 @@ async fn run_config(args: RunArgs) -> Result<(), Failure> {
     let config = semaphore::config::load(&args.config, &ProcessEnv).map_err(config_error)?;
     tracing::info!(config = %args.config.display(), sources = config.source_count(), "Config loaded.");
     let options = RunOptions {
-        grace: Duration::from_secs(args.grace_period_s),
+        grace: Duration::from_secs(args.drain.grace_period_s),
         once: args.once,
         ..RunOptions::default()
     };
@@ -307,7 +307,7 @@ async fn publish(args: PublishArgs) -> Result<(), Failure> {
     let config = semaphore::config::validate(file, &flags, &ProcessEnv).map_err(config_error)?;
     let options = RunOptions {
         once: common.once,
-        grace: Duration::from_secs(common.grace_period_s),
+        grace: Duration::from_secs(common.drain.grace_period_s),
         ..RunOptions::default()
     };
     run_pipeline(config, options).await
