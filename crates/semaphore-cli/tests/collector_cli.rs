@@ -393,23 +393,13 @@ fn one_cycle_costs_one_call_per_organization_at_500_and_10000_appliances() {
 fn publish_loss_latency_once_to_stdout() {
     let simulator = Simulate::start(&["--appliances", "60"]);
     let data = temp_dir("publish");
-    let output = semaphore()
-        .args([
-            "publish",
-            "loss-latency",
-            "--once",
-            "--output",
-            "stdout",
-            "--initial-lookback",
-            "3600",
-            "--meraki-url",
-            &simulator.base_url,
-            "--data-dir",
-        ])
-        .arg(&data)
-        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
-        .output()
-        .unwrap();
+    let output = publish_once(
+        &simulator,
+        &data,
+        &["loss-latency", "--output", "stdout", "--initial-lookback", "3600"],
+    )
+    .output()
+    .unwrap();
     assert!(output.status.success(), "{}", all_output(&output));
     let validator = schema("meraki.uplink_loss_latency.v1.json");
     let records: Vec<Value> = String::from_utf8(output.stdout)
@@ -434,19 +424,7 @@ fn publish_loss_latency_once_to_stdout() {
         "enriched from the inventory"
     );
     // A second --once run starts at the watermark: nothing old again.
-    let again = semaphore()
-        .args([
-            "publish",
-            "loss-latency",
-            "--once",
-            "--output",
-            "stdout",
-            "--meraki-url",
-            &simulator.base_url,
-            "--data-dir",
-        ])
-        .arg(&data)
-        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+    let again = publish_once(&simulator, &data, &["loss-latency", "--output", "stdout"])
         .output()
         .unwrap();
     assert!(again.status.success(), "{}", all_output(&again));
@@ -471,23 +449,9 @@ fn publish_clients_with_the_original_filter_file() {
     let data = temp_dir("clients");
     let filter = data.join("filter.json");
     std::fs::write(&filter, r#"{"match": "any", "conditions": [{"key": "status", "value": "Online"}], "fuzzy": {"key": "description", "value": "iPhone"}}"#).unwrap();
-    let output = semaphore()
-        .args([
-            "publish",
-            "clients",
-            "--once",
-            "--brokers",
-            &broker.address,
-            "--meraki-url",
-            &simulator.base_url,
-            "--filter",
-        ])
-        .arg(&filter)
-        .arg("--data-dir")
-        .arg(&data)
-        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
-        .output()
-        .unwrap();
+    let filter_path = filter.to_str().unwrap();
+    let arguments = ["clients", "--brokers", &broker.address, "--filter", filter_path];
+    let output = publish_once(&simulator, &data, &arguments).output().unwrap();
     assert!(output.status.success(), "{}", all_output(&output));
     let validator = schema("meraki.network_clients.v1.json");
     let envelopes = consume_all(&broker.address, "meraki.clients");
@@ -507,21 +471,7 @@ fn publish_clients_with_the_original_filter_file() {
     }
     assert!(clients > 0 && clients < 90, "{clients} of 90 clients are online");
     std::fs::write(&filter, r#"{"match": "most"}"#).unwrap();
-    let bad = semaphore()
-        .args([
-            "publish",
-            "clients",
-            "--once",
-            "--brokers",
-            &broker.address,
-            "--meraki-url",
-            &simulator.base_url,
-            "--filter",
-        ])
-        .arg(&filter)
-        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
-        .output()
-        .unwrap();
+    let bad = publish_once(&simulator, &data, &arguments).output().unwrap();
     assert_eq!(bad.status.code(), Some(2), "{}", all_output(&bad));
     assert!(
         all_output(&bad).contains("unknown variant `most`, expected `any` or `all`"),
@@ -531,23 +481,27 @@ fn publish_clients_with_the_original_filter_file() {
     std::fs::remove_dir_all(&data).unwrap();
 }
 
+/// `semaphore publish ARGUMENTS… --once --meraki-url SIMULATOR --data-dir DATA`, with an API key set.
+fn publish_once(simulator: &Simulate, data: &Path, arguments: &[&str]) -> std::process::Command {
+    let mut command = semaphore();
+    command
+        .arg("publish")
+        .args(arguments)
+        .args(["--once", "--meraki-url", &simulator.base_url, "--data-dir"])
+        .arg(data)
+        .env("MERAKI_DASHBOARD_API_KEY", "test-key");
+    command
+}
+
 /// `publish loss-latency --once --output syslog --syslog ENDPOINT`, which must succeed.
 fn publish_once_to_syslog(simulator: &Simulate, endpoint: &str, data: &Path) {
-    let output = semaphore()
-        .args([
-            "publish",
-            "loss-latency",
-            "--once",
-            "--output",
-            "syslog",
-            "--syslog",
-            endpoint,
-        ])
-        .args(["--meraki-url", &simulator.base_url, "--data-dir"])
-        .arg(data)
-        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
-        .output()
-        .unwrap();
+    let output = publish_once(
+        simulator,
+        data,
+        &["loss-latency", "--output", "syslog", "--syslog", endpoint],
+    )
+    .output()
+    .unwrap();
     assert!(output.status.success(), "{}", all_output(&output));
 }
 
@@ -890,21 +844,17 @@ fn publish_to_syslog_over_tls() {
     assert!(eventually(Duration::from_secs(10), || {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
     }));
-    let publish = semaphore()
-        .args([
-            "publish",
-            "loss-latency",
-            "--once",
-            "--output",
-            "syslog",
-            "--syslog",
-            &format!("tls://localhost:{port}"),
-            "--syslog-ca",
-        ])
-        .arg(&certificate)
-        .args(["--meraki-url", &simulator.base_url, "--data-dir"])
-        .arg(directory.join("data"))
-        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+    let endpoint = format!("tls://localhost:{port}");
+    let arguments = [
+        "loss-latency",
+        "--output",
+        "syslog",
+        "--syslog",
+        &endpoint,
+        "--syslog-ca",
+        certificate.to_str().unwrap(),
+    ];
+    let publish = publish_once(&simulator, &directory.join("data"), &arguments)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -930,25 +880,16 @@ fn publish_to_syslog_over_tls() {
     );
     // An unreachable destination is retried (nothing is dropped), the log says why, and Ctrl-C then ends
     // `--once` after the grace period with exit code 1: its records were not delivered.
-    let unreachable = semaphore()
-        .args([
-            "publish",
-            "loss-latency",
-            "--once",
-            "--output",
-            "syslog",
-            "--syslog",
-            "tls://localhost:9",
-        ])
-        .args([
-            "--grace-period-s",
-            "1",
-            "--meraki-url",
-            &simulator.base_url,
-            "--data-dir",
-        ])
-        .arg(directory.join("data2"))
-        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+    let arguments = [
+        "loss-latency",
+        "--output",
+        "syslog",
+        "--syslog",
+        "tls://localhost:9",
+        "--grace-period-s",
+        "1",
+    ];
+    let unreachable = publish_once(&simulator, &directory.join("data2"), &arguments)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -983,27 +924,16 @@ fn publish_with_a_chosen_topic_and_key() {
     let simulator = Simulate::start(&["--appliances", "3"]);
     let broker = Broker::start();
     let data = temp_dir("topic-key");
-    let output = semaphore()
-        .args([
-            "publish",
-            "loss-latency",
-            "--once",
-            "--brokers",
-            &broker.address,
-            "--meraki-url",
-            &simulator.base_url,
-        ])
-        .args([
-            "--topic",
-            "noc.wan.quality",
-            "--key",
-            "serial/uplink",
-            "--data-dir",
-        ])
-        .arg(&data)
-        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
-        .output()
-        .unwrap();
+    let arguments = [
+        "loss-latency",
+        "--brokers",
+        &broker.address,
+        "--topic",
+        "noc.wan.quality",
+        "--key",
+        "serial/uplink",
+    ];
+    let output = publish_once(&simulator, &data, &arguments).output().unwrap();
     assert!(output.status.success(), "{}", all_output(&output));
     let envelopes = consume_all(&broker.address, "noc.wan.quality");
     assert_eq!(envelopes.len(), 3 * 2 * 5);
@@ -1056,27 +986,16 @@ fn publish_filters_by_organization_and_network_tag() {
         .collect();
     assert!(!wanted.is_empty());
     let data = temp_dir("filters");
-    let output = semaphore()
-        .args([
-            "publish",
-            "loss-latency",
-            "--once",
-            "--output",
-            "stdout",
-            "--meraki-url",
-            &simulator.base_url,
-        ])
-        .args([
-            "--organization",
-            "Globex Health",
-            "--network",
-            "tag:store",
-            "--data-dir",
-        ])
-        .arg(&data)
-        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
-        .output()
-        .unwrap();
+    let arguments = [
+        "loss-latency",
+        "--output",
+        "stdout",
+        "--organization",
+        "Globex Health",
+        "--network",
+        "tag:store",
+    ];
+    let output = publish_once(&simulator, &data, &arguments).output().unwrap();
     assert!(output.status.success(), "{}", all_output(&output));
     let serials: std::collections::BTreeSet<String> = String::from_utf8(output.stdout)
         .unwrap()

@@ -280,14 +280,12 @@ impl Daemon {
 
     /// Waits up to `limit` for the exit.
     pub fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
-        let deadline = tokio::time::Instant::now() + limit;
-        while tokio::time::Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().expect("the child can be waited for") {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        None
+        let mut status = None;
+        eventually(limit, || {
+            status = self.child.try_wait().expect("the child can be waited for");
+            status.is_some()
+        });
+        status
     }
 }
 
@@ -349,15 +347,9 @@ pub fn have(program: &str) -> bool {
 /// Waits up to `limit` for a spawned command (stdout and stderr piped); kills it if it is still running.
 /// Returns its output and whether it finished on its own.
 pub fn finish_within(mut child: Child, limit: Duration) -> (Output, bool) {
-    let deadline = tokio::time::Instant::now() + limit;
-    let mut finished = false;
-    while tokio::time::Instant::now() < deadline {
-        if child.try_wait().expect("the child can be waited for").is_some() {
-            finished = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let finished = eventually(limit, || {
+        child.try_wait().expect("the child can be waited for").is_some()
+    });
     if !finished {
         let _ = child.kill();
     }
