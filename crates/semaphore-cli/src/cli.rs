@@ -241,6 +241,9 @@ pub struct DemoArgs {
     /// Where the admin server listens (a free port is used when this one is taken).
     #[arg(long, default_value = "127.0.0.1:9464")]
     pub admin_listen: SocketAddr,
+    /// Where the web dashboard listens (a free port is used when this one is taken).
+    #[arg(long, default_value = "127.0.0.1:9470")]
+    pub dashboard_listen: SocketAddr,
 }
 
 #[derive(Debug, Args)]

@@ -302,6 +302,7 @@ async fn publish(args: PublishArgs) -> Result<(), Failure> {
         },
         sources,
         outputs,
+        sinks: Default::default(),
     };
     let flags = std::path::PathBuf::from("(flags)");
     let config = semaphore::config::validate(file, &flags, &ProcessEnv).map_err(config_error)?;
@@ -320,6 +321,7 @@ async fn demo(args: DemoArgs) -> Result<(), Failure> {
         organizations: args.organizations,
         broker_listen: args.broker_listen,
         admin_listen: args.admin_listen,
+        dashboard_listen: args.dashboard_listen,
     };
     semaphore::demo::run(options, &ProcessEnv, shutdown)
         .await

@@ -1,6 +1,6 @@
 //! `semaphore demo`: one command, no account. The Meraki simulator, the embedded broker, the collector
-//! publishing loss/latency and clients, and a live view of the topic read back through Kafka, with the
-//! addresses a user can point kcat, Python or Telegraf at.
+//! publishing loss/latency and clients, alert rules, the web dashboard, and a live view of the topic read
+//! back through Kafka, with the addresses a user can point a browser, kcat, Python or Telegraf at.
 //!
 //! On a terminal the view redraws in place; otherwise (a pipe, a test) it prints a status line every few
 //! seconds, so the same command is scriptable.
@@ -19,10 +19,11 @@ use crate::bus::consumer::ConsumeOptions;
 use crate::bus::format::OutputFormat;
 use crate::bus::offset::StartOffset;
 use crate::config::file::{
-    AdminSection, ClientsSourceFile, ConfigFile, KafkaOutputFile, KafkaSection, MerakiSection,
-    OutputsSection, SourcesSection, UplinksSourceFile,
+    AdminSection, AlertRuleFile, AlertsSinkFile, ClientsSourceFile, ConfigFile, DashboardSinkFile,
+    KafkaOutputFile, KafkaSection, MerakiSection, OutputsSection, SinksSection, SourcesSection,
+    UplinksSourceFile,
 };
-use crate::config::{CLIENTS_TOPIC, UPLINKS_TOPIC};
+use crate::config::{ALERTS_TOPIC, CLIENTS_TOPIC, UPLINKS_TOPIC};
 use crate::env::Env;
 use crate::pipeline::{Pipeline, PipelineError, RunOptions};
 use crate::record::UplinkRecord;
@@ -35,6 +36,8 @@ pub struct DemoOptions {
     pub broker_listen: SocketAddr,
     /// Preferred admin address; a free port is used when it is taken.
     pub admin_listen: SocketAddr,
+    /// Preferred dashboard address; a free port is used when it is taken.
+    pub dashboard_listen: SocketAddr,
 }
 
 /// The demo's environment: the process's, with an API key for the simulator (which accepts any).
@@ -134,6 +137,39 @@ pub async fn run(
             kafka: Some(KafkaOutputFile::default()),
             ..Default::default()
         },
+        sinks: SinksSection {
+            dashboard: Some(DashboardSinkFile {
+                listen: Some(free_or_any(options.dashboard_listen).to_string()),
+                ..Default::default()
+            }),
+            // Rules the simulator's incidents trip, so the dashboard shows alerts firing and resolving.
+            alerts: vec![AlertsSinkFile {
+                rule: vec![
+                    AlertRuleFile {
+                        name: "high-loss".into(),
+                        metric: "loss_percent".into(),
+                        above: Some(5.0),
+                        for_samples: Some(3),
+                        ..Default::default()
+                    },
+                    AlertRuleFile {
+                        name: "high-latency".into(),
+                        metric: "latency_ms".into(),
+                        above: Some(150.0),
+                        average_over_s: Some(300),
+                        ..Default::default()
+                    },
+                    AlertRuleFile {
+                        name: "uplink-down".into(),
+                        metric: "down".into(),
+                        for_samples: Some(2),
+                        ..Default::default()
+                    },
+                ],
+                ..Default::default()
+            }],
+            ..Default::default()
+        },
     };
     let env = DemoEnv(env);
     let config = crate::config::validate(config_file, &PathBuf::from("demo"), &env)
@@ -148,10 +184,15 @@ pub async fn run(
         .admin_address
         .map(|address| format!("http://{address}"))
         .unwrap_or_default();
+    let dashboard = pipeline
+        .dashboard_address
+        .map(|address| format!("http://{address}/"))
+        .unwrap_or_default();
     let banner = format!(
         "semaphore demo: simulated Meraki estate -> collector -> Kafka -> this view\n\
          \x20 Meraki API simulator : {base}  ({appliances} appliances)\n\
          \x20 Kafka (embedded)     : {bootstrap}   topics {UPLINKS_TOPIC}, {CLIENTS_TOPIC}\n\
+         \x20 dashboard (browser)  : {dashboard}   alerts on topic {ALERTS_TOPIC}\n\
          \x20 admin                : {admin}/metrics  {admin}/readyz\n\
          \x20 try                  : semaphore consume {UPLINKS_TOPIC} --brokers {bootstrap} -f pretty -c 1\n\
          \x20                        python3 -c \"from confluent_kafka import Consumer; c = Consumer({{'bootstrap.servers': '{bootstrap}', 'group.id': 'demo', 'auto.offset.reset': 'earliest'}}); c.subscribe(['{UPLINKS_TOPIC}']); print(c.poll(10).value())\"\n\

@@ -24,6 +24,13 @@ pub const CLUSTER_API_KEY: &str = "CLUSTER_API_KEY";
 /// Confluent Cloud API secret, read as the SASL password when `SEMAPHORE_KAFKA_PASSWORD` is unset.
 pub const CLUSTER_API_SECRET: &str = "CLUSTER_API_SECRET";
 
+/// InfluxDB 2.x API token for the InfluxDB sink (sent as `Authorization: Token …`); never printed.
+pub const SEMAPHORE_INFLUXDB_TOKEN: &str = "SEMAPHORE_INFLUXDB_TOKEN";
+/// InfluxDB 1.x user for the InfluxDB sink (HTTP basic authentication).
+pub const SEMAPHORE_INFLUXDB_USERNAME: &str = "SEMAPHORE_INFLUXDB_USERNAME";
+/// InfluxDB 1.x password; never printed.
+pub const SEMAPHORE_INFLUXDB_PASSWORD: &str = "SEMAPHORE_INFLUXDB_PASSWORD";
+
 /// Where semaphore keeps state (the embedded broker's database, watermarks). Default:
 /// `~/.local/share/semaphore`.
 pub const SEMAPHORE_DATA_DIR: &str = "SEMAPHORE_DATA_DIR";

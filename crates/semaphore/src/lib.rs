@@ -7,6 +7,7 @@
 //! - [`sources`]: the Meraki sources (org-wide loss/latency, per-device history, clients) and their windows.
 //! - [`record`]: the record types semaphore writes (JSON Schemas in `schemas/`) and their encoding.
 //! - [`outputs`]: Kafka, syslog (RFC 5424), stdout and file.
+//! - [`sinks`]: consumers of the topics: InfluxDB, Prometheus exporter, webhook, alert rules, web dashboard.
 //! - [`inventory`]: the cached organization inventory records are enriched from.
 //! - [`watermark`]: per-organization progress, persisted under the data directory.
 //! - [`bus`]: Kafka: connection settings, the embedded broker, producer, topic admin, consumer, read-back.
@@ -33,6 +34,7 @@ pub mod record;
 pub mod secret;
 pub mod send_future;
 pub mod shutdown;
+pub mod sinks;
 pub mod sources;
 pub mod telemetry;
 pub mod watermark;

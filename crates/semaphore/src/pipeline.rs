@@ -1,6 +1,6 @@
-//! The topology of `semaphore run`: build every output and source the config declares, start them, and on
-//! the stop signal drain in order: sources stop polling (a window being written is finished), Kafka is
-//! flushed, then the admin server and the embedded broker stop. What is still running when the grace period
+//! The topology of `semaphore run`: build every output, source and sink the config declares, start them, and
+//! on the stop signal drain in order: sources stop polling (a window being written is finished), sinks finish
+//! the batch they deliver (and commit it), Kafka is flushed, then the servers and the embedded broker stop. What is still running when the grace period
 //! ends is aborted and named in the log.
 //!
 //! `main` reads as: telemetry → config → [`Pipeline::start`] (bind, log addresses) → [`Pipeline::wait`].
@@ -14,13 +14,22 @@ use semaphore_meraki::{Client, MerakiError, RateBudget};
 
 use crate::bus::embedded::{BrokerStorage, EmbeddedBroker};
 use crate::bus::producer::Producer;
-use crate::config::{Config, WindowedSource};
+use crate::config::{Config, SinkKind, WindowedSource};
 use crate::env::Env;
 use crate::outputs::kafka::KafkaOutput;
 use crate::outputs::lines::{LinesOutput, LinesTarget};
 use crate::outputs::syslog::SyslogOutput;
 use crate::outputs::{Output, Outputs};
+use crate::secret::Secret;
 use crate::shutdown::{StopTrigger, stop_pair};
+use crate::sinks::alert_rules::AlertEvaluator;
+use crate::sinks::alerts::AlertsSink;
+use crate::sinks::dashboard::Dashboard;
+use crate::sinks::influxdb::{InfluxCredentials, InfluxSink};
+use crate::sinks::prometheus::PrometheusExporter;
+use crate::sinks::runner::SinkRunner;
+use crate::sinks::sink::Sink;
+use crate::sinks::webhook::{WebhookSettings, WebhookSink};
 use crate::sources::meraki_clients::ClientsSource;
 use crate::sources::meraki_history::HistorySource;
 use crate::sources::meraki_uplinks::UplinksSource;
@@ -71,9 +80,16 @@ pub struct Pipeline {
     pub kafka_bootstrap: Option<String>,
     pub embedded_broker: Option<SocketAddr>,
     pub admin_address: Option<SocketAddr>,
+    /// The live web dashboard, when `[sinks.dashboard]` is configured.
+    pub dashboard_address: Option<SocketAddr>,
+    /// Each Prometheus exporter sink's `/metrics` address.
+    pub exporter_addresses: Vec<SocketAddr>,
     pub telemetry: Arc<Telemetry>,
     pub outputs: Arc<Outputs>,
+    /// The shared producer (and topic admin) of the Kafka output and the sinks.
+    kafka_output: Option<Arc<KafkaOutput>>,
     sources: Vec<(String, tokio::task::JoinHandle<()>)>,
+    sinks: Vec<(String, tokio::task::JoinHandle<()>)>,
     helpers: Vec<tokio::task::JoinHandle<()>>,
     stop_trigger: StopTrigger,
     broker: Option<EmbeddedBroker>,
@@ -95,7 +111,9 @@ impl Pipeline {
         let mut outputs = Vec::new();
         let mut broker = None;
         let mut kafka_bootstrap = None;
-        if config.outputs.kafka.is_some() {
+        let mut kafka_output = None;
+        // Kafka is needed to write records (the Kafka output) or to read them (any sink).
+        if config.outputs.kafka.is_some() || !config.sinks.is_empty() {
             let embedded = config.kafka.brokers.is_none() && config.kafka.client_properties.is_none();
             let mut embedded_address = None;
             if embedded {
@@ -124,7 +142,7 @@ impl Pipeline {
                 .producer
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(producer.metrics_handle());
-            let settings = config.outputs.kafka.clone().expect("checked above");
+            let settings = config.outputs.kafka.clone().unwrap_or_default();
             let output = Arc::new(
                 KafkaOutput::new(
                     kafka,
@@ -137,7 +155,10 @@ impl Pipeline {
             );
             telemetry.kafka_required.store(true, Ordering::Relaxed);
             helpers.push(tokio::spawn(output.clone().probe(stop.clone())));
-            outputs.push(Output::Kafka(output));
+            if config.outputs.kafka.is_some() {
+                outputs.push(Output::Kafka(output.clone()));
+            }
+            kafka_output = Some(output);
         }
         for syslog in &config.outputs.syslog {
             outputs.push(Output::Syslog(SyslogOutput::new(
@@ -205,6 +226,73 @@ impl Pipeline {
             sources.push((settings.id.clone(), tokio::spawn(runner.run(stop.clone()))));
         }
 
+        telemetry
+            .meraki_required
+            .store(config.source_count() > 0, Ordering::Relaxed);
+        let mut sinks = Vec::new();
+        let mut dashboard_address = None;
+        let mut exporter_addresses = Vec::new();
+        for sink_config in &config.sinks {
+            let kafka = kafka_output
+                .clone()
+                .expect("Kafka is set up whenever a sink is configured");
+            let id = sink_config.id.clone();
+            let sink = match &sink_config.kind {
+                SinkKind::InfluxDb(settings) => Sink::InfluxDb(
+                    InfluxSink::new(settings, influx_credentials(env)).map_err(PipelineError::Config)?,
+                ),
+                SinkKind::Prometheus(settings) => {
+                    let exporter = PrometheusExporter::new(settings.clone());
+                    let (address, handle) = exporter.bind(stop.clone()).await.map_err(|error| {
+                        PipelineError::Start(format!(
+                            "cannot listen on {} for the Prometheus exporter {id}: {error}; set sinks.prometheus listen",
+                            settings.listen
+                        ))
+                    })?;
+                    tracing::info!(sink = %id, %address, "Prometheus exporter listening: http://{address}/metrics.");
+                    helpers.push(handle);
+                    exporter_addresses.push(address);
+                    Sink::Prometheus(exporter)
+                }
+                SinkKind::Webhook(settings) => Sink::Webhook(webhook_sink(settings, env, &id)?),
+                SinkKind::Alerts {
+                    rules,
+                    topic,
+                    webhook,
+                } => Sink::Alerts(Box::new(AlertsSink::new(
+                    id.clone(),
+                    AlertEvaluator::new(rules.clone()),
+                    topic.clone(),
+                    kafka.clone(),
+                    webhook
+                        .as_ref()
+                        .map(|settings| webhook_sink(settings, env, &id))
+                        .transpose()?,
+                ))),
+                SinkKind::Dashboard(settings) => {
+                    let dashboard = Dashboard::new(settings);
+                    let (address, handle) = dashboard.bind(stop.clone()).await.map_err(|error| {
+                        PipelineError::Start(format!(
+                            "cannot listen on {} for the dashboard: {error}; set [sinks.dashboard] listen",
+                            settings.listen
+                        ))
+                    })?;
+                    tracing::info!(%address, "Dashboard listening: http://{address}/");
+                    helpers.push(handle);
+                    dashboard_address = Some(address);
+                    Sink::Dashboard(dashboard)
+                }
+            };
+            let runner = SinkRunner {
+                id: id.clone(),
+                reading: sink_config.reading.clone(),
+                kafka,
+                sink,
+                telemetry: telemetry.clone(),
+            };
+            sinks.push((id, tokio::spawn(runner.run(stop.clone()))));
+        }
+
         let mut admin_address = None;
         if let Some(listen) = config.admin_listen {
             let (address, serve) =
@@ -219,14 +307,18 @@ impl Pipeline {
             helpers.push(serve(stop.clone()));
             admin_address = Some(address);
         }
-        tracing::info!(sources = sources.len(), data_dir = %config.data_dir.display(), "semaphore is running.");
+        tracing::info!(sources = sources.len(), sinks = sinks.len(), data_dir = %config.data_dir.display(), "semaphore is running.");
         Ok(Self {
             kafka_bootstrap,
             embedded_broker: broker.as_ref().map(EmbeddedBroker::address),
             admin_address,
+            dashboard_address,
+            exporter_addresses,
             telemetry,
             outputs,
+            kafka_output,
             sources,
+            sinks,
             helpers,
             stop_trigger,
             broker,
@@ -240,7 +332,12 @@ impl Pipeline {
         mut self,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> Result<(), PipelineError> {
+        // Sources end on their own only with --once; a process of sinks alone runs until the signal.
+        let only_sinks = self.sources.is_empty();
         let sources_done = async {
+            if only_sinks {
+                std::future::pending::<()>().await;
+            }
             for (_, handle) in &mut self.sources {
                 let _ = handle.await;
             }
@@ -266,7 +363,14 @@ impl Pipeline {
                 unfinished.push(format!("source {id} was still writing"));
             }
         }
-        if let Some(kafka) = self.outputs.kafka() {
+        for (id, mut handle) in self.sinks {
+            if tokio::time::timeout_at(deadline, &mut handle).await.is_err() {
+                handle.abort();
+                tracing::warn!(sink = %id, "Sink still delivering at the end of the grace period; stopped it (its batch is not committed and is read again at the next start).");
+                unfinished.push(format!("sink {id} was still delivering"));
+            }
+        }
+        if let Some(kafka) = &self.kafka_output {
             let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
             let producer = kafka.producer().clone();
             let flushed = tokio::task::spawn_blocking(move || producer.flush(remaining))
@@ -290,6 +394,7 @@ impl Pipeline {
         self.outputs.close().await;
         // The producer goes before the embedded broker, so its last act is not a burst of "all brokers down".
         drop(self.outputs);
+        drop(self.kafka_output);
         if let Some(broker) = self.broker {
             broker.stop().await;
             tracing::info!("Embedded Kafka broker stopped.");
@@ -305,6 +410,28 @@ impl Pipeline {
             )))
         }
     }
+}
+
+/// InfluxDB credentials from the environment (never from the file).
+fn influx_credentials(env: &dyn Env) -> InfluxCredentials {
+    InfluxCredentials {
+        token: env.get(crate::env::SEMAPHORE_INFLUXDB_TOKEN).map(Secret::new),
+        username: env.get(crate::env::SEMAPHORE_INFLUXDB_USERNAME),
+        password: env.get(crate::env::SEMAPHORE_INFLUXDB_PASSWORD).map(Secret::new),
+    }
+}
+
+/// A webhook with its token read from the variable the config names; an unset variable is a config error.
+fn webhook_sink(settings: &WebhookSettings, env: &dyn Env, id: &str) -> Result<WebhookSink, PipelineError> {
+    let token = match &settings.token_env {
+        Some(variable) => Some(Secret::new(env.get(variable).ok_or_else(|| {
+            PipelineError::Config(format!(
+                "sink {id}: token_env names {variable}, which is not set; export it or remove token_env"
+            ))
+        })?)),
+        None => None,
+    };
+    WebhookSink::new(settings.clone(), token).map_err(PipelineError::Config)
 }
 
 fn window_writer<S>(

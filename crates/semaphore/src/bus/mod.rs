@@ -1,6 +1,6 @@
 //! The Kafka bus: connection settings ([`config`]), the embedded broker ([`embedded`]), the producer
 //! ([`producer`]), topic administration ([`admin`]) and the consumer behind `semaphore consume`
-//! ([`consumer`], [`offset`], [`format`]).
+//! ([`consumer`], [`offset`], [`format`]) and the sinks' reader ([`group_reader`]).
 //!
 //! **Architecture Invariant:** only this module knows librdkafka; the rest of semaphore sees records,
 //! deliveries and typed errors.
@@ -10,6 +10,7 @@ pub mod config;
 pub mod consumer;
 pub mod embedded;
 pub mod format;
+pub mod group_reader;
 pub mod offset;
 pub mod producer;
 pub mod readback;

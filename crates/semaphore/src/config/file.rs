@@ -24,6 +24,8 @@ pub struct ConfigFile {
     pub sources: SourcesSection,
     #[serde(default)]
     pub outputs: OutputsSection,
+    #[serde(default)]
+    pub sinks: SinksSection,
 }
 
 /// `[meraki]`: where the Dashboard API is. The key comes from `MERAKI_DASHBOARD_API_KEY` only.
@@ -266,4 +268,158 @@ pub struct StdoutOutputFile {}
 pub struct FileOutputFile {
     /// JSON lines are appended to this file.
     pub path: PathBuf,
+}
+
+/// `[sinks]`: consumers of the topics, each reading through its own consumer group.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SinksSection {
+    #[serde(default)]
+    pub influxdb: Vec<InfluxSinkFile>,
+    #[serde(default)]
+    pub prometheus: Vec<PrometheusSinkFile>,
+    #[serde(default)]
+    pub webhook: Vec<WebhookSinkFile>,
+    #[serde(default)]
+    pub alerts: Vec<AlertsSinkFile>,
+    pub dashboard: Option<DashboardSinkFile>,
+}
+
+/// `[[sinks.influxdb]]`: line protocol to InfluxDB 1.x (`database`) or 2.x (`org` + `bucket`, token from
+/// `SEMAPHORE_INFLUXDB_TOKEN`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InfluxSinkFile {
+    /// Names the sink in logs and metrics (default `influxdb`, `influxdb_2`…).
+    pub id: Option<String>,
+    /// Topics to read (default `meraki.uplinks.loss_latency`).
+    #[serde(default)]
+    pub topics: Vec<String>,
+    /// Consumer group (default `semaphore-<id>`).
+    pub group: Option<String>,
+    /// Where a new group starts: `earliest` (default: everything the topic holds) or `latest`.
+    pub start: Option<String>,
+    /// Records per write (default 1000).
+    pub batch_size: Option<usize>,
+    /// Where malformed or refused records go (default `semaphore.dead_letter`).
+    pub dead_letter_topic: Option<String>,
+    /// `http://HOST:8086`.
+    pub endpoint: String,
+    /// 1.x: the database.
+    pub database: Option<String>,
+    /// 1.x: the retention policy (default: the database's default).
+    pub retention_policy: Option<String>,
+    /// 2.x: the organization.
+    pub org: Option<String>,
+    /// 2.x: the bucket.
+    pub bucket: Option<String>,
+    /// Measurement name (default `meraki_uplink`).
+    pub measurement: Option<String>,
+    /// Time limit of one write, seconds (default 10).
+    pub timeout_s: Option<u64>,
+}
+
+/// `[[sinks.prometheus]]`: gauges per uplink on their own `/metrics`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrometheusSinkFile {
+    pub id: Option<String>,
+    #[serde(default)]
+    pub topics: Vec<String>,
+    pub group: Option<String>,
+    pub start: Option<String>,
+    pub batch_size: Option<usize>,
+    pub dead_letter_topic: Option<String>,
+    /// Address to serve `/metrics` on (default `127.0.0.1:9273`, Telegraf's prometheus_client port).
+    pub listen: Option<String>,
+    /// Seconds without a sample after which an uplink's series disappears (default 600).
+    pub expire_after_s: Option<u64>,
+    /// Most series exported (default 100000); further uplinks are counted, not shown.
+    pub max_series: Option<usize>,
+}
+
+/// `[[sinks.webhook]]`: records POSTed as JSON (Event-Driven Ansible's webhook source takes them as-is).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSinkFile {
+    pub id: Option<String>,
+    #[serde(default)]
+    pub topics: Vec<String>,
+    pub group: Option<String>,
+    pub start: Option<String>,
+    /// Records per POST (default 1: each record is one body, one EDA event).
+    pub batch_size: Option<usize>,
+    pub dead_letter_topic: Option<String>,
+    /// `http(s)://…`.
+    pub url: String,
+    /// Extra request headers (not secrets: use `token_env`).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Environment variable holding a token sent as `Authorization: Bearer …`.
+    pub token_env: Option<String>,
+    /// Attempts per POST before the records go to the dead-letter topic (default 5).
+    pub max_attempts: Option<u32>,
+    /// Time limit of one POST, seconds (default 10).
+    pub timeout_s: Option<u64>,
+}
+
+/// `[[sinks.alerts]]`: rules evaluated per uplink; events to the alerts topic and optionally a webhook.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsSinkFile {
+    pub id: Option<String>,
+    #[serde(default)]
+    pub topics: Vec<String>,
+    pub group: Option<String>,
+    pub start: Option<String>,
+    pub batch_size: Option<usize>,
+    pub dead_letter_topic: Option<String>,
+    /// Where firing and resolved events go (default `semaphore.alerts`).
+    pub alerts_topic: Option<String>,
+    /// Also POST each event here.
+    pub webhook: Option<AlertWebhookFile>,
+    /// The rules (`[[sinks.alerts.rule]]`).
+    #[serde(default)]
+    pub rule: Vec<AlertRuleFile>,
+}
+
+/// `[sinks.alerts.webhook]`: the same keys as a webhook sink's target.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertWebhookFile {
+    pub url: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    pub token_env: Option<String>,
+    pub max_attempts: Option<u32>,
+    pub timeout_s: Option<u64>,
+}
+
+/// `[[sinks.alerts.rule]]`: `metric` above `above`, for `for_samples` consecutive samples or on average over
+/// `average_over_s` seconds (one of the two).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRuleFile {
+    /// Names the alert in events (unique within the sink).
+    pub name: String,
+    /// `loss_percent`, `latency_ms` or `down`.
+    pub metric: String,
+    /// Threshold (percent for loss, milliseconds for latency; default 0 for `down`).
+    pub above: Option<f64>,
+    pub for_samples: Option<u32>,
+    pub average_over_s: Option<u64>,
+}
+
+/// `[sinks.dashboard]`: the live web page.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardSinkFile {
+    /// Address to serve the page on (default `127.0.0.1:9470`).
+    pub listen: Option<String>,
+    /// Topics: uplink samples and alert events (default `meraki.uplinks.loss_latency`, `semaphore.alerts`).
+    #[serde(default)]
+    pub topics: Vec<String>,
+    /// Seconds of history charted (default 3600).
+    pub history_s: Option<u64>,
+    pub dead_letter_topic: Option<String>,
 }

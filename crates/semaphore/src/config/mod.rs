@@ -4,6 +4,7 @@
 //! network. Secrets are never in the file: the environment holds them.
 
 pub mod file;
+pub mod sinks;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ use semaphore_meraki::query::{
 
 use crate::bus::config::KafkaConnection;
 use crate::config::file::{ConfigFile, KafkaSection};
+pub use crate::config::sinks::{ALERTS_TOPIC, DEAD_LETTER_TOPIC, SinkConfig, SinkKind};
 use crate::env::Env;
 use crate::outputs::rfc5424::{SyslogFormat, facility_code};
 use crate::outputs::syslog::SyslogEndpoint;
@@ -60,6 +62,7 @@ pub struct Config {
     pub history: Vec<WindowedSource<HistorySettings>>,
     pub clients: Vec<ClientsSettings>,
     pub outputs: OutputsConfig,
+    pub sinks: Vec<SinkConfig>,
 }
 
 /// A source written window by window, with its topic and key.
@@ -418,6 +421,7 @@ pub fn validate(file: ConfigFile, path: &Path, env: &dyn Env) -> Result<Config, 
     if outputs.kafka.is_none() && outputs.syslog.is_empty() && !outputs.stdout && outputs.files.is_empty() {
         outputs.kafka = Some(KafkaOutputConfig::default());
     }
+    let sinks = sinks::validate_sinks(&file.sinks).map_err(|(key, reason)| invalid(key, reason))?;
     let config = Config {
         data_dir: file
             .data_dir
@@ -433,11 +437,12 @@ pub fn validate(file: ConfigFile, path: &Path, env: &dyn Env) -> Result<Config, 
         history,
         clients,
         outputs,
+        sinks,
     };
-    if config.source_count() == 0 {
+    if config.source_count() == 0 && config.sinks.is_empty() {
         return Err(invalid(
             "sources".into(),
-            "no source configured: add [[sources.meraki_uplinks]], [[sources.meraki_device_history]] or [[sources.meraki_clients]]".into(),
+            "no source or sink configured: add [[sources.meraki_uplinks]], [[sources.meraki_device_history]], [[sources.meraki_clients]] or a [sinks] block".into(),
         ));
     }
     Ok(config)
@@ -507,7 +512,7 @@ fn uplink_filter(
     })
 }
 
-fn topic(key: String, value: &Option<String>, default: &str) -> Result<String, (String, String)> {
+pub(crate) fn topic(key: String, value: &Option<String>, default: &str) -> Result<String, (String, String)> {
     let topic = value.clone().unwrap_or_else(|| default.to_owned());
     // Kafka's own rule for topic names.
     if topic.is_empty()

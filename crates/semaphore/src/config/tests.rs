@@ -81,7 +81,7 @@ fn bad_values_name_their_key() {
             assert!(message.contains(part), "{part:?} not in {message}");
         }
     };
-    check("", &["sources", "no source configured"]);
+    check("", &["sources", "no source or sink configured"]);
     check(
         "[[sources.meraki_uplinks]]\ninterval_s = 10\n",
         &[
@@ -145,5 +145,91 @@ fn bad_values_name_their_key() {
     check(
         "[[sources.meraki_uplinks]]\n[outputs.kafka]\npartitions = 0\n",
         &["outputs.kafka.partitions"],
+    );
+}
+
+#[test]
+fn sinks_alone_are_a_config_with_their_defaults() {
+    let config = load_text(
+        "[[sinks.influxdb]]\nendpoint = \"http://127.0.0.1:8086\"\ndatabase = \"meraki\"\n\
+         [[sinks.prometheus]]\n[[sinks.webhook]]\nurl = \"http://127.0.0.1:5000/endpoint\"\n\
+         [[sinks.alerts]]\n[[sinks.alerts.rule]]\nname = \"loss\"\nmetric = \"loss_percent\"\nabove = 5\nfor_samples = 3\n\
+         [sinks.dashboard]\n",
+    )
+    .unwrap();
+    assert_eq!(config.source_count(), 0);
+    let ids: Vec<&str> = config.sinks.iter().map(|sink| sink.id.as_str()).collect();
+    assert_eq!(ids, ["influxdb", "prometheus", "webhook", "alerts", "dashboard"]);
+    let influx = &config.sinks[0];
+    assert_eq!(influx.reading.group, "semaphore-influxdb");
+    assert_eq!(influx.reading.topics, [UPLINKS_TOPIC]);
+    assert_eq!(influx.reading.dead_letter_topic, DEAD_LETTER_TOPIC);
+    let SinkKind::Prometheus(prometheus) = &config.sinks[1].kind else {
+        panic!("prometheus")
+    };
+    assert_eq!(prometheus.listen.to_string(), "127.0.0.1:9273");
+    assert_eq!(
+        config.sinks[2].reading.batch_size, 1,
+        "one record per POST: one EDA event"
+    );
+    let SinkKind::Dashboard(dashboard) = &config.sinks[4].kind else {
+        panic!("dashboard")
+    };
+    assert!(dashboard.listen.ip().is_loopback());
+    assert_eq!(config.sinks[4].reading.topics, [UPLINKS_TOPIC, ALERTS_TOPIC]);
+}
+
+#[test]
+fn bad_sink_values_name_their_key() {
+    let check = |text: &str, expected: &[&str]| {
+        let message = error(text);
+        for part in expected {
+            assert!(message.contains(part), "{part:?} not in {message}");
+        }
+    };
+    check(
+        "[[sinks.influxdb]]\nendpoint = \"influx:8086\"\ndatabase = \"m\"\n",
+        &["sinks.influxdb[0].endpoint", "http://"],
+    );
+    check(
+        "[[sinks.influxdb]]\nendpoint = \"http://h:8086\"\ndatabase = \"m\"\nbucket = \"b\"\n",
+        &["sinks.influxdb[0].database", "not both"],
+    );
+    check(
+        "[[sinks.influxdb]]\nendpoint = \"http://user:pw@h:8086\"\ndatabase = \"m\"\n",
+        &["credentials do not belong in the URL"],
+    );
+    check(
+        "[[sinks.prometheus]]\nlisten = \"9273\"\n",
+        &["sinks.prometheus[0].listen"],
+    );
+    check(
+        "[[sinks.webhook]]\nurl = \"http://h/\"\nheaders = { Authorization = \"Bearer x\" }\n",
+        &["sinks.webhook[0].headers", "token_env"],
+    );
+    check("[[sinks.alerts]]\n", &["sinks.alerts[0].rule", "at least one"]);
+    check(
+        "[[sinks.alerts]]\n[[sinks.alerts.rule]]\nname = \"x\"\nmetric = \"jitter\"\nabove = 1\n",
+        &["sinks.alerts[0].rule[0].metric", "loss_percent"],
+    );
+    check(
+        "[[sinks.alerts]]\n[[sinks.alerts.rule]]\nname = \"x\"\nmetric = \"latency_ms\"\nabove = 1\nfor_samples = 2\naverage_over_s = 300\n",
+        &["not both"],
+    );
+    check(
+        "[[sinks.alerts]]\nalerts_topic = \"meraki.uplinks.loss_latency\"\n[[sinks.alerts.rule]]\nname = \"x\"\nmetric = \"down\"\n",
+        &["alerts_topic", "must not be one of the topics"],
+    );
+    check(
+        "[sinks.dashboard]\nlisten = \"localhost\"\n",
+        &["sinks.dashboard.listen"],
+    );
+    check(
+        "[sinks.dashboard]\nhistory_s = 0\n",
+        &["sinks.dashboard.history_s"],
+    );
+    check(
+        "[[sinks.prometheus]]\nstart = \"middle\"\n",
+        &["sinks.prometheus[0].start"],
     );
 }

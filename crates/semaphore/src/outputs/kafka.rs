@@ -79,7 +79,7 @@ impl KafkaOutput {
 
     /// Creates `topic` if it is missing and creating is allowed. A refusal is logged, not fatal: the cluster
     /// may create topics on first write, or an administrator may create it.
-    async fn ensure_topic(&self, topic: &str) -> Result<(), String> {
+    pub async fn ensure_topic(&self, topic: &str) -> Result<(), String> {
         let mut ready = self.ready_topics.lock().await;
         if ready.contains(topic) {
             return Ok(());

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::record::KeyStrategy;
+use crate::record::alert::{ALERT_SCHEMA, AlertEvent};
 use crate::record::clients::{CLIENTS_SCHEMA, ClientsRecord};
 use crate::record::uplink::{UPLINK_SCHEMA, UplinkRecord};
 
@@ -30,6 +31,17 @@ impl EncodedRecord {
     pub fn clients(record: &ClientsRecord, key: &KeyStrategy, source: &str) -> Self {
         let key = key.key(None, None, &record.network_id);
         Self::encode(record, key, record.ts.timestamp_millis(), CLIENTS_SCHEMA, source)
+    }
+
+    /// Keyed by the alert (rule, serial, uplink, IP), so one alert's firing and resolved events stay in order.
+    pub fn alert(event: &AlertEvent, source: &str) -> Self {
+        Self::encode(
+            event,
+            Some(event.alert_key()),
+            event.ts.timestamp_millis(),
+            ALERT_SCHEMA,
+            source,
+        )
     }
 
     fn encode(

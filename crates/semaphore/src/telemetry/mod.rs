@@ -64,7 +64,14 @@ pub struct Telemetry {
     pub backfill_windows: Labelled,
     pub lost_seconds: Labelled,
     pub bad_responses: Labelled,
+    /// Records each sink delivered (accepted by its destination).
+    pub sink_records: Labelled,
+    pub sink_malformed: Labelled,
+    pub sink_dead_lettered: Labelled,
+    pub sink_retries: Labelled,
     pub meraki_reached: AtomicBool,
+    /// False when no source polls Meraki (a process of sinks only), so readiness does not wait for it.
+    pub meraki_required: AtomicBool,
     pub kafka_reached: AtomicBool,
     /// False when no output needs Kafka, so readiness does not wait for it.
     pub kafka_required: AtomicBool,
@@ -80,7 +87,7 @@ impl Telemetry {
 
     pub fn ready(&self) -> (bool, Vec<&'static str>) {
         let mut missing = Vec::new();
-        if !self.meraki_reached.load(Ordering::Relaxed) {
+        if self.meraki_required.load(Ordering::Relaxed) && !self.meraki_reached.load(Ordering::Relaxed) {
             missing.push("meraki");
         }
         if self.kafka_required.load(Ordering::Relaxed) && !self.kafka_reached.load(Ordering::Relaxed) {
@@ -182,6 +189,34 @@ impl Telemetry {
             "counter",
             "source",
             &self.bad_responses,
+        );
+        text.labelled(
+            "semaphore_sink_records_total",
+            "Records each sink delivered to its destination (offsets committed after).",
+            "counter",
+            "sink",
+            &self.sink_records,
+        );
+        text.labelled(
+            "semaphore_sink_malformed_total",
+            "Messages a sink could not decode (not JSON, wrong schema), sent to the dead-letter topic.",
+            "counter",
+            "sink",
+            &self.sink_malformed,
+        );
+        text.labelled(
+            "semaphore_sink_dead_lettered_total",
+            "Messages a sink wrote to the dead-letter topic (malformed or rejected by the destination).",
+            "counter",
+            "sink",
+            &self.sink_dead_lettered,
+        );
+        text.labelled(
+            "semaphore_sink_retries_total",
+            "Batches a sink's destination could not take yet (retried, not committed meanwhile).",
+            "counter",
+            "sink",
+            &self.sink_retries,
         );
         text.gauge(
             "semaphore_meraki_up",

@@ -1,0 +1,211 @@
+//! Reading topics for a sink: a consumer group whose offsets are committed only when the caller says the
+//! records were accepted (at least once: a crash before the commit re-reads, never skips), or, for a view
+//! such as the dashboard, every partition from a point in time without committing.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::bus::admin::ADMIN_TIMEOUT;
+use crate::bus::config::ResolvedKafka;
+use crate::bus::consumer::QuietContext;
+
+/// One Kafka record, owned (detached from the consumer).
+#[derive(Clone, Debug)]
+pub struct ConsumedMessage {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp_ms: Option<i64>,
+    pub key: Option<Vec<u8>>,
+    pub payload: Vec<u8>,
+    pub headers: Vec<(String, Vec<u8>)>,
+}
+
+impl ConsumedMessage {
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_slice())
+    }
+
+    /// `topic/partition/offset`: where to find it again (`semaphore consume TOPIC -p P -o OFFSET -c 1`).
+    pub fn position(&self) -> String {
+        format!("{}/{}/{}", self.topic, self.partition, self.offset)
+    }
+}
+
+/// Where reading starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadStart {
+    /// The group's committed offsets; a new group starts at the beginning of each partition.
+    GroupFromEarliest,
+    /// The group's committed offsets; a new group starts at the end (only records written from now).
+    GroupFromLatest,
+    /// Every partition from this long before the reader opens, no group offsets used or committed.
+    Recent(Duration),
+}
+
+pub struct GroupReader {
+    consumer: StreamConsumer<QuietContext>,
+    commits: bool,
+}
+
+impl GroupReader {
+    /// Joins `group` on `topics` (or assigns every partition, for [`ReadStart::Recent`]). The topics must
+    /// exist. Blocks up to [`ADMIN_TIMEOUT`] on metadata, so it runs on a blocking thread.
+    pub async fn open(
+        kafka: &ResolvedKafka,
+        topics: &[String],
+        group: &str,
+        start: ReadStart,
+    ) -> Result<Self, String> {
+        let kafka = kafka.clone();
+        let topics = topics.to_vec();
+        let group = group.to_owned();
+        tokio::task::spawn_blocking(move || Self::open_blocking(&kafka, &topics, &group, start))
+            .await
+            .map_err(|error| format!("cannot start the Kafka consumer: {error}"))?
+    }
+
+    fn open_blocking(
+        kafka: &ResolvedKafka,
+        topics: &[String],
+        group: &str,
+        start: ReadStart,
+    ) -> Result<Self, String> {
+        let mut config = kafka.client_config();
+        config
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("enable.partition.eof", "false")
+            .set(
+                "auto.offset.reset",
+                if start == ReadStart::GroupFromLatest {
+                    "latest"
+                } else {
+                    "earliest"
+                },
+            );
+        let consumer: StreamConsumer<QuietContext> = config
+            .create_with_context(QuietContext)
+            .map_err(|error| format!("cannot create the Kafka consumer: {error}"))?;
+        let topic_names: Vec<&str> = topics.iter().map(String::as_str).collect();
+        match start {
+            ReadStart::Recent(history) => {
+                let milliseconds = (chrono::Utc::now()
+                    - chrono::TimeDelta::from_std(history).unwrap_or(chrono::TimeDelta::MAX))
+                .timestamp_millis();
+                let mut assignment = TopicPartitionList::new();
+                for topic in topics {
+                    let metadata = consumer
+                        .fetch_metadata(Some(topic), ADMIN_TIMEOUT)
+                        .map_err(|error| format!("cannot read the partitions of {topic}: {error}"))?;
+                    for described in metadata
+                        .topics()
+                        .iter()
+                        .filter(|described| described.name() == topic)
+                    {
+                        for partition in described.partitions() {
+                            assignment
+                                .add_partition_offset(topic, partition.id(), Offset::Offset(milliseconds))
+                                .map_err(|error| error.to_string())?;
+                        }
+                    }
+                }
+                // Each timestamp becomes the first offset at or after it (or the end, where nothing is newer).
+                let assignment = consumer
+                    .offsets_for_times(assignment, ADMIN_TIMEOUT)
+                    .map_err(|error| format!("cannot find the offsets of that time: {error}"))?;
+                consumer
+                    .assign(&assignment)
+                    .map_err(|error| format!("cannot assign partitions: {error}"))?;
+            }
+            _ => consumer
+                .subscribe(&topic_names)
+                .map_err(|error| format!("cannot subscribe to {topics:?}: {error}"))?,
+        }
+        Ok(Self {
+            consumer,
+            commits: !matches!(start, ReadStart::Recent(_)),
+        })
+    }
+
+    /// Waits for the next record, then takes what else arrives within `linger`, up to `max` records.
+    /// Consumer errors (a broker away, a rebalance) are logged by librdkafka's context and retried by it.
+    pub async fn next_batch(&self, max: usize, linger: Duration) -> Vec<ConsumedMessage> {
+        let mut batch = Vec::new();
+        loop {
+            match self.consumer.recv().await {
+                Ok(message) => {
+                    batch.push(owned(&message));
+                    break;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "Kafka consumer error; still reading.");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        }
+        let deadline = tokio::time::Instant::now() + linger;
+        while batch.len() < max {
+            match tokio::time::timeout_at(deadline, self.consumer.recv()).await {
+                Ok(Ok(message)) => batch.push(owned(&message)),
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "Kafka consumer error; still reading.");
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        batch
+    }
+
+    /// Commits the offsets after `batch` (the next to read, per partition). `wait`: until the broker
+    /// answered (at shutdown); otherwise in the background — a commit lost to a crash re-reads, at least once.
+    pub fn commit(&self, batch: &[ConsumedMessage], wait: bool) -> Result<(), String> {
+        if !self.commits || batch.is_empty() {
+            return Ok(());
+        }
+        let mut next: BTreeMap<(&str, i32), i64> = BTreeMap::new();
+        for message in batch {
+            let entry = next.entry((&message.topic, message.partition)).or_default();
+            *entry = (*entry).max(message.offset + 1);
+        }
+        let mut offsets = TopicPartitionList::new();
+        for ((topic, partition), offset) in next {
+            offsets
+                .add_partition_offset(topic, partition, Offset::Offset(offset))
+                .map_err(|error| error.to_string())?;
+        }
+        let mode = if wait { CommitMode::Sync } else { CommitMode::Async };
+        self.consumer
+            .commit(&offsets, mode)
+            .map_err(|error| format!("cannot commit offsets: {error}"))
+    }
+}
+
+fn owned(message: &impl Message) -> ConsumedMessage {
+    ConsumedMessage {
+        topic: message.topic().to_owned(),
+        partition: message.partition(),
+        offset: message.offset(),
+        timestamp_ms: message.timestamp().to_millis(),
+        key: message.key().map(<[u8]>::to_vec),
+        payload: message.payload().unwrap_or_default().to_vec(),
+        headers: message
+            .headers()
+            .map(|headers| {
+                headers
+                    .iter()
+                    .map(|header| (header.key.to_owned(), header.value.unwrap_or_default().to_vec()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}

@@ -1,0 +1,53 @@
+//! `semaphore.alert` v1: an alert rule started or stopped matching one uplink. Written by the alerts sink to
+//! the alerts topic (keyed by [`AlertEvent::alert_key`], so one alert's events stay in order) and optionally
+//! POSTed to a webhook (Event-Driven Ansible reads it as the event's payload).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Schema name and version, as carried in the `semaphore-schema` header.
+pub const ALERT_SCHEMA: &str = "semaphore.alert/1";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertStatus {
+    Firing,
+    Resolved,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AlertEvent {
+    /// The rule's name from the config.
+    pub rule: String,
+    pub status: AlertStatus,
+    /// What the rule says, in words (`lossPercent > 5 for 3 consecutive samples`).
+    pub condition: String,
+    pub organization_id: String,
+    pub network_id: String,
+    pub network_name: Option<String>,
+    pub serial: String,
+    pub device_name: Option<String>,
+    pub uplink: String,
+    pub ip: String,
+    /// The value that decided (the last sample's, or the window's average); null when the uplink was down.
+    pub value: Option<f64>,
+    pub threshold: f64,
+    /// Sample time of the first matching sample.
+    pub starts_at: DateTime<Utc>,
+    /// Sample time of the sample that ended the match (resolved events only).
+    pub ends_at: Option<DateTime<Utc>>,
+    /// Sample time of the sample that produced this event.
+    pub ts: DateTime<Utc>,
+}
+
+impl AlertEvent {
+    /// One alert: a rule on one uplink towards one destination.
+    pub fn alert_key(&self) -> String {
+        alert_key(&self.rule, &self.serial, &self.uplink, &self.ip)
+    }
+}
+
+pub fn alert_key(rule: &str, serial: &str, uplink: &str, ip: &str) -> String {
+    format!("{rule}/{serial}/{uplink}/{ip}")
+}

@@ -1,0 +1,104 @@
+//! The alerts sink: uplink samples through the [`AlertEvaluator`]; each firing or resolved event written to
+//! the alerts topic (schema `semaphore.alert/1`, keyed by the alert) and, when configured, POSTed to a
+//! webhook.
+//!
+//! No duplicate firing on restart: at start the alerts topic is read from its beginning and the last event of
+//! each alert restores its state; samples read again (not yet committed) are then older than what the
+//! evaluator has seen or already firing. A batch's events are kept until Kafka took them, so a retried batch
+//! writes the same events rather than evaluating twice.
+
+use std::sync::Arc;
+
+use crate::outputs::kafka::KafkaOutput;
+use crate::record::{AlertEvent, EncodedRecord};
+use crate::sinks::alert_rules::AlertEvaluator;
+use crate::sinks::message::Decoded;
+use crate::sinks::sink::{Accepted, SinkError};
+use crate::sinks::webhook::WebhookSink;
+
+pub struct AlertsSink {
+    pub id: String,
+    pub evaluator: AlertEvaluator,
+    pub topic: String,
+    pub kafka: Arc<KafkaOutput>,
+    pub webhook: Option<WebhookSink>,
+    /// Events of the batch being delivered, and the position of that batch's last record.
+    pending: Vec<AlertEvent>,
+    evaluated_through: Option<String>,
+    /// Events the webhook refused after its retries; the runner dead-letters them.
+    pub webhook_failures: Vec<(AlertEvent, String)>,
+}
+
+impl AlertsSink {
+    pub fn new(
+        id: String,
+        evaluator: AlertEvaluator,
+        topic: String,
+        kafka: Arc<KafkaOutput>,
+        webhook: Option<WebhookSink>,
+    ) -> Self {
+        Self {
+            id,
+            evaluator,
+            topic,
+            kafka,
+            webhook,
+            pending: Vec::new(),
+            evaluated_through: None,
+            webhook_failures: Vec::new(),
+        }
+    }
+
+    /// Reads the alerts topic from its start and restores which alerts are firing.
+    pub async fn restore(&mut self) -> Result<(), String> {
+        let kafka = self.kafka.kafka().clone();
+        let topic = self.topic.clone();
+        let payloads = tokio::task::spawn_blocking(move || {
+            crate::bus::readback::payloads_since(&kafka, &topic, &Default::default())
+        })
+        .await
+        .map_err(|error| error.to_string())?
+        .map_err(|error| error.to_string())?;
+        let events: Vec<AlertEvent> = payloads
+            .iter()
+            .filter_map(|payload| serde_json::from_slice(payload).ok())
+            .collect();
+        self.evaluator.restore(events);
+        tracing::info!(sink = %self.id, topic = %self.topic, firing = self.evaluator.firing(), "Alert state restored from the alerts topic.");
+        Ok(())
+    }
+
+    pub async fn deliver(&mut self, batch: &[Accepted]) -> Result<(), SinkError> {
+        let through = batch.last().map(|accepted| accepted.message.position());
+        if through != self.evaluated_through {
+            for accepted in batch {
+                if let Decoded::Uplink(record) = &accepted.decoded {
+                    self.pending.extend(self.evaluator.observe(record));
+                }
+            }
+            self.evaluated_through = through;
+        }
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let records: Vec<EncodedRecord> = self
+            .pending
+            .iter()
+            .map(|event| EncodedRecord::alert(event, &self.id))
+            .collect();
+        self.kafka
+            .write(&self.topic, &records)
+            .await
+            .map_err(|error| SinkError::Retry(error.reason))?;
+        for event in std::mem::take(&mut self.pending) {
+            tracing::info!(rule = %event.rule, status = ?event.status, serial = %event.serial, uplink = %event.uplink, value = ?event.value, "Alert.");
+            if let Some(webhook) = &self.webhook {
+                let body = serde_json::to_vec(&event).expect("events are plain data");
+                if let Err(reason) = webhook.post(&body).await {
+                    self.webhook_failures.push((event, reason));
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,293 @@
+//! The live web dashboard: every uplink's loss and latency over the last hour, grouped by organization and
+//! network, down uplinks and firing alerts highlighted, a filter box; updated live over server-sent events.
+//! The page, script and style are compiled into the binary (`assets/dashboard/`): no CDN, works offline.
+//!
+//! It reads like any other sink, from the time `history` ago rather than from committed offsets: it is a
+//! view, so each start shows the last hour again. Routes: `/` (page), `/app.js`, `/app.css`,
+//! `/api/snapshot` (everything shown, JSON), `/events` (SSE: one `update` per batch read from Kafka).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Json};
+use axum::routing::get;
+use chrono::Utc;
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use crate::record::{AlertEvent, AlertStatus, UplinkRecord};
+use crate::shutdown::Stop;
+use crate::sinks::message::Decoded;
+use crate::sinks::sink::Accepted;
+
+const INDEX_HTML: &str = include_str!("../../assets/dashboard/index.html");
+const APP_JS: &str = include_str!("../../assets/dashboard/app.js");
+const APP_CSS: &str = include_str!("../../assets/dashboard/app.css");
+
+#[derive(Clone, Debug)]
+pub struct DashboardSettings {
+    pub listen: SocketAddr,
+    pub history: Duration,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Point {
+    /// Sample time, Unix seconds.
+    t: i64,
+    loss: Option<f64>,
+    latency: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UplinkView {
+    id: String,
+    organization_id: String,
+    network_id: String,
+    network_name: Option<String>,
+    serial: String,
+    device_name: Option<String>,
+    model: Option<String>,
+    uplink: String,
+    ip: String,
+    points: VecDeque<Point>,
+}
+
+#[derive(Debug, Default)]
+struct Shown {
+    uplinks: BTreeMap<String, UplinkView>,
+    /// Firing alerts by alert key.
+    alerts: BTreeMap<String, AlertEvent>,
+}
+
+#[derive(Debug)]
+pub struct Dashboard {
+    history: Duration,
+    listen: SocketAddr,
+    shown: Mutex<Shown>,
+    records: AtomicU64,
+    updates: broadcast::Sender<Arc<str>>,
+}
+
+/// One SSE `update`: the samples and alert events of one batch.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Update<'a> {
+    records: u64,
+    samples: Vec<UplinkView>,
+    alerts: Vec<&'a AlertEvent>,
+}
+
+impl Dashboard {
+    pub fn new(settings: &DashboardSettings) -> Arc<Self> {
+        Arc::new(Self {
+            history: settings.history,
+            listen: settings.listen,
+            shown: Mutex::default(),
+            records: AtomicU64::new(0),
+            updates: broadcast::channel(256).0,
+        })
+    }
+
+    pub fn deliver(&self, batch: &[Accepted]) {
+        let oldest = Utc::now().timestamp() - self.history.as_secs() as i64;
+        let mut samples: Vec<UplinkView> = Vec::new();
+        let mut alert_events = Vec::new();
+        {
+            let mut shown = self.lock();
+            for accepted in batch {
+                match &accepted.decoded {
+                    Decoded::Uplink(record) => {
+                        let point = Point {
+                            t: record.ts.timestamp(),
+                            loss: record.loss_percent,
+                            latency: record.latency_ms,
+                        };
+                        if point.t < oldest {
+                            continue;
+                        }
+                        let view = shown
+                            .uplinks
+                            .entry(uplink_id(record))
+                            .or_insert_with(|| view_of(record));
+                        refresh_names(view, record);
+                        insert_point(&mut view.points, point.clone(), oldest);
+                        let mut sample = view_of(record);
+                        sample.points.push_back(point);
+                        samples.push(sample);
+                    }
+                    Decoded::Alert(event) => {
+                        match event.status {
+                            AlertStatus::Firing => shown.alerts.insert(event.alert_key(), (**event).clone()),
+                            AlertStatus::Resolved => shown.alerts.remove(&event.alert_key()),
+                        };
+                        alert_events.push((**event).clone());
+                    }
+                    Decoded::Clients(_) => {}
+                }
+            }
+        }
+        let records = self.records.fetch_add(batch.len() as u64, Ordering::Relaxed) + batch.len() as u64;
+        let update = Update {
+            records,
+            samples,
+            alerts: alert_events.iter().collect(),
+        };
+        let text: Arc<str> = serde_json::to_string(&update).expect("plain data").into();
+        // No page open: nobody to tell.
+        let _ = self.updates.send(text);
+    }
+
+    fn snapshot(&self) -> serde_json::Value {
+        let oldest = Utc::now().timestamp() - self.history.as_secs() as i64;
+        let mut shown = self.lock();
+        for view in shown.uplinks.values_mut() {
+            while view.points.front().is_some_and(|point| point.t < oldest) {
+                view.points.pop_front();
+            }
+        }
+        serde_json::json!({
+            "records": self.records.load(Ordering::Relaxed),
+            "historySeconds": self.history.as_secs(),
+            "uplinks": shown.uplinks.values().collect::<Vec<_>>(),
+            "alerts": shown.alerts.values().collect::<Vec<_>>(),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shown> {
+        // Held for one batch or one snapshot, never across an await.
+        self.shown.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Binds now and serves until `stop`.
+    pub async fn bind(
+        self: &Arc<Self>,
+        stop: Stop,
+    ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+        let listener = tokio::net::TcpListener::bind(self.listen).await?;
+        let address = listener.local_addr()?;
+        let router = Router::new()
+            .route(
+                "/",
+                get(|| async { ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], INDEX_HTML) }),
+            )
+            .route(
+                "/app.js",
+                get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], APP_JS) }),
+            )
+            .route(
+                "/app.css",
+                get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], APP_CSS) }),
+            )
+            .route("/api/snapshot", get(snapshot))
+            .route("/events", get(events))
+            .with_state(self.clone());
+        let stopped = stop.clone();
+        let handle = tokio::spawn(async move {
+            let served = axum::serve(listener, router)
+                .with_graceful_shutdown(async move { stopped.stopped().await })
+                .await;
+            if let Err(error) = served {
+                tracing::error!(%error, "The dashboard server stopped.");
+            }
+        });
+        Ok((address, handle))
+    }
+}
+
+fn uplink_id(record: &UplinkRecord) -> String {
+    format!("{}/{}/{}", record.serial, record.uplink, record.ip)
+}
+
+fn view_of(record: &UplinkRecord) -> UplinkView {
+    UplinkView {
+        id: uplink_id(record),
+        organization_id: record.organization_id.clone(),
+        network_id: record.network_id.clone(),
+        network_name: record.network_name.clone(),
+        serial: record.serial.clone(),
+        device_name: record.device_name.clone(),
+        model: record.model.clone(),
+        uplink: record.uplink.clone(),
+        ip: record.ip.clone(),
+        points: VecDeque::new(),
+    }
+}
+
+/// Names follow the newest record (a renamed network shows its new name).
+fn refresh_names(view: &mut UplinkView, record: &UplinkRecord) {
+    if view
+        .points
+        .back()
+        .is_none_or(|last| last.t <= record.ts.timestamp())
+    {
+        view.network_name.clone_from(&record.network_name);
+        view.device_name.clone_from(&record.device_name);
+        view.model.clone_from(&record.model);
+    }
+}
+
+/// Keeps points in time order, one per sample time, none older than `oldest`.
+fn insert_point(points: &mut VecDeque<Point>, point: Point, oldest: i64) {
+    let at = points.partition_point(|known| known.t < point.t);
+    if points.get(at).is_some_and(|known| known.t == point.t) {
+        points[at] = point;
+    } else {
+        points.insert(at, point);
+    }
+    while points.front().is_some_and(|known| known.t < oldest) {
+        points.pop_front();
+    }
+}
+
+async fn snapshot(State(dashboard): State<Arc<Dashboard>>) -> impl IntoResponse {
+    Json(dashboard.snapshot())
+}
+
+async fn events(
+    State(dashboard): State<Arc<Dashboard>>,
+) -> Sse<impl futures::Stream<Item = Result<Event, Infallible>>> {
+    let receiver = dashboard.updates.subscribe();
+    let stream = futures::stream::unfold(receiver, |mut receiver| async move {
+        let event = match receiver.recv().await {
+            Ok(text) => Event::default().event("update").data(&*text),
+            // The page fell behind: it fetches the snapshot again.
+            Err(broadcast::error::RecvError::Lagged(_)) => Event::default().event("resync").data("{}"),
+            Err(broadcast::error::RecvError::Closed) => return None,
+        };
+        Some((Ok(event), receiver))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_stay_ordered_unique_and_recent() {
+        let mut points = VecDeque::new();
+        for t in [100, 300, 200, 300, 50] {
+            insert_point(
+                &mut points,
+                Point {
+                    t,
+                    loss: Some(t as f64),
+                    latency: None,
+                },
+                60,
+            );
+        }
+        let times: Vec<i64> = points.iter().map(|point| point.t).collect();
+        assert_eq!(times, vec![100, 200, 300]);
+    }
+}

@@ -1,0 +1,17 @@
+//! Sinks: consumer pipelines that read topics through a consumer group and deliver to a destination,
+//! committing offsets only after the destination accepted the records ([`runner`]).
+//!
+//! - [`influxdb`] (line protocol: [`line_protocol`]), [`prometheus`] (exporter), [`webhook`] (Event-Driven
+//!   Ansible), [`alerts`] (rules: [`alert_rules`]), [`dashboard`] (live web page);
+//! - [`sink`]: what each is to the runner; [`message`]: decoding what was read, malformed or not.
+
+pub mod alert_rules;
+pub mod alerts;
+pub mod dashboard;
+pub mod influxdb;
+pub mod line_protocol;
+pub mod message;
+pub mod prometheus;
+pub mod runner;
+pub mod sink;
+pub mod webhook;

@@ -1,0 +1,217 @@
+//! The loop every sink runs in: read a batch through the sink's consumer group, decode it (malformed
+//! messages are counted, logged with their offset and dead-lettered), hand the rest to the sink, retry what
+//! it cannot take yet, dead-letter what it rejects, and only then commit the batch's offsets. A crash at any
+//! point re-reads from the last commit: at least once, never a gap.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::bus::group_reader::{GroupReader, ReadStart};
+use crate::bus::producer::OutgoingRecord;
+use crate::outputs::kafka::KafkaOutput;
+use crate::shutdown::Stop;
+use crate::sinks::message::{ConsumedMessage, decode};
+use crate::sinks::sink::{Accepted, Sink, SinkError};
+use crate::telemetry::Telemetry;
+
+/// How a sink reads its topics.
+#[derive(Clone, Debug)]
+pub struct SinkReading {
+    pub topics: Vec<String>,
+    pub group: String,
+    pub start: ReadStart,
+    pub batch_size: usize,
+    /// How long a batch waits for more records after the first.
+    pub linger: Duration,
+    pub dead_letter_topic: String,
+}
+
+pub struct SinkRunner {
+    pub id: String,
+    pub reading: SinkReading,
+    pub kafka: Arc<KafkaOutput>,
+    pub sink: Sink,
+    pub telemetry: Arc<Telemetry>,
+}
+
+/// Backoff between attempts: 0.5 s doubling to 30 s.
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(500 * (1u64 << attempt.min(6))).min(Duration::from_secs(30))
+}
+
+impl SinkRunner {
+    pub async fn run(mut self, stop: Stop) {
+        let Some(reader) = self.start(&stop).await else {
+            return;
+        };
+        tracing::info!(sink = %self.id, kind = self.sink.kind(), topics = ?self.reading.topics, group = %self.reading.group, "Sink reading.");
+        let mut last_delivered: Vec<ConsumedMessage> = Vec::new();
+        loop {
+            let batch = tokio::select! {
+                batch = reader.next_batch(self.reading.batch_size, self.reading.linger) => batch,
+                () = stop.stopped() => break,
+            };
+            if !self.process(&batch, &stop).await {
+                // Stopped before the batch was delivered: not committed, read again at the next start.
+                break;
+            }
+            if let Err(error) = reader.commit(&batch, false) {
+                tracing::warn!(sink = %self.id, %error, "Cannot commit offsets; the records are read again after a restart (at least once).");
+            }
+            last_delivered = batch;
+        }
+        if let Err(error) = reader.commit(&last_delivered, true) {
+            tracing::warn!(sink = %self.id, %error, "Cannot commit the last offsets at stop; those records are read again at the next start.");
+        }
+        tracing::info!(sink = %self.id, "Sink stopped.");
+    }
+
+    /// Topics exist, the sink's own start work is done (alert state), the reader has joined its group; retried
+    /// until it works or the stop signal.
+    async fn start(&mut self, stop: &Stop) -> Option<GroupReader> {
+        let mut attempt = 0;
+        loop {
+            match self.try_start().await {
+                Ok(reader) => return Some(reader),
+                Err(error) => {
+                    attempt += 1;
+                    tracing::warn!(sink = %self.id, %error, "Sink cannot start yet; retrying.");
+                    if !stop.sleep(backoff(attempt)).await {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn try_start(&mut self) -> Result<GroupReader, String> {
+        for topic in &self.reading.topics {
+            self.kafka.ensure_topic(topic).await?;
+        }
+        self.kafka.ensure_topic(&self.reading.dead_letter_topic).await?;
+        if let Sink::Alerts(alerts) = &mut self.sink {
+            self.kafka.ensure_topic(&alerts.topic).await?;
+            alerts.restore().await?;
+        }
+        GroupReader::open(
+            self.kafka.kafka(),
+            &self.reading.topics,
+            &self.reading.group,
+            self.reading.start,
+        )
+        .await
+    }
+
+    /// Delivers one batch; false when stopped before it was all delivered.
+    async fn process(&mut self, batch: &[ConsumedMessage], stop: &Stop) -> bool {
+        let accepts = self.sink.accepts();
+        let mut accepted = Vec::with_capacity(batch.len());
+        for message in batch {
+            match decode(message, accepts) {
+                Ok(decoded) => accepted.push(Accepted {
+                    message: message.clone(),
+                    decoded,
+                }),
+                Err(malformed) => {
+                    self.telemetry.sink_malformed.add(&self.id, 1.0);
+                    tracing::warn!(sink = %self.id, position = %message.position(), reason = %malformed, "Malformed message; sending it to the dead-letter topic.");
+                    if !self.dead_letter(message, &malformed.reason, stop).await {
+                        return false;
+                    }
+                }
+            }
+        }
+        let mut attempt = 0;
+        loop {
+            match self.sink.deliver(&accepted).await {
+                Ok(()) => {
+                    self.telemetry.sink_records.add(&self.id, accepted.len() as f64);
+                    break;
+                }
+                Err(SinkError::Retry(reason)) => {
+                    attempt += 1;
+                    self.telemetry.sink_retries.add(&self.id, 1.0);
+                    if attempt == 1 || attempt % 10 == 0 {
+                        tracing::warn!(sink = %self.id, attempt, error = %reason, "Sink cannot take the batch yet; retrying (offsets not committed).");
+                    }
+                    if !stop.sleep(backoff(attempt)).await {
+                        return false;
+                    }
+                }
+                Err(SinkError::Reject(reason)) => {
+                    tracing::error!(sink = %self.id, records = accepted.len(), first = %accepted.first().map(|a| a.message.position()).unwrap_or_default(), error = %reason, "Sink rejected a batch; sending it to the dead-letter topic.");
+                    for record in &accepted {
+                        if !self.dead_letter(&record.message, &reason, stop).await {
+                            return false;
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+        let failures = match &mut self.sink {
+            Sink::Alerts(alerts) => std::mem::take(&mut alerts.webhook_failures)
+                .into_iter()
+                .map(|failure| (alerts.topic.clone(), failure))
+                .collect(),
+            _ => Vec::new(),
+        };
+        {
+            for (topic, (event, reason)) in failures {
+                let message = ConsumedMessage {
+                    topic,
+                    partition: -1,
+                    offset: -1,
+                    timestamp_ms: Some(event.ts.timestamp_millis()),
+                    key: Some(event.alert_key().into_bytes()),
+                    payload: serde_json::to_vec(&event).expect("events are plain data"),
+                    headers: vec![(
+                        "semaphore-schema".into(),
+                        crate::record::alert::ALERT_SCHEMA.as_bytes().to_vec(),
+                    )],
+                };
+                if !self.dead_letter(&message, &reason, stop).await {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Writes `message` to the dead-letter topic with why and where it came from; retried until Kafka takes
+    /// it (false if stopped first).
+    async fn dead_letter(&self, message: &ConsumedMessage, reason: &str, stop: &Stop) -> bool {
+        let origin = message.position();
+        let mut headers: Vec<(&str, &[u8])> = message
+            .headers
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_slice()))
+            .collect();
+        headers.push(("semaphore-dead-letter-reason", reason.as_bytes()));
+        headers.push(("semaphore-dead-letter-sink", self.id.as_bytes()));
+        headers.push(("semaphore-dead-letter-origin", origin.as_bytes()));
+        let record = OutgoingRecord {
+            topic: &self.reading.dead_letter_topic,
+            key: message.key.as_deref(),
+            payload: &message.payload,
+            timestamp_ms: message.timestamp_ms,
+            headers,
+        };
+        let mut attempt = 0;
+        loop {
+            match self.kafka.producer().send(&record).await {
+                Ok(_) => {
+                    self.telemetry.sink_dead_lettered.add(&self.id, 1.0);
+                    return true;
+                }
+                Err(error) => {
+                    attempt += 1;
+                    tracing::warn!(sink = %self.id, %error, "Cannot write to the dead-letter topic; retrying.");
+                    if !stop.sleep(backoff(attempt)).await {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+}

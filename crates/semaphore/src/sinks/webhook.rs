@@ -1,0 +1,151 @@
+//! The webhook sink: records POSTed as JSON to a URL, with headers and a bearer token from the config (the
+//! token's value from the environment variable the config names).
+//!
+//! Body: with `batch_size = 1` (the default) each record is POSTed on its own, as the JSON object it is in
+//! Kafka: Event-Driven Ansible's `ansible.eda.webhook` source turns each POST into one event whose
+//! `payload` is that object (`event.payload.lossPercent`). With a larger `batch_size`, one POST carries
+//! `{"records": [ … ]}`.
+//!
+//! A POST that fails (connection, timeout, any non-2xx answer) is retried with backoff up to
+//! `max_attempts`; what still fails goes to the dead-letter topic with the last answer as the reason.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::secret::Secret;
+use crate::sinks::sink::{Accepted, SinkError};
+
+#[derive(Clone, Debug)]
+pub struct WebhookSettings {
+    pub url: url::Url,
+    pub headers: BTreeMap<String, String>,
+    /// The environment variable holding the bearer token, if any.
+    pub token_env: Option<String>,
+    pub max_attempts: u32,
+    pub timeout: Duration,
+}
+
+pub struct WebhookSink {
+    client: reqwest::Client,
+    settings: WebhookSettings,
+    token: Option<Secret>,
+}
+
+impl WebhookSink {
+    pub fn new(settings: WebhookSettings, token: Option<Secret>) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .build()
+            .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
+        Ok(Self {
+            client,
+            settings,
+            token,
+        })
+    }
+
+    /// POSTs the batch as one body (see the module's documentation for its shape).
+    pub async fn deliver(&self, batch: &[Accepted]) -> Result<(), SinkError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let payloads: Vec<&[u8]> = batch
+            .iter()
+            .map(|accepted| accepted.message.payload.as_slice())
+            .collect();
+        self.post(&body(&payloads)).await.map_err(SinkError::Reject)
+    }
+
+    /// POSTs `body`, retrying up to `max_attempts`; the error is the last failure, for the dead-letter topic.
+    pub async fn post(&self, body: &[u8]) -> Result<(), String> {
+        let mut last_failure = String::new();
+        for attempt in 1..=self.settings.max_attempts {
+            match self.post_once(body).await {
+                Ok(()) => return Ok(()),
+                Err(failure) => {
+                    tracing::warn!(url = %self.settings.url, attempt, max_attempts = self.settings.max_attempts, error = %failure, "Webhook POST failed.");
+                    last_failure = failure;
+                }
+            }
+            if attempt < self.settings.max_attempts {
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+        }
+        Err(format!(
+            "webhook {} failed {} times, last: {last_failure}",
+            self.settings.url, self.settings.max_attempts
+        ))
+    }
+
+    async fn post_once(&self, body: &[u8]) -> Result<(), String> {
+        let mut request = self
+            .client
+            .post(self.settings.url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_vec());
+        for (name, value) in &self.settings.headers {
+            request = request.header(name, value);
+        }
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token.expose());
+        }
+        let response = request.send().await.map_err(|error| {
+            if error.is_timeout() {
+                "timed out".to_owned()
+            } else if error.is_connect() {
+                "cannot connect".to_owned()
+            } else {
+                "request failed".to_owned()
+            }
+        })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let text = response.text().await.unwrap_or_default();
+        let text: String = text.trim().chars().take(200).collect();
+        Err(format!("answered {status}: {text}"))
+    }
+}
+
+/// One record: itself; several: `{"records": [...]}`. The payloads are JSON already (decoded before).
+pub fn body(payloads: &[&[u8]]) -> Vec<u8> {
+    if let [single] = payloads {
+        return single.to_vec();
+    }
+    let mut body = b"{\"records\":[".to_vec();
+    for (index, payload) in payloads.iter().enumerate() {
+        if index > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(payload);
+    }
+    body.extend_from_slice(b"]}");
+    body
+}
+
+/// 0.5 s, 1 s, 2 s … capped at 10 s.
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(500u64.saturating_mul(1 << attempt.min(5).saturating_sub(1)))
+        .min(Duration::from_secs(10))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_record_is_itself_several_are_wrapped() {
+        assert_eq!(body(&[br#"{"a":1}"#]), br#"{"a":1}"#);
+        let wrapped = body(&[br#"{"a":1}"#, br#"{"a":2}"#]);
+        let value: serde_json::Value = serde_json::from_slice(&wrapped).unwrap();
+        assert_eq!(value, serde_json::json!({"records": [{"a": 1}, {"a": 2}]}));
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff(1), Duration::from_millis(500));
+        assert_eq!(backoff(2), Duration::from_secs(1));
+        assert_eq!(backoff(9), Duration::from_secs(8));
+    }
+}
