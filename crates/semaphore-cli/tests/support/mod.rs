@@ -207,6 +207,48 @@ pub fn http_get(address: &str, path: &str) -> Option<(u16, String)> {
     Some((status, body))
 }
 
+/// `POST http://ADDRESS/PATH` with HTTP/1.0: the status code and body.
+pub fn http_post(address: &str, path: &str, content_type: &str, body: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(
+        stream,
+        "POST {path} HTTP/1.0\r\nHost: {address}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.split(' ').nth(1)?.parse().ok()?;
+    let body = response.split_once("\r\n\r\n").map(|(_, body)| body.to_owned())?;
+    Some((status, body))
+}
+
+/// Percent-encodes a query-string value.
+pub fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+/// Whether a tool the test needs is here. In CI (`CI` set) a missing tool fails the test, since `.ci/run`
+/// installs every one; on a developer's machine the test says SKIPPED and passes.
+pub fn required(what: &str, available: bool) -> bool {
+    if available {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{what} is missing, and .ci/run installs it: the CI set-up is broken"
+    );
+    eprintln!("SKIPPED: {what} is not installed");
+    false
+}
+
 /// The value of an unlabelled (or exactly labelled) sample in Prometheus text.
 pub fn metric(text: &str, name_and_labels: &str) -> Option<f64> {
     text.lines().find_map(|line| {
@@ -247,6 +289,11 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(config: &std::path::Path, log: &std::path::Path) -> Self {
+        Self::start_with_env(config, log, &[])
+    }
+
+    /// As [`Daemon::start`], with extra environment variables (tokens a sink's config names).
+    pub fn start_with_env(config: &std::path::Path, log: &std::path::Path, env: &[(&str, &str)]) -> Self {
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -257,6 +304,7 @@ impl Daemon {
             .arg(config)
             .env("MERAKI_DASHBOARD_API_KEY", "test-key")
             .env("SEMAPHORE_LOG_FORMAT", "json")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log_file)
             .spawn()

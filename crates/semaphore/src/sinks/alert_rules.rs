@@ -112,7 +112,10 @@ impl AlertEvaluator {
         }
     }
 
-    /// Marks as firing every alert whose last event (in topic order) is a firing one.
+    /// Restores each alert from its last event (in topic order): firing or not, and the sample time it was
+    /// decided at. Samples up to that time were evaluated by the run that wrote the event, so they are not
+    /// evaluated again (a re-read would otherwise fire an old alert a second time). The window itself starts
+    /// afresh after that point, so a restart can delay a resolution, never repeat an event.
     pub fn restore(&mut self, events: impl IntoIterator<Item = AlertEvent>) {
         for event in events {
             if !self.rules.iter().any(|rule| rule.name == event.rule) {
@@ -123,6 +126,8 @@ impl AlertEvaluator {
                 AlertStatus::Firing => Some(event.starts_at),
                 AlertStatus::Resolved => None,
             };
+            state.newest = Some(event.ts);
+            state.samples.clear();
         }
     }
 
@@ -332,6 +337,18 @@ mod tests {
         after.restore(events.clone());
         assert_eq!(after.firing(), 1);
         assert_eq!(statuses(&mut after, &samples), vec![], "no second firing");
+
+        // An alert that fired and resolved before the restart does not fire again when its samples are
+        // read again (a new group reading the whole topic).
+        let mut resolved_before = AlertEvaluator::new(vec![loss_rule()]);
+        let mut history: Vec<UplinkRecord> = (0..4).map(|minute| sample(minute, Some(9.0), None)).collect();
+        history.push(sample(4, Some(0.0), None));
+        let events: Vec<AlertEvent> = history.iter().flat_map(|record| resolved_before.observe(record)).collect();
+        assert_eq!(events.len(), 2);
+        let mut reread = AlertEvaluator::new(vec![loss_rule()]);
+        reread.restore(events);
+        assert_eq!(reread.firing(), 0);
+        assert_eq!(statuses(&mut reread, &history), vec![]);
         assert_eq!(
             statuses(&mut after, &[sample(6, Some(0.0), None)]),
             vec![(6, AlertStatus::Resolved)]

@@ -1,0 +1,944 @@
+//! Sinks run as a user runs them: a broker, a collector writing the simulator's samples once, and a
+//! `semaphore run` of sinks in its own process against real InfluxDB (Debian `influxdb`), a real Prometheus
+//! server (Debian `prometheus`, plus `promtool`), Chromium (Debian `chromium`, driven by Playwright) and
+//! webhook receivers. Every destination is compared with the records Kafka holds.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::{
+    Broker, Daemon, Simulate, all_output, consume_all, eventually, free_port, have, http_get, http_post, metric,
+    python_has, required, semaphore, temp_dir, url_encode,
+};
+
+const UPLINKS_TOPIC: &str = "meraki.uplinks.loss_latency";
+const DEAD_LETTER_TOPIC: &str = "semaphore.dead_letter";
+const ALERTS_TOPIC: &str = "semaphore.alerts";
+
+/// A server process the test started; killed when dropped.
+struct Server {
+    child: Child,
+    address: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `influxd` (1.x, Debian's) on free ports with its data in a temporary directory, database `meraki` made.
+fn start_influxdb() -> Server {
+    let directory = temp_dir("influxdb");
+    let address = format!("127.0.0.1:{}", free_port());
+    let config = directory.join("influxdb.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "reporting-disabled = true\nbind-address = \"127.0.0.1:{rpc}\"\n[meta]\n  dir = \"{dir}/meta\"\n\
+             [data]\n  dir = \"{dir}/data\"\n  wal-dir = \"{dir}/wal\"\n  query-log-enabled = false\n\
+             [http]\n  bind-address = \"{address}\"\n  log-enabled = false\n[monitor]\n  store-enabled = false\n",
+            rpc = free_port(),
+            dir = directory.display(),
+        ),
+    )
+    .unwrap();
+    let child = Command::new("influxd")
+        .arg("-config")
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("influxd starts");
+    let server = Server { child, address };
+    assert!(
+        eventually(Duration::from_secs(30), || http_get(&server.address, "/ping")
+            .is_some_and(|(status, _)| status == 204)),
+        "influxd did not answer /ping"
+    );
+    let (status, body) = http_post(
+        &server.address,
+        "/query",
+        "application/x-www-form-urlencoded",
+        "q=CREATE%20DATABASE%20meraki",
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    server
+}
+
+/// An InfluxQL query against database `meraki`, times in seconds; the first statement's series.
+fn influx_query(influxdb: &str, query: &str) -> Vec<Value> {
+    let path = format!("/query?db=meraki&epoch=s&q={}", url_encode(query));
+    let (status, body) = http_get(influxdb, &path).expect("influxd answers");
+    assert_eq!(status, 200, "{body}");
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    assert!(answer["results"][0]["error"].is_null(), "{query}: {answer}");
+    answer["results"][0]["series"].as_array().cloned().unwrap_or_default()
+}
+
+/// A Prometheus server scraping `target` every second.
+fn start_prometheus(target: &str) -> Server {
+    let directory = temp_dir("prometheus");
+    let address = format!("127.0.0.1:{}", free_port());
+    let config = directory.join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: semaphore\n    \
+             static_configs:\n      - targets: ['{target}']\n"
+        ),
+    )
+    .unwrap();
+    let child = Command::new("prometheus")
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!("--storage.tsdb.path={}", directory.join("data").display()))
+        .arg(format!("--web.listen-address={address}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("prometheus starts");
+    let server = Server { child, address };
+    assert!(
+        eventually(Duration::from_secs(30), || http_get(&server.address, "/-/ready")
+            .is_some_and(|(status, _)| status == 200)),
+        "prometheus did not become ready"
+    );
+    server
+}
+
+/// An instant PromQL query; the result vector.
+fn prometheus_query(prometheus: &str, query: &str) -> Vec<Value> {
+    let (status, body) = http_get(prometheus, &format!("/api/v1/query?query={}", url_encode(query))).unwrap();
+    assert_eq!(status, 200, "{body}");
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    answer["data"]["result"].as_array().cloned().unwrap_or_default()
+}
+
+/// `run --once` of a collector into `brokers`: the simulator's last `lookback_s` seconds; returns what Kafka
+/// holds.
+fn collect_once(simulator: &Simulate, brokers: &str, lookback_s: u64) -> Vec<Value> {
+    let directory = temp_dir("collector");
+    let config = directory.join("collector.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"{data}\"\n[meraki]\nurl = \"{url}\"\n[kafka]\nbrokers = \"{brokers}\"\n[admin]\nlisten = \"\"\n\
+             [[sources.meraki_uplinks]]\ninitial_lookback_s = {lookback_s}\n",
+            data = directory.join("data").display(),
+            url = simulator.base_url,
+        ),
+    )
+    .unwrap();
+    let output = semaphore()
+        .args(["run", "--once", "-c"])
+        .arg(&config)
+        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", all_output(&output));
+    consume_all(brokers, UPLINKS_TOPIC)
+}
+
+/// A config of sinks only, reading from `brokers`, its admin server on `admin`.
+fn sinks_config(directory: &Path, brokers: &str, admin: &str, sinks: &str) -> PathBuf {
+    let config = directory.join("sinks.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"{data}\"\n[kafka]\nbrokers = \"{brokers}\"\n[admin]\nlisten = \"{admin}\"\n{sinks}",
+            data = directory.join("data").display(),
+        ),
+    )
+    .unwrap();
+    config
+}
+
+/// A sink's delivered-records counter from the process's `/metrics`.
+fn delivered(admin: &str, sink: &str) -> f64 {
+    http_get(admin, "/metrics")
+        .and_then(|(_, text)| metric(&text, &format!("semaphore_sink_records_total{{sink=\"{sink}\"}}")))
+        .unwrap_or(0.0)
+}
+
+fn admin_metric(admin: &str, name_and_labels: &str) -> f64 {
+    http_get(admin, "/metrics")
+        .and_then(|(_, text)| metric(&text, name_and_labels))
+        .unwrap_or(0.0)
+}
+
+/// What identifies a sample: serial, uplink, ip, sample time (Unix seconds).
+type SampleId = (String, String, String, i64);
+
+fn sample_id(record: &Value) -> SampleId {
+    let ts = chrono::DateTime::parse_from_rfc3339(record["ts"].as_str().unwrap())
+        .unwrap()
+        .timestamp();
+    (
+        record["serial"].as_str().unwrap().to_owned(),
+        record["uplink"].as_str().unwrap().to_owned(),
+        record["ip"].as_str().unwrap().to_owned(),
+        ts,
+    )
+}
+
+/// Every sample Kafka holds: id → (loss, latency).
+fn kafka_samples(envelopes: &[Value]) -> BTreeMap<SampleId, (Option<f64>, Option<f64>)> {
+    envelopes
+        .iter()
+        .map(|envelope| {
+            let record = &envelope["value"];
+            (
+                sample_id(record),
+                (record["lossPercent"].as_f64(), record["latencyMs"].as_f64()),
+            )
+        })
+        .collect()
+}
+
+/// Every point of measurement `meraki_uplink`: id → (loss, latency, up).
+fn influx_samples(influxdb: &str) -> BTreeMap<SampleId, (Option<f64>, Option<f64>, bool)> {
+    let series = influx_query(influxdb, "SELECT * FROM meraki_uplink");
+    let mut samples = BTreeMap::new();
+    for serie in series {
+        let columns: Vec<&str> = serie["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|column| column.as_str().unwrap())
+            .collect();
+        let at = |name: &str| columns.iter().position(|column| *column == name).unwrap();
+        for row in serie["values"].as_array().unwrap() {
+            let text = |name: &str| row[at(name)].as_str().unwrap_or_default().to_owned();
+            samples.insert(
+                (text("serial"), text("uplink"), text("ip"), row[at("time")].as_i64().unwrap()),
+                (
+                    row[at("loss")].as_f64(),
+                    row[at("latency")].as_f64(),
+                    row[at("up")].as_bool().unwrap(),
+                ),
+            );
+        }
+    }
+    samples
+}
+
+/// The newest sample of each uplink in Kafka: (serial, uplink, ip) → (loss, latency).
+fn newest_per_uplink(envelopes: &[Value]) -> BTreeMap<(String, String, String), (i64, Option<f64>, Option<f64>)> {
+    let mut newest: BTreeMap<(String, String, String), (i64, Option<f64>, Option<f64>)> = BTreeMap::new();
+    for (id, (loss, latency)) in kafka_samples(envelopes) {
+        let (serial, uplink, ip, ts) = id;
+        let entry = newest.entry((serial, uplink, ip)).or_insert((ts, loss, latency));
+        if ts >= entry.0 {
+            *entry = (ts, loss, latency);
+        }
+    }
+    newest
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(1.0)
+}
+
+/// One collector, three consumer groups (InfluxDB, the Prometheus exporter, the dashboard) reading the same
+/// topic: each ends complete and equal to what Kafka holds; Prometheus scrapes the exporter and `promtool`
+/// finds its exposition clean.
+#[test]
+fn three_consumer_groups_agree_with_kafka() {
+    if !required("influxd (Debian influxdb)", have("influxd"))
+        || !required("prometheus and promtool (Debian prometheus)", have("prometheus") && have("promtool"))
+    {
+        return;
+    }
+    // 55 minutes of 20 appliances: the simulator's flapping wan2 uplinks are down in the first 10 minutes of
+    // every hour, so the window holds down samples; all of it stays inside the dashboard's hour.
+    let simulator = Simulate::start(&["--appliances", "20"]);
+    let broker = Broker::start();
+    let envelopes = collect_once(&simulator, &broker.address, 3300);
+    let in_kafka = kafka_samples(&envelopes);
+    assert_eq!(in_kafka.len(), envelopes.len(), "each sample once in Kafka");
+    assert!(in_kafka.len() >= 20 * 2 * 50, "55 minutes of 40 uplinks: {}", in_kafka.len());
+    assert!(
+        in_kafka.values().any(|(loss, _)| loss.is_none()),
+        "the simulator's estate has a down uplink in the window (null samples)"
+    );
+
+    let influxdb = start_influxdb();
+    let directory = temp_dir("three-groups");
+    let admin = format!("127.0.0.1:{}", free_port());
+    let exporter = format!("127.0.0.1:{}", free_port());
+    let dashboard = format!("127.0.0.1:{}", free_port());
+    let config = sinks_config(
+        &directory,
+        &broker.address,
+        &admin,
+        &format!(
+            "[[sinks.influxdb]]\nendpoint = \"http://{influx}\"\ndatabase = \"meraki\"\nbatch_size = 50\n\
+             [[sinks.prometheus]]\nlisten = \"{exporter}\"\n[sinks.dashboard]\nlisten = \"{dashboard}\"\n",
+            influx = influxdb.address,
+        ),
+    );
+    let sinks = Daemon::start(&config, &directory.join("sinks.log"));
+    let total = envelopes.len() as f64;
+    assert!(
+        eventually(Duration::from_secs(90), || ["influxdb", "prometheus", "dashboard"]
+            .iter()
+            .all(|sink| delivered(&admin, sink) >= total)),
+        "every sink delivers every record: influxdb {} prometheus {} dashboard {} of {total}\n{}",
+        delivered(&admin, "influxdb"),
+        delivered(&admin, "prometheus"),
+        delivered(&admin, "dashboard"),
+        sinks.log_text()
+    );
+
+    // InfluxDB: every sample, the same values, `up` false exactly where Meraki reported no loss.
+    let in_influx = influx_samples(&influxdb.address);
+    assert_eq!(
+        in_influx.keys().collect::<BTreeSet<_>>(),
+        in_kafka.keys().collect::<BTreeSet<_>>(),
+        "InfluxDB holds exactly the samples Kafka holds"
+    );
+    for (id, (loss, latency)) in &in_kafka {
+        let (influx_loss, influx_latency, up) = in_influx[id];
+        assert_eq!((influx_loss, influx_latency), (*loss, *latency), "{id:?}");
+        assert_eq!(up, loss.is_some(), "{id:?}");
+    }
+
+    // Prometheus: the exporter's gauges, as scraped by a real server, equal each uplink's newest sample.
+    let prometheus = start_prometheus(&exporter);
+    let newest = newest_per_uplink(&envelopes);
+    assert!(
+        eventually(Duration::from_secs(30), || prometheus_query(&prometheus.address, "meraki_uplink_up")
+            .len()
+            == newest.len()),
+        "Prometheus scraped one meraki_uplink_up series per uplink"
+    );
+    let scraped = |query: &str| -> BTreeMap<(String, String, String), f64> {
+        prometheus_query(&prometheus.address, query)
+            .iter()
+            .map(|sample| {
+                let label = |name: &str| sample["metric"][name].as_str().unwrap().to_owned();
+                (
+                    (label("serial"), label("uplink"), label("ip")),
+                    sample["value"][1].as_str().unwrap().parse::<f64>().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let latency = scraped("meraki_uplink_latency_seconds");
+    let loss = scraped("meraki_uplink_loss_ratio");
+    let up = scraped("meraki_uplink_up");
+    for (uplink, (_, newest_loss, newest_latency)) in &newest {
+        assert_eq!(up[uplink], if newest_loss.is_some() { 1.0 } else { 0.0 }, "{uplink:?}");
+        match (newest_loss, newest_latency) {
+            (Some(newest_loss), Some(newest_latency)) => {
+                assert!(close(latency[uplink], newest_latency / 1000.0), "{uplink:?}");
+                assert!(close(loss[uplink], newest_loss / 100.0), "{uplink:?}");
+            }
+            _ => assert!(!latency.contains_key(uplink) && !loss.contains_key(uplink), "{uplink:?} is down"),
+        }
+    }
+    let exposition = http_get(&exporter, "/metrics").unwrap().1;
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut promtool.stdin.take().unwrap(), exposition.as_bytes()).unwrap();
+    let checked = promtool.wait_with_output().unwrap();
+    assert!(
+        checked.status.success() && all_output(&checked).trim().is_empty(),
+        "promtool check metrics: {}",
+        all_output(&checked)
+    );
+
+    // The dashboard: every sample of the last hour, per uplink, equal to Kafka's.
+    let (status, body) = http_get(&dashboard, "/api/snapshot").unwrap();
+    assert_eq!(status, 200);
+    let snapshot: Value = serde_json::from_str(&body).unwrap();
+    let mut on_dashboard = BTreeMap::new();
+    for uplink in snapshot["uplinks"].as_array().unwrap() {
+        for point in uplink["points"].as_array().unwrap() {
+            on_dashboard.insert(
+                (
+                    uplink["serial"].as_str().unwrap().to_owned(),
+                    uplink["uplink"].as_str().unwrap().to_owned(),
+                    uplink["ip"].as_str().unwrap().to_owned(),
+                    point["t"].as_i64().unwrap(),
+                ),
+                (point["loss"].as_f64(), point["latency"].as_f64()),
+            );
+        }
+    }
+    assert_eq!(on_dashboard, in_kafka, "the dashboard shows every sample of the last hour");
+
+    // The Grafana dashboard's InfluxQL queries run against this data.
+    for query in grafana_influxql_queries() {
+        let series = influx_query(&influxdb.address, &query);
+        assert!(!series.is_empty(), "the Grafana query returns data: {query}");
+    }
+}
+
+/// The InfluxQL of every InfluxDB panel in `grafana/semaphore-uplinks.json`, Grafana's macros replaced as
+/// Grafana replaces them for a "last hour" view.
+fn grafana_influxql_queries() -> Vec<String> {
+    grafana_targets("influxdb")
+        .iter()
+        .map(|target| {
+            target["query"]
+                .as_str()
+                .expect("InfluxDB targets are raw InfluxQL")
+                .replace("$timeFilter", "time > now() - 1h")
+                .replace("$__interval", "1m")
+                .replace("=~ /^$serial$/", "=~ /.*/")
+                .replace("=~ /^$network$/", "=~ /.*/")
+        })
+        .collect()
+}
+
+/// The targets of the Grafana dashboard's panels on datasources of `kind`.
+fn grafana_targets(kind: &str) -> Vec<Value> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../grafana/semaphore-uplinks.json");
+    let dashboard: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|panel| panel["datasource"]["type"] == kind)
+        .flat_map(|panel| panel["targets"].as_array().unwrap().clone())
+        .collect()
+}
+
+/// The Grafana dashboard is what Grafana's import takes: datasource inputs for Prometheus and InfluxDB, every
+/// panel bound to one of them, unique ids, and PromQL that Prometheus's own parser accepts (`promtool check
+/// rules` on a rule per expression).
+#[test]
+fn grafana_dashboard_is_importable() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../grafana/semaphore-uplinks.json");
+    let dashboard: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let inputs: BTreeMap<&str, &str> = dashboard["__inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|input| (input["name"].as_str().unwrap(), input["pluginId"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        inputs,
+        BTreeMap::from([("DS_INFLUXDB", "influxdb"), ("DS_PROMETHEUS", "prometheus")])
+    );
+    assert!(dashboard["uid"].is_string() && dashboard["title"].is_string());
+    assert!(dashboard["schemaVersion"].as_i64().unwrap() >= 36);
+    let panels = dashboard["panels"].as_array().unwrap();
+    let ids: BTreeSet<i64> = panels.iter().map(|panel| panel["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids.len(), panels.len(), "panel ids are unique");
+    for panel in panels.iter().filter(|panel| panel["type"] != "row") {
+        let uid = panel["datasource"]["uid"].as_str().unwrap();
+        assert!(uid == "${DS_PROMETHEUS}" || uid == "${DS_INFLUXDB}", "{panel}");
+        assert!(!panel["targets"].as_array().unwrap().is_empty(), "{panel}");
+        assert!(panel["gridPos"]["w"].as_i64().unwrap() > 0);
+    }
+    for variable in dashboard["templating"]["list"].as_array().unwrap() {
+        let uid = variable["datasource"]["uid"].as_str().unwrap();
+        assert!(uid.starts_with("${DS_"), "{variable}");
+    }
+    let promql: Vec<String> = grafana_targets("prometheus")
+        .iter()
+        .map(|target| {
+            target["expr"]
+                .as_str()
+                .unwrap()
+                .replace("$serial", ".*")
+                .replace("$network", ".*")
+                .replace("$__rate_interval", "5m")
+        })
+        .collect();
+    assert!(promql.len() >= 3, "{promql:?}");
+    if !required("promtool (Debian prometheus)", have("promtool")) {
+        return;
+    }
+    let directory = temp_dir("grafana");
+    let rules = directory.join("rules.yml");
+    let mut text = String::from("groups:\n  - name: grafana\n    rules:\n");
+    for (index, expression) in promql.iter().enumerate() {
+        text.push_str(&format!("      - record: grafana:panel{index}\n        expr: {}\n", json!(expression)));
+    }
+    std::fs::write(&rules, text).unwrap();
+    let checked = Command::new("promtool").arg("check").arg("rules").arg(&rules).output().unwrap();
+    assert!(checked.status.success(), "{}", all_output(&checked));
+}
+
+/// Kill the InfluxDB sink's process (SIGKILL) in the middle of the topic and start it again: InfluxDB ends
+/// with every sample, values equal to Kafka's. Records after the last commit are written twice, which InfluxDB
+/// absorbs (same series and time: one point).
+#[test]
+fn killed_sink_restarts_without_a_gap() {
+    if !required("influxd (Debian influxdb)", have("influxd")) {
+        return;
+    }
+    let simulator = Simulate::start(&["--appliances", "40"]);
+    let broker = Broker::start();
+    let envelopes = collect_once(&simulator, &broker.address, 600);
+    let total = envelopes.len() as f64;
+    assert!(total >= 600.0, "{total}");
+    let influxdb = start_influxdb();
+    let directory = temp_dir("kill-sink");
+    let admin = format!("127.0.0.1:{}", free_port());
+    // One record per write, so the run lasts long enough to be killed in the middle.
+    let config = sinks_config(
+        &directory,
+        &broker.address,
+        &admin,
+        &format!(
+            "[[sinks.influxdb]]\nendpoint = \"http://{}\"\ndatabase = \"meraki\"\nbatch_size = 1\n",
+            influxdb.address
+        ),
+    );
+    let mut first = Daemon::start(&config, &directory.join("first.log"));
+    assert!(
+        eventually(Duration::from_secs(60), || delivered(&admin, "influxdb") >= total / 4.0),
+        "{}",
+        first.log_text()
+    );
+    first.signal("KILL");
+    first.wait_exit(Duration::from_secs(10)).expect("SIGKILL ends it");
+    let before_restart = influx_samples(&influxdb.address).len() as f64;
+    assert!(
+        before_restart > 0.0 && before_restart < total,
+        "killed in the middle: {before_restart} of {total} in InfluxDB"
+    );
+
+    let second = Daemon::start(&config, &directory.join("second.log"));
+    assert!(
+        eventually(Duration::from_secs(120), || influx_samples(&influxdb.address).len() as f64 >= total),
+        "after the restart InfluxDB reaches every sample\n{}",
+        second.log_text()
+    );
+    let resumed = delivered(&admin, "influxdb");
+    assert!(
+        resumed < total,
+        "the restart resumed from the group's commit ({resumed} records read again of {total}), not from the start"
+    );
+    let in_kafka = kafka_samples(&envelopes);
+    let in_influx = influx_samples(&influxdb.address);
+    assert_eq!(in_influx.len(), in_kafka.len());
+    for (id, (loss, latency)) in &in_kafka {
+        let (influx_loss, influx_latency, _) = in_influx[id];
+        assert_eq!((influx_loss, influx_latency), (*loss, *latency), "{id:?}");
+    }
+}
+
+/// Produces `items` (topic, key, value, headers) with Python's confluent-kafka, as another team's client would.
+fn produce(brokers: &str, items: &[Value]) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/produce.py");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .arg(brokers)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for item in items {
+        std::io::Write::write_all(&mut stdin, format!("{item}\n").as_bytes()).unwrap();
+    }
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", all_output(&output));
+}
+
+/// The whole minute the test started in: sample times are minutes before it, the same for the whole test
+/// even when the clock passes a minute boundary (nextest runs each test in its own process).
+fn base_minute() -> i64 {
+    static BASE: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *BASE.get_or_init(|| chrono::Utc::now().timestamp().div_euclid(60) * 60)
+}
+
+/// An uplink record as the collector writes it, with the schema header, `minute_offset` minutes from the
+/// test's start.
+fn uplink_item(serial: &str, minute_offset: i64, loss: Option<f64>, latency: Option<f64>) -> Value {
+    let ts = base_minute() + minute_offset * 60;
+    let ts = chrono::DateTime::from_timestamp(ts, 0).unwrap().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let record = json!({
+        "organizationId": "1", "networkId": "N_TEST", "networkName": "Test lab", "serial": serial,
+        "deviceName": format!("{serial} mx"), "model": "MX68", "tags": [], "uplink": "wan1", "ip": "8.8.8.8",
+        "ts": ts, "lossPercent": loss, "latencyMs": latency, "jitter": null, "goodput": null,
+        "activeDdnsHostname": null, "ddnsHostnameWan1": null, "ddnsHostnameWan2": null
+    });
+    json!({
+        "topic": UPLINKS_TOPIC,
+        "key": serial,
+        "value": record.to_string(),
+        "headers": {"content-type": "application/json", "semaphore-schema": "meraki.uplink_loss_latency/1"}
+    })
+}
+
+/// Malformed messages between good ones: each counted, logged with its offset, written to the dead-letter
+/// topic with the reason; the good ones after them still reach the destination.
+#[test]
+fn malformed_messages_are_dead_lettered_and_the_sink_goes_on() {
+    if !required("Python confluent-kafka (pip install -r .ci/requirements.txt)", python_has("confluent_kafka")) {
+        return;
+    }
+    let broker = Broker::start();
+    let directory = temp_dir("malformed");
+    let admin = format!("127.0.0.1:{}", free_port());
+    let exporter = format!("127.0.0.1:{}", free_port());
+    let config = sinks_config(
+        &directory,
+        &broker.address,
+        &admin,
+        &format!("[[sinks.prometheus]]\nlisten = \"{exporter}\"\n"),
+    );
+    let sinks = Daemon::start(&config, &directory.join("sinks.log"));
+    let mut wrong_schema = uplink_item("Q2XX-BAD-0003", -1, Some(1.0), Some(2.0));
+    wrong_schema["headers"]["semaphore-schema"] = json!("meraki.network_clients/1");
+    // One partition (same key) so the order is the order written.
+    let items = vec![
+        uplink_item("Q2AA-GOOD-0001", -3, Some(1.0), Some(10.0)),
+        json!({"topic": UPLINKS_TOPIC, "key": "k", "value": "this is not JSON"}),
+        json!({"topic": UPLINKS_TOPIC, "key": "k", "value": "{\"serial\": 42}"}),
+        json!({"topic": UPLINKS_TOPIC, "key": "k", "value": wrong_schema["value"], "headers": wrong_schema["headers"]}),
+        uplink_item("Q2AA-GOOD-0002", -2, Some(2.0), Some(20.0)),
+    ];
+    let items: Vec<Value> = items
+        .into_iter()
+        .map(|mut item| {
+            item["key"] = json!("same-partition");
+            item
+        })
+        .collect();
+    produce(&broker.address, &items);
+    assert!(
+        eventually(Duration::from_secs(60), || admin_metric(
+            &admin,
+            "semaphore_sink_dead_lettered_total{sink=\"prometheus\"}"
+        ) >= 3.0
+            && delivered(&admin, "prometheus") >= 2.0),
+        "{}",
+        sinks.log_text()
+    );
+    assert_eq!(admin_metric(&admin, "semaphore_sink_malformed_total{sink=\"prometheus\"}"), 3.0);
+    let exposition = http_get(&exporter, "/metrics").unwrap().1;
+    assert!(exposition.contains("serial=\"Q2AA-GOOD-0002\""), "the record after the bad ones: {exposition}");
+
+    let dead = consume_all(&broker.address, DEAD_LETTER_TOPIC);
+    assert_eq!(dead.len(), 3, "{dead:?}");
+    let reasons: Vec<&str> = dead
+        .iter()
+        .map(|envelope| envelope["headers"]["semaphore-dead-letter-reason"].as_str().unwrap())
+        .collect();
+    assert!(reasons[0].starts_with("not JSON"), "{reasons:?}");
+    assert!(reasons[1].contains("not meraki.uplink_loss_latency/1"), "{reasons:?}");
+    assert!(reasons[2].contains("meraki.network_clients/1 is not one this sink takes"), "{reasons:?}");
+    let log = sinks.log_text();
+    for envelope in &dead {
+        assert_eq!(envelope["headers"]["semaphore-dead-letter-sink"], "prometheus");
+        let origin = envelope["headers"]["semaphore-dead-letter-origin"].as_str().unwrap();
+        assert!(origin.starts_with(&format!("{UPLINKS_TOPIC}/")), "{origin}");
+        assert!(log.contains(origin), "the log names the offset {origin}");
+    }
+    assert_eq!(dead[0]["value"], "this is not JSON", "the payload kept as it was");
+}
+
+/// What a webhook receiver got: path, headers (lower-case names) and body of each request.
+type Received = Arc<Mutex<Vec<(String, BTreeMap<String, String>, Value)>>>;
+
+/// A webhook receiver in the shape of Event-Driven Ansible's `ansible.eda.webhook` source: any path, a JSON
+/// body (anything else is a 400), 200 on success. Paths under `/fail` answer 500.
+fn webhook_receiver() -> (String, Received) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let received: Received = Arc::default();
+    let store = received.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream);
+                loop {
+                    let mut request_line = String::new();
+                    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let path = request_line.split(' ').nth(1).unwrap_or("/").to_owned();
+                    let mut headers = BTreeMap::new();
+                    loop {
+                        let mut line = String::new();
+                        reader.read_line(&mut line).unwrap();
+                        let line = line.trim_end();
+                        if line.is_empty() {
+                            break;
+                        }
+                        let (name, value) = line.split_once(':').unwrap();
+                        headers.insert(name.trim().to_lowercase(), value.trim().to_owned());
+                    }
+                    let length: usize = headers.get("content-length").map_or(0, |value| value.parse().unwrap());
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).unwrap();
+                    let (status, parsed) = match serde_json::from_slice::<Value>(&body) {
+                        Ok(_) if path.starts_with("/fail") => ("500 Internal Server Error", None),
+                        Ok(value) => ("200 OK", Some(value)),
+                        Err(_) => ("400 Bad Request", None),
+                    };
+                    if let Some(value) = parsed {
+                        store.lock().unwrap().push((path, headers, value));
+                    }
+                    let reply = format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\n\r\n");
+                    if reader.get_mut().write_all(reply.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (address, received)
+}
+
+/// The webhook sink POSTs each record as its own JSON body with the configured header and bearer token; a
+/// webhook that keeps failing has its records dead-lettered after `max_attempts`.
+#[test]
+fn webhook_posts_records_and_dead_letters_what_fails() {
+    if !required("Python confluent-kafka (pip install -r .ci/requirements.txt)", python_has("confluent_kafka")) {
+        return;
+    }
+    let broker = Broker::start();
+    let (receiver, received) = webhook_receiver();
+    let directory = temp_dir("webhook");
+    let admin = format!("127.0.0.1:{}", free_port());
+    let config = sinks_config(
+        &directory,
+        &broker.address,
+        &admin,
+        &format!(
+            "[[sinks.webhook]]\nid = \"eda\"\nurl = \"http://{receiver}/endpoint\"\nheaders = {{ X-Team = \"noc\" }}\n\
+             token_env = \"EDA_TOKEN\"\n\
+             [[sinks.webhook]]\nid = \"broken\"\nurl = \"http://{receiver}/fail\"\nmax_attempts = 2\nbatch_size = 10\n"
+        ),
+    );
+    let secret = "s3cr3t-eda-token";
+    let sinks = Daemon::start_with_env(&config, &directory.join("sinks.log"), &[("EDA_TOKEN", secret)]);
+    let items: Vec<Value> = (0..3)
+        .map(|index| uplink_item(&format!("Q2WH-0000-000{index}"), -index, Some(0.5), Some(12.0)))
+        .collect();
+    produce(&broker.address, &items);
+    assert!(
+        eventually(Duration::from_secs(60), || delivered(&admin, "eda") >= 3.0
+            && admin_metric(&admin, "semaphore_sink_dead_lettered_total{sink=\"broken\"}") >= 3.0),
+        "{}",
+        sinks.log_text()
+    );
+    let got = received.lock().unwrap().clone();
+    let to_endpoint: Vec<&(String, BTreeMap<String, String>, Value)> =
+        got.iter().filter(|(path, _, _)| path == "/endpoint").collect();
+    assert_eq!(to_endpoint.len(), 3, "one POST per record (batch_size 1)");
+    let mut serials: Vec<&str> = to_endpoint.iter().map(|(_, _, body)| body["serial"].as_str().unwrap()).collect();
+    serials.sort_unstable();
+    assert_eq!(serials, ["Q2WH-0000-0000", "Q2WH-0000-0001", "Q2WH-0000-0002"]);
+    for (_, headers, body) in &to_endpoint {
+        assert_eq!(headers["authorization"], format!("Bearer {secret}"));
+        assert_eq!(headers["x-team"], "noc");
+        assert_eq!(headers["content-type"], "application/json");
+        assert_eq!(body["lossPercent"], 0.5, "the record itself is the body: EDA's event.payload");
+    }
+    let dead = consume_all(&broker.address, DEAD_LETTER_TOPIC);
+    assert_eq!(dead.len(), 3);
+    for envelope in &dead {
+        assert_eq!(envelope["headers"]["semaphore-dead-letter-sink"], "broken");
+        let reason = envelope["headers"]["semaphore-dead-letter-reason"].as_str().unwrap();
+        assert!(reason.contains("failed 2 times") && reason.contains("500"), "{reason}");
+    }
+    assert!(!sinks.log_text().contains(secret), "the token never reaches the log");
+}
+
+/// Rules fire once and resolve once per uplink; the events are valid `semaphore.alert/1`, reach the alerts
+/// topic and the webhook; a second process reading every sample again (a new group) fires nothing twice.
+#[test]
+fn alerts_fire_once_resolve_once_and_survive_a_restart() {
+    if !required("Python confluent-kafka (pip install -r .ci/requirements.txt)", python_has("confluent_kafka")) {
+        return;
+    }
+    let broker = Broker::start();
+    let (receiver, received) = webhook_receiver();
+    let directory = temp_dir("alerts");
+    let admin = format!("127.0.0.1:{}", free_port());
+    let rules = |group: &str| {
+        format!(
+            "[[sinks.alerts]]\ngroup = \"{group}\"\n[sinks.alerts.webhook]\nurl = \"http://{receiver}/alerts\"\n\
+             [[sinks.alerts.rule]]\nname = \"high-loss\"\nmetric = \"loss_percent\"\nabove = 5\nfor_samples = 3\n\
+             [[sinks.alerts.rule]]\nname = \"slow\"\nmetric = \"latency_ms\"\nabove = 150\naverage_over_s = 300\n"
+        )
+    };
+    let config = sinks_config(&directory, &broker.address, &admin, &rules("alerts-a"));
+    let first = Daemon::start(&config, &directory.join("first.log"));
+    // Loss 9 % for minutes -10..-6 (fires at the third), then 0 % (resolves); latency 200 ms all along
+    // (the 5-minute average fires once the window is full, and stays firing).
+    let mut items: Vec<Value> = (0..5)
+        .map(|minute| uplink_item("Q2AL-0000-0001", minute - 10, Some(9.0), Some(200.0)))
+        .collect();
+    items.push(uplink_item("Q2AL-0000-0001", -5, Some(0.0), Some(200.0)));
+    produce(&broker.address, &items);
+    let events = || -> Vec<Value> {
+        support::try_consume_all(&broker.address, ALERTS_TOPIC)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|envelope| envelope["value"].clone())
+            .collect()
+    };
+    assert!(
+        eventually(Duration::from_secs(60), || events().len() >= 3),
+        "{}",
+        first.log_text()
+    );
+    let summary = |events: &[Value]| -> Vec<(String, String, String)> {
+        let mut summary: Vec<(String, String, String)> = events
+            .iter()
+            .map(|event| {
+                (
+                    event["rule"].as_str().unwrap().to_owned(),
+                    event["status"].as_str().unwrap().to_owned(),
+                    event["ts"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        summary.sort();
+        summary
+    };
+    let minute = |offset: i64| uplink_item("Q2AL-0000-0001", offset, None, None)["value"]
+        .as_str()
+        .map(|text| serde_json::from_str::<Value>(text).unwrap()["ts"].as_str().unwrap().to_owned())
+        .unwrap();
+    let expected = vec![
+        ("high-loss".to_owned(), "firing".to_owned(), minute(-8)),
+        ("high-loss".to_owned(), "resolved".to_owned(), minute(-5)),
+        ("slow".to_owned(), "firing".to_owned(), minute(-6)),
+    ];
+    assert_eq!(summary(&events()), expected);
+    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/semaphore.alert.v1.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for event in events() {
+        let errors: Vec<String> = validator.iter_errors(&event).map(|error| error.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:?} in {event}");
+    }
+    let firing = events().into_iter().find(|event| event["rule"] == "high-loss").unwrap();
+    assert_eq!(firing["condition"], "lossPercent > 5 for 3 consecutive samples");
+    assert_eq!(firing["startsAt"], minute(-10));
+    assert!(
+        eventually(Duration::from_secs(30), || received.lock().unwrap().len() >= 3),
+        "the webhook receives the events"
+    );
+    let posted: Vec<Value> = received.lock().unwrap().iter().map(|(_, _, body)| body.clone()).collect();
+    assert_eq!(summary(&posted), expected);
+    drop(first);
+
+    // A new process in a new group reads every sample again: the alert state comes from the alerts topic,
+    // so nothing fires twice; one more sample then resolves the latency alert, once.
+    let config = sinks_config(&directory, &broker.address, &admin, &rules("alerts-b"));
+    let second = Daemon::start(&config, &directory.join("second.log"));
+    assert!(
+        eventually(Duration::from_secs(60), || delivered(&admin, "alerts") >= 6.0),
+        "{}",
+        second.log_text()
+    );
+    // Latency drops to 20 ms from minute -4. The restored alert's window starts after the sample it was
+    // decided at (-6): -5 (200 ms) … -1 is the first full window, average (200 + 4 × 20) / 5 = 56 ms, so it
+    // resolves at -1 (two minutes later than a run without the restart: delayed, never repeated).
+    let recovery: Vec<Value> = (-4..=0)
+        .map(|offset| uplink_item("Q2AL-0000-0001", offset, Some(0.0), Some(20.0)))
+        .collect();
+    produce(&broker.address, &recovery);
+    assert!(
+        eventually(Duration::from_secs(60), || events().len() >= 4),
+        "{}",
+        second.log_text()
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let after = summary(&events());
+    let mut expected_after = expected.clone();
+    expected_after.push(("slow".to_owned(), "resolved".to_owned(), minute(-1)));
+    expected_after.sort();
+    assert_eq!(after, expected_after, "no duplicate firing after the restart");
+    assert!(second.log_text().contains("\"firing\":1"), "the restored state: {}", second.log_text());
+}
+
+/// The dashboard in headless Chromium: the page loads with every uplink grouped by organization and
+/// network, charts drawn, down uplinks marked; a record produced while it is open appears without a reload,
+/// with its firing alert; the filter box narrows the cards. The screenshot is saved under the build output.
+#[test]
+fn dashboard_in_chromium_updates_live() {
+    if !required("Chromium (Debian chromium)", Path::new("/usr/bin/chromium").exists())
+        || !required("Python playwright (pip install -r .ci/requirements.txt)", python_has("playwright"))
+        || !required("Python confluent-kafka (pip install -r .ci/requirements.txt)", python_has("confluent_kafka"))
+    {
+        return;
+    }
+    let simulator = Simulate::start(&["--appliances", "6"]);
+    let broker = Broker::start();
+    let envelopes = collect_once(&simulator, &broker.address, 600);
+    let uplinks = newest_per_uplink(&envelopes);
+    let directory = temp_dir("dashboard");
+    let admin = format!("127.0.0.1:{}", free_port());
+    let dashboard = format!("127.0.0.1:{}", free_port());
+    let config = sinks_config(
+        &directory,
+        &broker.address,
+        &admin,
+        &format!(
+            "[sinks.dashboard]\nlisten = \"{dashboard}\"\n[[sinks.alerts]]\n[[sinks.alerts.rule]]\nname = \"high-loss\"\n\
+             metric = \"loss_percent\"\nabove = 5\nfor_samples = 1\n"
+        ),
+    );
+    let sinks = Daemon::start(&config, &directory.join("sinks.log"));
+    assert!(
+        eventually(Duration::from_secs(60), || delivered(&admin, "dashboard") >= envelopes.len() as f64),
+        "{}",
+        sinks.log_text()
+    );
+    let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard.png");
+    let ready = directory.join("page-ready");
+    let live_serial = "Q2LV-0000-0001";
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/dashboard_check.py");
+    let browser = Command::new("python3")
+        .arg(script)
+        .arg(format!("http://{dashboard}/"))
+        .arg(&screenshot)
+        .arg(live_serial)
+        .arg(&ready)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(eventually(Duration::from_secs(90), || ready.exists()), "the page became ready");
+    produce(&broker.address, &[uplink_item(live_serial, 0, Some(12.5), Some(48.0))]);
+    let (output, finished) = support::finish_within(browser, Duration::from_secs(120));
+    assert!(finished && output.status.success(), "{}", all_output(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["cards"], uplinks.len(), "{report}");
+    assert_eq!(report["organizations"], 1, "{report}");
+    assert!(report["networks"].as_u64().unwrap() >= 2, "{report}");
+    assert_eq!(report["points"], envelopes.len(), "every sample charted: {report}");
+    assert!(report["polylines"].as_u64().unwrap() >= uplinks.len() as u64, "{report}");
+    let down_now = uplinks.values().filter(|(_, loss, _)| loss.is_none()).count();
+    assert_eq!(report["down_cards"], down_now, "{report}");
+    assert_eq!(report["not_reloaded"], true, "{report}");
+    let live_text = report["live_card_text"].as_str().unwrap();
+    assert!(live_text.contains("loss 12.5 %") && live_text.contains("latency 48.0 ms"), "{live_text}");
+    assert_eq!(report["live_card_alerting"], true, "{report}");
+    assert_eq!(report["alerts_section_visible"], true, "{report}");
+    assert_eq!(report["cards_after_filter"], 1, "{report}");
+    assert_eq!(report["errors"], json!([]), "no script errors: {report}");
+    assert!(std::fs::metadata(&screenshot).unwrap().len() > 10_000, "screenshot saved");
+    eprintln!("dashboard screenshot: {}", screenshot.display());
+}

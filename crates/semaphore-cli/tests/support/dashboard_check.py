@@ -1,0 +1,45 @@
+"""Drives the dashboard in headless Chromium as a user would: the page loads, charts draw, a record
+produced while the page is open appears without a reload, the filter box narrows the cards. Prints a JSON
+report; the Rust test asserts on it. Arguments: URL, screenshot path, the serial the test will produce,
+a file to create once the page is ready (the test then produces the record)."""
+import json
+import pathlib
+import sys
+
+from playwright.sync_api import sync_playwright
+
+url, screenshot, live_serial, ready_file = sys.argv[1:5]
+report = {}
+with sync_playwright() as playwright:
+    browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url)
+    page.wait_for_selector("#status.live", timeout=30000)
+    page.wait_for_selector("article.card", timeout=30000)
+    page.evaluate("window.__loadedOnce = true")
+    report["cards"] = page.locator("article.card").count()
+    report["organizations"] = page.locator("section.org").count()
+    report["networks"] = page.locator("div.network").count()
+    report["polylines"] = page.locator("svg.chart polyline").count()
+    report["down_cards"] = page.locator("article.card.down").count()
+    report["points"] = page.evaluate(
+        "[...document.querySelectorAll('article.card')].reduce((sum, card) => sum + Number(card.dataset.points), 0)"
+    )
+    pathlib.Path(ready_file).write_text("ready")
+    live = page.locator(f"article.card[data-uplink-id^='{live_serial}/']")
+    live.first.wait_for(timeout=60000)
+    report["live_card_text"] = live.first.inner_text()
+    report["live_card_alerting"] = "alerting" in (live.first.get_attribute("class") or "")
+    report["not_reloaded"] = page.evaluate("window.__loadedOnce === true")
+    report["alerts_section_visible"] = page.locator("#alerts").is_visible()
+    page.fill("#filter", live_serial)
+    page.wait_for_function("document.querySelectorAll('article.card').length === 1", timeout=10000)
+    report["cards_after_filter"] = page.locator("article.card").count()
+    page.fill("#filter", "")
+    page.wait_for_function(f"document.querySelectorAll('article.card').length === {report['cards'] + 1}", timeout=10000)
+    page.screenshot(path=screenshot, full_page=False)
+    report["errors"] = errors
+    browser.close()
+print(json.dumps(report))
