@@ -31,7 +31,12 @@ with sync_playwright() as playwright:
     live = page.locator(f"article.card[data-uplink-id^='{live_serial}/']")
     live.first.wait_for(timeout=60000)
     report["live_card_text"] = live.first.inner_text()
-    report["live_card_alerting"] = "alerting" in (live.first.get_attribute("class") or "")
+    # The alert comes through its own topic, written by the alerts sink a moment after the sample.
+    try:
+        page.wait_for_selector(f"article.card.alerting[data-uplink-id^='{live_serial}/']", timeout=30000)
+        report["live_card_alerting"] = True
+    except Exception:
+        report["live_card_alerting"] = False
     report["not_reloaded"] = page.evaluate("window.__loadedOnce === true")
     report["alerts_section_visible"] = page.locator("#alerts").is_visible()
     page.fill("#filter", live_serial)

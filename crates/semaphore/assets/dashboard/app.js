@@ -51,12 +51,12 @@ function escapeHtml(value) {
 }
 
 function chart(points, field, unit, now) {
-  const width = 280, height = 46, top = 10;
+  const width = 280, height = 60, top = 10, bottom = 10;
   const start = now - state.historySeconds;
   const x = (t) => ((t - start) / state.historySeconds) * width;
   const values = points.map((point) => point[field]).filter((value) => value !== null && value !== undefined);
   const max = Math.max(field === "loss" ? 5 : 10, ...values);
-  const y = (value) => height - 2 - (value / max) * (height - top - 2);
+  const y = (value) => height - bottom - (value / max) * (height - top - bottom);
   let lines = "", current = [];
   const flush = () => {
     if (current.length === 1) current.push(current[0].replace(/^([\d.]+)/, (m) => String(Number(m) + 1)));
@@ -68,14 +68,18 @@ function chart(points, field, unit, now) {
     const value = point[field];
     if (value === null || value === undefined) {
       flush();
-      gaps += `<rect class="gap" x="${x(point.t).toFixed(1)}" y="${top}" width="${Math.max(width / 60, 2).toFixed(1)}" height="${height - top}"/>`;
+      gaps += `<rect class="gap" x="${x(point.t).toFixed(1)}" y="${top}" width="${Math.max(width / 60, 2).toFixed(1)}" height="${height - top - bottom}"/>`;
     } else {
       current.push(`${x(point.t).toFixed(1)},${y(value).toFixed(1)}`);
     }
   }
   flush();
   return `<svg class="chart ${field}" viewBox="0 0 ${width} ${height}" preserveAspectRatio="none" role="img" aria-label="${field} over the last hour">`
-    + `<text x="2" y="8">${field} (max ${max.toFixed(field === "loss" ? 1 : 0)} ${unit})</text>${gaps}${lines}</svg>`;
+    + `<line class="axis" x1="0" y1="${height - bottom}" x2="${width}" y2="${height - bottom}"/>`
+    + `<line class="grid" x1="0" y1="${y(max / 2).toFixed(1)}" x2="${width}" y2="${y(max / 2).toFixed(1)}"/>`
+    + `<text x="2" y="8">${field} (max ${max.toFixed(field === "loss" ? 1 : 0)} ${unit})</text>`
+    + `<text x="2" y="${height - 1}">−${Math.round(state.historySeconds / 60)} min</text>`
+    + `<text x="${width - 2}" y="${height - 1}" text-anchor="end">now</text>${gaps}${lines}</svg>`;
 }
 
 function matches(uplink, needle) {
