@@ -625,6 +625,7 @@ fn check_validates_a_config_and_names_mistakes() {
 #[test]
 fn demo_shows_data_flowing_within_a_minute() {
     use std::io::{BufRead, BufReader};
+    let dashboard_port = free_port();
     let mut child = semaphore()
         .args([
             "demo",
@@ -634,6 +635,8 @@ fn demo_shows_data_flowing_within_a_minute() {
             &format!("127.0.0.1:{}", free_port()),
             "--admin-listen",
             &format!("127.0.0.1:{}", free_port()),
+            "--dashboard-listen",
+            &format!("127.0.0.1:{dashboard_port}"),
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -666,6 +669,18 @@ fn demo_shows_data_flowing_within_a_minute() {
         banner.contains("Kafka (embedded)")
             && banner.contains("semaphore consume meraki.uplinks.loss_latency --brokers 127.0.0.1:"),
         "{banner}"
+    );
+    let dashboard = format!("127.0.0.1:{dashboard_port}");
+    assert!(banner.contains(&format!("http://{dashboard}/")), "{banner}");
+    let (status, page) = http_get(&dashboard, "/").expect("the dashboard answers");
+    assert!(status == 200 && page.contains("<title>semaphore"), "{page}");
+    assert!(
+        eventually(Duration::from_secs(30), || {
+            let (_, snapshot) = http_get(&dashboard, "/api/snapshot").unwrap();
+            let snapshot: Value = serde_json::from_str(&snapshot).unwrap();
+            snapshot["uplinks"].as_array().unwrap().len() == 16
+        }),
+        "the demo's dashboard shows every uplink"
     );
     std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::{
-    Broker, Daemon, Simulate, all_output, consume_all, eventually, free_port, have, http_get, http_post, metric,
-    python_has, required, semaphore, temp_dir, url_encode,
+    Broker, Daemon, Simulate, all_output, consume_all, eventually, free_port, have, http_get, http_post,
+    metric, python_has, required, semaphore, temp_dir, url_encode,
 };
 
 const UPLINKS_TOPIC: &str = "meraki.uplinks.loss_latency";
@@ -81,7 +81,10 @@ fn influx_query(influxdb: &str, query: &str) -> Vec<Value> {
     assert_eq!(status, 200, "{body}");
     let answer: Value = serde_json::from_str(&body).unwrap();
     assert!(answer["results"][0]["error"].is_null(), "{query}: {answer}");
-    answer["results"][0]["series"].as_array().cloned().unwrap_or_default()
+    answer["results"][0]["series"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// A Prometheus server scraping `target` every second.
@@ -99,7 +102,10 @@ fn start_prometheus(target: &str) -> Server {
     .unwrap();
     let child = Command::new("prometheus")
         .arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.tsdb.path={}", directory.join("data").display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            directory.join("data").display()
+        ))
         .arg(format!("--web.listen-address={address}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -218,7 +224,12 @@ fn influx_samples(influxdb: &str) -> BTreeMap<SampleId, (Option<f64>, Option<f64
         for row in serie["values"].as_array().unwrap() {
             let text = |name: &str| row[at(name)].as_str().unwrap_or_default().to_owned();
             samples.insert(
-                (text("serial"), text("uplink"), text("ip"), row[at("time")].as_i64().unwrap()),
+                (
+                    text("serial"),
+                    text("uplink"),
+                    text("ip"),
+                    row[at("time")].as_i64().unwrap(),
+                ),
                 (
                     row[at("loss")].as_f64(),
                     row[at("latency")].as_f64(),
@@ -230,9 +241,14 @@ fn influx_samples(influxdb: &str) -> BTreeMap<SampleId, (Option<f64>, Option<f64
     samples
 }
 
-/// The newest sample of each uplink in Kafka: (serial, uplink, ip) → (loss, latency).
-fn newest_per_uplink(envelopes: &[Value]) -> BTreeMap<(String, String, String), (i64, Option<f64>, Option<f64>)> {
-    let mut newest: BTreeMap<(String, String, String), (i64, Option<f64>, Option<f64>)> = BTreeMap::new();
+/// An uplink towards a destination: serial, uplink, ip.
+type UplinkId = (String, String, String);
+/// A sample's time (Unix seconds), loss and latency.
+type Sample = (i64, Option<f64>, Option<f64>);
+
+/// The newest sample of each uplink in Kafka.
+fn newest_per_uplink(envelopes: &[Value]) -> BTreeMap<UplinkId, Sample> {
+    let mut newest: BTreeMap<UplinkId, Sample> = BTreeMap::new();
     for (id, (loss, latency)) in kafka_samples(envelopes) {
         let (serial, uplink, ip, ts) = id;
         let entry = newest.entry((serial, uplink, ip)).or_insert((ts, loss, latency));
@@ -253,7 +269,10 @@ fn close(a: f64, b: f64) -> bool {
 #[test]
 fn three_consumer_groups_agree_with_kafka() {
     if !required("influxd (Debian influxdb)", have("influxd"))
-        || !required("prometheus and promtool (Debian prometheus)", have("prometheus") && have("promtool"))
+        || !required(
+            "prometheus and promtool (Debian prometheus)",
+            have("prometheus") && have("promtool"),
+        )
     {
         return;
     }
@@ -264,7 +283,11 @@ fn three_consumer_groups_agree_with_kafka() {
     let envelopes = collect_once(&simulator, &broker.address, 3300);
     let in_kafka = kafka_samples(&envelopes);
     assert_eq!(in_kafka.len(), envelopes.len(), "each sample once in Kafka");
-    assert!(in_kafka.len() >= 20 * 2 * 50, "55 minutes of 40 uplinks: {}", in_kafka.len());
+    assert!(
+        in_kafka.len() >= 20 * 2 * 50,
+        "55 minutes of 40 uplinks: {}",
+        in_kafka.len()
+    );
     assert!(
         in_kafka.values().any(|(loss, _)| loss.is_none()),
         "the simulator's estate has a down uplink in the window (null samples)"
@@ -288,9 +311,13 @@ fn three_consumer_groups_agree_with_kafka() {
     let sinks = Daemon::start(&config, &directory.join("sinks.log"));
     let total = envelopes.len() as f64;
     assert!(
-        eventually(Duration::from_secs(90), || ["influxdb", "prometheus", "dashboard"]
-            .iter()
-            .all(|sink| delivered(&admin, sink) >= total)),
+        eventually(Duration::from_secs(90), || [
+            "influxdb",
+            "prometheus",
+            "dashboard"
+        ]
+        .iter()
+        .all(|sink| delivered(&admin, sink) >= total)),
         "every sink delivers every record: influxdb {} prometheus {} dashboard {} of {total}\n{}",
         delivered(&admin, "influxdb"),
         delivered(&admin, "prometheus"),
@@ -315,12 +342,15 @@ fn three_consumer_groups_agree_with_kafka() {
     let prometheus = start_prometheus(&exporter);
     let newest = newest_per_uplink(&envelopes);
     assert!(
-        eventually(Duration::from_secs(30), || prometheus_query(&prometheus.address, "meraki_uplink_up")
-            .len()
+        eventually(Duration::from_secs(30), || prometheus_query(
+            &prometheus.address,
+            "meraki_uplink_up"
+        )
+        .len()
             == newest.len()),
         "Prometheus scraped one meraki_uplink_up series per uplink"
     );
-    let scraped = |query: &str| -> BTreeMap<(String, String, String), f64> {
+    let scraped = |query: &str| -> BTreeMap<UplinkId, f64> {
         prometheus_query(&prometheus.address, query)
             .iter()
             .map(|sample| {
@@ -336,13 +366,20 @@ fn three_consumer_groups_agree_with_kafka() {
     let loss = scraped("meraki_uplink_loss_ratio");
     let up = scraped("meraki_uplink_up");
     for (uplink, (_, newest_loss, newest_latency)) in &newest {
-        assert_eq!(up[uplink], if newest_loss.is_some() { 1.0 } else { 0.0 }, "{uplink:?}");
+        assert_eq!(
+            up[uplink],
+            if newest_loss.is_some() { 1.0 } else { 0.0 },
+            "{uplink:?}"
+        );
         match (newest_loss, newest_latency) {
             (Some(newest_loss), Some(newest_latency)) => {
                 assert!(close(latency[uplink], newest_latency / 1000.0), "{uplink:?}");
                 assert!(close(loss[uplink], newest_loss / 100.0), "{uplink:?}");
             }
-            _ => assert!(!latency.contains_key(uplink) && !loss.contains_key(uplink), "{uplink:?} is down"),
+            _ => assert!(
+                !latency.contains_key(uplink) && !loss.contains_key(uplink),
+                "{uplink:?} is down"
+            ),
         }
     }
     let exposition = http_get(&exporter, "/metrics").unwrap().1;
@@ -379,7 +416,10 @@ fn three_consumer_groups_agree_with_kafka() {
             );
         }
     }
-    assert_eq!(on_dashboard, in_kafka, "the dashboard shows every sample of the last hour");
+    assert_eq!(
+        on_dashboard, in_kafka,
+        "the dashboard shows every sample of the last hour"
+    );
 
     // The Grafana dashboard's InfluxQL queries run against this data.
     for query in grafana_influxql_queries() {
@@ -429,7 +469,12 @@ fn grafana_dashboard_is_importable() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|input| (input["name"].as_str().unwrap(), input["pluginId"].as_str().unwrap()))
+        .map(|input| {
+            (
+                input["name"].as_str().unwrap(),
+                input["pluginId"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         inputs,
@@ -469,10 +514,18 @@ fn grafana_dashboard_is_importable() {
     let rules = directory.join("rules.yml");
     let mut text = String::from("groups:\n  - name: grafana\n    rules:\n");
     for (index, expression) in promql.iter().enumerate() {
-        text.push_str(&format!("      - record: grafana:panel{index}\n        expr: {}\n", json!(expression)));
+        text.push_str(&format!(
+            "      - record: grafana:panel{index}\n        expr: {}\n",
+            json!(expression)
+        ));
     }
     std::fs::write(&rules, text).unwrap();
-    let checked = Command::new("promtool").arg("check").arg("rules").arg(&rules).output().unwrap();
+    let checked = Command::new("promtool")
+        .arg("check")
+        .arg("rules")
+        .arg(&rules)
+        .output()
+        .unwrap();
     assert!(checked.status.success(), "{}", all_output(&checked));
 }
 
@@ -504,7 +557,8 @@ fn killed_sink_restarts_without_a_gap() {
     );
     let mut first = Daemon::start(&config, &directory.join("first.log"));
     assert!(
-        eventually(Duration::from_secs(60), || delivered(&admin, "influxdb") >= total / 4.0),
+        eventually(Duration::from_secs(60), || delivered(&admin, "influxdb")
+            >= total / 4.0),
         "{}",
         first.log_text()
     );
@@ -518,7 +572,10 @@ fn killed_sink_restarts_without_a_gap() {
 
     let second = Daemon::start(&config, &directory.join("second.log"));
     assert!(
-        eventually(Duration::from_secs(120), || influx_samples(&influxdb.address).len() as f64 >= total),
+        eventually(
+            Duration::from_secs(120),
+            || influx_samples(&influxdb.address).len() as f64 >= total
+        ),
         "after the restart InfluxDB reaches every sample\n{}",
         second.log_text()
     );
@@ -567,7 +624,10 @@ fn base_minute() -> i64 {
 /// test's start.
 fn uplink_item(serial: &str, minute_offset: i64, loss: Option<f64>, latency: Option<f64>) -> Value {
     let ts = base_minute() + minute_offset * 60;
-    let ts = chrono::DateTime::from_timestamp(ts, 0).unwrap().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let ts = chrono::DateTime::from_timestamp(ts, 0)
+        .unwrap()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
     let record = json!({
         "organizationId": "1", "networkId": "N_TEST", "networkName": "Test lab", "serial": serial,
         "deviceName": format!("{serial} mx"), "model": "MX68", "tags": [], "uplink": "wan1", "ip": "8.8.8.8",
@@ -586,7 +646,10 @@ fn uplink_item(serial: &str, minute_offset: i64, loss: Option<f64>, latency: Opt
 /// topic with the reason; the good ones after them still reach the destination.
 #[test]
 fn malformed_messages_are_dead_lettered_and_the_sink_goes_on() {
-    if !required("Python confluent-kafka (pip install -r .ci/requirements.txt)", python_has("confluent_kafka")) {
+    if !required(
+        "Python confluent-kafka (pip install -r .ci/requirements.txt)",
+        python_has("confluent_kafka"),
+    ) {
         return;
     }
     let broker = Broker::start();
@@ -627,34 +690,53 @@ fn malformed_messages_are_dead_lettered_and_the_sink_goes_on() {
         "{}",
         sinks.log_text()
     );
-    assert_eq!(admin_metric(&admin, "semaphore_sink_malformed_total{sink=\"prometheus\"}"), 3.0);
+    assert_eq!(
+        admin_metric(&admin, "semaphore_sink_malformed_total{sink=\"prometheus\"}"),
+        3.0
+    );
     let exposition = http_get(&exporter, "/metrics").unwrap().1;
-    assert!(exposition.contains("serial=\"Q2AA-GOOD-0002\""), "the record after the bad ones: {exposition}");
+    assert!(
+        exposition.contains("serial=\"Q2AA-GOOD-0002\""),
+        "the record after the bad ones: {exposition}"
+    );
 
     let dead = consume_all(&broker.address, DEAD_LETTER_TOPIC);
     assert_eq!(dead.len(), 3, "{dead:?}");
     let reasons: Vec<&str> = dead
         .iter()
-        .map(|envelope| envelope["headers"]["semaphore-dead-letter-reason"].as_str().unwrap())
+        .map(|envelope| {
+            envelope["headers"]["semaphore-dead-letter-reason"]
+                .as_str()
+                .unwrap()
+        })
         .collect();
     assert!(reasons[0].starts_with("not JSON"), "{reasons:?}");
-    assert!(reasons[1].contains("not meraki.uplink_loss_latency/1"), "{reasons:?}");
-    assert!(reasons[2].contains("meraki.network_clients/1 is not one this sink takes"), "{reasons:?}");
+    assert!(
+        reasons[1].contains("not meraki.uplink_loss_latency/1"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[2].contains("meraki.network_clients/1 is not one this sink takes"),
+        "{reasons:?}"
+    );
     let log = sinks.log_text();
     for envelope in &dead {
         assert_eq!(envelope["headers"]["semaphore-dead-letter-sink"], "prometheus");
-        let origin = envelope["headers"]["semaphore-dead-letter-origin"].as_str().unwrap();
+        let origin = envelope["headers"]["semaphore-dead-letter-origin"]
+            .as_str()
+            .unwrap();
         assert!(origin.starts_with(&format!("{UPLINKS_TOPIC}/")), "{origin}");
         assert!(log.contains(origin), "the log names the offset {origin}");
     }
     assert_eq!(dead[0]["value"], "this is not JSON", "the payload kept as it was");
 }
 
-/// What a webhook receiver got: path, headers (lower-case names) and body of each request.
-type Received = Arc<Mutex<Vec<(String, BTreeMap<String, String>, Value)>>>;
+/// What a receiver got: path (with query), headers (lower-case names) and body of each request it accepted.
+type Received = Arc<Mutex<Vec<(String, BTreeMap<String, String>, String)>>>;
 
 /// A webhook receiver in the shape of Event-Driven Ansible's `ansible.eda.webhook` source: any path, a JSON
-/// body (anything else is a 400), 200 on success. Paths under `/fail` answer 500.
+/// body (anything else is a 400), 200 on success. Paths under `/fail` answer 500. It also stands in for an
+/// InfluxDB 2.x write endpoint: `/api/v2/write` takes any body with 204, as InfluxDB does.
 fn webhook_receiver() -> (String, Received) {
     use std::io::{BufRead, BufReader, Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -684,16 +766,23 @@ fn webhook_receiver() -> (String, Received) {
                         let (name, value) = line.split_once(':').unwrap();
                         headers.insert(name.trim().to_lowercase(), value.trim().to_owned());
                     }
-                    let length: usize = headers.get("content-length").map_or(0, |value| value.parse().unwrap());
+                    let length: usize = headers
+                        .get("content-length")
+                        .map_or(0, |value| value.parse().unwrap());
                     let mut body = vec![0; length];
                     reader.read_exact(&mut body).unwrap();
-                    let (status, parsed) = match serde_json::from_slice::<Value>(&body) {
-                        Ok(_) if path.starts_with("/fail") => ("500 Internal Server Error", None),
-                        Ok(value) => ("200 OK", Some(value)),
-                        Err(_) => ("400 Bad Request", None),
+                    let text = String::from_utf8_lossy(&body).into_owned();
+                    let status = if path.starts_with("/fail") {
+                        "500 Internal Server Error"
+                    } else if path.starts_with("/api/v2/write") {
+                        "204 No Content"
+                    } else if serde_json::from_str::<Value>(&text).is_ok() {
+                        "200 OK"
+                    } else {
+                        "400 Bad Request"
                     };
-                    if let Some(value) = parsed {
-                        store.lock().unwrap().push((path, headers, value));
+                    if !status.starts_with('4') && !status.starts_with('5') {
+                        store.lock().unwrap().push((path, headers, text));
                     }
                     let reply = format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\n\r\n");
                     if reader.get_mut().write_all(reply.as_bytes()).is_err() {
@@ -710,7 +799,10 @@ fn webhook_receiver() -> (String, Received) {
 /// webhook that keeps failing has its records dead-lettered after `max_attempts`.
 #[test]
 fn webhook_posts_records_and_dead_letters_what_fails() {
-    if !required("Python confluent-kafka (pip install -r .ci/requirements.txt)", python_has("confluent_kafka")) {
+    if !required(
+        "Python confluent-kafka (pip install -r .ci/requirements.txt)",
+        python_has("confluent_kafka"),
+    ) {
         return;
     }
     let broker = Broker::start();
@@ -735,38 +827,63 @@ fn webhook_posts_records_and_dead_letters_what_fails() {
     produce(&broker.address, &items);
     assert!(
         eventually(Duration::from_secs(60), || delivered(&admin, "eda") >= 3.0
-            && admin_metric(&admin, "semaphore_sink_dead_lettered_total{sink=\"broken\"}") >= 3.0),
+            && admin_metric(
+                &admin,
+                "semaphore_sink_dead_lettered_total{sink=\"broken\"}"
+            ) >= 3.0),
         "{}",
         sinks.log_text()
     );
-    let got = received.lock().unwrap().clone();
+    let got: Vec<(String, BTreeMap<String, String>, Value)> = received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(path, headers, body)| (path.clone(), headers.clone(), serde_json::from_str(body).unwrap()))
+        .collect();
     let to_endpoint: Vec<&(String, BTreeMap<String, String>, Value)> =
         got.iter().filter(|(path, _, _)| path == "/endpoint").collect();
     assert_eq!(to_endpoint.len(), 3, "one POST per record (batch_size 1)");
-    let mut serials: Vec<&str> = to_endpoint.iter().map(|(_, _, body)| body["serial"].as_str().unwrap()).collect();
+    let mut serials: Vec<&str> = to_endpoint
+        .iter()
+        .map(|(_, _, body)| body["serial"].as_str().unwrap())
+        .collect();
     serials.sort_unstable();
     assert_eq!(serials, ["Q2WH-0000-0000", "Q2WH-0000-0001", "Q2WH-0000-0002"]);
     for (_, headers, body) in &to_endpoint {
         assert_eq!(headers["authorization"], format!("Bearer {secret}"));
         assert_eq!(headers["x-team"], "noc");
         assert_eq!(headers["content-type"], "application/json");
-        assert_eq!(body["lossPercent"], 0.5, "the record itself is the body: EDA's event.payload");
+        assert_eq!(
+            body["lossPercent"], 0.5,
+            "the record itself is the body: EDA's event.payload"
+        );
     }
     let dead = consume_all(&broker.address, DEAD_LETTER_TOPIC);
     assert_eq!(dead.len(), 3);
     for envelope in &dead {
         assert_eq!(envelope["headers"]["semaphore-dead-letter-sink"], "broken");
-        let reason = envelope["headers"]["semaphore-dead-letter-reason"].as_str().unwrap();
-        assert!(reason.contains("failed 2 times") && reason.contains("500"), "{reason}");
+        let reason = envelope["headers"]["semaphore-dead-letter-reason"]
+            .as_str()
+            .unwrap();
+        assert!(
+            reason.contains("failed 2 times") && reason.contains("500"),
+            "{reason}"
+        );
     }
-    assert!(!sinks.log_text().contains(secret), "the token never reaches the log");
+    assert!(
+        !sinks.log_text().contains(secret),
+        "the token never reaches the log"
+    );
 }
 
 /// Rules fire once and resolve once per uplink; the events are valid `semaphore.alert/1`, reach the alerts
 /// topic and the webhook; a second process reading every sample again (a new group) fires nothing twice.
 #[test]
 fn alerts_fire_once_resolve_once_and_survive_a_restart() {
-    if !required("Python confluent-kafka (pip install -r .ci/requirements.txt)", python_has("confluent_kafka")) {
+    if !required(
+        "Python confluent-kafka (pip install -r .ci/requirements.txt)",
+        python_has("confluent_kafka"),
+    ) {
         return;
     }
     let broker = Broker::start();
@@ -815,10 +932,17 @@ fn alerts_fire_once_resolve_once_and_survive_a_restart() {
         summary.sort();
         summary
     };
-    let minute = |offset: i64| uplink_item("Q2AL-0000-0001", offset, None, None)["value"]
-        .as_str()
-        .map(|text| serde_json::from_str::<Value>(text).unwrap()["ts"].as_str().unwrap().to_owned())
-        .unwrap();
+    let minute = |offset: i64| {
+        uplink_item("Q2AL-0000-0001", offset, None, None)["value"]
+            .as_str()
+            .map(|text| {
+                serde_json::from_str::<Value>(text).unwrap()["ts"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .unwrap()
+    };
     let expected = vec![
         ("high-loss".to_owned(), "firing".to_owned(), minute(-8)),
         ("high-loss".to_owned(), "resolved".to_owned(), minute(-5)),
@@ -829,17 +953,28 @@ fn alerts_fire_once_resolve_once_and_survive_a_restart() {
     let schema: Value = serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     for event in events() {
-        let errors: Vec<String> = validator.iter_errors(&event).map(|error| error.to_string()).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(&event)
+            .map(|error| error.to_string())
+            .collect();
         assert!(errors.is_empty(), "{errors:?} in {event}");
     }
-    let firing = events().into_iter().find(|event| event["rule"] == "high-loss").unwrap();
+    let firing = events()
+        .into_iter()
+        .find(|event| event["rule"] == "high-loss")
+        .unwrap();
     assert_eq!(firing["condition"], "lossPercent > 5 for 3 consecutive samples");
     assert_eq!(firing["startsAt"], minute(-10));
     assert!(
         eventually(Duration::from_secs(30), || received.lock().unwrap().len() >= 3),
         "the webhook receives the events"
     );
-    let posted: Vec<Value> = received.lock().unwrap().iter().map(|(_, _, body)| body.clone()).collect();
+    let posted: Vec<Value> = received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, _, body)| serde_json::from_str(body).unwrap())
+        .collect();
     assert_eq!(summary(&posted), expected);
     drop(first);
 
@@ -870,7 +1005,11 @@ fn alerts_fire_once_resolve_once_and_survive_a_restart() {
     expected_after.push(("slow".to_owned(), "resolved".to_owned(), minute(-1)));
     expected_after.sort();
     assert_eq!(after, expected_after, "no duplicate firing after the restart");
-    assert!(second.log_text().contains("\"firing\":1"), "the restored state: {}", second.log_text());
+    assert!(
+        second.log_text().contains("\"firing\":1"),
+        "the restored state: {}",
+        second.log_text()
+    );
 }
 
 /// The dashboard in headless Chromium: the page loads with every uplink grouped by organization and
@@ -878,10 +1017,16 @@ fn alerts_fire_once_resolve_once_and_survive_a_restart() {
 /// with its firing alert; the filter box narrows the cards. The screenshot is saved under the build output.
 #[test]
 fn dashboard_in_chromium_updates_live() {
-    if !required("Chromium (Debian chromium)", Path::new("/usr/bin/chromium").exists())
-        || !required("Python playwright (pip install -r .ci/requirements.txt)", python_has("playwright"))
-        || !required("Python confluent-kafka (pip install -r .ci/requirements.txt)", python_has("confluent_kafka"))
-    {
+    if !required(
+        "Chromium (Debian chromium)",
+        Path::new("/usr/bin/chromium").exists(),
+    ) || !required(
+        "Python playwright (pip install -r .ci/requirements.txt)",
+        python_has("playwright"),
+    ) || !required(
+        "Python confluent-kafka (pip install -r .ci/requirements.txt)",
+        python_has("confluent_kafka"),
+    ) {
         return;
     }
     let simulator = Simulate::start(&["--appliances", "6"]);
@@ -902,7 +1047,8 @@ fn dashboard_in_chromium_updates_live() {
     );
     let sinks = Daemon::start(&config, &directory.join("sinks.log"));
     assert!(
-        eventually(Duration::from_secs(60), || delivered(&admin, "dashboard") >= envelopes.len() as f64),
+        eventually(Duration::from_secs(60), || delivered(&admin, "dashboard")
+            >= envelopes.len() as f64),
         "{}",
         sinks.log_text()
     );
@@ -920,25 +1066,184 @@ fn dashboard_in_chromium_updates_live() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    assert!(eventually(Duration::from_secs(90), || ready.exists()), "the page became ready");
-    produce(&broker.address, &[uplink_item(live_serial, 0, Some(12.5), Some(48.0))]);
+    assert!(
+        eventually(Duration::from_secs(90), || ready.exists()),
+        "the page became ready"
+    );
+    produce(
+        &broker.address,
+        &[uplink_item(live_serial, 0, Some(12.5), Some(48.0))],
+    );
     let (output, finished) = support::finish_within(browser, Duration::from_secs(120));
     assert!(finished && output.status.success(), "{}", all_output(&output));
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["cards"], uplinks.len(), "{report}");
     assert_eq!(report["organizations"], 1, "{report}");
     assert!(report["networks"].as_u64().unwrap() >= 2, "{report}");
-    assert_eq!(report["points"], envelopes.len(), "every sample charted: {report}");
-    assert!(report["polylines"].as_u64().unwrap() >= uplinks.len() as u64, "{report}");
+    assert_eq!(
+        report["points"],
+        envelopes.len(),
+        "every sample charted: {report}"
+    );
+    assert!(
+        report["polylines"].as_u64().unwrap() >= uplinks.len() as u64,
+        "{report}"
+    );
     let down_now = uplinks.values().filter(|(_, loss, _)| loss.is_none()).count();
     assert_eq!(report["down_cards"], down_now, "{report}");
     assert_eq!(report["not_reloaded"], true, "{report}");
     let live_text = report["live_card_text"].as_str().unwrap();
-    assert!(live_text.contains("loss 12.5 %") && live_text.contains("latency 48.0 ms"), "{live_text}");
+    assert!(
+        live_text.contains("loss 12.5 %") && live_text.contains("latency 48.0 ms"),
+        "{live_text}"
+    );
     assert_eq!(report["live_card_alerting"], true, "{report}");
     assert_eq!(report["alerts_section_visible"], true, "{report}");
     assert_eq!(report["cards_after_filter"], 1, "{report}");
     assert_eq!(report["errors"], json!([]), "no script errors: {report}");
-    assert!(std::fs::metadata(&screenshot).unwrap().len() > 10_000, "screenshot saved");
+    assert!(
+        std::fs::metadata(&screenshot).unwrap().len() > 10_000,
+        "screenshot saved"
+    );
     eprintln!("dashboard screenshot: {}", screenshot.display());
+}
+
+/// InfluxDB's answers that need the operator: a database that does not exist is named with the fix and
+/// retried (nothing committed, nothing lost); once it exists every sample arrives.
+#[test]
+fn influxdb_missing_database_is_named_retried_and_nothing_is_lost() {
+    if !required("influxd (Debian influxdb)", have("influxd")) {
+        return;
+    }
+    let simulator = Simulate::start(&["--appliances", "3"]);
+    let broker = Broker::start();
+    let envelopes = collect_once(&simulator, &broker.address, 600);
+    let influxdb = start_influxdb();
+    let directory = temp_dir("influx-404");
+    let admin = format!("127.0.0.1:{}", free_port());
+    let config = sinks_config(
+        &directory,
+        &broker.address,
+        &admin,
+        &format!(
+            "[[sinks.influxdb]]\nendpoint = \"http://{}\"\ndatabase = \"created_later\"\n",
+            influxdb.address
+        ),
+    );
+    let sinks = Daemon::start_with_env(
+        &config,
+        &directory.join("sinks.log"),
+        &[("SEMAPHORE_INFLUXDB_PASSWORD", "influx-pass-never-logged")],
+    );
+    assert!(
+        eventually(Duration::from_secs(60), || sinks
+            .log_text()
+            .contains("CREATE DATABASE")
+            && admin_metric(
+                &admin,
+                "semaphore_sink_retries_total{sink=\"influxdb\"}"
+            ) >= 2.0),
+        "{}",
+        sinks.log_text()
+    );
+    assert!(
+        sinks.log_text().contains("no such database or bucket"),
+        "{}",
+        sinks.log_text()
+    );
+    assert_eq!(delivered(&admin, "influxdb"), 0.0);
+    let (status, body) = http_post(
+        &influxdb.address,
+        "/query",
+        "application/x-www-form-urlencoded",
+        "q=CREATE%20DATABASE%20created_later",
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        eventually(Duration::from_secs(90), || delivered(&admin, "influxdb")
+            >= envelopes.len() as f64),
+        "{}",
+        sinks.log_text()
+    );
+    let path = format!(
+        "/query?db=created_later&epoch=s&q={}",
+        url_encode("SELECT count(latency) FROM meraki_uplink")
+    );
+    let (_, body) = http_get(&influxdb.address, &path).unwrap();
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    let up_samples = envelopes
+        .iter()
+        .filter(|envelope| !envelope["value"]["latencyMs"].is_null())
+        .count();
+    assert_eq!(
+        answer["results"][0]["series"][0]["values"][0][1], up_samples,
+        "{answer}"
+    );
+    assert!(!sinks.log_text().contains("influx-pass-never-logged"));
+}
+
+/// InfluxDB 2.x's write API: `/api/v2/write?org=…&bucket=…&precision=s`, the token from
+/// `SEMAPHORE_INFLUXDB_TOKEN` as `Authorization: Token …`, line protocol in the body. Debian ships InfluxDB
+/// 1.6 only (no `/api/v2/write`, which came in 1.8), so a receiver stands in for the server here.
+#[test]
+fn influxdb_2_writes_with_org_bucket_and_token() {
+    if !required(
+        "Python confluent-kafka (pip install -r .ci/requirements.txt)",
+        python_has("confluent_kafka"),
+    ) {
+        return;
+    }
+    let broker = Broker::start();
+    let (receiver, received) = webhook_receiver();
+    let directory = temp_dir("influx-2");
+    let admin = format!("127.0.0.1:{}", free_port());
+    let config = sinks_config(
+        &directory,
+        &broker.address,
+        &admin,
+        &format!(
+            "[[sinks.influxdb]]\nendpoint = \"http://{receiver}\"\norg = \"noc team\"\nbucket = \"meraki\"\n"
+        ),
+    );
+    let token = "influx-v2-token-never-logged";
+    let sinks = Daemon::start_with_env(
+        &config,
+        &directory.join("sinks.log"),
+        &[("SEMAPHORE_INFLUXDB_TOKEN", token)],
+    );
+    produce(
+        &broker.address,
+        &[
+            uplink_item("Q2V2-0000-0001", -2, Some(1.5), Some(22.0)),
+            uplink_item("Q2V2-0000-0001", -1, None, None),
+        ],
+    );
+    assert!(
+        eventually(Duration::from_secs(60), || delivered(&admin, "influxdb") >= 2.0),
+        "{}",
+        sinks.log_text()
+    );
+    let got = received.lock().unwrap().clone();
+    let lines: Vec<&str> = got.iter().flat_map(|(_, _, body)| body.lines()).collect();
+    let (path, headers, _) = &got[0];
+    assert_eq!(path, "/api/v2/write?org=noc+team&bucket=meraki&precision=s");
+    assert_eq!(headers["authorization"], format!("Token {token}"));
+    let minute = |offset: i64| base_minute() + offset * 60;
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "meraki_uplink,device_name=Q2V2-0000-0001\\ mx,ip=8.8.8.8,network=N_TEST,network_name=Test\\ lab,org=1,\
+                 serial=Q2V2-0000-0001,uplink=wan1 loss=1.5,latency=22.0,up=true {}",
+                minute(-2)
+            ),
+            format!(
+                "meraki_uplink,device_name=Q2V2-0000-0001\\ mx,ip=8.8.8.8,network=N_TEST,network_name=Test\\ lab,org=1,\
+                 serial=Q2V2-0000-0001,uplink=wan1 up=false {}",
+                minute(-1)
+            ),
+        ]
+    );
+    assert!(!sinks.log_text().contains(token));
 }

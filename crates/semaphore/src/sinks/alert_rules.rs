@@ -343,7 +343,10 @@ mod tests {
         let mut resolved_before = AlertEvaluator::new(vec![loss_rule()]);
         let mut history: Vec<UplinkRecord> = (0..4).map(|minute| sample(minute, Some(9.0), None)).collect();
         history.push(sample(4, Some(0.0), None));
-        let events: Vec<AlertEvent> = history.iter().flat_map(|record| resolved_before.observe(record)).collect();
+        let events: Vec<AlertEvent> = history
+            .iter()
+            .flat_map(|record| resolved_before.observe(record))
+            .collect();
         assert_eq!(events.len(), 2);
         let mut reread = AlertEvaluator::new(vec![loss_rule()]);
         reread.restore(events);

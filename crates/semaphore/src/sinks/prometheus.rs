@@ -42,6 +42,9 @@ pub struct PrometheusSettings {
     pub max_series: usize,
 }
 
+/// A gauge's value from a sample, in base units; `None` leaves the uplink out of that family.
+type ValueOf = fn(&UplinkRecord) -> Option<f64>;
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct SeriesId {
     serial: String,
@@ -126,7 +129,7 @@ impl PrometheusExporter {
             ))
         });
         let mut text = Exposition::default();
-        let families: [(&str, &str, fn(&UplinkRecord) -> Option<f64>); 5] = [
+        let families: [(&str, &str, ValueOf); 5] = [
             (
                 "meraki_uplink_latency_seconds",
                 "Latency of the uplink to the destination IP, seconds.",
