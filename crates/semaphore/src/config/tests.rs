@@ -44,6 +44,9 @@ fn every_example_loads() {
         confluent.clients[0].filter.is_some(),
         "the filter file is read relative to the config"
     );
+    let sinks = load(&examples().join("sinks.toml"), &env()).unwrap();
+    assert_eq!(sinks.sinks.len(), 5);
+    assert_eq!(sinks.source_count(), 0);
     let syslog = load(&examples().join("syslog-only.toml"), &env()).unwrap();
     assert!(syslog.outputs.kafka.is_none());
     assert_eq!(syslog.outputs.syslog.len(), 1);
