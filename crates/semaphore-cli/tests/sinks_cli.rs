@@ -167,6 +167,19 @@ fn sinks_config(directory: &Path, brokers: &str, admin: &str, sinks: &str) -> Pa
     config
 }
 
+/// A directory for a sink process and its admin address (for its `/metrics`).
+fn sink_place(name: &str) -> (PathBuf, String) {
+    (temp_dir(name), format!("127.0.0.1:{}", free_port()))
+}
+
+/// Python's confluent-kafka, the outside client the tests produce with.
+fn have_python_kafka() -> bool {
+    required(
+        "Python confluent-kafka (pip install -r .ci/requirements.txt)",
+        python_has("confluent_kafka"),
+    )
+}
+
 /// A sink's delivered-records counter from the process's `/metrics`.
 fn delivered(admin: &str, sink: &str) -> f64 {
     http_get(admin, "/metrics")
@@ -294,8 +307,7 @@ fn three_consumer_groups_agree_with_kafka() {
     );
 
     let influxdb = start_influxdb();
-    let directory = temp_dir("three-groups");
-    let admin = format!("127.0.0.1:{}", free_port());
+    let (directory, admin) = sink_place("three-groups");
     let exporter = format!("127.0.0.1:{}", free_port());
     let dashboard = format!("127.0.0.1:{}", free_port());
     let config = sinks_config(
@@ -543,8 +555,7 @@ fn killed_sink_restarts_without_a_gap() {
     let total = envelopes.len() as f64;
     assert!(total >= 600.0, "{total}");
     let influxdb = start_influxdb();
-    let directory = temp_dir("kill-sink");
-    let admin = format!("127.0.0.1:{}", free_port());
+    let (directory, admin) = sink_place("kill-sink");
     // One record per write, so the run lasts long enough to be killed in the middle.
     let config = sinks_config(
         &directory,
@@ -646,15 +657,11 @@ fn uplink_item(serial: &str, minute_offset: i64, loss: Option<f64>, latency: Opt
 /// topic with the reason; the good ones after them still reach the destination.
 #[test]
 fn malformed_messages_are_dead_lettered_and_the_sink_goes_on() {
-    if !required(
-        "Python confluent-kafka (pip install -r .ci/requirements.txt)",
-        python_has("confluent_kafka"),
-    ) {
+    if !have_python_kafka() {
         return;
     }
     let broker = Broker::start();
-    let directory = temp_dir("malformed");
-    let admin = format!("127.0.0.1:{}", free_port());
+    let (directory, admin) = sink_place("malformed");
     let exporter = format!("127.0.0.1:{}", free_port());
     let config = sinks_config(
         &directory,
@@ -799,16 +806,12 @@ fn webhook_receiver() -> (String, Received) {
 /// webhook that keeps failing has its records dead-lettered after `max_attempts`.
 #[test]
 fn webhook_posts_records_and_dead_letters_what_fails() {
-    if !required(
-        "Python confluent-kafka (pip install -r .ci/requirements.txt)",
-        python_has("confluent_kafka"),
-    ) {
+    if !have_python_kafka() {
         return;
     }
     let broker = Broker::start();
     let (receiver, received) = webhook_receiver();
-    let directory = temp_dir("webhook");
-    let admin = format!("127.0.0.1:{}", free_port());
+    let (directory, admin) = sink_place("webhook");
     let config = sinks_config(
         &directory,
         &broker.address,
@@ -880,16 +883,12 @@ fn webhook_posts_records_and_dead_letters_what_fails() {
 /// topic and the webhook; a second process reading every sample again (a new group) fires nothing twice.
 #[test]
 fn alerts_fire_once_resolve_once_and_survive_a_restart() {
-    if !required(
-        "Python confluent-kafka (pip install -r .ci/requirements.txt)",
-        python_has("confluent_kafka"),
-    ) {
+    if !have_python_kafka() {
         return;
     }
     let broker = Broker::start();
     let (receiver, received) = webhook_receiver();
-    let directory = temp_dir("alerts");
-    let admin = format!("127.0.0.1:{}", free_port());
+    let (directory, admin) = sink_place("alerts");
     let rules = |group: &str| {
         format!(
             "[[sinks.alerts]]\ngroup = \"{group}\"\n[sinks.alerts.webhook]\nurl = \"http://{receiver}/alerts\"\n\
@@ -1033,8 +1032,7 @@ fn dashboard_in_chromium_updates_live() {
     let broker = Broker::start();
     let envelopes = collect_once(&simulator, &broker.address, 600);
     let uplinks = newest_per_uplink(&envelopes);
-    let directory = temp_dir("dashboard");
-    let admin = format!("127.0.0.1:{}", free_port());
+    let (directory, admin) = sink_place("dashboard");
     let dashboard = format!("127.0.0.1:{}", free_port());
     let config = sinks_config(
         &directory,
@@ -1119,8 +1117,7 @@ fn influxdb_missing_database_is_named_retried_and_nothing_is_lost() {
     let broker = Broker::start();
     let envelopes = collect_once(&simulator, &broker.address, 600);
     let influxdb = start_influxdb();
-    let directory = temp_dir("influx-404");
-    let admin = format!("127.0.0.1:{}", free_port());
+    let (directory, admin) = sink_place("influx-404");
     let config = sinks_config(
         &directory,
         &broker.address,
@@ -1188,16 +1185,12 @@ fn influxdb_missing_database_is_named_retried_and_nothing_is_lost() {
 /// 1.6 only (no `/api/v2/write`, which came in 1.8), so a receiver stands in for the server here.
 #[test]
 fn influxdb_2_writes_with_org_bucket_and_token() {
-    if !required(
-        "Python confluent-kafka (pip install -r .ci/requirements.txt)",
-        python_has("confluent_kafka"),
-    ) {
+    if !have_python_kafka() {
         return;
     }
     let broker = Broker::start();
     let (receiver, received) = webhook_receiver();
-    let directory = temp_dir("influx-2");
-    let admin = format!("127.0.0.1:{}", free_port());
+    let (directory, admin) = sink_place("influx-2");
     let config = sinks_config(
         &directory,
         &broker.address,

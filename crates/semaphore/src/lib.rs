@@ -11,7 +11,8 @@
 //! - [`inventory`]: the cached organization inventory records are enriched from.
 //! - [`watermark`]: per-organization progress, persisted under the data directory.
 //! - [`bus`]: Kafka: connection settings, the embedded broker, producer, topic admin, consumer, read-back.
-//! - [`telemetry`], [`admin_http`]: semaphore's own metrics and the `/metrics` `/healthz` `/readyz` server.
+//! - [`telemetry`], [`admin_http`]: semaphore's own metrics and the `/metrics` `/healthz` `/readyz` server;
+//!   [`http_server`]: binding and serving it (and the sinks' pages) until stop.
 //! - [`demo`]: `semaphore demo`'s live terminal view.
 //! - [`env`]: the `SEMAPHORE_*` environment variables and the lookup trait tests use instead of `set_var`.
 //! - [`logging`]: `tracing` set up from `SEMAPHORE_LOG` / `SEMAPHORE_LOG_FORMAT`.
@@ -25,6 +26,7 @@ pub mod bus;
 pub mod config;
 pub mod demo;
 pub mod env;
+pub mod http_server;
 pub mod inventory;
 pub mod logging;
 pub mod meraki;

@@ -21,7 +21,7 @@ use crate::outputs::lines::{LinesOutput, LinesTarget};
 use crate::outputs::syslog::SyslogOutput;
 use crate::outputs::{Output, Outputs};
 use crate::secret::Secret;
-use crate::shutdown::{StopTrigger, stop_pair};
+use crate::shutdown::{Stop, StopTrigger, stop_pair};
 use crate::sinks::alert_rules::AlertEvaluator;
 use crate::sinks::alerts::AlertsSink;
 use crate::sinks::dashboard::Dashboard;
@@ -243,12 +243,14 @@ impl Pipeline {
                 ),
                 SinkKind::Prometheus(settings) => {
                     let exporter = PrometheusExporter::new(settings.clone());
-                    let (address, handle) = exporter.bind(stop.clone()).await.map_err(|error| {
-                        PipelineError::Start(format!(
-                            "cannot listen on {} for the Prometheus exporter {id}: {error}; set sinks.prometheus listen",
-                            settings.listen
-                        ))
-                    })?;
+                    let (address, handle) = serve(
+                        exporter.listen(),
+                        exporter.router(),
+                        &stop,
+                        "the Prometheus exporter",
+                        "sinks.prometheus listen",
+                    )
+                    .await?;
                     tracing::info!(sink = %id, %address, "Prometheus exporter listening: http://{address}/metrics.");
                     helpers.push(handle);
                     exporter_addresses.push(address);
@@ -271,12 +273,14 @@ impl Pipeline {
                 ))),
                 SinkKind::Dashboard(settings) => {
                     let dashboard = Dashboard::new(settings);
-                    let (address, handle) = dashboard.bind(stop.clone()).await.map_err(|error| {
-                        PipelineError::Start(format!(
-                            "cannot listen on {} for the dashboard: {error}; set [sinks.dashboard] listen",
-                            settings.listen
-                        ))
-                    })?;
+                    let (address, handle) = serve(
+                        dashboard.listen(),
+                        dashboard.router(),
+                        &stop,
+                        "the dashboard",
+                        "[sinks.dashboard] listen",
+                    )
+                    .await?;
                     tracing::info!(%address, "Dashboard listening: http://{address}/");
                     helpers.push(handle);
                     dashboard_address = Some(address);
@@ -295,16 +299,16 @@ impl Pipeline {
 
         let mut admin_address = None;
         if let Some(listen) = config.admin_listen {
-            let (address, serve) =
-                crate::admin_http::bind(listen, telemetry.clone())
-                    .await
-                    .map_err(|error| {
-                        PipelineError::Start(format!(
-                            "cannot listen on {listen} for the admin server: {error}; set [admin] listen"
-                        ))
-                    })?;
+            let (address, handle) = serve(
+                listen,
+                crate::admin_http::router(telemetry.clone()),
+                &stop,
+                "the admin server",
+                "[admin] listen",
+            )
+            .await?;
             tracing::info!(%address, "Admin server listening: /metrics, /healthz, /readyz.");
-            helpers.push(serve(stop.clone()));
+            helpers.push(handle);
             admin_address = Some(address);
         }
         tracing::info!(sources = sources.len(), sinks = sinks.len(), data_dir = %config.data_dir.display(), "semaphore is running.");
@@ -410,6 +414,23 @@ impl Pipeline {
             )))
         }
     }
+}
+
+/// Binds `listen` for a server (a taken port is a start error naming the setting) and serves it until stop.
+async fn serve(
+    listen: SocketAddr,
+    router: axum::Router,
+    stop: &Stop,
+    what: &'static str,
+    setting: &str,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), PipelineError> {
+    crate::http_server::bind(listen, router, stop.clone(), what)
+        .await
+        .map_err(|error| {
+            PipelineError::Start(format!(
+                "cannot listen on {listen} for {what}: {error}; set {setting}"
+            ))
+        })
 }
 
 /// InfluxDB credentials from the environment (never from the file).

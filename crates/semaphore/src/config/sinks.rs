@@ -52,6 +52,20 @@ struct Common<'a> {
     dead_letter_topic: &'a Option<String>,
 }
 
+/// The read settings of a `[[sinks.KIND]]` table: every kind has the same keys.
+macro_rules! common_of {
+    ($file:expr) => {
+        Common {
+            id: &$file.id,
+            topics: &$file.topics,
+            group: &$file.group,
+            start: &$file.start,
+            batch_size: $file.batch_size,
+            dead_letter_topic: &$file.dead_letter_topic,
+        }
+    };
+}
+
 pub fn validate_sinks(section: &SinksSection) -> Result<Vec<SinkConfig>, Invalid> {
     let mut ids = BTreeSet::new();
     let mut sinks = Vec::new();
@@ -112,20 +126,7 @@ pub fn validate_sinks(section: &SinksSection) -> Result<Vec<SinkConfig>, Invalid
 
     for (index, file) in section.influxdb.iter().enumerate() {
         let at = |key: &str| format!("sinks.influxdb[{index}].{key}");
-        let (id, reading) = common(
-            "influxdb",
-            index,
-            Common {
-                id: &file.id,
-                topics: &file.topics,
-                group: &file.group,
-                start: &file.start,
-                batch_size: file.batch_size,
-                dead_letter_topic: &file.dead_letter_topic,
-            },
-            1000,
-            &[UPLINKS_TOPIC],
-        )?;
+        let (id, reading) = common("influxdb", index, common_of!(file), 1000, &[UPLINKS_TOPIC])?;
         let endpoint = http_url(&file.endpoint).map_err(|reason| (at("endpoint"), reason))?;
         let api = match (&file.database, &file.org, &file.bucket) {
             (Some(database), None, None) => InfluxApi::V1 {
@@ -163,20 +164,7 @@ pub fn validate_sinks(section: &SinksSection) -> Result<Vec<SinkConfig>, Invalid
 
     for (index, file) in section.prometheus.iter().enumerate() {
         let at = |key: &str| format!("sinks.prometheus[{index}].{key}");
-        let (id, reading) = common(
-            "prometheus",
-            index,
-            Common {
-                id: &file.id,
-                topics: &file.topics,
-                group: &file.group,
-                start: &file.start,
-                batch_size: file.batch_size,
-                dead_letter_topic: &file.dead_letter_topic,
-            },
-            1000,
-            &[UPLINKS_TOPIC],
-        )?;
+        let (id, reading) = common("prometheus", index, common_of!(file), 1000, &[UPLINKS_TOPIC])?;
         let max_series = file.max_series.unwrap_or(100_000);
         if max_series == 0 {
             return Err((at("max_series"), "must be at least 1".into()));
@@ -194,20 +182,7 @@ pub fn validate_sinks(section: &SinksSection) -> Result<Vec<SinkConfig>, Invalid
 
     for (index, file) in section.webhook.iter().enumerate() {
         let at = |key: &str| format!("sinks.webhook[{index}].{key}");
-        let (id, reading) = common(
-            "webhook",
-            index,
-            Common {
-                id: &file.id,
-                topics: &file.topics,
-                group: &file.group,
-                start: &file.start,
-                batch_size: file.batch_size,
-                dead_letter_topic: &file.dead_letter_topic,
-            },
-            1,
-            &[UPLINKS_TOPIC],
-        )?;
+        let (id, reading) = common("webhook", index, common_of!(file), 1, &[UPLINKS_TOPIC])?;
         let target = AlertWebhookFile {
             url: file.url.clone(),
             headers: file.headers.clone(),
@@ -224,20 +199,7 @@ pub fn validate_sinks(section: &SinksSection) -> Result<Vec<SinkConfig>, Invalid
 
     for (index, file) in section.alerts.iter().enumerate() {
         let at = |key: &str| format!("sinks.alerts[{index}].{key}");
-        let (id, reading) = common(
-            "alerts",
-            index,
-            Common {
-                id: &file.id,
-                topics: &file.topics,
-                group: &file.group,
-                start: &file.start,
-                batch_size: file.batch_size,
-                dead_letter_topic: &file.dead_letter_topic,
-            },
-            1000,
-            &[UPLINKS_TOPIC],
-        )?;
+        let (id, reading) = common("alerts", index, common_of!(file), 1000, &[UPLINKS_TOPIC])?;
         if file.rule.is_empty() {
             return Err((at("rule"), "add at least one [[sinks.alerts.rule]]".into()));
         }

@@ -24,7 +24,6 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use crate::record::{AlertEvent, AlertStatus, UplinkRecord};
-use crate::shutdown::Stop;
 use crate::sinks::message::Decoded;
 use crate::sinks::sink::Accepted;
 
@@ -167,15 +166,9 @@ impl Dashboard {
         // Held for one batch or one snapshot, never across an await.
         self.shown.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
-
-    /// Binds now and serves until `stop`.
-    pub async fn bind(
-        self: &Arc<Self>,
-        stop: Stop,
-    ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-        let listener = tokio::net::TcpListener::bind(self.listen).await?;
-        let address = listener.local_addr()?;
-        let router = Router::new()
+    /// The page, its assets, the snapshot and the event stream, for [`crate::http_server::bind`].
+    pub fn router(self: &Arc<Self>) -> Router {
+        Router::new()
             .route(
                 "/",
                 get(|| async { ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], INDEX_HTML) }),
@@ -190,17 +183,11 @@ impl Dashboard {
             )
             .route("/api/snapshot", get(snapshot))
             .route("/events", get(events))
-            .with_state(self.clone());
-        let stopped = stop.clone();
-        let handle = tokio::spawn(async move {
-            let served = axum::serve(listener, router)
-                .with_graceful_shutdown(async move { stopped.stopped().await })
-                .await;
-            if let Err(error) = served {
-                tracing::error!(%error, "The dashboard server stopped.");
-            }
-        });
-        Ok((address, handle))
+            .with_state(self.clone())
+    }
+
+    pub fn listen(&self) -> SocketAddr {
+        self.listen
     }
 }
 

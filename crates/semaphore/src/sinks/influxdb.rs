@@ -14,7 +14,7 @@ use reqwest::StatusCode;
 use crate::secret::Secret;
 use crate::sinks::line_protocol::write_line;
 use crate::sinks::message::Decoded;
-use crate::sinks::sink::{Accepted, SinkError};
+use crate::sinks::sink::{Accepted, SinkError, http_client};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum InfluxApi {
@@ -54,10 +54,7 @@ pub struct InfluxSink {
 
 impl InfluxSink {
     pub fn new(settings: &InfluxSettings, credentials: InfluxCredentials) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .timeout(settings.timeout)
-            .build()
-            .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
+        let client = http_client(settings.timeout)?;
         Ok(Self {
             client,
             write_url: write_url(&settings.endpoint, &settings.api),

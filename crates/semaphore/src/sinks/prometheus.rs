@@ -28,7 +28,6 @@ use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
 use crate::record::UplinkRecord;
-use crate::shutdown::Stop;
 use crate::sinks::message::Decoded;
 use crate::sinks::sink::Accepted;
 use crate::telemetry::exposition::Exposition;
@@ -198,29 +197,19 @@ impl PrometheusExporter {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Binds now (a taken port fails at start) and serves `/metrics` until `stop`.
-    pub async fn bind(
-        self: &Arc<Self>,
-        stop: Stop,
-    ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-        let listener = tokio::net::TcpListener::bind(self.settings.listen).await?;
-        let address = listener.local_addr()?;
-        let router = Router::new()
+    /// `/metrics` (and a pointer to it on `/`), for [`crate::http_server::bind`].
+    pub fn router(self: &Arc<Self>) -> Router {
+        Router::new()
             .route("/metrics", get(metrics))
             .route(
                 "/",
                 get(|| async { "semaphore Prometheus exporter: see /metrics\n" }),
             )
-            .with_state(self.clone());
-        let handle = tokio::spawn(async move {
-            let served = axum::serve(listener, router)
-                .with_graceful_shutdown(async move { stop.stopped().await })
-                .await;
-            if let Err(error) = served {
-                tracing::error!(%error, "The Prometheus exporter stopped.");
-            }
-        });
-        Ok((address, handle))
+            .with_state(self.clone())
+    }
+
+    pub fn listen(&self) -> SocketAddr {
+        self.settings.listen
     }
 }
 

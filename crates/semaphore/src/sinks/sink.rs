@@ -75,3 +75,11 @@ impl Sink {
         }
     }
 }
+
+/// The HTTP client of a sink that POSTs (InfluxDB, webhooks): rustls, one time limit per request.
+pub fn http_client(timeout: std::time::Duration) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .map_err(|error| format!("cannot build the HTTP client: {error}"))
+}

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::secret::Secret;
-use crate::sinks::sink::{Accepted, SinkError};
+use crate::sinks::sink::{Accepted, SinkError, http_client};
 
 #[derive(Clone, Debug)]
 pub struct WebhookSettings {
@@ -33,10 +33,7 @@ pub struct WebhookSink {
 
 impl WebhookSink {
     pub fn new(settings: WebhookSettings, token: Option<Secret>) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .timeout(settings.timeout)
-            .build()
-            .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
+        let client = http_client(settings.timeout)?;
         Ok(Self {
             client,
             settings,
