@@ -92,6 +92,11 @@ impl GroupReader {
                     "earliest"
                 },
             );
+        if let ReadStart::Recent(_) = start {
+            // A live view: the broker answers a fetch as soon as a record arrives, or after 20 ms, instead of
+            // librdkafka's 500 ms (bench/README.md: update latency p50 420 ms with the default).
+            config.set("fetch.wait.max.ms", "20");
+        }
         let consumer: StreamConsumer<QuietContext> = config
             .create_with_context(QuietContext)
             .map_err(|error| format!("cannot create the Kafka consumer: {error}"))?;

@@ -287,7 +287,8 @@ pub fn validate_sinks(section: &SinksSection) -> Result<Vec<SinkConfig>, Invalid
         .map_err(|(key, reason)| (key.replace("sinks.dashboard[0]", "sinks.dashboard"), reason))?;
         // A view: each start shows the history again, from that time, not from committed offsets.
         reading.start = ReadStart::Recent(history);
-        reading.linger = Duration::from_millis(50);
+        // Records show as they arrive; a batch is what arrived together.
+        reading.linger = Duration::from_millis(5);
         sinks.push(SinkConfig {
             id,
             reading,
