@@ -11,16 +11,17 @@ use semaphore::bus::consumer::{ConsumeError, ConsumeOptions};
 use semaphore::bus::embedded::{BrokerStorage, EmbeddedBroker};
 use semaphore::bus::format::OutputFormat;
 use semaphore::bus::offset::StartOffset;
-use semaphore::env::ProcessEnv;
+use semaphore::env::{Env, ProcessEnv};
 use semaphore_meraki_sim::{EstateShape, Faults, SimConfig, Simulator};
 
-use semaphore::config::Config;
 use semaphore::config::file::{
     AdminSection, ClientsSourceFile, ConfigFile, KafkaOutputFile, KafkaSection, MerakiSection,
     OutputsSection, SourcesSection, StdoutOutputFile, SyslogOutputFile, UplinksSourceFile,
 };
+use semaphore::config::{Config, SinkKind};
 use semaphore::demo::DemoOptions;
 use semaphore::pipeline::{Pipeline, PipelineError, RunOptions};
+use semaphore::sinks::webhook::WebhookSettings;
 
 use crate::cli::{
     BrokerArgs, CheckArgs, Cli, Command, ConsumeArgs, DemoArgs, KafkaArgs, PublishArgs, PublishOutput,
@@ -126,6 +127,10 @@ async fn check(args: CheckArgs) -> Result<(), Failure> {
     if let Some(path) = &args.config {
         let config = semaphore::config::load(path, &ProcessEnv).map_err(config_error)?;
         check_config(path, &config).await?;
+        if config.source_count() == 0 {
+            println!("Meraki: not used (no sources in {})", path.display());
+            return Ok(());
+        }
         meraki_url = config.meraki_url.clone().or(meraki_url);
     }
     let client = semaphore::meraki::client(meraki_url.as_deref(), &ProcessEnv).map_err(config_error)?;
@@ -349,7 +354,9 @@ async fn check_config(path: &std::path::Path, config: &Config) -> Result<(), Fai
         )
         .collect();
     writeln!(stdout, "config {}: valid", path.display()).map_err(runtime_error)?;
-    writeln!(stdout, "  sources: {}", sources.join(", ")).map_err(runtime_error)?;
+    if !sources.is_empty() {
+        writeln!(stdout, "  sources: {}", sources.join(", ")).map_err(runtime_error)?;
+    }
     writeln!(stdout, "  data directory: {}", config.data_dir.display()).map_err(runtime_error)?;
     for syslog in &config.outputs.syslog {
         writeln!(stdout, "  output: syslog {}", syslog.endpoint).map_err(runtime_error)?;
@@ -360,11 +367,36 @@ async fn check_config(path: &std::path::Path, config: &Config) -> Result<(), Fai
     for file in &config.outputs.files {
         writeln!(stdout, "  output: file {}", file.display()).map_err(runtime_error)?;
     }
-    if config.outputs.kafka.is_some() {
+    for sink in &config.sinks {
+        writeln!(
+            stdout,
+            "  sink: {} ({}; reads {} as group {})",
+            sink.id,
+            describe_sink(&sink.kind),
+            sink.reading.topics.join(", "),
+            sink.reading.group
+        )
+        .map_err(runtime_error)?;
+        match &sink.kind {
+            SinkKind::InfluxDb(settings) => {
+                semaphore::sinks::influxdb::ping(settings)
+                    .await
+                    .map_err(|error| runtime_error(anyhow::anyhow!("sink {}: {error}", sink.id)))?;
+                writeln!(stdout, "    InfluxDB at {}: reached", settings.endpoint).map_err(runtime_error)?;
+            }
+            SinkKind::Webhook(settings) => check_token(&sink.id, settings)?,
+            SinkKind::Alerts {
+                webhook: Some(settings),
+                ..
+            } => check_token(&sink.id, settings)?,
+            _ => {}
+        }
+    }
+    if config.outputs.kafka.is_some() || !config.sinks.is_empty() {
         if config.kafka.brokers.is_none() && config.kafka.client_properties.is_none() {
             writeln!(
                 stdout,
-                "  output: Kafka, the embedded broker (started by `semaphore run` on {})",
+                "  Kafka: the embedded broker (started by `semaphore run` on {})",
                 config.embedded_listen
             )
             .map_err(runtime_error)?;
@@ -374,7 +406,7 @@ async fn check_config(path: &std::path::Path, config: &Config) -> Result<(), Fai
             let topics = admin.list().await.map_err(runtime_error)?;
             writeln!(
                 stdout,
-                "  output: Kafka at {}: reached, {} topics",
+                "  Kafka at {}: reached, {} topics",
                 kafka.bootstrap,
                 topics.len()
             )
@@ -382,6 +414,32 @@ async fn check_config(path: &std::path::Path, config: &Config) -> Result<(), Fai
         }
     }
     Ok(())
+}
+
+/// A sink in a few words, for `check`.
+fn describe_sink(kind: &SinkKind) -> String {
+    match kind {
+        SinkKind::InfluxDb(settings) => format!(
+            "InfluxDB {}, measurement {}",
+            settings.endpoint, settings.measurement
+        ),
+        SinkKind::Prometheus(settings) => {
+            format!("Prometheus exporter on http://{}/metrics", settings.listen)
+        }
+        SinkKind::Webhook(settings) => format!("webhook POST {}", settings.url),
+        SinkKind::Alerts { rules, topic, .. } => format!("{} alert rules -> {topic}", rules.len()),
+        SinkKind::Dashboard(settings) => format!("dashboard on http://{}/", settings.listen),
+    }
+}
+
+/// A webhook's `token_env` must name a variable that is set (its value is never printed).
+fn check_token(id: &str, settings: &WebhookSettings) -> Result<(), Failure> {
+    match &settings.token_env {
+        Some(variable) if ProcessEnv.get(variable).is_none() => Err(config_error(anyhow::anyhow!(
+            "sink {id}: token_env names {variable}, which is not set; export it or remove token_env"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 async fn broker(args: BrokerArgs) -> Result<(), Failure> {

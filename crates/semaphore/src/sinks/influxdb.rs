@@ -105,6 +105,27 @@ impl InfluxSink {
     }
 }
 
+/// The healthcheck `semaphore check` runs: InfluxDB's `/ping` (1.x and 2.x) answers 204. No side effects.
+pub async fn ping(settings: &InfluxSettings) -> Result<(), String> {
+    let client = http_client(settings.timeout)?;
+    let mut url = settings.endpoint.clone();
+    let base = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&format!("{base}/ping"));
+    match client.get(url).send().await {
+        Ok(response) if response.status().is_success() => Ok(()),
+        Ok(response) => Err(format!(
+            "InfluxDB at {} answered {} to /ping",
+            host(&settings.endpoint),
+            response.status()
+        )),
+        Err(error) => Err(format!(
+            "InfluxDB at {} did not answer: {}",
+            host(&settings.endpoint),
+            without_url(&error)
+        )),
+    }
+}
+
 /// One match for every answer that is not a success.
 fn classify(status: StatusCode, body: &str, path: &str) -> SinkError {
     match status.as_u16() {
