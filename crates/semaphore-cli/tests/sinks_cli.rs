@@ -1012,8 +1012,8 @@ fn alerts_fire_once_resolve_once_and_survive_a_restart() {
 }
 
 /// The dashboard in headless Chromium: the page loads with every uplink grouped by organization and
-/// network, charts drawn, down uplinks marked; a record produced while it is open appears without a reload,
-/// with its firing alert; the filter box narrows the cards. The screenshot is saved under the build output.
+/// network, charts drawn, down uplinks marked; records produced while it is open appear without a reload,
+/// one with its firing alert, one marked down; the filter box narrows the cards. The screenshot is saved under the build output.
 #[test]
 fn dashboard_in_chromium_updates_live() {
     if !required(
@@ -1053,12 +1053,14 @@ fn dashboard_in_chromium_updates_live() {
     let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard.png");
     let ready = directory.join("page-ready");
     let live_serial = "Q2LV-0000-0001";
+    let down_serial = "Q2DN-0000-0001";
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/dashboard_check.py");
     let browser = Command::new("python3")
         .arg(script)
         .arg(format!("http://{dashboard}/"))
         .arg(&screenshot)
         .arg(live_serial)
+        .arg(down_serial)
         .arg(&ready)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -1070,7 +1072,10 @@ fn dashboard_in_chromium_updates_live() {
     );
     produce(
         &broker.address,
-        &[uplink_item(live_serial, 0, Some(12.5), Some(48.0))],
+        &[
+            uplink_item(live_serial, 0, Some(12.5), Some(48.0)),
+            uplink_item(down_serial, 0, None, None),
+        ],
     );
     let (output, finished) = support::finish_within(browser, Duration::from_secs(120));
     assert!(finished && output.status.success(), "{}", all_output(&output));
@@ -1097,6 +1102,11 @@ fn dashboard_in_chromium_updates_live() {
     );
     assert_eq!(report["live_card_alerting"], true, "{report}");
     assert_eq!(report["alerts_section_visible"], true, "{report}");
+    let down_text = report["down_card_text"].as_str().unwrap();
+    assert!(
+        down_text.contains("DOWN") && down_text.contains("loss —"),
+        "{down_text}"
+    );
     assert_eq!(report["cards_after_filter"], 1, "{report}");
     assert_eq!(report["errors"], json!([]), "no script errors: {report}");
     assert!(

@@ -1,14 +1,15 @@
 """Drives the dashboard in headless Chromium as a user would: the page loads, charts draw, a record
-produced while the page is open appears without a reload, the filter box narrows the cards. Prints a JSON
-report; the Rust test asserts on it. Arguments: URL, screenshot path, the serial the test will produce,
-a file to create once the page is ready (the test then produces the record)."""
+produced while the page is open appears without a reload (and a down one is marked down), the filter box
+narrows the cards. Prints a JSON
+report; the Rust test asserts on it. Arguments: URL, screenshot path, the serials the test will produce
+(one reporting, one down), a file to create once the page is ready (the test then produces the records)."""
 import json
 import pathlib
 import sys
 
 from playwright.sync_api import sync_playwright
 
-url, screenshot, live_serial, ready_file = sys.argv[1:5]
+url, screenshot, live_serial, down_serial, ready_file = sys.argv[1:6]
 report = {}
 with sync_playwright() as playwright:
     browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
@@ -37,13 +38,16 @@ with sync_playwright() as playwright:
         report["live_card_alerting"] = True
     except Exception:
         report["live_card_alerting"] = False
+    down = page.locator(f"article.card.down[data-uplink-id^='{down_serial}/']")
+    down.first.wait_for(timeout=30000)
+    report["down_card_text"] = down.first.inner_text()
     report["not_reloaded"] = page.evaluate("window.__loadedOnce === true")
     report["alerts_section_visible"] = page.locator("#alerts").is_visible()
     page.fill("#filter", live_serial)
     page.wait_for_function("document.querySelectorAll('article.card').length === 1", timeout=10000)
     report["cards_after_filter"] = page.locator("article.card").count()
     page.fill("#filter", "")
-    page.wait_for_function(f"document.querySelectorAll('article.card').length === {report['cards'] + 1}", timeout=10000)
+    page.wait_for_function(f"document.querySelectorAll('article.card').length === {report['cards'] + 2}", timeout=10000)
     page.screenshot(path=screenshot, full_page=False)
     report["errors"] = errors
     browser.close()
