@@ -1322,3 +1322,54 @@ fn check_describes_sinks_and_reaches_their_destinations() {
         all_output(&output)
     );
 }
+
+/// An uplink that stops reporting disappears from the exporter after `expire_after_s`, rather than staying at
+/// its last value; one that keeps reporting stays.
+#[test]
+fn exporter_series_expire_when_an_uplink_stops_reporting() {
+    if !have_python_kafka() {
+        return;
+    }
+    let broker = Broker::start();
+    let (directory, admin) = sink_place("expire");
+    let exporter = format!("127.0.0.1:{}", free_port());
+    let config = sinks_config(
+        &directory,
+        &broker.address,
+        &admin,
+        &format!("[[sinks.prometheus]]\nlisten = \"{exporter}\"\nexpire_after_s = 6\n"),
+    );
+    let sinks = Daemon::start(&config, &directory.join("sinks.log"));
+    produce(
+        &broker.address,
+        &[
+            uplink_item("Q2EX-GONE-0001", -3, Some(1.0), Some(10.0)),
+            uplink_item("Q2EX-KEEP-0001", -3, Some(1.0), Some(10.0)),
+        ],
+    );
+    let shown = |serial: &str| {
+        http_get(&exporter, "/metrics")
+            .is_some_and(|(_, text)| text.contains(&format!("serial=\"{serial}\"")))
+    };
+    assert!(
+        eventually(Duration::from_secs(30), || shown("Q2EX-GONE-0001")
+            && shown("Q2EX-KEEP-0001")),
+        "{}",
+        sinks.log_text()
+    );
+    // Only one uplink keeps reporting, every 2 seconds.
+    let mut minute = -2;
+    assert!(
+        eventually(Duration::from_secs(40), || {
+            produce(
+                &broker.address,
+                &[uplink_item("Q2EX-KEEP-0001", minute, Some(1.0), Some(10.0))],
+            );
+            minute += 1;
+            std::thread::sleep(Duration::from_secs(2));
+            !shown("Q2EX-GONE-0001")
+        }),
+        "the silent uplink expired"
+    );
+    assert!(shown("Q2EX-KEEP-0001"), "the reporting uplink stays");
+}
