@@ -1373,3 +1373,49 @@ fn exporter_series_expire_when_an_uplink_stops_reporting() {
     );
     assert!(shown("Q2EX-KEEP-0001"), "the reporting uplink stays");
 }
+
+/// An alert webhook that fails every attempt: the event is still on the alerts topic, and the copy the
+/// webhook did not take is in the dead-letter topic with the webhook's answer.
+#[test]
+fn alert_webhook_failures_are_dead_lettered() {
+    if !have_python_kafka() {
+        return;
+    }
+    let broker = Broker::start();
+    let (receiver, _) = webhook_receiver();
+    let (directory, admin) = sink_place("alert-webhook-fails");
+    let config = sinks_config(
+        &directory,
+        &broker.address,
+        &admin,
+        &format!(
+            "[[sinks.alerts]]\n[sinks.alerts.webhook]\nurl = \"http://{receiver}/fail\"\nmax_attempts = 2\n\
+             [[sinks.alerts.rule]]\nname = \"down\"\nmetric = \"down\"\n"
+        ),
+    );
+    let sinks = Daemon::start(&config, &directory.join("sinks.log"));
+    produce(&broker.address, &[uplink_item("Q2WF-0000-0001", -1, None, None)]);
+    assert!(
+        eventually(Duration::from_secs(60), || admin_metric(
+            &admin,
+            "semaphore_sink_dead_lettered_total{sink=\"alerts\"}"
+        ) >= 1.0),
+        "{}",
+        sinks.log_text()
+    );
+    let events = consume_all(&broker.address, ALERTS_TOPIC);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["value"]["status"], "firing");
+    let dead = consume_all(&broker.address, DEAD_LETTER_TOPIC);
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0]["value"], events[0]["value"], "the event itself");
+    assert_eq!(dead[0]["key"], "down/Q2WF-0000-0001/wan1/8.8.8.8");
+    assert_eq!(dead[0]["headers"]["semaphore-schema"], "semaphore.alert/1");
+    let reason = dead[0]["headers"]["semaphore-dead-letter-reason"]
+        .as_str()
+        .unwrap();
+    assert!(
+        reason.starts_with("alert webhook: ") && reason.contains("failed 2 times") && reason.contains("500"),
+        "{reason}"
+    );
+}

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::outputs::kafka::KafkaOutput;
 use crate::record::{AlertEvent, EncodedRecord};
 use crate::sinks::alert_rules::AlertEvaluator;
-use crate::sinks::message::Decoded;
+use crate::sinks::message::{ConsumedMessage, Decoded};
 use crate::sinks::sink::{Accepted, SinkError};
 use crate::sinks::webhook::WebhookSink;
 
@@ -26,7 +26,7 @@ pub struct AlertsSink {
     pending: Vec<AlertEvent>,
     evaluated_through: Option<String>,
     /// Events the webhook refused after its retries; the runner dead-letters them.
-    pub webhook_failures: Vec<(AlertEvent, String)>,
+    webhook_failures: Vec<(AlertEvent, String)>,
 }
 
 impl AlertsSink {
@@ -66,6 +66,31 @@ impl AlertsSink {
         self.evaluator.restore(events);
         tracing::info!(sink = %self.id, topic = %self.topic, firing = self.evaluator.firing(), "Alert state restored from the alerts topic.");
         Ok(())
+    }
+
+    /// The events the webhook refused, as the alerts topic holds them (its key, value and schema header),
+    /// for the dead-letter topic. The origin names the alerts topic without a position: the event is in it.
+    pub fn take_webhook_failures(&mut self) -> Vec<(ConsumedMessage, String)> {
+        std::mem::take(&mut self.webhook_failures)
+            .into_iter()
+            .map(|(event, reason)| {
+                let record = EncodedRecord::alert(&event, &self.id);
+                let message = ConsumedMessage {
+                    topic: self.topic.clone(),
+                    partition: -1,
+                    offset: -1,
+                    timestamp_ms: Some(record.timestamp_ms),
+                    key: record.key.clone().map(String::into_bytes),
+                    headers: record
+                        .headers()
+                        .iter()
+                        .map(|(name, value)| ((*name).to_owned(), value.to_vec()))
+                        .collect(),
+                    payload: record.payload,
+                };
+                (message, format!("alert webhook: {reason}"))
+            })
+            .collect()
     }
 
     pub async fn deliver(&mut self, batch: &[Accepted]) -> Result<(), SinkError> {

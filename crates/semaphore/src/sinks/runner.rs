@@ -149,30 +149,9 @@ impl SinkRunner {
                 }
             }
         }
-        let failures = match &mut self.sink {
-            Sink::Alerts(alerts) => std::mem::take(&mut alerts.webhook_failures)
-                .into_iter()
-                .map(|failure| (alerts.topic.clone(), failure))
-                .collect(),
-            _ => Vec::new(),
-        };
-        {
-            for (topic, (event, reason)) in failures {
-                let message = ConsumedMessage {
-                    topic,
-                    partition: -1,
-                    offset: -1,
-                    timestamp_ms: Some(event.ts.timestamp_millis()),
-                    key: Some(event.alert_key().into_bytes()),
-                    payload: serde_json::to_vec(&event).expect("events are plain data"),
-                    headers: vec![(
-                        "semaphore-schema".into(),
-                        crate::record::alert::ALERT_SCHEMA.as_bytes().to_vec(),
-                    )],
-                };
-                if !self.dead_letter(&message, &reason, stop).await {
-                    return false;
-                }
+        for (message, reason) in self.sink.take_undelivered() {
+            if !self.dead_letter(&message, &reason, stop).await {
+                return false;
             }
         }
         true

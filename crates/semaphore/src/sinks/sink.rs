@@ -59,6 +59,15 @@ impl Sink {
         }
     }
 
+    /// What the sink produced from an accepted batch but could not deliver onward (an alert webhook that
+    /// failed every attempt), as messages for the dead-letter topic with the reason.
+    pub fn take_undelivered(&mut self) -> Vec<(ConsumedMessage, String)> {
+        match self {
+            Sink::Alerts(alerts) => alerts.take_webhook_failures(),
+            _ => Vec::new(),
+        }
+    }
+
     pub async fn deliver(&mut self, batch: &[Accepted]) -> Result<(), SinkError> {
         match self {
             Sink::InfluxDb(sink) => sink.deliver(batch).await,
