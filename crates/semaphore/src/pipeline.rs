@@ -82,8 +82,6 @@ pub struct Pipeline {
     pub admin_address: Option<SocketAddr>,
     /// The live web dashboard, when `[sinks.dashboard]` is configured.
     pub dashboard_address: Option<SocketAddr>,
-    /// Each Prometheus exporter sink's `/metrics` address.
-    pub exporter_addresses: Vec<SocketAddr>,
     pub telemetry: Arc<Telemetry>,
     pub outputs: Arc<Outputs>,
     /// The shared producer (and topic admin) of the Kafka output and the sinks.
@@ -231,7 +229,6 @@ impl Pipeline {
             .store(config.source_count() > 0, Ordering::Relaxed);
         let mut sinks = Vec::new();
         let mut dashboard_address = None;
-        let mut exporter_addresses = Vec::new();
         for sink_config in &config.sinks {
             let kafka = kafka_output
                 .clone()
@@ -253,7 +250,6 @@ impl Pipeline {
                     .await?;
                     tracing::info!(sink = %id, %address, "Prometheus exporter listening: http://{address}/metrics.");
                     helpers.push(handle);
-                    exporter_addresses.push(address);
                     Sink::Prometheus(exporter)
                 }
                 SinkKind::Webhook(settings) => Sink::Webhook(webhook_sink(settings, env, &id)?),
@@ -317,7 +313,6 @@ impl Pipeline {
             embedded_broker: broker.as_ref().map(EmbeddedBroker::address),
             admin_address,
             dashboard_address,
-            exporter_addresses,
             telemetry,
             outputs,
             kafka_output,

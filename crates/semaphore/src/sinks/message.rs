@@ -16,16 +16,6 @@ pub enum Decoded {
     Clients(Box<ClientsRecord>),
 }
 
-impl Decoded {
-    pub fn schema(&self) -> &'static str {
-        match self {
-            Decoded::Uplink(_) => UPLINK_SCHEMA,
-            Decoded::Alert(_) => ALERT_SCHEMA,
-            Decoded::Clients(_) => CLIENTS_SCHEMA,
-        }
-    }
-}
-
 /// Why a message cannot be used.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{reason}")]

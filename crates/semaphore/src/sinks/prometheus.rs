@@ -24,7 +24,6 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
 use crate::record::UplinkRecord;
@@ -178,16 +177,6 @@ impl PrometheusExporter {
             over_cap,
         );
         text.finish()
-    }
-
-    /// Sample time of the newest sample shown for one uplink (tests and the benchmark use it).
-    pub fn latest(&self, serial: &str, uplink: &str, ip: &str) -> Option<DateTime<Utc>> {
-        let id = SeriesId {
-            serial: serial.into(),
-            uplink: uplink.into(),
-            ip: ip.into(),
-        };
-        self.lock().get(&id).map(|known| known.record.ts)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SeriesId, Series>> {
