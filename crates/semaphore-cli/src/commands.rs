@@ -131,7 +131,8 @@ async fn check(args: CheckArgs) -> Result<(), Failure> {
             println!("Meraki: not used (no sources in {})", path.display());
             return Ok(());
         }
-        meraki_url = config.meraki_url.clone().or(meraki_url);
+        // --meraki-url (or SEMAPHORE_MERAKI_URL) overrides the file's [meraki] url.
+        meraki_url = meraki_url.or(config.meraki_url.clone());
     }
     let client = semaphore::meraki::client(meraki_url.as_deref(), &ProcessEnv).map_err(config_error)?;
     let report = semaphore::meraki::check(&client).await.map_err(|error| {
@@ -203,12 +204,18 @@ fn kafka_section(args: &KafkaArgs) -> Result<KafkaSection, Failure> {
             .librdkafka
             .insert(key.trim().to_owned(), value.trim().to_owned());
     }
+    // Checked here so that a mistake names the flag, not the config key the section stands for.
+    kafka_connection(&section)?;
     Ok(section)
 }
 
+fn kafka_connection(section: &KafkaSection) -> Result<semaphore::bus::config::KafkaConnection, Failure> {
+    semaphore::config::kafka_connection(section)
+        .map_err(|(key, reason)| config_error(anyhow::anyhow!("--{} {reason}", key.replace('_', "-"))))
+}
+
 fn kafka(args: &KafkaArgs) -> Result<ResolvedKafka, Failure> {
-    let connection = semaphore::config::kafka_connection(&kafka_section(args)?)
-        .map_err(|(key, reason)| config_error(anyhow::anyhow!("--{} {reason}", key.replace('_', "-"))))?;
+    let connection = kafka_connection(&kafka_section(args)?)?;
     connection
         .resolve(&ProcessEnv, Some(EMBEDDED_DEFAULT))
         .map_err(config_error)
@@ -217,7 +224,9 @@ fn kafka(args: &KafkaArgs) -> Result<ResolvedKafka, Failure> {
 fn pipeline_failure(error: PipelineError) -> Failure {
     match error {
         PipelineError::Config(_) => config_error(error),
-        PipelineError::Start(_) | PipelineError::Incomplete(_) => runtime_error(error),
+        PipelineError::Start(_) | PipelineError::Incomplete(_) | PipelineError::Sources(_) => {
+            runtime_error(error)
+        }
     }
 }
 

@@ -15,6 +15,8 @@ use crate::cli::Cli;
 pub const EXIT_CONFIG: u8 = 2;
 /// Exit code for a runtime failure.
 pub const EXIT_FAILURE: u8 = 1;
+/// How long the runtime's remaining tasks may take once the command returned.
+const RUNTIME_SHUTDOWN: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -29,7 +31,11 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    let outcome = runtime.block_on(commands::run(cli));
+    // The drain already waited its grace period; a task still blocked in librdkafka (a commit or close waiting
+    // for a broker that is gone) must not hold the exit, so the runtime is not given longer than this.
+    runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             // A closed pipe (`semaphore ... | head`) is not an error.

@@ -618,7 +618,139 @@ fn check_validates_a_config_and_names_mistakes() {
         text.contains("line 3") && text.contains("unknown field `intreval_s`"),
         "{text}"
     );
+    // A broker address Kafka cannot have is a config error naming the key, not an unreachable Kafka.
+    std::fs::write(
+        &setup.config,
+        "[kafka]\nbrokers = \"127.0.0.1:65536\"\n[[sources.meraki_uplinks]]\n",
+    )
+    .unwrap();
+    let output = semaphore()
+        .args(["check", "-c"])
+        .arg(&setup.config)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", all_output(&output));
+    let text = all_output(&output);
+    assert!(text.contains("kafka.brokers") && text.contains("65535"), "{text}");
     std::fs::remove_dir_all(&setup.directory).unwrap();
+}
+
+/// A cron job must learn that `--once` wrote nothing: a misaddressed broker is a usage error before anything
+/// runs, an unreachable one ends the run with exit 1 and one line saying so.
+#[test]
+fn publish_once_fails_clearly_when_kafka_is_misaddressed_or_unreachable() {
+    let simulator = Simulate::start(&["--appliances", "2"]);
+    let data = temp_dir("publish-no-kafka");
+    for bad in ["127.0.0.1:0", "127.0.0.1:65536", "ftp://x", ""] {
+        let output = publish_once(&simulator, &data, &["loss-latency", "--brokers", bad])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{bad:?}: {}", all_output(&output));
+        assert!(all_output(&output).contains("--brokers"), "{bad:?}: {}", all_output(&output));
+    }
+    let started = std::time::Instant::now();
+    let child = publish_once(&simulator, &data, &["loss-latency", "--brokers", "127.0.0.1:1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (output, finished) = support::finish_within(child, Duration::from_secs(60));
+    assert!(finished, "publish --once kept waiting for an unreachable Kafka");
+    assert_eq!(output.status.code(), Some(1), "{}", all_output(&output));
+    let errors: Vec<String> = String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter(|line| line.starts_with("semaphore: error:"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", all_output(&output));
+    assert!(errors[0].contains("cannot reach Kafka at 127.0.0.1:1"), "{errors:?}");
+    eprintln!("gave up after {:?}", started.elapsed());
+    std::fs::remove_dir_all(&data).unwrap();
+}
+
+/// A 401 is final: `--once` ends at once with the fix named; an unreachable Meraki ends it after a bound.
+#[test]
+fn publish_once_ends_on_a_refused_key_and_on_an_unreachable_meraki() {
+    let simulator = Simulate::start(&["--appliances", "2", "--api-key", "the-right-key"]);
+    let data = temp_dir("publish-401");
+    let child = publish_once(&simulator, &data, &["loss-latency", "--output", "stdout"])
+        .env("MERAKI_DASHBOARD_API_KEY", "a-wrong-key")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (output, finished) = support::finish_within(child, Duration::from_secs(30));
+    assert!(finished, "publish --once retried a 401: {}", all_output(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", all_output(&output));
+    assert!(all_output(&output).contains("MERAKI_DASHBOARD_API_KEY"), "{}", all_output(&output));
+    let child = semaphore()
+        .args(["publish", "loss-latency", "--once", "--output", "stdout"])
+        .args(["--meraki-url", "http://127.0.0.1:1/api/v1", "--data-dir"])
+        .arg(&data)
+        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The documented bound is 60 s; the client's own retries usually end it sooner.
+    let (output, finished) = support::finish_within(child, Duration::from_secs(75));
+    assert!(finished, "publish --once waited for an unreachable Meraki without end");
+    assert_eq!(output.status.code(), Some(1), "{}", all_output(&output));
+    assert!(
+        all_output(&output).contains("cannot list the Meraki organizations"),
+        "{}",
+        all_output(&output)
+    );
+    std::fs::remove_dir_all(&data).unwrap();
+}
+
+/// README's Quick start: the example config says `url = "global"`, and `--meraki-url` or
+/// `SEMAPHORE_MERAKI_URL` must still win over it.
+#[test]
+fn flags_and_environment_override_the_files_meraki_url() {
+    let simulator = Simulate::start(&["--appliances", "2"]);
+    let data = temp_dir("meraki-url");
+    let config = data.join("semaphore.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\n[meraki]\nurl = \"global\"\n[admin]\nlisten = \"\"\n[[sources.meraki_uplinks]]\n[outputs.stdout]\n",
+            data.join("state")
+        ),
+    )
+    .unwrap();
+    let reached = format!("Meraki: reached {}", simulator.base_url);
+    let by_flag = semaphore()
+        .args(["check", "-c"])
+        .arg(&config)
+        .args(["--meraki-url", &simulator.base_url])
+        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+        .output()
+        .unwrap();
+    assert!(by_flag.status.success(), "{}", all_output(&by_flag));
+    assert!(all_output(&by_flag).contains(&reached), "{}", all_output(&by_flag));
+    let by_environment = semaphore()
+        .args(["check", "-c"])
+        .arg(&config)
+        .env("SEMAPHORE_MERAKI_URL", &simulator.base_url)
+        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+        .output()
+        .unwrap();
+    assert!(all_output(&by_environment).contains(&reached), "{}", all_output(&by_environment));
+    let run = semaphore()
+        .args(["run", "--once", "-c"])
+        .arg(&config)
+        .env("SEMAPHORE_MERAKI_URL", &simulator.base_url)
+        .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", all_output(&run));
+    assert!(
+        String::from_utf8_lossy(&run.stdout).contains("\"serial\""),
+        "run --once wrote the simulator's samples: {}",
+        all_output(&run)
+    );
+    std::fs::remove_dir_all(&data).unwrap();
 }
 
 /// `semaphore demo` on a fresh machine shows data flowing within a minute, and Ctrl-C ends it cleanly.

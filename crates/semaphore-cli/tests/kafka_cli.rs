@@ -9,6 +9,11 @@ use std::process::Command;
 use support::{Broker, all_output, python_has, semaphore};
 
 fn produce_with_python(broker: &Broker, topic: &str, count: usize) -> bool {
+    python_client(broker, "produce", topic, count)
+}
+
+/// Runs `kafka_client.py MODE BROKER TOPIC COUNT`; false (skipped) where confluent-kafka is absent.
+fn python_client(broker: &Broker, mode: &str, topic: &str, count: usize) -> bool {
     if !python_has("confluent_kafka") {
         // Only where the package is absent; .ci/run installs it, so CI never skips this.
         eprintln!("SKIPPED: Python confluent-kafka is not installed (pip install confluent-kafka)");
@@ -17,7 +22,7 @@ fn produce_with_python(broker: &Broker, topic: &str, count: usize) -> bool {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../semaphore/tests/python/kafka_client.py");
     let output = Command::new("python3")
         .arg(script)
-        .args(["produce", &broker.address, topic, &count.to_string()])
+        .args([mode, &broker.address, topic, &count.to_string()])
         .output()
         .unwrap();
     assert!(
@@ -69,6 +74,33 @@ fn topics_create_list_describe_delete() {
         "{}",
         all_output(&missing)
     );
+}
+
+/// tansu 0.6 deleted every topic of the cluster when asked to delete one; the embedded broker guards it.
+#[test]
+fn deleting_one_topic_keeps_the_others_and_their_records() {
+    let broker = Broker::start();
+    for topic in ["alpha", "beta", "gamma", "delta"] {
+        let created = run(&broker, &["topics", "create", topic, "--partitions", "2"]);
+        assert!(created.status.success(), "{}", all_output(&created));
+    }
+    if !produce_with_python(&broker, "alpha", 20) {
+        return;
+    }
+    assert!(produce_with_python(&broker, "gamma", 30));
+    let deleted = run(&broker, &["topics", "delete", "beta"]);
+    assert!(deleted.status.success(), "{}", all_output(&deleted));
+    // The same through an independent client's AdminClient.
+    assert!(python_client(&broker, "delete", "delta", 0));
+    let listed = run(&broker, &["topics", "list"]);
+    let listing = String::from_utf8_lossy(&listed.stdout);
+    assert!(listing.contains("alpha\t2 partitions"), "{listing}");
+    assert!(listing.contains("gamma\t2 partitions"), "{listing}");
+    assert!(!listing.contains("beta"), "{listing}");
+    assert!(!listing.contains("delta"), "{listing}");
+    for (topic, count) in [("alpha", 20), ("gamma", 30)] {
+        assert_eq!(support::consume_all(&broker.address, topic).len(), count, "{topic}");
+    }
 }
 
 #[test]

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use semaphore_meraki::{Client, MerakiError, RateBudget};
+use tokio::sync::mpsc;
 
 use crate::bus::embedded::{BrokerStorage, EmbeddedBroker};
 use crate::bus::producer::Producer;
@@ -32,6 +34,7 @@ use crate::sinks::sink::Sink;
 use crate::sinks::webhook::{WebhookSettings, WebhookSink};
 use crate::sources::meraki_clients::ClientsSource;
 use crate::sources::meraki_history::HistorySource;
+use crate::sources::SourceFailure;
 use crate::sources::meraki_uplinks::UplinksSource;
 use crate::sources::window_writer::WindowWriter;
 use crate::telemetry::Telemetry;
@@ -72,6 +75,10 @@ pub enum PipelineError {
     /// the next start.
     #[error("{0}")]
     Incomplete(String),
+    /// A source ended on its own: Meraki refused it for good, or its `--once` cycle left work undone (exit
+    /// code 1).
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Sources(Vec<SourceFailure>),
 }
 
 /// A started pipeline.
@@ -87,6 +94,9 @@ pub struct Pipeline {
     /// The shared producer (and topic admin) of the Kafka output and the sinks.
     kafka_output: Option<Arc<KafkaOutput>>,
     sources: Vec<(String, tokio::task::JoinHandle<()>)>,
+    /// Each source's outcome, sent when it ends.
+    source_outcomes: mpsc::UnboundedReceiver<Result<(), SourceFailure>>,
+    once: bool,
     sinks: Vec<(String, tokio::task::JoinHandle<()>)>,
     helpers: Vec<tokio::task::JoinHandle<()>>,
     stop_trigger: StopTrigger,
@@ -151,6 +161,15 @@ impl Pipeline {
                 )
                 .map_err(PipelineError::Config)?,
             );
+            if options.once && config.outputs.kafka.is_some() {
+                // One cycle cannot wait for Kafka to come back: say so now rather than after the cycle.
+                output.reach().await.map_err(|error| {
+                    PipelineError::Start(format!(
+                        "cannot reach Kafka at {}: {error}; --once writes nothing without it",
+                        output.bootstrap()
+                    ))
+                })?;
+            }
             telemetry.kafka_required.store(true, Ordering::Relaxed);
             helpers.push(tokio::spawn(output.clone().probe(stop.clone())));
             if config.outputs.kafka.is_some() {
@@ -190,6 +209,13 @@ impl Pipeline {
         };
 
         let mut sources = Vec::new();
+        let (outcome_sender, source_outcomes) = mpsc::unbounded_channel();
+        let spawn_source = |outcome: BoxFuture<'static, Result<(), SourceFailure>>| {
+            let sender = outcome_sender.clone();
+            tokio::spawn(async move {
+                let _ = sender.send(outcome.await);
+            })
+        };
         for source in &config.uplinks {
             let id = source.settings.id.clone();
             let runner = UplinksSource {
@@ -200,7 +226,7 @@ impl Pipeline {
                 telemetry: telemetry.clone(),
                 once: options.once,
             };
-            sources.push((id, tokio::spawn(runner.run(stop.clone()))));
+            sources.push((id, spawn_source(Box::pin(runner.run(stop.clone())))));
         }
         for source in &config.history {
             let id = source.settings.id.clone();
@@ -211,7 +237,7 @@ impl Pipeline {
                 telemetry: telemetry.clone(),
                 once: options.once,
             };
-            sources.push((id, tokio::spawn(runner.run(stop.clone()))));
+            sources.push((id, spawn_source(Box::pin(runner.run(stop.clone())))));
         }
         for settings in &config.clients {
             let runner = ClientsSource {
@@ -221,7 +247,7 @@ impl Pipeline {
                 telemetry: telemetry.clone(),
                 once: options.once,
             };
-            sources.push((settings.id.clone(), tokio::spawn(runner.run(stop.clone()))));
+            sources.push((settings.id.clone(), spawn_source(Box::pin(runner.run(stop.clone())))));
         }
 
         telemetry
@@ -317,6 +343,8 @@ impl Pipeline {
             outputs,
             kafka_output,
             sources,
+            source_outcomes,
+            once: options.once,
             sinks,
             helpers,
             stop_trigger,
@@ -325,27 +353,44 @@ impl Pipeline {
         })
     }
 
-    /// Runs until `shutdown` completes (or, with `--once`, until every source finished its cycle), then
-    /// drains within the grace period. An error says the grace period ended with records not acknowledged.
+    /// Runs until `shutdown` completes (or, with `--once`, until every source finished its cycle; or until a
+    /// source fails for good), then drains within the grace period. An error says a source failed or the grace
+    /// period ended with records not acknowledged.
     pub async fn wait(
         mut self,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> Result<(), PipelineError> {
-        // Sources end on their own only with --once; a process of sinks alone runs until the signal.
-        let only_sinks = self.sources.is_empty();
-        let sources_done = async {
-            if only_sinks {
-                std::future::pending::<()>().await;
+        tokio::pin!(shutdown);
+        // Sources end on their own only with --once or when they fail; sinks alone run until the signal.
+        let mut running = self.sources.len();
+        let mut failures = Vec::new();
+        while running > 0 {
+            tokio::select! {
+                () = &mut shutdown => break,
+                outcome = self.source_outcomes.recv() => {
+                    // None: every source task is gone (one panicked), so none is left to wait for.
+                    let Some(outcome) = outcome else { break };
+                    running -= 1;
+                    if let Err(failure) = outcome {
+                        tracing::error!(error = %failure, "A source stopped.");
+                        failures.push(failure);
+                        // A daemon does not go on with a source missing; --once lets the others finish.
+                        if !self.once {
+                            break;
+                        }
+                    }
+                }
             }
-            for (_, handle) in &mut self.sources {
-                let _ = handle.await;
-            }
-        };
-        tokio::select! {
-            () = shutdown => {}
-            () = sources_done => {}
         }
-        self.drain().await
+        if self.sources.is_empty() {
+            shutdown.await;
+        }
+        let drained = self.drain().await;
+        if failures.is_empty() {
+            drained
+        } else {
+            Err(PipelineError::Sources(failures))
+        }
     }
 
     async fn drain(self) -> Result<(), PipelineError> {

@@ -317,7 +317,7 @@ async fn unreachable_broker_is_a_bounded_clear_error() {
         .unwrap_err()
         .to_string();
     assert!(
-        error.contains(&address.to_string()) && error.contains("check --brokers"),
+        error.contains(&address.to_string()) && error.contains("--brokers"),
         "{error}"
     );
 }

@@ -19,7 +19,7 @@ pub const ADMIN_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, thiserror::Error)]
 pub enum TopicAdminError {
     #[error(
-        "cannot reach Kafka at {bootstrap} within {timeout:?}: {reason}; check --brokers and that the broker runs"
+        "cannot reach Kafka at {bootstrap} within {timeout:?}: {reason}; check the brokers (--brokers, SEMAPHORE_BROKERS or [kafka] brokers) and that the broker runs"
     )]
     Unreachable {
         bootstrap: String,

@@ -126,6 +126,57 @@ pub enum KafkaConfigError {
     Invalid { setting: String, reason: String },
 }
 
+/// Checks a bootstrap list, `host:port,...`, before librdkafka sees it: librdkafka takes an empty list, port 0
+/// or 65536, or `ftp://x` without complaint and then retries forever, so a typo would look like an outage.
+/// Each entry is `[protocol://]host[:port]` (librdkafka's own form; the port defaults to 9092), the protocol one
+/// of Kafka's listener protocols.
+pub fn check_brokers(brokers: &str) -> Result<(), String> {
+    if brokers.trim().is_empty() {
+        return Err("is empty; give host:port[,host:port...], or leave it out to use the embedded broker".into());
+    }
+    for entry in brokers.split(',').map(str::trim) {
+        check_broker(entry).map_err(|reason| format!("{entry:?}: {reason}"))?;
+    }
+    Ok(())
+}
+
+fn check_broker(entry: &str) -> Result<(), String> {
+    let address = match entry.split_once("://") {
+        Some((protocol, address)) => {
+            if !["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"]
+                .contains(&protocol.to_ascii_lowercase().as_str())
+            {
+                return Err(format!(
+                    "{protocol}:// is not a Kafka protocol; write host:port (or PLAINTEXT://, SSL://, SASL_PLAINTEXT://, SASL_SSL://)"
+                ));
+            }
+            address
+        }
+        None => entry,
+    };
+    // `[v6]:port`, `host:port` or `host`.
+    let (host, port) = match address.strip_prefix('[') {
+        Some(rest) => {
+            let (host, after) = rest.split_once(']').ok_or("an IPv6 address needs its closing ']'")?;
+            (host, after.strip_prefix(':'))
+        }
+        None => match address.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (address, None),
+        },
+    };
+    if host.is_empty() || host.contains(['/', ' ', '@']) {
+        return Err("expected host:port".into());
+    }
+    if let Some(port) = port {
+        match port.parse::<u16>() {
+            Ok(port) if port > 0 => {}
+            _ => return Err(format!("port {port:?} is not between 1 and 65535")),
+        }
+    }
+    Ok(())
+}
+
 /// Properties of Confluent's Java `client.properties` that librdkafka does not know; dropped with a note.
 const JAVA_ONLY_PROPERTIES: &[&str] = &["client.dns.lookup", "sasl.jaas.config"];
 const JAVA_ONLY_PREFIXES: &[&str] = &["schema.registry.", "basic.auth.", "key.", "value."];
@@ -190,7 +241,7 @@ impl KafkaConnection {
         let mut owned: Vec<(&str, String)> = Vec::new();
         if let Some(brokers) = self.brokers.as_deref().or(embedded) {
             settings.insert("bootstrap.servers".into(), brokers.to_owned());
-            owned.push(("bootstrap.servers", "--brokers / SEMAPHORE_BROKERS".into()));
+            owned.push(("bootstrap.servers", "--brokers / SEMAPHORE_BROKERS / [kafka] brokers".into()));
         }
         if let Some(protocol) = self.security_protocol {
             settings.insert("security.protocol".into(), protocol.as_str().into());
@@ -346,6 +397,32 @@ mod tests {
             Some("s3cr3t-value")
         );
         std::fs::remove_dir_all(directory).unwrap();
+    }
+
+    #[test]
+    fn broker_lists_are_checked_before_librdkafka_sees_them() {
+        for good in [
+            "127.0.0.1:9092",
+            "a:9092, b:9093",
+            "kafka",
+            "SASL_SSL://pkc-xxxx.us-west-2.aws.confluent.cloud:9092",
+            "[::1]:9092",
+        ] {
+            assert_eq!(check_brokers(good), Ok(()), "{good}");
+        }
+        for (bad, says) in [
+            ("", "empty"),
+            ("  ", "empty"),
+            ("127.0.0.1:0", "between 1 and 65535"),
+            ("127.0.0.1:65536", "between 1 and 65535"),
+            ("127.0.0.1:x", "between 1 and 65535"),
+            ("ftp://x", "not a Kafka protocol"),
+            ("a:9092,", "expected host:port"),
+            ("[::1:9092", "closing"),
+        ] {
+            let error = check_brokers(bad).unwrap_err();
+            assert!(error.contains(says), "{bad:?}: {error}");
+        }
     }
 
     #[test]

@@ -54,7 +54,7 @@ pub struct ConsumeSummary {
 #[derive(Debug, thiserror::Error)]
 pub enum ConsumeError {
     #[error(
-        "cannot reach Kafka at {bootstrap} within {timeout:?}: {reason}; check --brokers and that the broker runs"
+        "cannot reach Kafka at {bootstrap} within {timeout:?}: {reason}; check the brokers (--brokers, SEMAPHORE_BROKERS or [kafka] brokers) and that the broker runs"
     )]
     Unreachable {
         bootstrap: String,

@@ -148,15 +148,15 @@ impl EmbeddedBroker {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        if let Err(error) = index_headers(&database).await {
-            tracing::warn!(%error, database = %database.display(), "Cannot add the record-header index to the broker database; consumers of large topics will be slow.");
-        }
-        Ok(Self {
+        let broker = Self {
             address,
             task,
             runtime: Some(runtime),
             scratch,
-        })
+        };
+        // On failure the broker is dropped here, which stops it.
+        repair_schema(&database).await?;
+        Ok(broker)
     }
 
     /// The address clients bootstrap from, `127.0.0.1:PORT`.
@@ -188,18 +188,57 @@ impl Drop for EmbeddedBroker {
     }
 }
 
-/// tansu 0.6's SQLite schema has no index on record headers, and it reads a record's headers with a query
-/// on (topition, offset_id): without an index every fetched record scans every header of the database, so a
-/// consumer reading a topic of tens of thousands of records with headers (ours carry three) stalls the broker
-/// for minutes. The index makes that lookup a seek. Created once the broker made its schema; idempotent.
-async fn index_headers(database: &Path) -> Result<(), libsql::Error> {
+/// What semaphore adds to tansu 0.6's SQLite schema, once the broker made it; each statement is idempotent.
+///
+/// The index: tansu reads a record's headers with a query on (topition, offset_id) and has no index for it, so
+/// every fetched record scanned every header of the database and a consumer reading a topic of tens of
+/// thousands of records with headers (ours carry three) stalled the broker for minutes.
+///
+/// The trigger: tansu 0.6's `topic_delete_by.sql` deletes every topic of the cluster (its `where` selects the
+/// cluster, not the topic), so deleting one topic, through any client, deleted them all. tansu deletes the
+/// partitions (`topition` rows) of the topic being deleted just before that statement, so a topic that still
+/// has partitions is one it did not mean to delete: the trigger skips its row (`raise(ignore)` leaves that row
+/// and goes on with the others). nisshi, tansu's successor, fixed the statement.
+const SCHEMA_REPAIRS: [&str; 2] = [
+    "create index if not exists semaphore_header_record on header (topition, offset_id)",
+    "create trigger if not exists semaphore_delete_only_the_named_topic before delete on topic \
+     when exists (select 1 from topition where topition.topic = old.id) \
+     begin select raise(ignore); end",
+];
+
+/// How long to keep trying [`SCHEMA_REPAIRS`]: tansu may still be creating its schema (no such table yet) or
+/// writing (database is locked) when the listener already accepts, most of all on a busy machine.
+const REPAIR_WITHIN: Duration = Duration::from_secs(30);
+
+/// Applies [`SCHEMA_REPAIRS`], retrying while tansu's own schema work is in the way. A broker without them
+/// would delete every topic on a topic delete, so failing here stops the start.
+async fn repair_schema(database: &Path) -> Result<(), EmbeddedBrokerError> {
+    let started = Instant::now();
+    loop {
+        match apply_schema_repairs(database).await {
+            Ok(()) => return Ok(()),
+            Err(error) if started.elapsed() < REPAIR_WITHIN => {
+                tracing::debug!(%error, "The broker's schema is not ready for semaphore's repairs yet; trying again.");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => {
+                return Err(EmbeddedBrokerError::Start {
+                    reason: format!(
+                        "cannot add semaphore's index and topic-delete guard to {} within {REPAIR_WITHIN:?}: {error}",
+                        database.display()
+                    ),
+                });
+            }
+        }
+    }
+}
+
+async fn apply_schema_repairs(database: &Path) -> Result<(), libsql::Error> {
     let connection = libsql::Builder::new_local(database).build().await?.connect()?;
-    connection
-        .execute(
-            "create index if not exists semaphore_header_record on header (topition, offset_id)",
-            (),
-        )
-        .await?;
+    connection.busy_timeout(Duration::from_secs(5))?;
+    for statement in SCHEMA_REPAIRS {
+        connection.execute(statement, ()).await?;
+    }
     Ok(())
 }
 

@@ -115,10 +115,14 @@ pub fn load(path: &Path, env: &dyn Env) -> Result<Config, ConfigError> {
         path: path.to_owned(),
         source,
     })?;
-    let file: ConfigFile = toml::from_str(&text).map_err(|error| ConfigError::Parse {
+    let mut file: ConfigFile = toml::from_str(&text).map_err(|error| ConfigError::Parse {
         path: path.to_owned(),
         message: error.to_string().trim_end().replace('\n', " "),
     })?;
+    // The environment overrides the file (and a flag the environment, where the command has one).
+    if let Some(url) = env.get(crate::env::SEMAPHORE_MERAKI_URL) {
+        file.meraki.url = Some(url);
+    }
     validate(file, path, env)
 }
 
@@ -450,11 +454,11 @@ pub fn validate(file: ConfigFile, path: &Path, env: &dyn Env) -> Result<Config, 
 
 /// The Kafka connection a `[kafka]` section (or the equivalent flags) describes; errors name the key.
 pub fn kafka_connection(section: &KafkaSection) -> Result<KafkaConnection, (String, String)> {
+    if let Some(brokers) = &section.brokers {
+        crate::bus::config::check_brokers(brokers).map_err(|reason| ("brokers".to_owned(), reason))?;
+    }
     let mut connection = KafkaConnection {
-        brokers: section
-            .brokers
-            .clone()
-            .filter(|brokers| !brokers.trim().is_empty()),
+        brokers: section.brokers.clone(),
         ssl_ca_location: section.ssl_ca_location.clone(),
         client_properties: section.client_properties.clone(),
         librdkafka: section.librdkafka.clone(),

@@ -194,15 +194,25 @@ impl KafkaOutput {
             .expect("the read-back task does not panic")
     }
 
+    /// Asks the cluster for its metadata once: whether Kafka answers now.
+    pub async fn reach(&self) -> Result<(), String> {
+        let metadata = self.metadata.clone();
+        tokio::task::spawn_blocking(move || metadata.probe())
+            .await
+            .expect("the probe task does not panic")
+    }
+
+    /// Where the output connects, for messages.
+    pub fn bootstrap(&self) -> &str {
+        &self.kafka.bootstrap
+    }
+
     /// Probes Kafka every few seconds until `stop`, keeping `semaphore_kafka_up` and `/readyz` true to what
     /// the cluster answers, and logging when it goes away and comes back.
     pub async fn probe(self: Arc<Self>, stop: Stop) {
         let mut was_up = None;
         loop {
-            let metadata = self.metadata.clone();
-            let up = tokio::task::spawn_blocking(move || metadata.probe())
-                .await
-                .expect("the probe task does not panic");
+            let up = self.reach().await;
             let reached = up.is_ok();
             self.telemetry.kafka_reached.store(reached, Ordering::Relaxed);
             match (&up, was_up) {

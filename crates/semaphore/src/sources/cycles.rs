@@ -1,5 +1,8 @@
 //! The poll loop every Meraki source shares: a tick per interval until stopped (or one cycle with `--once`),
 //! each cycle counted, timed and charged with the Meraki requests its client spent, for `/metrics`.
+//!
+//! What a cycle could not do is retried next interval; with `--once` there is no next interval, so the
+//! source ends with a [`SourceFailure`] naming it and the command exits non-zero.
 
 use std::time::Duration;
 
@@ -7,6 +10,7 @@ use semaphore_meraki::Client;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
 use crate::shutdown::Stop;
+use crate::sources::SourceFailure;
 use crate::telemetry::Telemetry;
 
 pub struct Cycles<'a> {
@@ -18,6 +22,8 @@ pub struct Cycles<'a> {
     once: bool,
     /// Requests spent and start time of the cycle in progress.
     current: Option<(u64, Instant)>,
+    /// What the `--once` cycle could not do.
+    failures: Vec<String>,
 }
 
 impl<'a> Cycles<'a> {
@@ -40,7 +46,26 @@ impl<'a> Cycles<'a> {
             ticker,
             once,
             current: None,
+            failures: Vec::new(),
         }
+    }
+
+    /// Notes work the cycle could not do (already logged; retried next interval, or failing `--once`).
+    pub fn failed(&mut self, reason: String) {
+        if self.once {
+            self.failures.push(reason);
+        }
+    }
+
+    /// How the source ends: with `--once`, an error naming what its cycle could not do.
+    pub fn outcome(self) -> Result<(), SourceFailure> {
+        if self.failures.is_empty() {
+            return Ok(());
+        }
+        Err(SourceFailure {
+            source_id: self.source.to_owned(),
+            reason: self.failures.join("; "),
+        })
     }
 
     /// Ends the cycle in progress (recording its cost) and waits for the next tick. False when the source

@@ -21,7 +21,7 @@ use crate::send_future::boxed;
 use crate::shutdown::Stop;
 use crate::sources::client_filter::ClientFilter;
 use crate::sources::cycles::Cycles;
-use crate::sources::organizations;
+use crate::sources::{SourceFailure, organizations};
 use crate::sources::uplink_filter::NetworkMatcher;
 use crate::telemetry::Telemetry;
 
@@ -50,7 +50,7 @@ pub struct ClientsSource {
 }
 
 impl ClientsSource {
-    pub async fn run(self, stop: Stop) {
+    pub async fn run(self, stop: Stop) -> Result<(), SourceFailure> {
         let source = self.settings.id.clone();
         let Some(organizations) = organizations::discover(
             &self.client,
@@ -58,10 +58,12 @@ impl ClientsSource {
             &source,
             &self.telemetry,
             &stop,
+            self.once,
         )
         .await
+        .map_err(|reason| SourceFailure::new(&source, reason))?
         else {
-            return;
+            return Ok(());
         };
         let mut cycles = Cycles::new(
             &source,
@@ -76,18 +78,23 @@ impl ClientsSource {
                 if stop.is_stopped() {
                     break;
                 }
-                self.poll_organization(&organization.id).await;
+                if let Err(reason) = self.poll_organization(&organization.id).await {
+                    cycles.failed(reason);
+                }
             }
         }
+        cycles.outcome()
     }
 
-    async fn poll_organization(&self, organization_id: &str) {
+    /// Publishes a record per network; `Err` names what could not be read (already logged; retried next
+    /// interval). The networks that were read are published either way.
+    async fn poll_organization(&self, organization_id: &str) -> Result<(), String> {
         let settings = &self.settings;
         let inventory = Inventory::new(organization_id);
         if let Err(error) = inventory.refresh(&self.client).await {
             self.telemetry.poll_errors.add(&settings.id, 1.0);
             tracing::warn!(source = %settings.id, organization = %organization_id, %error, "Cannot list the networks; retrying next interval.");
-            return;
+            return Err(format!("organization {organization_id}: cannot list the networks: {error}"));
         }
         self.telemetry.meraki_reached.store(true, Ordering::Relaxed);
         let networks: Vec<_> = inventory
@@ -102,7 +109,7 @@ impl ClientsSource {
             })
             .collect();
         let polled_at = Utc::now();
-        let records: Vec<Option<EncodedRecord>> = futures::stream::iter(networks)
+        let records: Vec<Result<EncodedRecord, String>> = futures::stream::iter(networks)
             // Boxed: see `send_future`.
             .map(|(network_id, network)| boxed(async move {
                 let query = ClientsQuery {
@@ -115,7 +122,7 @@ impl ClientsSource {
                     Err(error) => {
                         self.telemetry.poll_errors.add(&settings.id, 1.0);
                         tracing::warn!(source = %settings.id, network = %network_id, %error, "Cannot read the network's clients; retrying next interval.");
-                        return None;
+                        return Err(format!("network {network_id}: {error}"));
                     }
                 };
                 let mut kept = Vec::new();
@@ -141,12 +148,21 @@ impl ClientsSource {
                     timespan_seconds: settings.timespan.as_secs(),
                     clients: kept,
                 };
-                Some(EncodedRecord::clients(&record, &settings.key, &settings.id))
+                Ok(EncodedRecord::clients(&record, &settings.key, &settings.id))
             }))
             .buffer_unordered(NETWORKS_IN_FLIGHT)
             .collect()
             .await;
-        let records: Vec<EncodedRecord> = records.into_iter().flatten().collect();
+        let (records, unread): (Vec<_>, Vec<_>) = records.into_iter().partition(Result::is_ok);
+        let records: Vec<EncodedRecord> = records.into_iter().filter_map(Result::ok).collect();
         self.outputs.publish(&settings.topic, &records).await;
+        match unread.into_iter().filter_map(Result::err).collect::<Vec<_>>() {
+            unread if unread.is_empty() => Ok(()),
+            unread => Err(format!(
+                "organization {organization_id}: cannot read the clients of {} networks: {}",
+                unread.len(),
+                unread.join("; ")
+            )),
+        }
     }
 }

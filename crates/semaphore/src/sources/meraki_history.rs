@@ -18,7 +18,7 @@ use crate::record::UplinkRecord;
 use crate::send_future::boxed;
 use crate::shutdown::Stop;
 use crate::sources::cycles::Cycles;
-use crate::sources::organizations;
+use crate::sources::{SourceFailure, organizations};
 use crate::sources::uplink_filter::UplinkFilter;
 use crate::sources::window::{self, Rules, Window};
 use crate::sources::window_writer::WindowWriter;
@@ -50,7 +50,7 @@ pub struct HistorySource {
 }
 
 impl HistorySource {
-    pub async fn run(self, stop: Stop) {
+    pub async fn run(self, stop: Stop) -> Result<(), SourceFailure> {
         let source = self.settings.id.clone();
         let Some(organizations) = organizations::discover(
             &self.client,
@@ -58,10 +58,12 @@ impl HistorySource {
             &source,
             &self.telemetry,
             &stop,
+            self.once,
         )
         .await
+        .map_err(|reason| SourceFailure::new(&source, reason))?
         else {
-            return;
+            return Ok(());
         };
         let inventories: Vec<Inventory> = organizations
             .iter()
@@ -77,9 +79,12 @@ impl HistorySource {
         );
         while cycles.next().await {
             for (organization, inventory) in organizations.iter().zip(&inventories) {
-                self.catch_up(organization, inventory, &stop).await;
+                if let Err(reason) = self.catch_up(organization, inventory, &stop).await {
+                    cycles.failed(reason);
+                }
             }
         }
+        cycles.outcome()
     }
 
     fn rules(&self) -> Rules {
@@ -90,14 +95,15 @@ impl HistorySource {
         }
     }
 
-    async fn catch_up(&self, organization: &Organization, inventory: &Inventory, stop: &Stop) {
+    /// As the uplinks source's: `Err` says why the organization stopped short (already logged).
+    async fn catch_up(&self, organization: &Organization, inventory: &Inventory, stop: &Stop) -> Result<(), String> {
         let source = &self.settings.id;
         let organization_id = &organization.id;
         // The device list is re-read every cycle: this source's cost is per device anyway.
         if let Err(error) = inventory.refresh(&self.client).await {
             self.telemetry.poll_errors.add(source, 1.0);
             tracing::warn!(%source, organization = %organization_id, %error, "Cannot list the devices; retrying next interval.");
-            return;
+            return Err(format!("organization {organization_id}: cannot list the devices: {error}"));
         }
         // Up to what is available when the cycle starts, so a cycle always ends (see meraki_uplinks).
         let now = Utc::now();
@@ -117,12 +123,12 @@ impl HistorySource {
                             .add(organization_id, (lost.t1 - lost.t0).num_seconds() as f64);
                         if let Err(error) = self.writer.store.advance(organization_id, lost.t1) {
                             tracing::error!(%source, %error, "Cannot persist the watermark.");
-                            return;
+                            return Err(format!("organization {organization_id}: {error}"));
                         }
                     }
                     match plan.window {
                         Some(window) => window,
-                        None => return,
+                        None => return Ok(()),
                     }
                 }
             };
@@ -131,18 +137,19 @@ impl HistorySource {
                 Err(error) => {
                     self.telemetry.poll_errors.add(source, 1.0);
                     tracing::warn!(%source, organization = %organization_id, %error, "Polling the per-device history failed; the window is retried next interval.");
-                    return;
+                    return Err(format!("organization {organization_id}: {error}"));
                 }
             };
             self.telemetry.meraki_reached.store(true, Ordering::Relaxed);
             if let Err(error) = self.writer.write(organization_id, window, records).await {
                 tracing::error!(%source, organization = %organization_id, %error, "Cannot write the window; retrying next interval.");
-                return;
+                return Err(format!("organization {organization_id}: cannot write the window: {error}"));
             }
             self.telemetry
                 .watermark_lag_seconds
                 .set(organization_id, (Utc::now() - window.t1).num_seconds() as f64);
         }
+        Ok(())
     }
 
     async fn fetch(

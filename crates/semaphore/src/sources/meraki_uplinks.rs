@@ -19,7 +19,7 @@ use crate::record::UplinkRecord;
 use crate::send_future::boxed;
 use crate::shutdown::Stop;
 use crate::sources::cycles::Cycles;
-use crate::sources::organizations;
+use crate::sources::{SourceFailure, organizations};
 use crate::sources::uplink_filter::UplinkFilter;
 use crate::sources::window::{self, Window};
 use crate::sources::window_writer::WindowWriter;
@@ -54,7 +54,7 @@ pub struct UplinksSource {
 }
 
 impl UplinksSource {
-    pub async fn run(self, stop: Stop) {
+    pub async fn run(self, stop: Stop) -> Result<(), SourceFailure> {
         let source = self.settings.id.clone();
         let Some(organizations) = organizations::discover(
             &self.inventory_client,
@@ -62,10 +62,12 @@ impl UplinksSource {
             &source,
             &self.telemetry,
             &stop,
+            self.once,
         )
         .await
+        .map_err(|reason| SourceFailure::new(&source, reason))?
         else {
-            return;
+            return Ok(());
         };
         let inventories: Vec<Arc<Inventory>> = organizations
             .iter()
@@ -87,7 +89,7 @@ impl UplinksSource {
             &stop,
         );
         while cycles.next().await {
-            futures::future::join_all(
+            let caught_up = futures::future::join_all(
                 organizations
                     .iter()
                     .zip(&inventories)
@@ -95,12 +97,18 @@ impl UplinksSource {
                     .map(|(organization, inventory)| boxed(self.catch_up(organization, inventory, &stop))),
             )
             .await;
+            caught_up
+                .into_iter()
+                .filter_map(Result::err)
+                .for_each(|reason| cycles.failed(reason));
         }
         refresher.abort();
+        cycles.outcome()
     }
 
-    /// Reads and writes windows until the organization is caught up, stopped, or Meraki fails.
-    async fn catch_up(&self, organization: &Organization, inventory: &Inventory, stop: &Stop) {
+    /// Reads and writes windows until the organization is caught up or stopped; `Err` says why it stopped
+    /// short (already logged; retried next interval).
+    async fn catch_up(&self, organization: &Organization, inventory: &Inventory, stop: &Stop) -> Result<(), String> {
         let source = &self.settings.id;
         let organization_id = &organization.id;
         if !inventory.is_loaded()
@@ -130,7 +138,7 @@ impl UplinksSource {
                             "Samples older than Meraki's 60-day retention cannot be read any more; skipping them.");
                         if let Err(error) = self.writer.store.advance(organization_id, lost.t1) {
                             tracing::error!(%source, %error, "Cannot persist the watermark.");
-                            return;
+                            return Err(format!("organization {organization_id}: {error}"));
                         }
                     }
                     match plan.window {
@@ -151,7 +159,7 @@ impl UplinksSource {
                         self.telemetry.meraki_reached.store(false, Ordering::Relaxed);
                     }
                     tracing::warn!(%source, organization = %organization_id, %error, "Polling loss and latency failed; the window is retried next interval.");
-                    return;
+                    return Err(format!("organization {organization_id}: {error}"));
                 }
             };
             self.telemetry.meraki_reached.store(true, Ordering::Relaxed);
@@ -160,7 +168,7 @@ impl UplinksSource {
                 Ok(_) => {}
                 Err(error) => {
                     tracing::error!(%source, organization = %organization_id, %error, "Cannot write the window; retrying next interval.");
-                    return;
+                    return Err(format!("organization {organization_id}: cannot write the window: {error}"));
                 }
             }
             self.telemetry.watermark_lag_seconds.set(
@@ -181,6 +189,7 @@ impl UplinksSource {
                 backfilled = 0;
             }
         }
+        Ok(())
     }
 
     async fn fetch(

@@ -19,3 +19,21 @@ pub mod organizations;
 pub mod uplink_filter;
 pub mod window;
 pub mod window_writer;
+
+/// Why a source ended on its own: Meraki refused it for good (a wrong key, no access), or its `--once` cycle
+/// left work undone (Meraki or an output unreachable).
+#[derive(Debug, thiserror::Error)]
+#[error("source {source_id}: {reason}")]
+pub struct SourceFailure {
+    pub source_id: String,
+    pub reason: String,
+}
+
+impl SourceFailure {
+    pub fn new(source_id: &str, reason: String) -> Self {
+        Self {
+            source_id: source_id.to_owned(),
+            reason,
+        }
+    }
+}

@@ -1,31 +1,45 @@
 //! The organizations a Meraki source polls: every one the key can see, or those the config names (by id or
-//! name). Listed once at start, retried with backoff until Meraki answers or the source is stopped.
+//! name). Listed once at start and retried with backoff while Meraki is unreachable or failing; an answer no
+//! retry can change (401, 403, 404, a refused request) ends the source, and with `--once` so does Meraki
+//! staying unreachable for [`ONCE_GIVES_UP_AFTER`].
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use semaphore_meraki::Client;
+use semaphore_meraki::error::ErrorKind;
 use semaphore_meraki::model::Organization;
+use semaphore_meraki::{Client, MerakiError};
 
 use crate::shutdown::Stop;
 use crate::telemetry::Telemetry;
 
 const RETRY_FIRST: Duration = Duration::from_secs(2);
 const RETRY_MAX: Duration = Duration::from_secs(60);
+/// How long `--once` keeps trying an unreachable or failing Meraki before the command fails: a cron job must end.
+pub const ONCE_GIVES_UP_AFTER: Duration = Duration::from_secs(60);
 
-/// `None` when stopped before Meraki answered.
+/// `Ok(None)` when stopped before Meraki answered; `Err` with the reason when listing cannot succeed.
 pub async fn discover(
     client: &Client,
     wanted: &[String],
     source: &str,
     telemetry: &Arc<Telemetry>,
     stop: &Stop,
-) -> Option<Vec<Organization>> {
+    once: bool,
+) -> Result<Option<Vec<Organization>>, String> {
+    let started = tokio::time::Instant::now();
     let mut delay = RETRY_FIRST;
     loop {
-        match client.organizations().await {
-            Ok(organizations) => {
+        let listed = if once {
+            // The client's own retries can take minutes against an address that never answers.
+            let left = ONCE_GIVES_UP_AFTER.saturating_sub(started.elapsed());
+            tokio::time::timeout(left, client.organizations()).await
+        } else {
+            Ok(client.organizations().await)
+        };
+        let error = match listed {
+            Ok(Ok(organizations)) => {
                 telemetry.meraki_reached.store(true, Ordering::Relaxed);
                 let chosen = choose(organizations, wanted, source);
                 tracing::info!(
@@ -33,19 +47,44 @@ pub async fn discover(
                     names = ?chosen.iter().map(|organization| organization.name.as_str()).collect::<Vec<_>>(),
                     "Polling organizations."
                 );
-                return Some(chosen);
+                return Ok(Some(chosen));
             }
-            Err(error) => {
-                telemetry.meraki_reached.store(false, Ordering::Relaxed);
-                telemetry.poll_errors.add(source, 1.0);
-                tracing::warn!(%source, %error, retry_in_s = delay.as_secs(), "Cannot list the Meraki organizations; retrying.");
-                if !stop.sleep(delay).await {
-                    return None;
-                }
-                delay = (delay * 2).min(RETRY_MAX);
-            }
+            Ok(Err(error)) => error.to_string(),
+            Err(_) => format!("no answer within {ONCE_GIVES_UP_AFTER:?}"),
+        };
+        telemetry.meraki_reached.store(false, Ordering::Relaxed);
+        telemetry.poll_errors.add(source, 1.0);
+        if let Ok(Err(error)) = &listed
+            && is_final(error)
+        {
+            tracing::error!(%source, %error, "Meraki refused to list the organizations; retrying cannot change that.");
+            return Err(format!("cannot list the Meraki organizations: {error}"));
         }
+        if once && started.elapsed() + delay >= ONCE_GIVES_UP_AFTER {
+            return Err(format!(
+                "cannot list the Meraki organizations: {error}; gave up after {} s (--once)",
+                started.elapsed().as_secs()
+            ));
+        }
+        tracing::warn!(%source, %error, retry_in_s = delay.as_secs(), "Cannot list the Meraki organizations; retrying.");
+        if !stop.sleep(delay).await {
+            return Ok(None);
+        }
+        delay = (delay * 2).min(RETRY_MAX);
     }
+}
+
+/// Answers that mean the request itself, the key or its access is wrong: asking again gets the same answer.
+pub fn is_final(error: &MerakiError) -> bool {
+    matches!(
+        error.kind(),
+        ErrorKind::Unauthorized
+            | ErrorKind::Forbidden
+            | ErrorKind::NotFound
+            | ErrorKind::BadRequest
+            | ErrorKind::InvalidParameter
+            | ErrorKind::Config
+    )
 }
 
 fn choose(organizations: Vec<Organization>, wanted: &[String], source: &str) -> Vec<Organization> {

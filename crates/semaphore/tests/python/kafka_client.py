@@ -2,12 +2,14 @@
 
   kafka_client.py produce BOOTSTRAP TOPIC COUNT   -> produces COUNT keyed JSON records, prints their partitions
   kafka_client.py consume BOOTSTRAP TOPIC COUNT   -> reads COUNT records from the beginning, prints them as JSON
+  kafka_client.py delete BOOTSTRAP TOPIC 0        -> deletes TOPIC with the AdminClient
 """
 
 import json
 import sys
 
 from confluent_kafka import Consumer, Producer
+from confluent_kafka.admin import AdminClient
 
 
 def produce(bootstrap, topic, count):
@@ -58,6 +60,12 @@ def consume(bootstrap, topic, count):
     print(json.dumps(records))
 
 
+def delete(bootstrap, topic, _count):
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for future in admin.delete_topics([topic], operation_timeout=10).values():
+        future.result()
+
+
 if __name__ == "__main__":
     mode, bootstrap, topic, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    {"produce": produce, "consume": consume}[mode](bootstrap, topic, count)
+    {"produce": produce, "consume": consume, "delete": delete}[mode](bootstrap, topic, count)
