@@ -88,12 +88,16 @@ pub enum TopicsAction {
     List,
     /// Create a topic.
     Create {
+        /// 1 to 249 letters, digits, '.', '_' or '-', not "." or ".." (Kafka's rule).
         name: String,
-        /// Partitions (Confluent Cloud's default).
-        #[arg(long, default_value_t = 6)]
+        /// Partitions, 1 to 1000 (default: Confluent Cloud's).
+        // Negative numbers reach the range check, whose message states the rule, instead of clap's
+        // "unexpected argument".
+        #[arg(long, default_value_t = 6, allow_negative_numbers = true)]
         partitions: i32,
-        /// Replicas per partition (default: 3, or the number of brokers where fewer: 1 on the embedded one).
-        #[arg(long)]
+        /// Replicas per partition, at most the number of brokers (default: 3, or the number of brokers where
+        /// fewer: 1 on the embedded one).
+        #[arg(long, allow_negative_numbers = true)]
         replication_factor: Option<i32>,
     },
     /// Partitions, leaders, replicas and watermarks of a topic.

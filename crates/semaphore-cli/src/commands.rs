@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use semaphore::bus::admin::TopicAdmin;
+use semaphore::bus::admin::{TopicAdmin, TopicAdminError};
 use semaphore::bus::config::ResolvedKafka;
 use semaphore::bus::consumer::{ConsumeError, ConsumeOptions};
 use semaphore::bus::embedded::{BrokerStorage, EmbeddedBroker};
@@ -498,7 +498,7 @@ async fn topics(args: TopicsArgs) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();
     match args.action {
         TopicsAction::List => {
-            for topic in admin.list().await.map_err(runtime_error)? {
+            for topic in admin.list().await.map_err(admin_failure)? {
                 writeln!(stdout, "{}\t{} partitions", topic.name, topic.partitions).map_err(runtime_error)?;
             }
         }
@@ -507,14 +507,10 @@ async fn topics(args: TopicsArgs) -> Result<(), Failure> {
             partitions,
             replication_factor,
         } => {
-            let replication_factor = match replication_factor {
-                Some(replication_factor) => replication_factor,
-                None => admin.default_replication_factor().await.map_err(runtime_error)?,
-            };
-            admin
+            let replication_factor = admin
                 .create(&name, partitions, replication_factor)
                 .await
-                .map_err(runtime_error)?;
+                .map_err(admin_failure)?;
             writeln!(
                 stdout,
                 "created topic {name}: {partitions} partitions, replication factor {replication_factor}"
@@ -522,7 +518,7 @@ async fn topics(args: TopicsArgs) -> Result<(), Failure> {
             .map_err(runtime_error)?;
         }
         TopicsAction::Describe { name, format } => {
-            let description = admin.describe(&name).await.map_err(runtime_error)?;
+            let description = admin.describe(&name).await.map_err(admin_failure)?;
             match format {
                 ReportFormat::Json => {
                     serde_json::to_writer_pretty(&mut stdout, &description).map_err(runtime_error)?;
@@ -554,11 +550,20 @@ async fn topics(args: TopicsArgs) -> Result<(), Failure> {
             }
         }
         TopicsAction::Delete { name } => {
-            admin.delete(&name).await.map_err(runtime_error)?;
+            admin.delete(&name).await.map_err(admin_failure)?;
             writeln!(stdout, "deleted topic {name}").map_err(runtime_error)?;
         }
     }
     Ok(())
+}
+
+/// A name, partition count or replication factor that Kafka forbids is a usage error; the rest are runtime
+/// failures.
+fn admin_failure(error: TopicAdminError) -> Failure {
+    match error {
+        TopicAdminError::Invalid(_) => config_error(error),
+        other => runtime_error(other),
+    }
 }
 
 async fn consume(args: ConsumeArgs) -> Result<(), Failure> {

@@ -4,9 +4,10 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use support::{Broker, all_output, python_has, semaphore};
+use support::{Broker, all_output, finish_within, python_has, semaphore};
 
 fn produce_with_python(broker: &Broker, topic: &str, count: usize) -> bool {
     python_client(broker, "produce", topic, count)
@@ -101,6 +102,146 @@ fn deleting_one_topic_keeps_the_others_and_their_records() {
     for (topic, count) in [("alpha", 20), ("gamma", 30)] {
         assert_eq!(support::consume_all(&broker.address, topic).len(), count, "{topic}");
     }
+}
+
+/// Issue 11: names, partition counts and replication factors Kafka forbids (or above semaphore's cap) are
+/// usage errors that state the rule, and nothing is created; `describe` and `delete` check names the same
+/// way instead of blaming the connection.
+#[test]
+fn topics_refuse_what_kafka_forbids() {
+    let broker = Broker::start();
+    let too_long = "x".repeat(300);
+    let name_rule = ["NAME", "not a valid Kafka topic name", "1 to 249 characters"];
+    let partitions_rule = "a topic has 1 to 1000 partitions";
+    let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
+        (vec!["topics", "create", ""], name_rule.to_vec()),
+        (vec!["topics", "create", "a b"], name_rule.to_vec()),
+        (vec!["topics", "create", too_long.as_str()], name_rule.to_vec()),
+        (vec!["topics", "create", "."], name_rule.to_vec()),
+        (vec!["topics", "create", ".."], name_rule.to_vec()),
+        (
+            vec!["topics", "create", "t", "--partitions", "0"],
+            vec!["--partitions 0", partitions_rule],
+        ),
+        (
+            vec!["topics", "create", "t", "--partitions", "-1"],
+            vec!["--partitions -1", partitions_rule],
+        ),
+        (
+            vec!["topics", "create", "t", "--partitions", "100000"],
+            vec!["--partitions 100000", partitions_rule],
+        ),
+        (
+            vec!["topics", "create", "t", "--replication-factor", "0"],
+            vec!["--replication-factor 0", "at least 1"],
+        ),
+        (
+            vec!["topics", "create", "t", "--replication-factor", "-1"],
+            vec!["--replication-factor -1", "at least 1"],
+        ),
+        (
+            vec!["topics", "create", "t", "--replication-factor", "2"],
+            vec!["--replication-factor 2", "it has 1 broker,"],
+        ),
+        (vec!["topics", "describe", ""], name_rule.to_vec()),
+        (vec!["topics", "delete", "a b"], name_rule.to_vec()),
+    ];
+    for (arguments, expected) in &cases {
+        let output = run(&broker, arguments);
+        let text = all_output(&output);
+        assert_eq!(output.status.code(), Some(2), "{arguments:?}: {text}");
+        for part in expected {
+            assert!(text.contains(*part), "{arguments:?}: {part:?} not in {text}");
+        }
+    }
+    let listed = run(&broker, &["topics", "list"]);
+    assert!(listed.status.success(), "{}", all_output(&listed));
+    let listed = String::from_utf8_lossy(&listed.stdout).to_string();
+    for name in ["", "a b", too_long.as_str(), ".", "..", "t"] {
+        assert!(
+            !listed.lines().any(|line| line.split('\t').next() == Some(name)),
+            "{name:?} was created: {listed}"
+        );
+    }
+
+    // The bounds themselves are fine.
+    let created = run(
+        &broker,
+        &[
+            "topics",
+            "create",
+            "bounds",
+            "--partitions",
+            "1",
+            "--replication-factor",
+            "1",
+        ],
+    );
+    assert!(created.status.success(), "{}", all_output(&created));
+    let listed = run(&broker, &["topics", "list"]);
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains("bounds\t1 partitions"),
+        "{}",
+        all_output(&listed)
+    );
+}
+
+/// Issue 11: `-o` past the end is the end. A time after the newest record (which tansu answers with offset
+/// 0) and an offset beyond the last one print nothing, and `-e` exits; a time between two batches prints
+/// the second batch only, including where a partition holds only older records.
+#[test]
+fn consume_offsets_past_the_end_are_the_end() {
+    let broker = Broker::start();
+    assert!(run(&broker, &["topics", "create", "ends"]).status.success());
+    // Seven keys: records on several partitions.
+    if !produce_with_python(&broker, "ends", 14) {
+        return;
+    }
+    for offset in ["@2099-01-01T00:00:00Z", "99999999999"] {
+        let child = semaphore()
+            .args(["consume", "ends", "-o", offset, "-e"])
+            .env("SEMAPHORE_BROKERS", &broker.address)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Seconds are enough; the margin is for a loaded machine. Before the fix, `-o N -e` never exited.
+        let (output, finished) = finish_within(child, Duration::from_secs(30));
+        assert!(finished, "-o {offset} -e did not exit: {}", all_output(&output));
+        assert!(output.status.success(), "{}", all_output(&output));
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout),
+            "",
+            "-o {offset} prints nothing"
+        );
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("0 records"),
+            "{}",
+            all_output(&output)
+        );
+    }
+
+    // The python producer stamps records with the time they are produced.
+    std::thread::sleep(Duration::from_millis(50));
+    let between = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis();
+    std::thread::sleep(Duration::from_millis(50));
+    // Keys 0 and 1 only: a partition that only the other keys reach holds only older records, and tansu
+    // answers 0 for it.
+    if !produce_with_python(&broker, "ends", 2) {
+        return;
+    }
+    let at_between = format!("@{between}");
+    let output = run(
+        &broker,
+        &["consume", "ends", "-o", &at_between, "-e", "-f", "%k\\n"],
+    );
+    assert!(output.status.success(), "{}", all_output(&output));
+    let mut keys: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["python-key-0", "python-key-1"], "{}", all_output(&output));
 }
 
 #[test]

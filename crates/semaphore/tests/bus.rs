@@ -133,7 +133,7 @@ async fn keyed_records_land_where_java_puts_them_in_order() {
     let kafka = resolved(&broker);
     TopicAdmin::new(&kafka)
         .unwrap()
-        .create("keyed", 6, 1)
+        .create("keyed", 6, Some(1))
         .await
         .unwrap();
     let producer = Producer::new(&kafka).unwrap();
@@ -182,7 +182,7 @@ async fn a_group_that_read_everything_reads_nothing_new() {
     let kafka = resolved(&broker);
     TopicAdmin::new(&kafka)
         .unwrap()
-        .create("twice", 6, 1)
+        .create("twice", 6, Some(1))
         .await
         .unwrap();
     let producer = Producer::new(&kafka).unwrap();
@@ -227,8 +227,8 @@ async fn python_confluent_kafka_reads_ours_and_we_read_theirs() {
         .unwrap();
     let kafka = resolved(&broker);
     let admin = TopicAdmin::new(&kafka).unwrap();
-    admin.create("from-semaphore", 6, 1).await.unwrap();
-    admin.create("from-python", 6, 1).await.unwrap();
+    admin.create("from-semaphore", 6, Some(1)).await.unwrap();
+    admin.create("from-python", 6, Some(1)).await.unwrap();
     let producer = Producer::new(&kafka).unwrap();
     for index in 0..25 {
         let payload = format!(r#"{{"index":{index},"from":"semaphore"}}"#);

@@ -1,6 +1,7 @@
 //! Topic administration: list, create (6 partitions by default, as Confluent Cloud), describe (partitions,
 //! leaders, replicas, watermarks) and delete. librdkafka's metadata calls block, so they run on Tokio's
-//! blocking pool.
+//! blocking pool. Names, partition counts and replication factors Kafka (or semaphore's cap) forbids are
+//! refused before anything is sent.
 
 use std::time::Duration;
 
@@ -10,9 +11,16 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use serde::Serialize;
 
 use crate::bus::config::ResolvedKafka;
+use crate::config::topic_name;
 
 /// Confluent Cloud's default partition count; semaphore's too.
 pub const DEFAULT_PARTITIONS: i32 = 6;
+/// The most partitions semaphore creates in one topic. Kafka itself sets no limit, but every partition costs
+/// the brokers (files, memory, a leader to elect) and every reader (a fetch and two watermarks per partition
+/// in `describe`): asked for 100,000, `describe` hung and left the embedded broker at nearly full CPU.
+/// semaphore's topics need 6; a count above 1000 is far more likely a typo than a plan, and Kafka's own tools
+/// remain for the rare topic that needs more.
+pub const MAX_PARTITIONS: i32 = 1000;
 /// How long a metadata or admin request may take before the broker counts as unreachable.
 pub const ADMIN_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -36,6 +44,10 @@ pub enum TopicAdminError {
     },
     #[error("cannot create a Kafka client: {0}")]
     Client(#[from] rdkafka::error::KafkaError),
+    /// A name, partition count or replication factor that Kafka's rules or semaphore's cap forbid; nothing
+    /// was sent. The message names the argument and the rule.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -150,36 +162,46 @@ impl TopicAdmin {
         .await
     }
 
-    /// Replicas per partition when none is given: 3 (Confluent Cloud's and most clusters' minimum for
-    /// durability), or every broker where the cluster has fewer (1 on the embedded broker).
-    pub async fn default_replication_factor(&self) -> Result<i32, TopicAdminError> {
-        let brokers = self
-            .with_metadata_client(|consumer| {
-                let metadata = consumer
-                    .fetch_metadata(None, ADMIN_TIMEOUT)
-                    .map_err(|error| error.to_string())?;
-                Ok(metadata.brokers().len())
-            })
-            .await?;
-        Ok(brokers.clamp(1, 3) as i32)
+    /// How many brokers the cluster has.
+    async fn broker_count(&self) -> Result<usize, TopicAdminError> {
+        self.with_metadata_client(|consumer| {
+            let metadata = consumer
+                .fetch_metadata(None, ADMIN_TIMEOUT)
+                .map_err(|error| error.to_string())?;
+            Ok(metadata.brokers().len())
+        })
+        .await
     }
 
+    /// Creates `topic` with the given replication factor, or by default 3 or the broker count where fewer.
+    /// Returns the replication factor used.
     pub async fn create(
         &self,
         topic: &str,
         partitions: i32,
-        replication_factor: i32,
-    ) -> Result<(), TopicAdminError> {
+        replication_factor: Option<i32>,
+    ) -> Result<i32, TopicAdminError> {
+        check_new_topic(topic, partitions, replication_factor)?;
+        let brokers = self.broker_count().await?;
+        let replication_factor = match replication_factor {
+            Some(replication_factor) => {
+                check_replication_factor(replication_factor, brokers, &self.kafka.bootstrap)?;
+                replication_factor
+            }
+            None => default_replication_factor(brokers),
+        };
         let new_topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(replication_factor));
         let results = self
             .admin
             .create_topics([&new_topic], &admin_options())
             .await
             .map_err(|error| self.unreachable(error))?;
-        refused("create", results)
+        refused("create", results)?;
+        Ok(replication_factor)
     }
 
     pub async fn delete(&self, topic: &str) -> Result<(), TopicAdminError> {
+        check_name(topic)?;
         let results = self
             .admin
             .delete_topics(&[topic], &admin_options())
@@ -190,6 +212,7 @@ impl TopicAdmin {
 
     /// Partitions with leaders, replicas and watermarks.
     pub async fn describe(&self, topic: &str) -> Result<TopicDescription, TopicAdminError> {
+        check_name(topic)?;
         let name = topic.to_owned();
         let described = self.with_metadata_client(move |consumer| {
             let metadata = consumer
@@ -222,5 +245,112 @@ impl TopicAdmin {
             topic: topic.to_owned(),
             bootstrap: self.kafka.bootstrap.clone(),
         })
+    }
+}
+
+/// Replicas per partition when none is given: 3 (Confluent Cloud's and most clusters' minimum for
+/// durability), or every broker where the cluster has fewer (1 on the embedded broker).
+fn default_replication_factor(brokers: usize) -> i32 {
+    brokers.clamp(1, 3) as i32
+}
+
+/// A topic name Kafka accepts; otherwise an error naming the argument (NAME, as in `topics --help`).
+fn check_name(topic: &str) -> Result<(), TopicAdminError> {
+    topic_name(topic).map_err(|reason| TopicAdminError::Invalid(format!("NAME {reason}")))
+}
+
+/// What can be checked of a new topic without asking the cluster.
+fn check_new_topic(
+    topic: &str,
+    partitions: i32,
+    replication_factor: Option<i32>,
+) -> Result<(), TopicAdminError> {
+    check_name(topic)?;
+    // Kafka reads -1 as "the broker's default"; semaphore always says how many, so the count it prints is the
+    // count the topic has.
+    if !(1..=MAX_PARTITIONS).contains(&partitions) {
+        return Err(TopicAdminError::Invalid(format!(
+            "--partitions {partitions} is out of range: a topic has 1 to {MAX_PARTITIONS} partitions \
+             (semaphore's cap: more is almost always a typo)"
+        )));
+    }
+    if let Some(replication_factor) = replication_factor
+        && replication_factor < 1
+    {
+        return Err(TopicAdminError::Invalid(format!(
+            "--replication-factor {replication_factor} is out of range: at least 1 (one copy of each \
+             partition), at most the number of brokers"
+        )));
+    }
+    Ok(())
+}
+
+/// Each replica of a partition lives on a broker of its own, so a cluster of N brokers holds at most N.
+fn check_replication_factor(
+    replication_factor: i32,
+    brokers: usize,
+    bootstrap: &str,
+) -> Result<(), TopicAdminError> {
+    if usize::try_from(replication_factor).is_ok_and(|replicas| replicas <= brokers) {
+        return Ok(());
+    }
+    let noun = if brokers == 1 { "broker" } else { "brokers" };
+    Err(TopicAdminError::Invalid(format!(
+        "--replication-factor {replication_factor} is more than the cluster at {bootstrap} can hold: it has \
+         {brokers} {noun}, and each replica needs a broker of its own"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invalid(result: Result<(), TopicAdminError>) -> String {
+        match result {
+            Err(TopicAdminError::Invalid(message)) => message,
+            other => panic!("expected a usage error, got {other:?}"),
+        }
+    }
+
+    /// Issue 11: what `topics create` accepted though Kafka forbids it.
+    #[test]
+    fn new_topics_follow_kafka_and_the_cap() {
+        assert!(check_new_topic("meraki.test", 6, None).is_ok());
+        assert!(check_new_topic("meraki.test", 1, Some(1)).is_ok());
+        assert!(check_new_topic("meraki.test", MAX_PARTITIONS, Some(3)).is_ok());
+        for name in ["", "a b", ".", ".."] {
+            let message = invalid(check_new_topic(name, 6, None));
+            assert!(
+                message.starts_with("NAME ") && message.contains("1 to 249"),
+                "{message}"
+            );
+        }
+        for partitions in [0, -1, MAX_PARTITIONS + 1, 100_000] {
+            let message = invalid(check_new_topic("t", partitions, None));
+            assert!(
+                message.contains("--partitions") && message.contains("1 to 1000"),
+                "{message}"
+            );
+        }
+        for replication_factor in [0, -1] {
+            let message = invalid(check_new_topic("t", 6, Some(replication_factor)));
+            assert!(
+                message.contains("--replication-factor") && message.contains("at least 1"),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn replication_is_bounded_by_the_brokers() {
+        assert!(check_replication_factor(1, 1, "b:9092").is_ok());
+        assert!(check_replication_factor(3, 5, "b:9092").is_ok());
+        let message = invalid(check_replication_factor(2, 1, "b:9092"));
+        assert!(
+            message.contains("--replication-factor 2") && message.contains("it has 1 broker,"),
+            "{message}"
+        );
+        assert_eq!(default_replication_factor(1), 1);
+        assert_eq!(default_replication_factor(5), 3);
     }
 }

@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::bus::admin::ADMIN_TIMEOUT;
 use crate::bus::config::ResolvedKafka;
 use crate::bus::format::{ConsumedRecord, OutputFormat, render};
-use crate::bus::offset::StartOffset;
+use crate::bus::offset::{StartOffset, TimeStart, start_after_oldest, time_start};
 
 /// What to consume and how to print it.
 #[derive(Clone, Debug)]
@@ -121,7 +121,7 @@ pub fn consume(
         let topics: Vec<&str> = options.topics.iter().map(String::as_str).collect();
         consumer.subscribe(&topics)?;
     } else {
-        consumer.assign(&start_assignment(&consumer, options, &partitions_of)?)?;
+        consumer.assign(&start_assignment(kafka, &consumer, options, &partitions_of)?)?;
     }
 
     let mut summary = ConsumeSummary::default();
@@ -253,6 +253,7 @@ fn partitions_of_topics(
 
 /// The partitions to read without a group, each at its start offset.
 fn start_assignment(
+    kafka: &ResolvedKafka,
     consumer: &BaseConsumer<QuietContext>,
     options: &ConsumeOptions,
     partitions_of: &BTreeMap<String, Vec<i32>>,
@@ -268,7 +269,15 @@ fn start_assignment(
             let offset = match options.offset {
                 StartOffset::Beginning | StartOffset::Stored => Offset::Beginning,
                 StartOffset::End => Offset::End,
-                StartOffset::Absolute(offset) => Offset::Offset(offset),
+                // An offset past the end is the end. librdkafka reports the end of a partition only when
+                // it fetches exactly at the high watermark: beyond it, tansu answers with nothing (so `-e`
+                // waited forever) and Kafka with "out of range" (so librdkafka restarted at the beginning).
+                StartOffset::Absolute(offset) => {
+                    let (_, high) = consumer
+                        .fetch_watermarks(topic, *partition, ADMIN_TIMEOUT)
+                        .map_err(|error| unreachable(kafka, error))?;
+                    Offset::Offset(offset.min(high))
+                }
                 StartOffset::Tail(count) => Offset::OffsetTail(count),
                 StartOffset::Timestamp(milliseconds) => Offset::Offset(milliseconds),
             };
@@ -281,12 +290,103 @@ fn start_assignment(
             options.partitions, options.topics
         )));
     }
-    if let StartOffset::Timestamp(_) = options.offset {
-        // The offsets hold the timestamps; the broker turns each into the first offset at or after it (or the
-        // end, where no record is that recent).
-        assignment = consumer.offsets_for_times(assignment, ADMIN_TIMEOUT)?;
+    if let StartOffset::Timestamp(time) = options.offset {
+        assignment = starts_at_time(kafka, consumer, assignment, time)?;
     }
     Ok(assignment)
+}
+
+/// Turns `timestamps` (offsets that hold the time, in milliseconds) into where each partition starts: the
+/// first record at or after the time, or the end of the partition where no record is that recent
+/// ([`time_start`] says why the broker's answer alone does not tell).
+fn starts_at_time(
+    kafka: &ResolvedKafka,
+    consumer: &BaseConsumer<QuietContext>,
+    timestamps: TopicPartitionList,
+    time: i64,
+) -> Result<TopicPartitionList, ConsumeError> {
+    let answers = consumer
+        .offsets_for_times(timestamps, ADMIN_TIMEOUT)
+        .map_err(|error| unreachable(kafka, error))?;
+    let mut starts: BTreeMap<TopicPartition, i64> = BTreeMap::new();
+    // Partitions whose oldest record decides, with their watermarks.
+    let mut to_check: BTreeMap<TopicPartition, (i64, i64)> = BTreeMap::new();
+    for element in answers.elements() {
+        element.error().map_err(|error| unreachable(kafka, error))?;
+        let topic_partition = (element.topic().to_owned(), element.partition());
+        let (low, high) = consumer
+            .fetch_watermarks(element.topic(), element.partition(), ADMIN_TIMEOUT)
+            .map_err(|error| unreachable(kafka, error))?;
+        let answer = match element.offset() {
+            Offset::Offset(offset) => Some(offset),
+            _ => None,
+        };
+        match time_start(answer, low, high) {
+            TimeStart::At(offset) => {
+                starts.insert(topic_partition, offset);
+            }
+            TimeStart::CheckOldest => {
+                to_check.insert(topic_partition, (low, high));
+            }
+        }
+    }
+    let oldest = timestamps_at(
+        kafka,
+        to_check
+            .iter()
+            .map(|(topic_partition, (low, _))| (topic_partition.clone(), *low))
+            .collect(),
+    )?;
+    for (topic_partition, (low, high)) in to_check {
+        let oldest_timestamp = oldest.get(&topic_partition).copied().flatten();
+        starts.insert(
+            topic_partition,
+            start_after_oldest(time, oldest_timestamp, low, high),
+        );
+    }
+    let mut assignment = TopicPartitionList::new();
+    for ((topic, partition), offset) in &starts {
+        assignment.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
+    }
+    Ok(assignment)
+}
+
+/// The timestamp of the record at each offset (`None` for a record without one), read by a client of its own
+/// so that nothing read here reaches the run's consumer. Bounded like the other requests: a broker that does
+/// not answer is unreachable, not a hang.
+fn timestamps_at(
+    kafka: &ResolvedKafka,
+    offsets: BTreeMap<TopicPartition, i64>,
+) -> Result<BTreeMap<TopicPartition, Option<i64>>, ConsumeError> {
+    let mut timestamps = BTreeMap::new();
+    if offsets.is_empty() {
+        return Ok(timestamps);
+    }
+    let mut config = kafka.client_config();
+    config
+        .set("group.id", "semaphore-consume-unused")
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest");
+    let consumer: BaseConsumer<QuietContext> = config.create_with_context(QuietContext)?;
+    let mut assignment = TopicPartitionList::new();
+    for ((topic, partition), offset) in &offsets {
+        assignment.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
+    }
+    consumer.assign(&assignment)?;
+    let deadline = tokio::time::Instant::now() + ADMIN_TIMEOUT;
+    while timestamps.len() < offsets.len() {
+        if tokio::time::Instant::now() >= deadline {
+            return Err(unreachable(kafka, "no answer to a fetch of the oldest records"));
+        }
+        // The first record each partition returns is the one asked for (or the oldest, if that was deleted
+        // meanwhile); later ones do not matter.
+        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(100)) {
+            timestamps
+                .entry((message.topic().to_owned(), message.partition()))
+                .or_insert(message.timestamp().to_millis());
+        }
+    }
+    Ok(timestamps)
 }
 
 fn assigned(consumer: &BaseConsumer<QuietContext>) -> Vec<TopicPartition> {

@@ -391,11 +391,15 @@ pub fn validate(file: ConfigFile, path: &Path, env: &dyn Env) -> Result<Config, 
             .collect(),
     };
     if let Some(kafka) = &outputs.kafka
-        && kafka.partitions < 1
+        && !(1..=crate::bus::admin::MAX_PARTITIONS).contains(&kafka.partitions)
     {
         return Err(invalid(
             "outputs.kafka.partitions".into(),
-            "must be at least 1".into(),
+            format!(
+                "{} is out of range: 1 to {}",
+                kafka.partitions,
+                crate::bus::admin::MAX_PARTITIONS
+            ),
         ));
     }
     for (index, syslog) in outputs_file.syslog.iter().enumerate() {
@@ -518,21 +522,27 @@ fn uplink_filter(
 
 pub(crate) fn topic(key: String, value: &Option<String>, default: &str) -> Result<String, (String, String)> {
     let topic = value.clone().unwrap_or_else(|| default.to_owned());
-    // Kafka's own rule for topic names.
-    if topic.is_empty()
-        || topic.len() > 249
-        || !topic
-            .chars()
-            .all(|character| character.is_ascii_alphanumeric() || matches!(character, '.' | '_' | '-'))
-    {
-        return Err((
-            key,
-            format!(
-                "{topic:?} is not a valid Kafka topic name (letters, digits, '.', '_', '-'; at most 249)"
-            ),
-        ));
-    }
+    topic_name(&topic).map_err(|reason| (key, reason))?;
     Ok(topic)
+}
+
+/// Kafka's own rule for topic names (its `Topic.validate`): 1 to 249 characters, each a letter, digit, '.',
+/// '_' or '-', and neither "." nor "..". Config files, `publish --topic` and `topics` all check names here,
+/// so a name Kafka would refuse is a usage error before anything reaches the cluster.
+pub fn topic_name(name: &str) -> Result<(), String> {
+    let valid = (1..=249).contains(&name.len())
+        && name != "."
+        && name != ".."
+        && name
+            .chars()
+            .all(|character| character.is_ascii_alphanumeric() || matches!(character, '.' | '_' | '-'));
+    if valid {
+        return Ok(());
+    }
+    Err(format!(
+        "{name:?} is not a valid Kafka topic name: 1 to 249 characters, each a letter, digit, '.', '_' or \
+         '-', and not \".\" or \"..\""
+    ))
 }
 
 fn lookback(duration: Duration) -> TimeDelta {

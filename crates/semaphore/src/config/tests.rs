@@ -149,6 +149,38 @@ fn bad_values_name_their_key() {
         "[[sources.meraki_uplinks]]\n[outputs.kafka]\npartitions = 0\n",
         &["outputs.kafka.partitions"],
     );
+    check(
+        "[[sources.meraki_uplinks]]\n[outputs.kafka]\npartitions = 100000\n",
+        &["outputs.kafka.partitions", "1 to 1000"],
+    );
+    check(
+        "[[sources.meraki_uplinks]]\ntopic = \"..\"\n",
+        &["topic", "not a valid Kafka topic"],
+    );
+}
+
+/// Issue 11: Kafka's topic name rule, shared by config files, `publish --topic` and `topics`.
+#[test]
+fn topic_names_follow_kafka() {
+    let longest = "x".repeat(249);
+    let too_long = "x".repeat(250);
+    for valid in [
+        "meraki.uplinks.loss_latency",
+        "a",
+        "A-b_c.9",
+        "...",
+        ".a",
+        longest.as_str(),
+    ] {
+        assert_eq!(topic_name(valid), Ok(()), "{valid}");
+    }
+    for invalid in ["", ".", "..", "a b", "a/b", "é", too_long.as_str()] {
+        let reason = topic_name(invalid).unwrap_err();
+        assert!(
+            reason.contains("not a valid Kafka topic name") && reason.contains("1 to 249 characters"),
+            "{invalid}: {reason}"
+        );
+    }
 }
 
 #[test]

@@ -92,12 +92,8 @@ impl KafkaOutput {
             .iter()
             .any(|known| known.name == topic);
         if !exists && self.create_topics {
-            let replication_factor = admin
-                .default_replication_factor()
-                .await
-                .map_err(|error| error.to_string())?;
-            match admin.create(topic, self.partitions, replication_factor).await {
-                Ok(()) => tracing::info!(
+            match admin.create(topic, self.partitions, None).await {
+                Ok(replication_factor) => tracing::info!(
                     %topic, partitions = self.partitions, replication_factor, "Created Kafka topic."
                 ),
                 Err(TopicAdminError::Refused { reason, .. }) if reason.contains("AlreadyExists") => {}
