@@ -325,14 +325,18 @@ impl Pipeline {
         })
     }
 
-    /// Runs until `shutdown` completes (or, with `--once`, until every source finished its cycle), then
-    /// drains within the grace period. An error says the grace period ended with records not acknowledged.
+    /// Runs until `shutdown` completes, standard output's reader goes away, or (with `--once`) every source
+    /// finished its cycle; then drains within the grace period. An error says the grace period ended with
+    /// records not acknowledged.
     pub async fn wait(
         mut self,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> Result<(), PipelineError> {
         // Sources end on their own only with --once; a process of sinks alone runs until the signal.
         let only_sinks = self.sources.is_empty();
+        // A clone, as `sources_done` borrows `self`. Dropped before the drain: the drain's own drop of the
+        // outputs must be the last, so the producer goes before the embedded broker.
+        let outputs = self.outputs.clone();
         let sources_done = async {
             if only_sinks {
                 std::future::pending::<()>().await;
@@ -344,7 +348,10 @@ impl Pipeline {
         tokio::select! {
             () = shutdown => {}
             () = sources_done => {}
+            // `| head` exited: what the process writes reaches nobody, so it ends as on a signal (exit 0).
+            () = outputs.stdout_closed() => {}
         }
+        drop(outputs);
         self.drain().await
     }
 

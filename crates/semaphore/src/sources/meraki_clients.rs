@@ -147,6 +147,8 @@ impl ClientsSource {
             .collect()
             .await;
         let records: Vec<EncodedRecord> = records.into_iter().flatten().collect();
-        self.outputs.publish(&settings.topic, &records).await;
+        // A closed stdout needs nothing more here: the pipeline stops on it (see `Outputs::stdout_closed`),
+        // and clients records have no watermark to hold back.
+        let _ = self.outputs.publish(&settings.topic, &records).await;
     }
 }
