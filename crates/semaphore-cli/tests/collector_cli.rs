@@ -5,6 +5,7 @@
 mod support;
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -14,8 +15,8 @@ use semaphore_meraki_sim::estate::{PROBE_DESTINATION, UPLINKS};
 use semaphore_meraki_sim::{EstateShape, SimConfig, Simulator};
 use serde_json::Value;
 use support::{
-    Broker, Daemon, Simulate, all_output, consume_all, eventually, free_port, http_get, metric, semaphore,
-    temp_dir,
+    Broker, Daemon, Simulate, all_output, consume_all, eventually, finish_within, free_port, http_get,
+    metric, semaphore, temp_dir,
 };
 
 const UPLINKS_TOPIC: &str = "meraki.uplinks.loss_latency";
@@ -440,6 +441,40 @@ fn publish_loss_latency_once_to_stdout() {
     std::fs::remove_dir_all(&data).unwrap();
 }
 
+/// Issue 11, item 5: `publish loss-latency --output stdout --once | head -1` ends with exit 0 once its reader
+/// is gone, instead of retrying the closed pipe with backoff until killed.
+#[test]
+fn publish_to_stdout_ends_quietly_when_the_reader_goes_away() {
+    let simulator = Simulate::start(&["--appliances", "60"]);
+    let data = temp_dir("publish-head");
+    // An hour of 60 appliances is megabytes, far more than a pipe holds, so writes meet the closed pipe.
+    let mut child = publish_once(
+        &simulator,
+        &data,
+        &["loss-latency", "--output", "stdout", "--initial-lookback", "3600"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    assert!(first.starts_with('{'), "{first}");
+    // As `head -1` exits: the pipe's only read end closes.
+    drop(reader);
+    let (output, finished) = finish_within(child, Duration::from_secs(30));
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        finished,
+        "publish still ran 30 s after its reader went away:\n{log}"
+    );
+    assert!(output.status.success(), "{:?}\n{log}", output.status);
+    assert!(log.contains("Standard output was closed by its reader"), "{log}");
+    assert!(!log.contains("retrying") && !log.contains("ERROR"), "{log}");
+    std::fs::remove_dir_all(&data).unwrap();
+}
+
 /// `publish clients --filter`: one record per network keyed by network id, clients enriched, filtered and
 /// scored; a bad filter file is a config error naming the problem.
 #[test]
@@ -756,7 +791,6 @@ fn flags_and_environment_override_the_files_meraki_url() {
 /// `semaphore demo` on a fresh machine shows data flowing within a minute, and Ctrl-C ends it cleanly.
 #[test]
 fn demo_shows_data_flowing_within_a_minute() {
-    use std::io::{BufRead, BufReader};
     let dashboard_port = free_port();
     let mut child = semaphore()
         .args([
@@ -830,6 +864,48 @@ fn demo_shows_data_flowing_within_a_minute() {
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(status.success(), "{status:?}");
+}
+
+/// Issue 11, item 5: `semaphore demo | head -3` ends the demo with exit 0, instead of running on unseen.
+#[test]
+fn demo_stops_when_its_reader_goes_away() {
+    let directory = temp_dir("demo-head");
+    let log_path = directory.join("stderr.log");
+    // The log goes to a file, not a pipe nobody reads while the demo runs, so it can never block the demo.
+    let log_file = std::fs::File::create(&log_path).unwrap();
+    let mut child = semaphore()
+        .args([
+            "demo",
+            "--appliances",
+            "4",
+            "--broker-listen",
+            &format!("127.0.0.1:{}", free_port()),
+            "--admin-listen",
+            &format!("127.0.0.1:{}", free_port()),
+            "--dashboard-listen",
+            &format!("127.0.0.1:{}", free_port()),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(log_file)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for _ in 0..3 {
+        lines.next().expect("the demo prints its banner").unwrap();
+    }
+    // As `head -3` exits: the pipe's only read end closes.
+    drop(lines);
+    // The next status line (every 3 s when piped) meets the closed pipe; then the drain has the default 10 s
+    // grace period; the rest is slack for a busy machine.
+    let (output, finished) = finish_within(child, Duration::from_secs(30));
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        finished,
+        "the demo still ran 30 s after its reader went away:\n{log}"
+    );
+    assert!(output.status.success(), "{:?}\n{log}", output.status);
+    assert!(log.contains("Standard output was closed by its reader"), "{log}");
+    std::fs::remove_dir_all(&directory).unwrap();
 }
 
 /// Source `meraki_device_history` (the original scripts' per-device calls) through `run --once` into a JSON

@@ -2,7 +2,11 @@
 
 mod support;
 
-use support::{Simulate, all_output, semaphore};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use support::{Simulate, all_output, finish_within, semaphore};
 
 const SECRET: &str = "5ecr3t-0123456789abcdef0123456789abcdef";
 
@@ -67,6 +71,30 @@ fn simulator_stops_cleanly_on_sigterm_and_sigint() {
         let status = simulator.stop_with(signal);
         assert!(status.success(), "SIG{signal}: {status:?}");
     }
+}
+
+/// Issue 11, item 11: logs written into a pipe (as into a file or journald) carry no ANSI colour codes.
+#[test]
+fn logs_into_a_pipe_carry_no_colour_codes() {
+    let mut child = semaphore()
+        .args(["simulate", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("the address line").unwrap();
+    assert!(first.contains("http://127.0.0.1:"), "{first}");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let (output, finished) = finish_within(child, Duration::from_secs(10));
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(finished && output.status.success(), "{:?}\n{log}", output.status);
+    assert!(log.contains("Meraki API simulator listening."), "{log}");
+    assert!(!log.contains("\x1b["), "{log:?}");
+    drop(lines);
 }
 
 #[test]

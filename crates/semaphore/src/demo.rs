@@ -3,7 +3,8 @@
 //! back through Kafka, with the addresses a user can point a browser, kcat, Python or Telegraf at.
 //!
 //! On a terminal the view redraws in place; otherwise (a pipe, a test) it prints a status line every few
-//! seconds, so the same command is scriptable.
+//! seconds, so the same command is scriptable. When the pipe's reader goes away (`semaphore demo | head -3`)
+//! the demo stops as on Ctrl-C: the view is all it shows, and nobody sees it any more.
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -202,8 +203,8 @@ pub async fn run(
         appliances = options.appliances * options.organizations,
     );
     let mut stdout = std::io::stdout();
-    let _ = stdout.write_all(banner.as_bytes());
-    let _ = stdout.flush();
+    let printed = stdout.write_all(banner.as_bytes()).and_then(|()| stdout.flush());
+    let mut reader_gone = closed_pipe(&printed);
 
     let view = Arc::new(Mutex::new(View::default()));
     let stop_consumer = Arc::new(AtomicBool::new(false));
@@ -219,7 +220,7 @@ pub async fn run(
         Duration::from_secs(3)
     });
     tokio::pin!(shutdown);
-    loop {
+    while !reader_gone {
         tokio::select! {
             _ = ticker.tick() => {}
             () = &mut shutdown => break,
@@ -279,9 +280,12 @@ pub async fn run(
         } else {
             writeln!(out, "{status}")
         };
-        if written.and_then(|()| out.flush()).is_err() {
-            // Nobody reads the view any more; keep running until the signal, as servers do.
-        }
+        // Any other failure (a terminal that went away answers EIO) keeps the demo running until the signal,
+        // as servers do.
+        reader_gone = closed_pipe(&written.and_then(|()| out.flush()));
+    }
+    if reader_gone {
+        tracing::info!("Standard output was closed by its reader; stopping the demo.");
     }
     stop_consumer.store(true, Ordering::Relaxed);
     if let Some(consumer) = consumer {
@@ -291,6 +295,14 @@ pub async fn run(
     drop(simulator);
     let _ = std::fs::remove_dir_all(&data_dir);
     drained
+}
+
+/// Whether a write failed because stdout's reader went away: SIGPIPE is ignored, as in every Rust program,
+/// so the write returns EPIPE instead of ending the process.
+fn closed_pipe(written: &std::io::Result<()>) -> bool {
+    written
+        .as_ref()
+        .is_err_and(|error| error.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 /// The latest sample per uplink, one row each.

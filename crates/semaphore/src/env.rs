@@ -11,6 +11,8 @@ pub const SEMAPHORE_MERAKI_URL: &str = "SEMAPHORE_MERAKI_URL";
 pub const SEMAPHORE_LOG: &str = "SEMAPHORE_LOG";
 /// Log format: `plain` (default) or `json`.
 pub const SEMAPHORE_LOG_FORMAT: &str = "SEMAPHORE_LOG_FORMAT";
+/// Any non-empty value turns coloured logs off, even on a terminal (<https://no-color.org>).
+pub const NO_COLOR: &str = "NO_COLOR";
 
 /// Kafka bootstrap servers, `host:port,...`; same as `--brokers`. Unset: the embedded broker.
 pub const SEMAPHORE_BROKERS: &str = "SEMAPHORE_BROKERS";

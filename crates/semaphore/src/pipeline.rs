@@ -353,21 +353,26 @@ impl Pipeline {
         })
     }
 
-    /// Runs until `shutdown` completes (or, with `--once`, until every source finished its cycle; or until a
-    /// source fails for good), then drains within the grace period. An error says a source failed or the grace
-    /// period ended with records not acknowledged.
+    /// Runs until `shutdown` completes, standard output's reader goes away, or (with `--once`) every source
+    /// finished its cycle, or a source failed for good; then drains within the grace period. An error says a
+    /// source failed or the grace period ended with records not acknowledged.
     pub async fn wait(
         mut self,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> Result<(), PipelineError> {
         tokio::pin!(shutdown);
+        // A clone, as the loop borrows `self`. Dropped before the drain: the drain's own drop of the outputs
+        // must be the last, so the producer goes before the embedded broker.
+        let outputs = self.outputs.clone();
         // Sources end on their own only with --once or when they fail; sinks alone run until the signal.
         let mut running = self.sources.len();
         let mut failures = Vec::new();
-        while running > 0 {
+        loop {
             tokio::select! {
                 () = &mut shutdown => break,
-                outcome = self.source_outcomes.recv() => {
+                // `| head` exited: what the process writes reaches nobody, so it ends as on a signal (exit 0).
+                () = outputs.stdout_closed() => break,
+                outcome = self.source_outcomes.recv(), if running > 0 => {
                     // None: every source task is gone (one panicked), so none is left to wait for.
                     let Some(outcome) = outcome else { break };
                     running -= 1;
@@ -379,12 +384,13 @@ impl Pipeline {
                             break;
                         }
                     }
+                    if running == 0 {
+                        break;
+                    }
                 }
             }
         }
-        if self.sources.is_empty() {
-            shutdown.await;
-        }
+        drop(outputs);
         let drained = self.drain().await;
         if failures.is_empty() {
             drained

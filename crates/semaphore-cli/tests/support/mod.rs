@@ -18,6 +18,7 @@ pub fn semaphore() -> Command {
         "SEMAPHORE_LOG",
         "SEMAPHORE_LOG_FORMAT",
         "SEMAPHORE_SIM_API_KEY",
+        "NO_COLOR",
     ] {
         command.env_remove(name);
     }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use tokio::io::AsyncWriteExt;
 
-use crate::outputs::WriteError;
+use crate::outputs::{OutputFailure, WriteError};
 use crate::record::EncodedRecord;
 
 #[derive(Debug)]
@@ -35,7 +35,7 @@ impl LinesOutput {
         }
     }
 
-    pub async fn write(&self, records: &[EncodedRecord]) -> Result<(), WriteError> {
+    pub async fn write(&self, records: &[EncodedRecord]) -> Result<(), OutputFailure> {
         let mut text = Vec::with_capacity(records.iter().map(|record| record.payload.len() + 1).sum());
         for record in records {
             text.extend_from_slice(&record.payload);
@@ -49,8 +49,16 @@ impl LinesOutput {
         match &self.target {
             LinesTarget::Stdout => {
                 let mut stdout = tokio::io::stdout();
-                stdout.write_all(&text).await.map_err(failed)?;
-                stdout.flush().await.map_err(failed)
+                let result = async {
+                    stdout.write_all(&text).await?;
+                    stdout.flush().await
+                }
+                .await;
+                result.map_err(|error| match error.kind() {
+                    // `| head` exited: its pipe never opens again.
+                    std::io::ErrorKind::BrokenPipe => OutputFailure::StdoutClosed,
+                    _ => failed(error).into(),
+                })
             }
             LinesTarget::File(path) => {
                 if file.is_none() {
@@ -76,7 +84,7 @@ impl LinesOutput {
                 .await;
                 if let Err(error) = result {
                     *file = None;
-                    return Err(failed(error));
+                    return Err(failed(error).into());
                 }
                 Ok(())
             }

@@ -3,7 +3,9 @@
 //!
 //! [`Outputs::publish`] hands a batch to every output and returns only when each acknowledged every record:
 //! an output that fails is retried with backoff (only the records it did not take), never skipped, so the
-//! caller may advance its watermark once `publish` returns.
+//! caller may advance its watermark once `publish` returns. The one exception is standard output closed by
+//! its reader (`semaphore publish ... | head`): no retry can reach a reader that is gone, so `publish`
+//! returns [`StdoutClosed`] without acknowledging the batch, and the pipeline stops as on a signal.
 //!
 //! **Architecture Invariant:** only `outputs/*` (and `bus`) know wire formats.
 
@@ -14,6 +16,8 @@ pub mod syslog;
 
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::watch;
 
 use crate::outputs::kafka::KafkaOutput;
 use crate::outputs::lines::LinesOutput;
@@ -28,6 +32,27 @@ pub struct WriteError {
     pub remaining: Vec<usize>,
     pub reason: String,
 }
+
+/// Why an output did not take a batch, as [`Outputs::publish`] acts on it.
+#[derive(Debug)]
+pub enum OutputFailure {
+    /// The destination may come back (a broker or server away, a full disk): retry what it did not take.
+    Retry(WriteError),
+    /// Standard output's reader went away: SIGPIPE is ignored, as in every Rust program, so the write
+    /// returned EPIPE instead of ending the process, and no later write can succeed.
+    StdoutClosed,
+}
+
+impl From<WriteError> for OutputFailure {
+    fn from(error: WriteError) -> Self {
+        OutputFailure::Retry(error)
+    }
+}
+
+/// A batch not acknowledged because standard output was closed by its reader; the command ends (exit 0).
+#[derive(Debug, thiserror::Error)]
+#[error("standard output was closed by its reader")]
+pub struct StdoutClosed;
 
 #[derive(Debug)]
 pub enum Output {
@@ -54,10 +79,10 @@ impl Output {
         }
     }
 
-    async fn write(&self, topic: &str, records: &[EncodedRecord]) -> Result<(), WriteError> {
+    async fn write(&self, topic: &str, records: &[EncodedRecord]) -> Result<(), OutputFailure> {
         match self {
-            Output::Kafka(kafka) => kafka.write(topic, records).await,
-            Output::Syslog(syslog) => syslog.write(records).await,
+            Output::Kafka(kafka) => kafka.write(topic, records).await.map_err(OutputFailure::Retry),
+            Output::Syslog(syslog) => syslog.write(records).await.map_err(OutputFailure::Retry),
             Output::Lines(lines) => lines.write(records).await,
         }
     }
@@ -70,11 +95,24 @@ const RETRY_MAX: Duration = Duration::from_secs(30);
 pub struct Outputs {
     outputs: Vec<Output>,
     telemetry: Arc<Telemetry>,
+    /// Set once standard output was found closed; the pipeline waits on it to stop.
+    stdout_closed: watch::Sender<bool>,
 }
 
 impl Outputs {
     pub fn new(outputs: Vec<Output>, telemetry: Arc<Telemetry>) -> Self {
-        Self { outputs, telemetry }
+        Self {
+            outputs,
+            telemetry,
+            stdout_closed: watch::Sender::new(false),
+        }
+    }
+
+    /// Completes once a write found standard output closed by its reader (never, while it is open).
+    pub async fn stdout_closed(&self) {
+        let mut closed = self.stdout_closed.subscribe();
+        // The sender lives as long as `self`, so this only returns once the flag is set.
+        let _ = closed.wait_for(|closed| *closed).await;
     }
 
     pub fn kafka(&self) -> Option<&Arc<KafkaOutput>> {
@@ -97,10 +135,15 @@ impl Outputs {
         }
     }
 
-    /// Writes the batch to every output and returns once all of them acknowledged all of it.
-    pub async fn publish(&self, topic: &str, records: &[EncodedRecord]) {
+    /// Writes the batch to every output and returns once all of them acknowledged all of it, or with
+    /// [`StdoutClosed`] (the batch not acknowledged) once standard output was closed by its reader.
+    pub async fn publish(&self, topic: &str, records: &[EncodedRecord]) -> Result<(), StdoutClosed> {
+        // The pipeline is stopping: writing more to the other outputs would only lengthen the drain.
+        if *self.stdout_closed.borrow() {
+            return Err(StdoutClosed);
+        }
         if records.is_empty() {
-            return;
+            return Ok(());
         }
         // Boxed: see `send_future`.
         let writes: Vec<_> = self
@@ -108,10 +151,15 @@ impl Outputs {
             .iter()
             .map(|output| boxed(self.publish_to(output, topic, records)))
             .collect();
-        futures::future::join_all(writes).await;
+        futures::future::join_all(writes).await.into_iter().collect()
     }
 
-    async fn publish_to(&self, output: &Output, topic: &str, records: &[EncodedRecord]) {
+    async fn publish_to(
+        &self,
+        output: &Output,
+        topic: &str,
+        records: &[EncodedRecord],
+    ) -> Result<(), StdoutClosed> {
         let started = tokio::time::Instant::now();
         // Only a retry copies records: the ones the output did not take.
         let mut retry: Option<Vec<EncodedRecord>> = None;
@@ -122,7 +170,18 @@ impl Outputs {
             let batch = retry.as_deref().unwrap_or(records);
             match output.write(topic, batch).await {
                 Ok(()) => break,
-                Err(error) => {
+                // Nobody reads the records any more: stop instead of retrying, and say so once.
+                Err(OutputFailure::StdoutClosed) => {
+                    if !self.stdout_closed.send_replace(true) {
+                        tracing::info!(
+                            output = %output.name(),
+                            "Standard output was closed by its reader; stopping."
+                        );
+                    }
+                    return Err(StdoutClosed);
+                }
+                // A destination that may come back: retry, never drop.
+                Err(OutputFailure::Retry(error)) => {
                     self.telemetry
                         .records_failed
                         .add(output.label(), error.remaining.len() as f64);
@@ -152,5 +211,6 @@ impl Outputs {
             .delivery_seconds_sum
             .add(label, started.elapsed().as_secs_f64());
         self.telemetry.delivery_seconds_count.add(label, 1.0);
+        Ok(())
     }
 }

@@ -155,7 +155,9 @@ impl ClientsSource {
             .await;
         let (records, unread): (Vec<_>, Vec<_>) = records.into_iter().partition(Result::is_ok);
         let records: Vec<EncodedRecord> = records.into_iter().filter_map(Result::ok).collect();
-        self.outputs.publish(&settings.topic, &records).await;
+        // A closed stdout needs nothing more here: the pipeline stops on it (see `Outputs::stdout_closed`),
+        // and clients records have no watermark to hold back.
+        let _ = self.outputs.publish(&settings.topic, &records).await;
         match unread.into_iter().filter_map(Result::err).collect::<Vec<_>>() {
             unread if unread.is_empty() => Ok(()),
             unread => Err(format!(

@@ -21,7 +21,7 @@ use crate::sources::cycles::Cycles;
 use crate::sources::{SourceFailure, organizations};
 use crate::sources::uplink_filter::UplinkFilter;
 use crate::sources::window::{self, Rules, Window};
-use crate::sources::window_writer::WindowWriter;
+use crate::sources::window_writer::{WindowError, WindowWriter};
 use crate::telemetry::Telemetry;
 
 /// Per-device calls in flight at once; the organization's token bucket sets the real pace.
@@ -141,9 +141,14 @@ impl HistorySource {
                 }
             };
             self.telemetry.meraki_reached.store(true, Ordering::Relaxed);
-            if let Err(error) = self.writer.write(organization_id, window, records).await {
-                tracing::error!(%source, organization = %organization_id, %error, "Cannot write the window; retrying next interval.");
-                return Err(format!("organization {organization_id}: cannot write the window: {error}"));
+            match self.writer.write(organization_id, window, records).await {
+                Ok(_) => {}
+                // Not a failure to report: the pipeline stops on it (see `Outputs::stdout_closed`).
+                Err(WindowError::StdoutClosed(_)) => return Ok(()),
+                Err(error) => {
+                    tracing::error!(%source, organization = %organization_id, %error, "Cannot write the window; retrying next interval.");
+                    return Err(format!("organization {organization_id}: cannot write the window: {error}"));
+                }
             }
             self.telemetry
                 .watermark_lag_seconds

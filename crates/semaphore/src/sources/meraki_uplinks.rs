@@ -22,7 +22,7 @@ use crate::sources::cycles::Cycles;
 use crate::sources::{SourceFailure, organizations};
 use crate::sources::uplink_filter::UplinkFilter;
 use crate::sources::window::{self, Window};
-use crate::sources::window_writer::WindowWriter;
+use crate::sources::window_writer::{WindowError, WindowWriter};
 use crate::telemetry::Telemetry;
 
 /// How often back-fill progress is logged.
@@ -166,6 +166,8 @@ impl UplinksSource {
             let records = to_records(organization_id, series, inventory, &self.settings.filter);
             match self.writer.write(organization_id, window, records).await {
                 Ok(_) => {}
+                // Not a failure to report: the pipeline stops on it (see `Outputs::stdout_closed`).
+                Err(WindowError::StdoutClosed(_)) => return Ok(()),
                 Err(error) => {
                     tracing::error!(%source, organization = %organization_id, %error, "Cannot write the window; retrying next interval.");
                     return Err(format!("organization {organization_id}: cannot write the window: {error}"));

@@ -9,6 +9,8 @@
 //! **Architecture Invariant:** a source's watermark moves only after [`crate::outputs::Outputs::publish`]
 //! returned, that is after every output acknowledged every record of the window. An output that is down
 //! (Kafka unreachable, syslog refusing connections) holds the window back and is retried; nothing is dropped.
+//! Standard output closed by its reader (`| head`) is the exception that is not retried: the window stays
+//! unacknowledged and the pipeline stops.
 
 pub mod client_filter;
 pub mod cycles;

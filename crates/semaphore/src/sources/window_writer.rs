@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::outputs::Outputs;
+use crate::outputs::{Outputs, StdoutClosed};
 use crate::record::uplink::SampleKey;
 use crate::record::{EncodedRecord, KeyStrategy, UplinkRecord};
 use crate::sources::window::Window;
@@ -24,6 +24,9 @@ pub enum WindowError {
     Watermark(#[from] WatermarkError),
     #[error(transparent)]
     Readback(#[from] crate::bus::readback::ReadbackError),
+    /// The window stays in flight, as after a stop mid-window: the next start writes it again.
+    #[error(transparent)]
+    StdoutClosed(#[from] StdoutClosed),
 }
 
 #[derive(Debug)]
@@ -110,7 +113,7 @@ impl WindowWriter {
             .iter()
             .map(|record| EncodedRecord::uplink(record, &self.key, &self.source))
             .collect();
-        self.outputs.publish(&self.topic, &encoded).await;
+        self.outputs.publish(&self.topic, &encoded).await?;
         self.store.advance(organization_id, window.t1)?;
         Ok(encoded.len())
     }
