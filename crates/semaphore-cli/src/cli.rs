@@ -4,6 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use semaphore_meraki_sim::estate::{
+    MAX_APPLIANCES, MAX_CLIENTS_PER_NETWORK, MAX_NETWORKS, MAX_ORGANIZATIONS,
+};
 
 /// semaphore: network telemetry (Cisco Meraki uplink loss and latency, clients) onto Apache Kafka.
 #[derive(Debug, Parser)]
@@ -158,17 +161,38 @@ pub struct SimulateArgs {
     /// Seed of the generated estate and its loss/latency series; same seed, same answers.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Number of organizations.
-    #[arg(long, default_value_t = 1)]
+    /// Number of organizations (at most 10,000).
+    #[arg(
+        long,
+        default_value_t = 1,
+        value_parser = count_up_to::<{ MAX_ORGANIZATIONS }>,
+        allow_negative_numbers = true
+    )]
     pub organizations: usize,
-    /// Networks per organization.
-    #[arg(long, default_value_t = 3)]
+    /// Networks per organization (at most 100,000).
+    #[arg(
+        long,
+        default_value_t = 3,
+        value_parser = count_up_to::<{ MAX_NETWORKS }>,
+        allow_negative_numbers = true
+    )]
     pub networks: usize,
-    /// MX appliances per organization, spread over its networks (10,000 and more are fine).
-    #[arg(long, default_value_t = 6)]
+    /// MX appliances per organization, spread over its networks (10,000 and more are fine; at most
+    /// 1,000,000, and 2,000,000 networks and appliances over all organizations).
+    #[arg(
+        long,
+        default_value_t = 6,
+        value_parser = count_up_to::<{ MAX_APPLIANCES }>,
+        allow_negative_numbers = true
+    )]
     pub appliances: usize,
-    /// Clients per network.
-    #[arg(long, default_value_t = 20)]
+    /// Clients per network (at most 100,000).
+    #[arg(
+        long,
+        default_value_t = 20,
+        value_parser = count_up_to::<{ MAX_CLIENTS_PER_NETWORK }>,
+        allow_negative_numbers = true
+    )]
     pub clients_per_network: usize,
     /// Requests per second per organization before answering 429 (Meraki: 10, with a burst of 10); 0 = no limit.
     #[arg(long, default_value_t = 10)]
@@ -226,18 +250,30 @@ pub struct DrainArgs {
         long,
         env = "SEMAPHORE_GRACE_PERIOD_S",
         default_value_t = semaphore::pipeline::DEFAULT_GRACE.as_secs(),
-        value_name = "S"
+        value_name = "S",
+        value_parser = seconds,
+        allow_negative_numbers = true
     )]
     pub grace_period_s: u64,
 }
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Simulated MX appliances per organization.
-    #[arg(long, default_value_t = 20)]
+    /// Simulated MX appliances per organization (at most 1,000,000).
+    #[arg(
+        long,
+        default_value_t = 20,
+        value_parser = count_up_to::<{ MAX_APPLIANCES }>,
+        allow_negative_numbers = true
+    )]
     pub appliances: usize,
-    /// Simulated organizations.
-    #[arg(long, default_value_t = 1)]
+    /// Simulated organizations (at most 10,000).
+    #[arg(
+        long,
+        default_value_t = 1,
+        value_parser = count_up_to::<{ MAX_ORGANIZATIONS }>,
+        allow_negative_numbers = true
+    )]
     pub organizations: usize,
     /// Where the embedded broker listens (a free port is used when this one is taken).
     #[arg(long, default_value = "127.0.0.1:9092")]
@@ -259,7 +295,19 @@ pub struct PublishArgs {
 #[derive(Debug, Subcommand)]
 pub enum PublishWhat {
     /// Uplink loss and latency of every MX (one org-wide call per organization per poll).
-    LossLatency(PublishCommon),
+    LossLatency {
+        #[command(flatten)]
+        common: PublishCommon,
+        /// First run only: how far back to start reading loss/latency, seconds (at most 60 days).
+        #[arg(
+            long,
+            default_value_t = 300,
+            value_name = "S",
+            value_parser = positive_seconds,
+            allow_negative_numbers = true
+        )]
+        initial_lookback: u64,
+    },
     /// The clients of every network, one record per network.
     Clients {
         #[command(flatten)]
@@ -267,8 +315,14 @@ pub enum PublishWhat {
         /// The original's JSON filter file: {"match": "any"|"all", "conditions": [{"key", "value"}], "fuzzy": {"key", "value"}}.
         #[arg(long, value_name = "FILE")]
         filter: Option<PathBuf>,
-        /// How far back Meraki looks for clients, seconds.
-        #[arg(long, default_value_t = 86_400, value_name = "S")]
+        /// How far back Meraki looks for clients, seconds (at most 31 days).
+        #[arg(
+            long,
+            default_value_t = 86_400,
+            value_name = "S",
+            value_parser = positive_seconds,
+            allow_negative_numbers = true
+        )]
         timespan: u64,
     },
 }
@@ -308,11 +362,13 @@ pub struct PublishCommon {
     #[arg(long, conflicts_with = "interval")]
     pub once: bool,
     /// Seconds between polls (default 60 for loss/latency, 300 for clients).
-    #[arg(long, value_name = "S")]
+    #[arg(
+        long,
+        value_name = "S",
+        value_parser = positive_seconds,
+        allow_negative_numbers = true
+    )]
     pub interval: Option<u64>,
-    /// First run only: how far back to start reading loss/latency, seconds.
-    #[arg(long, default_value_t = 300, value_name = "S")]
-    pub initial_lookback: u64,
     /// Serve /metrics, /healthz, /readyz on this address (off by default for publish).
     #[arg(long, value_name = "IP:PORT")]
     pub admin_listen: Option<SocketAddr>,
@@ -333,14 +389,107 @@ pub enum ReportFormat {
     Json,
 }
 
+/// A count from 0 to `MAX`, for the size of a simulated estate: the simulator holds the whole estate in
+/// memory, so an absurd size is refused here, with the flag named, instead of aborting on the allocation.
+fn count_up_to<const MAX: usize>(text: &str) -> Result<usize, String> {
+    text.parse::<usize>()
+        .ok()
+        .filter(|count| *count <= MAX)
+        .ok_or_else(|| format!("must be a whole number from 0 to {MAX}"))
+}
+
+/// Seconds that must be at least one (an interval, a look-back). Negative numbers reach this parser (the
+/// flags allow them), so `--interval -5` is called an invalid value rather than an unexpected argument.
+fn positive_seconds(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(seconds) if seconds > 0 => Ok(seconds),
+        _ => Err("must be a positive number of seconds".to_owned()),
+    }
+}
+
+/// Seconds that may be 0 (a grace period of 0 stops at once).
+fn seconds(text: &str) -> Result<u64, String> {
+    text.parse::<u64>()
+        .map_err(|_| "must be a number of seconds, 0 or more".to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
+    use clap::error::ErrorKind;
 
     use super::*;
 
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    /// The error clap gives for `arguments`, rendered as the user sees it.
+    fn refusal(arguments: &[&str]) -> (ErrorKind, String) {
+        let error = Cli::try_parse_from(arguments).expect_err("the arguments are refused");
+        (error.kind(), error.to_string())
+    }
+
+    /// Issue 11: absurd estate sizes are refused naming the flag and its limit; the documented scale passes.
+    #[test]
+    fn estate_sizes_are_bounded() {
+        assert_eq!(count_up_to::<10>("10"), Ok(10));
+        assert_eq!(count_up_to::<10>("0"), Ok(0));
+        for text in ["11", "-1", "ten", "", "18446744073709551616"] {
+            assert_eq!(
+                count_up_to::<10>(text),
+                Err("must be a whole number from 0 to 10".to_owned()),
+                "{text:?}"
+            );
+        }
+        for (flag, value, limit) in [
+            ("--appliances", "4294967295", "1000000"),
+            ("--appliances", "18446744073709551615", "1000000"),
+            ("--organizations", "10001", "10000"),
+            ("--networks", "100001", "100000"),
+            ("--clients-per-network", "-5", "100000"),
+        ] {
+            let (kind, message) = refusal(&["semaphore", "simulate", flag, value]);
+            assert_eq!(kind, ErrorKind::ValueValidation, "{message}");
+            assert!(message.contains(flag) && message.contains(limit), "{message}");
+        }
+        let (kind, message) = refusal(&["semaphore", "demo", "--appliances", "4294967295"]);
+        assert_eq!(kind, ErrorKind::ValueValidation, "{message}");
+        assert!(Cli::try_parse_from(["semaphore", "simulate", "--appliances", "50000"]).is_ok());
+    }
+
+    /// Issue 11: a negative number is an invalid value of the flag, not an unexpected argument.
+    #[test]
+    fn negative_seconds_are_invalid_values() {
+        assert_eq!(positive_seconds("60"), Ok(60));
+        assert!(positive_seconds("0").is_err() && positive_seconds("-5").is_err());
+        assert_eq!(seconds("0"), Ok(0));
+        let refused: [&[&str]; 3] = [
+            &["semaphore", "publish", "loss-latency", "--interval", "-5"],
+            &["semaphore", "publish", "loss-latency", "--initial-lookback", "-1"],
+            &["semaphore", "publish", "clients", "--timespan", "-60"],
+        ];
+        for arguments in refused {
+            let (kind, message) = refusal(arguments);
+            assert_eq!(kind, ErrorKind::ValueValidation, "{message}");
+            assert!(
+                message.contains("must be a positive number of seconds"),
+                "{message}"
+            );
+        }
+        let (kind, message) = refusal(&["semaphore", "run", "--grace-period-s", "-1"]);
+        assert_eq!(kind, ErrorKind::ValueValidation, "{message}");
+        assert!(message.contains("--grace-period-s"), "{message}");
+    }
+
+    /// Issue 11: `--initial-lookback` is loss/latency's; `publish clients` looks back `--timespan`.
+    #[test]
+    fn initial_lookback_is_for_loss_latency_only() {
+        let (kind, _) = refusal(&["semaphore", "publish", "clients", "--initial-lookback", "60"]);
+        assert_eq!(kind, ErrorKind::UnknownArgument);
+        assert!(
+            Cli::try_parse_from(["semaphore", "publish", "loss-latency", "--initial-lookback", "60"]).is_ok()
+        );
     }
 }

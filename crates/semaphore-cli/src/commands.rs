@@ -12,13 +12,16 @@ use semaphore::bus::embedded::{BrokerStorage, EmbeddedBroker};
 use semaphore::bus::format::OutputFormat;
 use semaphore::bus::offset::StartOffset;
 use semaphore::env::{Env, ProcessEnv};
+use semaphore::meraki::MerakiReport;
+use semaphore_meraki_sim::estate::MAX_ESTATE;
 use semaphore_meraki_sim::{EstateShape, Faults, SimConfig, Simulator};
+use serde_json::{Value, json};
 
 use semaphore::config::file::{
     AdminSection, ClientsSourceFile, ConfigFile, KafkaOutputFile, KafkaSection, MerakiSection,
     OutputsSection, SourcesSection, StdoutOutputFile, SyslogOutputFile, UplinksSourceFile,
 };
-use semaphore::config::{Config, SinkKind};
+use semaphore::config::{Config, SinkConfig, SinkKind};
 use semaphore::demo::DemoOptions;
 use semaphore::pipeline::{Pipeline, PipelineError, RunOptions};
 use semaphore::sinks::webhook::WebhookSettings;
@@ -27,7 +30,7 @@ use crate::cli::{
     BrokerArgs, CheckArgs, Cli, Command, ConsumeArgs, DemoArgs, KafkaArgs, PublishArgs, PublishOutput,
     PublishWhat, ReportFormat, RunArgs, SimulateArgs, TopicsAction, TopicsArgs,
 };
-use crate::{EXIT_CONFIG, EXIT_FAILURE};
+use crate::{EXIT_CONFIG, EXIT_FAILURE, one_line};
 
 /// An error and the exit code it maps to.
 pub struct Failure {
@@ -69,14 +72,16 @@ async fn simulate(args: SimulateArgs) -> Result<(), Failure> {
             .set(assignment)
             .map_err(|reason| config_error(anyhow::anyhow!("--fault {reason}")))?;
     }
+    let shape = EstateShape {
+        seed: args.seed,
+        organizations: args.organizations,
+        networks: args.networks,
+        appliances: args.appliances,
+        clients_per_network: args.clients_per_network,
+    };
+    check_estate(&shape)?;
     let config = SimConfig {
-        shape: EstateShape {
-            seed: args.seed,
-            organizations: args.organizations,
-            networks: args.networks,
-            appliances: args.appliances,
-            clients_per_network: args.clients_per_network,
-        },
+        shape,
         rate_limit: args.rate_limit,
         api_key: args.api_key,
         faults,
@@ -86,10 +91,11 @@ async fn simulate(args: SimulateArgs) -> Result<(), Failure> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|error| {
-            runtime_error(
-                anyhow::Error::new(error)
-                    .context(format!("cannot listen on {}; is the port in use?", args.listen)),
-            )
+            let message = format!(
+                "cannot listen on {}: {error}; is another program listening there? (port 0 picks a free one)",
+                args.listen
+            );
+            runtime_error(anyhow::Error::new(error).context(message))
         })?;
     let address = listener.local_addr().map_err(runtime_error)?;
     let simulator = Arc::new(Simulator::new(config));
@@ -122,54 +128,94 @@ async fn simulate(args: SimulateArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The simulator holds its whole estate in memory: the flags bound each count, this bounds their product.
+fn check_estate(shape: &EstateShape) -> Result<(), Failure> {
+    if shape.size() <= MAX_ESTATE {
+        return Ok(());
+    }
+    Err(config_error(anyhow::anyhow!(
+        "the simulated estate is too large: {} organizations × ({} networks + {} appliances) is {}, at most {MAX_ESTATE} (lower --organizations or --appliances)",
+        shape.organizations,
+        shape.networks.max(1),
+        shape.appliances,
+        shape.size()
+    )))
+}
+
 async fn check(args: CheckArgs) -> Result<(), Failure> {
     let mut meraki_url = args.meraki_url.clone();
     if let Some(path) = &args.config {
         let config = semaphore::config::load(path, &ProcessEnv).map_err(config_error)?;
-        check_config(path, &config).await?;
+        let mut report = check_config(path, &config).await;
         if config.source_count() == 0 {
-            println!("Meraki: not used (no sources in {})", path.display());
-            return Ok(());
+            report
+                .lines
+                .push(format!("Meraki: not used (no sources in {})", path.display()));
+            report.document["meraki"] = Value::Null;
+        } else {
+            // --meraki-url (or SEMAPHORE_MERAKI_URL) overrides the file's [meraki] url.
+            meraki_url = meraki_url.or(config.meraki_url.clone());
+            match reach_meraki(meraki_url.as_deref()).await {
+                Ok(meraki) => {
+                    report.lines.extend(meraki_lines(&meraki));
+                    let mut document = serde_json::to_value(&meraki).map_err(runtime_error)?;
+                    document["reached"] = Value::Bool(true);
+                    report.document["meraki"] = document;
+                }
+                Err(failure) => {
+                    report.document["meraki"] = json!({"reached": false, "error": one_line(&failure.error)});
+                    report.problems.push(failure);
+                }
+            }
         }
-        // --meraki-url (or SEMAPHORE_MERAKI_URL) overrides the file's [meraki] url.
-        meraki_url = meraki_url.or(config.meraki_url.clone());
+        return report.finish(args.format);
     }
-    let client = semaphore::meraki::client(meraki_url.as_deref(), &ProcessEnv).map_err(config_error)?;
-    let report = semaphore::meraki::check(&client).await.map_err(|error| {
-        runtime_error(
-            anyhow::Error::new(error).context(format!("cannot reach Meraki at {}", client.base_url())),
-        )
-    })?;
+    let meraki = reach_meraki(meraki_url.as_deref()).await?;
     let mut stdout = std::io::stdout().lock();
     match args.format {
         ReportFormat::Json => {
-            serde_json::to_writer_pretty(&mut stdout, &report).map_err(runtime_error)?;
+            serde_json::to_writer_pretty(&mut stdout, &meraki).map_err(runtime_error)?;
             writeln!(stdout).map_err(runtime_error)?;
         }
         ReportFormat::Text => {
-            writeln!(stdout, "Meraki: reached {}", report.base_url).map_err(runtime_error)?;
-            for organization in &report.organizations {
-                writeln!(
-                    stdout,
-                    "  organization {} ({}): {} networks, {} devices, {} appliances",
-                    organization.id,
-                    organization.name,
-                    organization.networks,
-                    organization.devices,
-                    organization.appliances
-                )
-                .map_err(runtime_error)?;
+            for line in meraki_lines(&meraki) {
+                writeln!(stdout, "{line}").map_err(runtime_error)?;
             }
-            let api = &report.api;
-            writeln!(
-                stdout,
-                "  API calls: {} requests, {} pages, {} rate-limited (429), {} retries",
-                api.requests, api.pages, api.rate_limited, api.retries
-            )
-            .map_err(runtime_error)?;
         }
     }
     Ok(())
+}
+
+/// Reaches Meraki as the sources will: the client from the URL or region and the key, then every organization
+/// the key can see.
+async fn reach_meraki(meraki_url: Option<&str>) -> Result<MerakiReport, Failure> {
+    let client = semaphore::meraki::client(meraki_url, &ProcessEnv).map_err(config_error)?;
+    semaphore::meraki::check(&client).await.map_err(|error| {
+        runtime_error(
+            anyhow::Error::new(error).context(format!("cannot reach Meraki at {}", client.base_url())),
+        )
+    })
+}
+
+/// What `check` prints about Meraki, line by line.
+fn meraki_lines(report: &MerakiReport) -> Vec<String> {
+    let mut lines = vec![format!("Meraki: reached {}", report.base_url)];
+    for organization in &report.organizations {
+        lines.push(format!(
+            "  organization {} ({}): {} networks, {} devices, {} appliances",
+            organization.id,
+            organization.name,
+            organization.networks,
+            organization.devices,
+            organization.appliances
+        ));
+    }
+    let api = &report.api;
+    lines.push(format!(
+        "  API calls: {} requests, {} pages, {} rate-limited (429), {} retries",
+        api.requests, api.pages, api.rate_limited, api.retries
+    ));
+    lines
 }
 
 /// Prints a server's start-up lines. A server keeps serving when nobody reads its stdout any more
@@ -250,13 +296,16 @@ async fn run_pipeline(config: Config, options: RunOptions) -> Result<(), Failure
 }
 
 async fn publish(args: PublishArgs) -> Result<(), Failure> {
-    let (common, clients) = match &args.what {
-        PublishWhat::LossLatency(common) => (common, None),
+    let (common, initial_lookback, clients) = match &args.what {
+        PublishWhat::LossLatency {
+            common,
+            initial_lookback,
+        } => (common, Some(*initial_lookback), None),
         PublishWhat::Clients {
             common,
             filter,
             timespan,
-        } => (common, Some((filter.clone(), *timespan))),
+        } => (common, None, Some((filter.clone(), *timespan))),
     };
     let interval = common
         .interval
@@ -281,17 +330,17 @@ async fn publish(args: PublishArgs) -> Result<(), Failure> {
     let mut sources = SourcesSection::default();
     match clients {
         None => sources.meraki_uplinks.push(UplinksSourceFile {
-            organizations: common.organizations.clone(),
-            networks: common.networks.clone(),
+            organizations: flag_list(&common.organizations),
+            networks: flag_list(&common.networks),
             interval_s: Some(interval),
-            initial_lookback_s: Some(common.initial_lookback),
+            initial_lookback_s: initial_lookback,
             topic: common.topic.clone(),
             key: common.key.clone(),
             ..Default::default()
         }),
         Some((filter, timespan)) => sources.meraki_clients.push(ClientsSourceFile {
-            organizations: common.organizations.clone(),
-            networks: common.networks.clone(),
+            organizations: flag_list(&common.organizations),
+            networks: flag_list(&common.networks),
             interval_s: Some(interval),
             timespan_s: Some(timespan),
             filter,
@@ -325,10 +374,53 @@ async fn publish(args: PublishArgs) -> Result<(), Failure> {
         grace: Duration::from_secs(common.drain.grace_period_s),
         ..RunOptions::default()
     };
-    run_pipeline(config, options).await
+    run_pipeline(config, options).await.map_err(with_flag_names)
+}
+
+/// A repeatable flag as a config list: not given is the key left out (all), as in a file.
+fn flag_list(values: &[String]) -> Option<Vec<String>> {
+    (!values.is_empty()).then(|| values.to_vec())
+}
+
+/// The settings the pipeline's errors name as config keys, and the flags `publish` sets them with.
+const PUBLISH_FLAGS: &[(&str, &str)] = &[
+    ("set [admin] listen", "set --admin-listen"),
+    ("set [kafka] brokers", "set --brokers"),
+    (
+        "set data_dir or SEMAPHORE_DATA_DIR",
+        "set --data-dir or SEMAPHORE_DATA_DIR",
+    ),
+];
+
+/// `publish` builds its config from flags, so a pipeline error that names a config key (a taken
+/// `[admin] listen` address) names the flag instead: its user never wrote that key.
+fn with_flag_names(failure: Failure) -> Failure {
+    let Failure { error, exit_code } = failure;
+    let error = match error.downcast::<PipelineError>() {
+        Ok(error) => {
+            let rename = |mut message: String| {
+                for (key, flag) in PUBLISH_FLAGS {
+                    message = message.replace(key, flag);
+                }
+                message
+            };
+            anyhow::Error::new(match error {
+                PipelineError::Config(message) => PipelineError::Config(rename(message)),
+                PipelineError::Start(message) => PipelineError::Start(rename(message)),
+                PipelineError::Incomplete(message) => PipelineError::Incomplete(rename(message)),
+            })
+        }
+        Err(error) => error,
+    };
+    Failure { error, exit_code }
 }
 
 async fn demo(args: DemoArgs) -> Result<(), Failure> {
+    check_estate(&EstateShape {
+        organizations: args.organizations,
+        appliances: args.appliances,
+        ..EstateShape::default()
+    })?;
     let shutdown = semaphore::shutdown::install().map_err(runtime_error)?;
     let options = DemoOptions {
         appliances: args.appliances,
@@ -342,87 +434,232 @@ async fn demo(args: DemoArgs) -> Result<(), Failure> {
         .map_err(pipeline_failure)
 }
 
-/// `check -c`: what the config declares, and whether its Kafka is reachable.
-async fn check_config(path: &std::path::Path, config: &Config) -> Result<(), Failure> {
-    let mut stdout = std::io::stdout().lock();
-    let sources: Vec<String> = config
+/// What `check -c` found: the text lines it has always printed, the same facts as one JSON document (for
+/// `--format json`), and the checks that failed. Every check runs and is reported before the command fails,
+/// so one unreachable InfluxDB does not hide the state of the others.
+struct ConfigReport {
+    lines: Vec<String>,
+    document: Value,
+    problems: Vec<Failure>,
+}
+
+impl ConfigReport {
+    /// Prints the report, then fails if a check did: exit code 2 when any problem is the configuration's
+    /// (something to change before `run`), else 1.
+    fn finish(self, format: ReportFormat) -> Result<(), Failure> {
+        let mut stdout = std::io::stdout().lock();
+        match format {
+            ReportFormat::Text => {
+                for line in &self.lines {
+                    writeln!(stdout, "{line}").map_err(runtime_error)?;
+                }
+            }
+            ReportFormat::Json => {
+                serde_json::to_writer_pretty(&mut stdout, &self.document).map_err(runtime_error)?;
+                writeln!(stdout).map_err(runtime_error)?;
+            }
+        }
+        let mut problems = self.problems;
+        if problems.len() <= 1 {
+            return problems.pop().map_or(Ok(()), Err);
+        }
+        let exit_code = if problems.iter().any(|problem| problem.exit_code == EXIT_CONFIG) {
+            EXIT_CONFIG
+        } else {
+            EXIT_FAILURE
+        };
+        let each: Vec<String> = problems.iter().map(|problem| one_line(&problem.error)).collect();
+        Err(Failure {
+            error: anyhow::anyhow!("{} checks failed: {}", problems.len(), each.join("; ")),
+            exit_code,
+        })
+    }
+}
+
+/// `check -c`: what the config declares, whether each sink's destination and the config's Kafka are
+/// reachable. Meraki is added by the caller.
+async fn check_config(path: &std::path::Path, config: &Config) -> ConfigReport {
+    let mut lines = Vec::new();
+    let mut problems = Vec::new();
+    let sources: Vec<(&str, &str, &str)> = config
         .uplinks
         .iter()
-        .map(|source| format!("{} (meraki_uplinks -> {})", source.settings.id, source.topic))
+        .map(|source| {
+            (
+                source.settings.id.as_str(),
+                "meraki_uplinks",
+                source.topic.as_str(),
+            )
+        })
         .chain(config.history.iter().map(|source| {
-            format!(
-                "{} (meraki_device_history -> {})",
-                source.settings.id, source.topic
+            (
+                source.settings.id.as_str(),
+                "meraki_device_history",
+                source.topic.as_str(),
             )
         }))
         .chain(
             config
                 .clients
                 .iter()
-                .map(|source| format!("{} (meraki_clients -> {})", source.id, source.topic)),
+                .map(|source| (source.id.as_str(), "meraki_clients", source.topic.as_str())),
         )
         .collect();
-    writeln!(stdout, "config {}: valid", path.display()).map_err(runtime_error)?;
+    lines.push(format!("config {}: valid", path.display()));
     if !sources.is_empty() {
-        writeln!(stdout, "  sources: {}", sources.join(", ")).map_err(runtime_error)?;
+        let named: Vec<String> = sources
+            .iter()
+            .map(|(id, kind, topic)| format!("{id} ({kind} -> {topic})"))
+            .collect();
+        lines.push(format!("  sources: {}", named.join(", ")));
     }
-    writeln!(stdout, "  data directory: {}", config.data_dir.display()).map_err(runtime_error)?;
+    lines.push(format!("  data directory: {}", config.data_dir.display()));
+    let mut outputs = Vec::new();
+    if let Some(kafka) = &config.outputs.kafka {
+        outputs.push(json!({
+            "kind": "kafka",
+            "create_topics": kafka.create_topics,
+            "partitions": kafka.partitions
+        }));
+    }
     for syslog in &config.outputs.syslog {
-        writeln!(stdout, "  output: syslog {}", syslog.endpoint).map_err(runtime_error)?;
+        lines.push(format!("  output: syslog {}", syslog.endpoint));
+        outputs.push(json!({"kind": "syslog", "endpoint": syslog.endpoint.to_string()}));
     }
     if config.outputs.stdout {
-        writeln!(stdout, "  output: stdout").map_err(runtime_error)?;
+        lines.push("  output: stdout".to_owned());
+        outputs.push(json!({"kind": "stdout"}));
     }
     for file in &config.outputs.files {
-        writeln!(stdout, "  output: file {}", file.display()).map_err(runtime_error)?;
+        lines.push(format!("  output: file {}", file.display()));
+        outputs.push(json!({"kind": "file", "path": file.display().to_string()}));
     }
+    let mut sinks = Vec::new();
     for sink in &config.sinks {
-        writeln!(
-            stdout,
+        lines.push(format!(
             "  sink: {} ({}; reads {} as group {})",
             sink.id,
             describe_sink(&sink.kind),
             sink.reading.topics.join(", "),
             sink.reading.group
-        )
-        .map_err(runtime_error)?;
-        match &sink.kind {
-            SinkKind::InfluxDb(settings) => {
-                semaphore::sinks::influxdb::ping(settings)
-                    .await
-                    .map_err(|error| runtime_error(anyhow::anyhow!("sink {}: {error}", sink.id)))?;
-                writeln!(stdout, "    InfluxDB at {}: reached", settings.endpoint).map_err(runtime_error)?;
+        ));
+        let mut entry = json!({
+            "id": sink.id,
+            "kind": sink_kind(&sink.kind),
+            "description": describe_sink(&sink.kind),
+            "topics": sink.reading.topics,
+            "group": sink.reading.group,
+            "check": null
+        });
+        if let Some((target, outcome)) = check_sink(sink).await {
+            match outcome {
+                Ok(result) => {
+                    lines.push(format!("    {target}: {result}"));
+                    entry["check"] = json!({"target": target, "ok": true, "result": result});
+                }
+                Err(failure) => {
+                    let error = one_line(&failure.error);
+                    lines.push(format!("    {target}: FAILED: {error}"));
+                    entry["check"] = json!({"target": target, "ok": false, "error": error});
+                    problems.push(Failure {
+                        error: failure.error.context(format!("sink {}", sink.id)),
+                        exit_code: failure.exit_code,
+                    });
+                }
             }
-            SinkKind::Webhook(settings) => check_token(&sink.id, settings)?,
-            SinkKind::Alerts {
-                webhook: Some(settings),
-                ..
-            } => check_token(&sink.id, settings)?,
-            _ => {}
         }
+        sinks.push(entry);
     }
+    let mut kafka = Value::Null;
     if config.outputs.kafka.is_some() || !config.sinks.is_empty() {
         if config.kafka.brokers.is_none() && config.kafka.client_properties.is_none() {
-            writeln!(
-                stdout,
+            lines.push(format!(
                 "  Kafka: the embedded broker (started by `semaphore run` on {})",
                 config.embedded_listen
-            )
-            .map_err(runtime_error)?;
+            ));
+            kafka = json!({"embedded": true, "listen": config.embedded_listen.to_string()});
         } else {
-            let kafka = config.kafka.resolve(&ProcessEnv, None).map_err(config_error)?;
-            let admin = TopicAdmin::new(&kafka).map_err(config_error)?;
-            let topics = admin.list().await.map_err(runtime_error)?;
-            writeln!(
-                stdout,
-                "  Kafka at {}: reached, {} topics",
-                kafka.bootstrap,
-                topics.len()
-            )
-            .map_err(runtime_error)?;
+            kafka = match reach_kafka(config).await {
+                Ok((bootstrap, topics)) => {
+                    lines.push(format!("  Kafka at {bootstrap}: reached, {topics} topics"));
+                    json!({
+                        "embedded": false,
+                        "bootstrap": bootstrap,
+                        "reached": true,
+                        "topics": topics
+                    })
+                }
+                Err(failure) => {
+                    let error = one_line(&failure.error);
+                    problems.push(failure);
+                    json!({
+                        "embedded": false,
+                        "brokers": config.kafka.brokers,
+                        "reached": false,
+                        "error": error
+                    })
+                }
+            };
         }
     }
-    Ok(())
+    let sources: Vec<Value> = sources
+        .iter()
+        .map(|(id, kind, topic)| json!({"id": id, "kind": kind, "topic": topic}))
+        .collect();
+    let document = json!({
+        "config": path.display().to_string(),
+        "data_dir": config.data_dir.display().to_string(),
+        "sources": sources,
+        "outputs": outputs,
+        "sinks": sinks,
+        "kafka": kafka,
+        "meraki": null
+    });
+    ConfigReport {
+        lines,
+        document,
+        problems,
+    }
+}
+
+/// Reaches the config's Kafka as its outputs and sinks will: its bootstrap address and how many topics it
+/// has.
+async fn reach_kafka(config: &Config) -> Result<(String, usize), Failure> {
+    let kafka = config.kafka.resolve(&ProcessEnv, None).map_err(config_error)?;
+    let admin = TopicAdmin::new(&kafka).map_err(config_error)?;
+    let topics = admin.list().await.map_err(runtime_error)?;
+    Ok((kafka.bootstrap.clone(), topics.len()))
+}
+
+/// Checks what a sink will reach, as the sink will: InfluxDB's `/ping`, a webhook's token variable. Returns
+/// what was checked and the result, or `None` for a sink that only serves (the exporter, the dashboard).
+async fn check_sink(sink: &SinkConfig) -> Option<(String, Result<&'static str, Failure>)> {
+    match &sink.kind {
+        SinkKind::InfluxDb(settings) => Some((
+            format!("InfluxDB at {}", settings.endpoint),
+            semaphore::sinks::influxdb::ping(settings)
+                .await
+                .map(|()| "reached")
+                .map_err(|error| runtime_error(anyhow::Error::msg(error))),
+        )),
+        SinkKind::Webhook(settings)
+        | SinkKind::Alerts {
+            webhook: Some(settings),
+            ..
+        } => check_token(settings),
+        _ => None,
+    }
+}
+
+/// A sink's kind as the config names it (`[[sinks.KIND]]`).
+fn sink_kind(kind: &SinkKind) -> &'static str {
+    match kind {
+        SinkKind::InfluxDb(_) => "influxdb",
+        SinkKind::Prometheus(_) => "prometheus",
+        SinkKind::Webhook(_) => "webhook",
+        SinkKind::Alerts { .. } => "alerts",
+        SinkKind::Dashboard(_) => "dashboard",
+    }
 }
 
 /// A sink in a few words, for `check`.
@@ -441,14 +678,17 @@ fn describe_sink(kind: &SinkKind) -> String {
     }
 }
 
-/// A webhook's `token_env` must name a variable that is set (its value is never printed).
-fn check_token(id: &str, settings: &WebhookSettings) -> Result<(), Failure> {
-    match &settings.token_env {
-        Some(variable) if ProcessEnv.get(variable).is_none() => Err(config_error(anyhow::anyhow!(
-            "sink {id}: token_env names {variable}, which is not set; export it or remove token_env"
+/// A webhook's `token_env` must name a variable that is set (its value is never printed); `None` without
+/// `token_env`.
+fn check_token(settings: &WebhookSettings) -> Option<(String, Result<&'static str, Failure>)> {
+    let variable = settings.token_env.as_ref()?;
+    let outcome = match ProcessEnv.get(variable) {
+        Some(_) => Ok("set"),
+        None => Err(config_error(anyhow::anyhow!(
+            "token_env names {variable}, which is not set; export it or remove token_env"
         ))),
-        _ => Ok(()),
-    }
+    };
+    Some((format!("token_env {variable}"), outcome))
 }
 
 async fn broker(args: BrokerArgs) -> Result<(), Failure> {

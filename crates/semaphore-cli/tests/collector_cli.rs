@@ -516,6 +516,54 @@ fn publish_clients_with_the_original_filter_file() {
     std::fs::remove_dir_all(&data).unwrap();
 }
 
+/// Issue 11: publish's errors name its flags, not config keys its user never wrote: a taken `--admin-listen`
+/// address is named as `--admin-listen`, with the OS error once.
+#[test]
+fn publish_names_a_taken_admin_address_by_its_flag() {
+    let simulator = Simulate::start(&["--appliances", "2"]);
+    let data = temp_dir("publish-admin");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let output = publish_once(
+        &simulator,
+        &data,
+        &["loss-latency", "--output", "stdout", "--admin-listen", &address],
+    )
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(matches!(output.status.code(), Some(1 | 2)), "{stderr}");
+    let error = stderr
+        .lines()
+        .find(|line| line.starts_with("semaphore: error: "))
+        .unwrap_or_else(|| panic!("no error line in {stderr}"));
+    assert!(
+        error.contains(&format!("cannot listen on {address} for the admin server"))
+            && error.contains("set --admin-listen")
+            && !error.contains("[admin] listen"),
+        "{error}"
+    );
+    assert_eq!(error.matches("(os error").count(), 1, "{error}");
+    drop(taken);
+    std::fs::remove_dir_all(&data).unwrap();
+}
+
+/// Issue 11: `--initial-lookback` is loss/latency's; `publish clients --help` does not offer it.
+#[test]
+fn publish_clients_does_not_offer_the_loss_latency_lookback() {
+    let help = |what: &str| {
+        let output = semaphore().args(["publish", what, "--help"]).output().unwrap();
+        assert!(output.status.success(), "{}", all_output(&output));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    assert!(help("loss-latency").contains("--initial-lookback"));
+    let clients = help("clients");
+    assert!(
+        !clients.contains("--initial-lookback") && clients.contains("--timespan"),
+        "{clients}"
+    );
+}
+
 /// `semaphore publish ARGUMENTS… --once --meraki-url SIMULATOR --data-dir DATA`, with an API key set.
 fn publish_once(simulator: &Simulate, data: &Path, arguments: &[&str]) -> std::process::Command {
     let mut command = semaphore();

@@ -6,7 +6,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use support::{Simulate, all_output, finish_within, semaphore};
+use serde_json::Value;
+use support::{Simulate, all_output, finish_within, free_port, output_within, semaphore, temp_dir};
 
 const SECRET: &str = "5ecr3t-0123456789abcdef0123456789abcdef";
 
@@ -180,4 +181,243 @@ fn configuration_mistakes_exit_2_with_the_fix() {
         "{}",
         all_output(&output)
     );
+}
+
+/// Issue 11: absurd estate sizes are usage errors (exit 2) naming the flag and its limit, not a 2 TB
+/// allocation (exit 134) or a "capacity overflow" panic (exit 101); so is an estate whose counts multiply
+/// past the total.
+#[test]
+fn absurd_estate_sizes_are_refused_with_the_limit() {
+    let listen = ["--listen", "127.0.0.1:0"];
+    let quiet_demo = [
+        "--broker-listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
+        "--dashboard-listen",
+        "127.0.0.1:0",
+    ];
+    let cases: [(&str, &[&str], &str); 8] = [
+        ("simulate", &["--appliances", "4294967295"], "--appliances"),
+        (
+            "simulate",
+            &["--appliances", "18446744073709551615"],
+            "--appliances",
+        ),
+        ("simulate", &["--appliances", "-1"], "--appliances"),
+        ("simulate", &["--organizations", "4294967295"], "--organizations"),
+        ("simulate", &["--networks", "4294967295"], "--networks"),
+        (
+            "simulate",
+            &["--clients-per-network", "4294967295"],
+            "--clients-per-network",
+        ),
+        ("demo", &["--appliances", "4294967295"], "--appliances"),
+        (
+            "demo",
+            &["--organizations", "18446744073709551615"],
+            "--organizations",
+        ),
+    ];
+    for (command, arguments, expected) in cases {
+        let extra: &[&str] = if command == "demo" { &quiet_demo } else { &listen };
+        let output = output_within(
+            semaphore().arg(command).args(arguments).args(extra),
+            Duration::from_secs(30),
+        );
+        let text = all_output(&output);
+        assert_eq!(output.status.code(), Some(2), "{command} {arguments:?}: {text}");
+        assert!(
+            text.contains(&format!("invalid value '{}' for '{expected}", arguments[1]))
+                && text.contains("must be a whole number from 0 to "),
+            "{command} {arguments:?}: {text}"
+        );
+    }
+    for command in ["simulate", "demo"] {
+        let extra: &[&str] = if command == "demo" { &quiet_demo } else { &listen };
+        let output = output_within(
+            semaphore()
+                .args([command, "--organizations", "10000", "--appliances", "1000"])
+                .args(extra),
+            Duration::from_secs(30),
+        );
+        let text = all_output(&output);
+        assert_eq!(output.status.code(), Some(2), "{command}: {text}");
+        assert!(
+            text.contains("the simulated estate is too large")
+                && text.contains("at most 2000000")
+                && text.contains("--organizations or --appliances"),
+            "{command}: {text}"
+        );
+    }
+}
+
+/// Issue 11: a taken port is named with the OS error once, not twice ("…: Address in use (os error 98):
+/// Address in use (os error 98)").
+#[test]
+fn a_taken_port_is_reported_with_its_cause_once() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let commands: [&[&str]; 2] = [
+        &["simulate", "--listen", address.as_str()],
+        &["broker", "--listen", address.as_str(), "--memory"],
+    ];
+    for arguments in commands {
+        let output = output_within(semaphore().args(arguments), Duration::from_secs(30));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{arguments:?}: {stderr}");
+        let error = stderr
+            .lines()
+            .find(|line| line.starts_with("semaphore: error: "))
+            .unwrap_or_else(|| panic!("{arguments:?}: no error line in {stderr}"));
+        assert!(error.contains(&address), "{error}");
+        assert_eq!(error.matches("(os error").count(), 1, "{error}");
+    }
+    drop(taken);
+}
+
+/// Issue 11: what is wrong in a config file is shown as written: toml's snippet on its own lines (the line,
+/// then a caret under the mistake), and an empty list or a list-shaped filter file named, not taken as "all".
+#[test]
+fn config_mistakes_are_shown_as_written() {
+    let directory = temp_dir("config-mistakes");
+    let config = directory.join("semaphore.toml");
+    let check = |text: &str| {
+        std::fs::write(&config, text).unwrap();
+        let output = semaphore().args(["check", "-c"]).arg(&config).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{}", all_output(&output));
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+
+    let stderr = check("[[sources.meraki_uplinks]]\ninterval_s = = 60\n");
+    let lines: Vec<&str> = stderr.lines().collect();
+    let first = lines
+        .iter()
+        .position(|line| line.starts_with("semaphore: error: "))
+        .unwrap_or_else(|| panic!("no error line in {stderr}"));
+    assert!(lines[first].contains("TOML parse error at line 2"), "{stderr}");
+    let text = lines
+        .iter()
+        .position(|line| *line == "2 | interval_s = = 60")
+        .unwrap_or_else(|| panic!("the line is not shown on its own: {stderr}"));
+    assert!(
+        lines[text + 1].starts_with("  |") && lines[text + 1].contains('^'),
+        "no caret under the line: {stderr}"
+    );
+
+    let stderr = check("[[sources.meraki_uplinks]]\nuplinks = []\n");
+    assert!(
+        stderr.contains(
+            "sources.meraki_uplinks[0].uplinks: an empty list would mean all; remove the key to mean all"
+        ),
+        "{stderr}"
+    );
+
+    let filter = directory.join("filter.json");
+    std::fs::write(&filter, "[]").unwrap();
+    let stderr = check("[[sources.meraki_clients]]\nfilter = \"filter.json\"\n");
+    assert!(
+        stderr.contains("sources.meraki_clients[0].filter")
+            && stderr.contains(&filter.display().to_string())
+            && stderr.contains("must be a JSON object"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&directory).unwrap();
+}
+
+/// Issue 11: `--interval -5` is an invalid value of `--interval`, not an unexpected argument.
+#[test]
+fn a_negative_interval_is_an_invalid_value() {
+    let output = semaphore()
+        .args(["publish", "loss-latency", "--interval", "-5"])
+        .output()
+        .unwrap();
+    let text = all_output(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("invalid value '-5' for '--interval")
+            && text.contains("must be a positive number of seconds")
+            && !text.contains("unexpected argument"),
+        "{text}"
+    );
+}
+
+/// Issue 11: `check -c` reports every sink (two unreachable InfluxDBs, not just the first), still reaches
+/// Meraki, then fails; with `--format json` the same report is one JSON document.
+#[test]
+fn check_reports_every_sink_then_fails_and_speaks_json() {
+    let simulator = Simulate::start(&["--appliances", "3"]);
+    let directory = temp_dir("check-report");
+    let (first, second) = (free_port(), free_port());
+    let config = directory.join("semaphore.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"{data}\"\n[meraki]\nurl = \"{url}\"\n[[sources.meraki_uplinks]]\n[outputs.stdout]\n\
+             [[sinks.influxdb]]\nendpoint = \"http://127.0.0.1:{first}\"\ndatabase = \"meraki\"\n\
+             [[sinks.influxdb]]\nendpoint = \"http://127.0.0.1:{second}\"\ndatabase = \"meraki\"\n\
+             [[sinks.prometheus]]\n",
+            data = directory.join("data").display(),
+            url = simulator.base_url,
+        ),
+    )
+    .unwrap();
+    let check = |format: &str| {
+        semaphore()
+            .args(["check", "--format", format, "-c"])
+            .arg(&config)
+            .env("MERAKI_DASHBOARD_API_KEY", "test-key")
+            .output()
+            .unwrap()
+    };
+
+    let output = check("text");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    for port in [first, second] {
+        assert!(
+            stdout.contains(&format!("InfluxDB at http://127.0.0.1:{port}/: FAILED: ")),
+            "{stdout}"
+        );
+    }
+    assert!(
+        stdout.contains("sink: prometheus (") && stdout.contains("Meraki: reached"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("2 checks failed: sink influxdb: ") && stderr.contains("; sink influxdb_2: "),
+        "{stderr}"
+    );
+
+    let output = check("json");
+    assert_eq!(output.status.code(), Some(1), "{}", all_output(&output));
+    let report: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("{error}: {}", all_output(&output)));
+    assert_eq!(report["sources"][0]["id"], "meraki_uplinks");
+    assert_eq!(report["sources"][0]["topic"], "meraki.uplinks.loss_latency");
+    assert_eq!(report["outputs"], serde_json::json!([{"kind": "stdout"}]));
+    let sinks = report["sinks"].as_array().unwrap();
+    assert_eq!(sinks.len(), 3, "{report}");
+    for (sink, port) in sinks.iter().zip([first, second]) {
+        assert_eq!(sink["kind"], "influxdb");
+        assert_eq!(
+            sink["check"]["target"],
+            format!("InfluxDB at http://127.0.0.1:{port}/")
+        );
+        assert_eq!(sink["check"]["ok"], false);
+        assert!(
+            sink["check"]["error"]
+                .as_str()
+                .unwrap()
+                .contains("did not answer"),
+            "{sink}"
+        );
+    }
+    assert_eq!(sinks[2]["kind"], "prometheus");
+    assert!(sinks[2]["check"].is_null());
+    assert_eq!(report["kafka"]["embedded"], true);
+    assert_eq!(report["meraki"]["reached"], true);
+    assert_eq!(report["meraki"]["organizations"].as_array().unwrap().len(), 1);
+    std::fs::remove_dir_all(&directory).unwrap();
 }

@@ -37,6 +37,28 @@ impl Default for EstateShape {
     }
 }
 
+/// Most organizations in an estate.
+pub const MAX_ORGANIZATIONS: usize = 10_000;
+/// Most networks per organization.
+pub const MAX_NETWORKS: usize = 100_000;
+/// Most MX appliances per organization: far above the largest real organizations and the benchmarks' 50,000.
+pub const MAX_APPLIANCES: usize = 1_000_000;
+/// Most clients per network. Clients are generated for each request, so this bounds one answer's work.
+pub const MAX_CLIENTS_PER_NETWORK: usize = 100_000;
+/// Most networks and appliances of all organizations together ([`EstateShape::size`]). Each is held in memory
+/// (about a kilobyte), so this keeps an estate within a few gigabytes; without a bound a mistyped size aborts
+/// on an impossible allocation.
+pub const MAX_ESTATE: usize = 2_000_000;
+
+impl EstateShape {
+    /// Networks and appliances of all organizations together, what the estate's memory is spent on. It
+    /// saturates instead of overflowing, so an absurd shape compares as too large.
+    pub fn size(&self) -> usize {
+        self.organizations
+            .saturating_mul(self.networks.max(1).saturating_add(self.appliances))
+    }
+}
+
 /// The destination every simulated uplink probes; Meraki's default loss/latency target.
 pub const PROBE_DESTINATION: &str = "8.8.8.8";
 /// The uplinks every simulated MX has.
@@ -447,6 +469,41 @@ fn gateway_of(ip: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 11: the documented scale fits, an absurd one is too large instead of overflowing.
+    #[test]
+    fn estate_size_bounds_the_documented_scale_but_not_absurd_ones() {
+        assert!(EstateShape::default().size() <= MAX_ESTATE);
+        let benchmark = EstateShape {
+            appliances: 50_000,
+            ..EstateShape::default()
+        };
+        assert_eq!(benchmark.size(), 50_003);
+        let largest_organization = EstateShape {
+            networks: MAX_NETWORKS,
+            appliances: MAX_APPLIANCES,
+            ..EstateShape::default()
+        };
+        assert!(largest_organization.size() <= MAX_ESTATE);
+        let no_networks = EstateShape {
+            networks: 0,
+            appliances: 0,
+            ..EstateShape::default()
+        };
+        assert_eq!(no_networks.size(), 1, "0 networks means one");
+        let absurd = EstateShape {
+            organizations: usize::MAX,
+            appliances: usize::MAX,
+            ..EstateShape::default()
+        };
+        assert_eq!(absurd.size(), usize::MAX);
+        let too_many_organizations = EstateShape {
+            organizations: MAX_ORGANIZATIONS,
+            appliances: 1_000,
+            ..EstateShape::default()
+        };
+        assert!(too_many_organizations.size() > MAX_ESTATE);
+    }
 
     #[test]
     fn same_seed_same_estate_and_unique_serials() {

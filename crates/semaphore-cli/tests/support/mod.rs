@@ -419,3 +419,17 @@ pub fn finish_within(mut child: Child, limit: Duration) -> (Output, bool) {
         finished,
     )
 }
+
+/// Runs `command` with stdout and stderr captured and returns its output; fails the test if it is still
+/// running after `limit` (it is killed then). For commands that must end on their own, such as refusals: a
+/// refusal that does not happen would otherwise leave a server running and the test hanging.
+pub fn output_within(command: &mut Command, limit: Duration) -> Output {
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the semaphore binary starts");
+    let (output, finished) = finish_within(child, limit);
+    assert!(finished, "still running after {limit:?}: {}", all_output(&output));
+    output
+}

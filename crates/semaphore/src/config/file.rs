@@ -1,6 +1,8 @@
 //! What the user can write in `semaphore.toml`: plain serde structs, every one `deny_unknown_fields` so a typo
 //! fails at load time with its line. Defaults are named functions that say where the value comes from.
 //! [`crate::config::validate`] turns this into the [`crate::config::Config`] the runtime uses.
+//! Lists that select (organizations, networks, uplinks, a sink's topics…) are `Option`s, so validation can
+//! tell a key left out (all, or the default) from `[]`, which reads as "none" and is refused.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -136,23 +138,17 @@ pub struct UplinksSourceFile {
     /// `meraki_uplinks` (with `_2`, `_3`… for more).
     pub id: Option<String>,
     /// Organization ids or names; default every organization the key can see.
-    #[serde(default)]
-    pub organizations: Vec<String>,
+    pub organizations: Option<Vec<String>>,
     /// Networks: ids (`N_…`), name globs (`Branch*`) or `tag:NAME`.
-    #[serde(default)]
-    pub networks: Vec<String>,
+    pub networks: Option<Vec<String>>,
     /// Device model globs (`MX6*`).
-    #[serde(default)]
-    pub models: Vec<String>,
+    pub models: Option<Vec<String>>,
     /// Device tags (any).
-    #[serde(default)]
-    pub device_tags: Vec<String>,
+    pub device_tags: Option<Vec<String>>,
     /// `wan1`, `wan2`, `wan3`, `cellular`.
-    #[serde(default)]
-    pub uplinks: Vec<String>,
+    pub uplinks: Option<Vec<String>>,
     /// Destination IPs.
-    #[serde(default)]
-    pub ips: Vec<String>,
+    pub ips: Option<Vec<String>>,
     /// Seconds between polls (default 60).
     pub interval_s: Option<u64>,
     /// Seconds between inventory refreshes (default 3600).
@@ -174,19 +170,14 @@ pub struct UplinksSourceFile {
 #[serde(deny_unknown_fields)]
 pub struct HistorySourceFile {
     pub id: Option<String>,
-    #[serde(default)]
-    pub organizations: Vec<String>,
-    #[serde(default)]
-    pub networks: Vec<String>,
-    #[serde(default)]
-    pub models: Vec<String>,
-    #[serde(default)]
-    pub device_tags: Vec<String>,
+    pub organizations: Option<Vec<String>>,
+    pub networks: Option<Vec<String>>,
+    pub models: Option<Vec<String>>,
+    pub device_tags: Option<Vec<String>>,
     /// Destination IP (required by Meraki; default 8.8.8.8).
     pub ip: Option<String>,
     /// Uplinks to read (default `wan1`, `wan2`).
-    #[serde(default)]
-    pub uplinks: Vec<String>,
+    pub uplinks: Option<Vec<String>>,
     /// 60, 600, 3600 or 86400 seconds (default 60).
     pub resolution_s: Option<u32>,
     /// Longest window per call, seconds (default 3600; at most 31 days).
@@ -205,10 +196,8 @@ pub struct HistorySourceFile {
 #[serde(deny_unknown_fields)]
 pub struct ClientsSourceFile {
     pub id: Option<String>,
-    #[serde(default)]
-    pub organizations: Vec<String>,
-    #[serde(default)]
-    pub networks: Vec<String>,
+    pub organizations: Option<Vec<String>>,
+    pub networks: Option<Vec<String>>,
     /// Seconds between polls (default 300).
     pub interval_s: Option<u64>,
     /// How far back Meraki looks for clients, seconds (default 86400, at most 31 days).
@@ -293,8 +282,7 @@ pub struct InfluxSinkFile {
     /// Names the sink in logs and metrics (default `influxdb`, `influxdb_2`…).
     pub id: Option<String>,
     /// Topics to read (default `meraki.uplinks.loss_latency`).
-    #[serde(default)]
-    pub topics: Vec<String>,
+    pub topics: Option<Vec<String>>,
     /// Consumer group (default `semaphore-<id>`).
     pub group: Option<String>,
     /// Where a new group starts: `earliest` (default: everything the topic holds) or `latest`.
@@ -324,8 +312,7 @@ pub struct InfluxSinkFile {
 #[serde(deny_unknown_fields)]
 pub struct PrometheusSinkFile {
     pub id: Option<String>,
-    #[serde(default)]
-    pub topics: Vec<String>,
+    pub topics: Option<Vec<String>>,
     pub group: Option<String>,
     pub start: Option<String>,
     pub batch_size: Option<usize>,
@@ -343,8 +330,7 @@ pub struct PrometheusSinkFile {
 #[serde(deny_unknown_fields)]
 pub struct WebhookSinkFile {
     pub id: Option<String>,
-    #[serde(default)]
-    pub topics: Vec<String>,
+    pub topics: Option<Vec<String>>,
     pub group: Option<String>,
     pub start: Option<String>,
     /// Records per POST (default 1: each record is one body, one EDA event).
@@ -368,8 +354,7 @@ pub struct WebhookSinkFile {
 #[serde(deny_unknown_fields)]
 pub struct AlertsSinkFile {
     pub id: Option<String>,
-    #[serde(default)]
-    pub topics: Vec<String>,
+    pub topics: Option<Vec<String>>,
     pub group: Option<String>,
     pub start: Option<String>,
     pub batch_size: Option<usize>,
@@ -417,8 +402,7 @@ pub struct DashboardSinkFile {
     /// Address to serve the page on (default `127.0.0.1:9470`).
     pub listen: Option<String>,
     /// Topics: uplink samples and alert events (default `meraki.uplinks.loss_latency`, `semaphore.alerts`).
-    #[serde(default)]
-    pub topics: Vec<String>,
+    pub topics: Option<Vec<String>>,
     /// Seconds of history charted (default 3600).
     pub history_s: Option<u64>,
     pub dead_letter_topic: Option<String>,

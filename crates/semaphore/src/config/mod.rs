@@ -115,9 +115,11 @@ pub fn load(path: &Path, env: &dyn Env) -> Result<Config, ConfigError> {
         path: path.to_owned(),
         source,
     })?;
+    // toml's message is a snippet over several lines (the line number, the line, a caret under the mistake,
+    // then what is wrong): kept as toml prints it, since on one line the caret points nowhere.
     let mut file: ConfigFile = toml::from_str(&text).map_err(|error| ConfigError::Parse {
         path: path.to_owned(),
-        message: error.to_string().trim_end().replace('\n', " "),
+        message: error.to_string().trim_end().to_owned(),
     })?;
     // The environment overrides the file (and a flag the environment, where the command has one).
     if let Some(url) = env.get(crate::env::SEMAPHORE_MERAKI_URL) {
@@ -200,6 +202,9 @@ pub fn validate(file: ConfigFile, path: &Path, env: &dyn Env) -> Result<Config, 
         }
         Ok(())
     };
+    let listed = |key: String, value: &Option<Vec<String>>| -> Result<Vec<String>, ConfigError> {
+        list(key, value).map_err(|(key, reason)| invalid(key, reason))
+    };
     let key_strategy =
         |key: String, value: &Option<String>, default: KeyStrategy| -> Result<KeyStrategy, ConfigError> {
             match value {
@@ -248,7 +253,7 @@ pub fn validate(file: ConfigFile, path: &Path, env: &dyn Env) -> Result<Config, 
         uplinks.push(WindowedSource {
             settings: UplinksSettings {
                 id: unique_id(at("id"), &source.id, "meraki_uplinks", index)?,
-                organizations: source.organizations.clone(),
+                organizations: listed(at("organizations"), &source.organizations)?,
                 interval,
                 inventory_interval: seconds(
                     at("inventory_interval_s"),
@@ -263,11 +268,11 @@ pub fn validate(file: ConfigFile, path: &Path, env: &dyn Env) -> Result<Config, 
                     Some(LOSS_LATENCY_MAX_LOOKBACK),
                 )?),
                 filter: uplink_filter(
-                    &source.networks,
-                    &source.models,
-                    &source.device_tags,
-                    &source.uplinks,
-                    &source.ips,
+                    &listed(at("networks"), &source.networks)?,
+                    &listed(at("models"), &source.models)?,
+                    &listed(at("device_tags"), &source.device_tags)?,
+                    &listed(at("uplinks"), &source.uplinks)?,
+                    &listed(at("ips"), &source.ips)?,
                 )
                 .map_err(|(key, reason)| invalid(at(key), reason))?,
                 ddns: source.ddns.unwrap_or(true),
@@ -291,10 +296,16 @@ pub fn validate(file: ConfigFile, path: &Path, env: &dyn Env) -> Result<Config, 
                 format!("must be one of {HISTORY_RESOLUTIONS:?} (Meraki's resolutions)"),
             ));
         }
-        let uplink_names = if source.uplinks.is_empty() {
-            vec!["wan1".to_owned(), "wan2".to_owned()]
-        } else {
-            source.uplinks.clone()
+        let uplink_names = match &source.uplinks {
+            None => vec!["wan1".to_owned(), "wan2".to_owned()],
+            Some(names) if names.is_empty() => {
+                return Err(invalid(
+                    at("uplinks"),
+                    "an empty list would mean the default (wan1, wan2); remove the key for the default"
+                        .into(),
+                ));
+            }
+            Some(names) => names.clone(),
         };
         let uplink_list = uplink_names
             .iter()
@@ -317,7 +328,7 @@ pub fn validate(file: ConfigFile, path: &Path, env: &dyn Env) -> Result<Config, 
         history.push(WindowedSource {
             settings: HistorySettings {
                 id: unique_id(at("id"), &source.id, "meraki_device_history", index)?,
-                organizations: source.organizations.clone(),
+                organizations: listed(at("organizations"), &source.organizations)?,
                 ip: ip.clone(),
                 uplinks: uplink_list,
                 resolution,
@@ -329,8 +340,14 @@ pub fn validate(file: ConfigFile, path: &Path, env: &dyn Env) -> Result<Config, 
                     3600,
                     Some(LOSS_LATENCY_MAX_LOOKBACK),
                 )?),
-                filter: uplink_filter(&source.networks, &source.models, &source.device_tags, &[], &[])
-                    .map_err(|(key, reason)| invalid(at(key), reason))?,
+                filter: uplink_filter(
+                    &listed(at("networks"), &source.networks)?,
+                    &listed(at("models"), &source.models)?,
+                    &listed(at("device_tags"), &source.device_tags)?,
+                    &[],
+                    &[],
+                )
+                .map_err(|(key, reason)| invalid(at(key), reason))?,
             },
             topic: topic(at("topic"), &source.topic, HISTORY_TOPIC)
                 .map_err(|(key, reason)| invalid(key, reason))?,
@@ -355,9 +372,8 @@ pub fn validate(file: ConfigFile, path: &Path, env: &dyn Env) -> Result<Config, 
         };
         clients.push(ClientsSettings {
             id: unique_id(at("id"), &source.id, "meraki_clients", index)?,
-            organizations: source.organizations.clone(),
-            networks: source
-                .networks
+            organizations: listed(at("organizations"), &source.organizations)?,
+            networks: listed(at("networks"), &source.networks)?
                 .iter()
                 .map(|text| NetworkMatcher::parse(text).map_err(|reason| invalid(at("networks"), reason)))
                 .collect::<Result<_, _>>()?,
@@ -483,6 +499,19 @@ pub fn kafka_connection(section: &KafkaSection) -> Result<KafkaConnection, (Stri
         );
     }
     Ok(connection)
+}
+
+/// What an empty selecting list is told: `uplinks = []` reads as "no uplinks", yet a filter with nothing in
+/// it keeps everything, so the list must be left out to mean all.
+const EMPTY_LIST: &str = "an empty list would mean all; remove the key to mean all";
+
+/// A selecting list as written: left out means all (empty); `[]` is refused, naming the key.
+fn list(key: String, value: &Option<Vec<String>>) -> Result<Vec<String>, (String, String)> {
+    match value {
+        None => Ok(Vec::new()),
+        Some(items) if items.is_empty() => Err((key, EMPTY_LIST.to_owned())),
+        Some(items) => Ok(items.clone()),
+    }
 }
 
 fn uplink_filter(

@@ -45,7 +45,7 @@ type Invalid = (String, String);
 /// The read settings every sink has.
 struct Common<'a> {
     id: &'a Option<String>,
-    topics: &'a [String],
+    topics: &'a Option<Vec<String>>,
     group: &'a Option<String>,
     start: &'a Option<String>,
     batch_size: Option<usize>,
@@ -89,10 +89,19 @@ pub fn validate_sinks(section: &SinksSection) -> Result<Vec<SinkConfig>, Invalid
             if !ids.insert(id.clone()) {
                 return Err((at("id"), format!("{id:?} is used by two sinks")));
             }
-            let topics: Vec<String> = if common.topics.is_empty() {
-                default_topics.iter().map(|topic| (*topic).to_owned()).collect()
-            } else {
-                common.topics.to_vec()
+            let topics: Vec<String> = match common.topics {
+                None => default_topics.iter().map(|topic| (*topic).to_owned()).collect(),
+                // `topics = []` reads as "no topics", yet would read the defaults.
+                Some(topics) if topics.is_empty() => {
+                    return Err((
+                        at("topics"),
+                        format!(
+                            "an empty list would mean the default ({}); remove the key for the default",
+                            default_topics.join(", ")
+                        ),
+                    ));
+                }
+                Some(topics) => topics.clone(),
             };
             for name in &topics {
                 topic(at("topics"), &Some(name.clone()), "")?;

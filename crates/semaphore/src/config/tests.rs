@@ -76,6 +76,106 @@ fn unknown_keys_are_named_with_their_line() {
     );
 }
 
+/// Issue 11: a syntax error shows toml's snippet as toml prints it: the line, the text, a caret under the
+/// mistake, each on its own line.
+#[test]
+fn syntax_errors_keep_the_snippet_on_its_lines() {
+    let message = error("[[sources.meraki_uplinks]]\ninterval_s = = 60\n");
+    let lines: Vec<&str> = message.lines().collect();
+    assert!(
+        lines[0].contains(".toml: TOML parse error at line 2, column "),
+        "{message}"
+    );
+    let text = lines
+        .iter()
+        .position(|line| *line == "2 | interval_s = = 60")
+        .unwrap_or_else(|| panic!("the line is not shown on its own: {message}"));
+    assert!(
+        lines[text + 1].starts_with("  |") && lines[text + 1].contains('^'),
+        "the caret is not under the line: {message}"
+    );
+}
+
+/// Issue 11: `[]` reads as "none" but would mean all (or the default): refused, naming the key.
+#[test]
+fn empty_lists_are_refused() {
+    let check = |text: &str, key: &str, reason: &str| {
+        let message = error(text);
+        assert!(
+            message.contains(&format!("{key}: {reason}")),
+            "{key}: {reason:?} not in {message}"
+        );
+    };
+    let all = "an empty list would mean all; remove the key to mean all";
+    for key in [
+        "organizations",
+        "networks",
+        "models",
+        "device_tags",
+        "uplinks",
+        "ips",
+    ] {
+        check(
+            &format!("[[sources.meraki_uplinks]]\n{key} = []\n"),
+            &format!("sources.meraki_uplinks[0].{key}"),
+            all,
+        );
+    }
+    for key in ["organizations", "networks", "models", "device_tags"] {
+        check(
+            &format!("[[sources.meraki_device_history]]\n{key} = []\n"),
+            &format!("sources.meraki_device_history[0].{key}"),
+            all,
+        );
+    }
+    check(
+        "[[sources.meraki_device_history]]\nuplinks = []\n",
+        "sources.meraki_device_history[0].uplinks",
+        "an empty list would mean the default (wan1, wan2)",
+    );
+    for key in ["organizations", "networks"] {
+        check(
+            &format!("[[sources.meraki_clients]]\n{key} = []\n"),
+            &format!("sources.meraki_clients[0].{key}"),
+            all,
+        );
+    }
+    check(
+        "[[sinks.prometheus]]\ntopics = []\n",
+        "sinks.prometheus[0].topics",
+        "an empty list would mean the default (meraki.uplinks.loss_latency)",
+    );
+    check(
+        "[sinks.dashboard]\ntopics = []\n",
+        "sinks.dashboard.topics",
+        "an empty list would mean the default (meraki.uplinks.loss_latency, semaphore.alerts)",
+    );
+    // Left out, the same keys mean all, or the default.
+    let config =
+        load_text("[[sources.meraki_uplinks]]\nuplinks = [\"wan1\"]\n[[sinks.prometheus]]\n").unwrap();
+    assert!(config.uplinks[0].settings.organizations.is_empty());
+    assert_eq!(config.uplinks[0].settings.filter.uplinks, ["wan1"]);
+    assert_eq!(config.sinks[0].reading.topics, [UPLINKS_TOPIC]);
+}
+
+/// Issue 11: a clients filter file whose top level is a list is an error naming the file.
+#[test]
+fn a_filter_file_that_is_a_list_is_refused() {
+    let filter = std::env::temp_dir().join(format!("semaphore-filter-{}.json", uuid::Uuid::new_v4()));
+    std::fs::write(&filter, "[]").unwrap();
+    let message = error(&format!(
+        "[[sources.meraki_clients]]\nfilter = \"{}\"\n",
+        filter.display()
+    ));
+    std::fs::remove_file(&filter).unwrap();
+    assert!(
+        message.contains("sources.meraki_clients[0].filter")
+            && message.contains(&filter.display().to_string())
+            && message.contains("must be a JSON object"),
+        "{message}"
+    );
+}
+
 #[test]
 fn bad_values_name_their_key() {
     let check = |text: &str, expected: &[&str]| {

@@ -5,10 +5,11 @@
 //!   "fuzzy": {"key": "description", "value": "iPhone"} }
 //! ```
 //!
-//! A client is kept when `any` (or `all`) of the conditions equal its fields; no conditions keep every
-//! client. `fuzzy` adds `{"fuzzy": {"ratio": 0-100, "partial": 0-100}}` comparing the client's field with
-//! the value: `ratio` is the Indel similarity of the two strings (fuzzywuzzy's and rapidfuzz's `fuzz.ratio`),
-//! `partial` the best `ratio` of the shorter string against every same-length slice of the longer one.
+//! A client is kept when `any` (or `all`) of the conditions equal its fields; without `conditions` every
+//! client is kept (`"conditions": []`, which reads as "none", is refused). `fuzzy` adds
+//! `{"fuzzy": {"ratio": 0-100, "partial": 0-100}}` comparing the client's field with the value: `ratio` is
+//! the Indel similarity of the two strings (fuzzywuzzy's and rapidfuzz's `fuzz.ratio`), `partial` the best
+//! `ratio` of the shorter string against every same-length slice of the longer one.
 
 use std::path::{Path, PathBuf};
 
@@ -78,6 +79,28 @@ impl ClientFilter {
             path: path.to_owned(),
             reason,
         };
+        // serde reads a struct from a JSON array too, so `[]` would pass as a filter that keeps every client;
+        // an explicit `"conditions": []` reads as "keep none" and would keep every client as well.
+        let shape: Value = serde_json::from_str(&text).map_err(|source| ClientFilterError::Invalid {
+            path: path.to_owned(),
+            source,
+        })?;
+        let Some(object) = shape.as_object() else {
+            return Err(rule(
+                "must be a JSON object ({\"match\": …, \"conditions\": […], \"fuzzy\": {…}}), not a list or a value"
+                    .into(),
+            ));
+        };
+        if object
+            .get("conditions")
+            .and_then(Value::as_array)
+            .is_some_and(Vec::is_empty)
+        {
+            return Err(rule(
+                "conditions: an empty list would keep every client; remove the key to keep every client"
+                    .into(),
+            ));
+        }
         for (index, condition) in filter.conditions.iter().enumerate() {
             if condition.key.is_empty() {
                 return Err(rule(format!("conditions[{index}].key is empty")));
@@ -194,6 +217,15 @@ mod tests {
     }
 
     #[test]
+    fn no_conditions_keep_every_client() {
+        let path = write(r#"{"fuzzy": {"key": "description", "value": "iPhone"}}"#);
+        let filter = ClientFilter::read(&path).unwrap();
+        assert!(filter.conditions.is_empty());
+        assert!(filter.keeps(&Map::new()));
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
     fn any_all_and_fuzzy() {
         let path = write(
             r#"{"match": "all", "conditions": [{"key": "os", "value": "iOS"}, {"key": "vlan", "value": 100}],
@@ -237,6 +269,13 @@ mod tests {
             "conditions[0].value must be",
         );
         check(r#"{"fuzzy": {"key": "", "value": "x"}}"#, "fuzzy.key is empty");
+        // Issue 11: shapes that would silently keep every client.
+        check("[]", "must be a JSON object");
+        check(r#"["all"]"#, "must be a JSON object");
+        check(
+            r#"{"match": "all", "conditions": []}"#,
+            "conditions: an empty list would keep every client",
+        );
         let missing = std::env::temp_dir().join("semaphore-no-such-filter.json");
         assert!(
             ClientFilter::read(&missing)

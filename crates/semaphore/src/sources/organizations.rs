@@ -49,7 +49,7 @@ pub async fn discover(
                 );
                 return Ok(Some(chosen));
             }
-            Ok(Err(error)) => error.to_string(),
+            Ok(Err(ref error)) => error.to_string(),
             Err(_) => format!("no answer within {ONCE_GIVES_UP_AFTER:?}"),
         };
         telemetry.meraki_reached.store(false, Ordering::Relaxed);
