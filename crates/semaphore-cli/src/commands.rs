@@ -408,6 +408,7 @@ fn with_flag_names(failure: Failure) -> Failure {
                 PipelineError::Config(message) => PipelineError::Config(rename(message)),
                 PipelineError::Start(message) => PipelineError::Start(rename(message)),
                 PipelineError::Incomplete(message) => PipelineError::Incomplete(rename(message)),
+                sources @ PipelineError::Sources(_) => sources,
             })
         }
         Err(error) => error,

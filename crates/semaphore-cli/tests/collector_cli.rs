@@ -729,8 +729,26 @@ fn publish_once_fails_clearly_when_kafka_is_misaddressed_or_unreachable() {
             .output()
             .unwrap();
         assert_eq!(output.status.code(), Some(2), "{bad:?}: {}", all_output(&output));
-        assert!(all_output(&output).contains("--brokers"), "{bad:?}: {}", all_output(&output));
+        assert!(
+            all_output(&output).contains("--brokers"),
+            "{bad:?}: {}",
+            all_output(&output)
+        );
     }
+    // A raw option against a producer default names the fix itself, not a file users do not have.
+    let output = publish_once(
+        &simulator,
+        &data,
+        &["loss-latency", "--brokers", "127.0.0.1:9", "-X", "acks=1"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", all_output(&output));
+    let text = all_output(&output);
+    assert!(
+        text.contains("remove the option") && !text.contains("DESIGN.md"),
+        "{text}"
+    );
     let started = std::time::Instant::now();
     let child = publish_once(&simulator, &data, &["loss-latency", "--brokers", "127.0.0.1:1"])
         .stdout(Stdio::piped())
@@ -746,7 +764,10 @@ fn publish_once_fails_clearly_when_kafka_is_misaddressed_or_unreachable() {
         .map(str::to_owned)
         .collect();
     assert_eq!(errors.len(), 1, "{}", all_output(&output));
-    assert!(errors[0].contains("cannot reach Kafka at 127.0.0.1:1"), "{errors:?}");
+    assert!(
+        errors[0].contains("cannot reach Kafka at 127.0.0.1:1"),
+        "{errors:?}"
+    );
     eprintln!("gave up after {:?}", started.elapsed());
     std::fs::remove_dir_all(&data).unwrap();
 }
@@ -765,7 +786,11 @@ fn publish_once_ends_on_a_refused_key_and_on_an_unreachable_meraki() {
     let (output, finished) = support::finish_within(child, Duration::from_secs(30));
     assert!(finished, "publish --once retried a 401: {}", all_output(&output));
     assert_eq!(output.status.code(), Some(1), "{}", all_output(&output));
-    assert!(all_output(&output).contains("MERAKI_DASHBOARD_API_KEY"), "{}", all_output(&output));
+    assert!(
+        all_output(&output).contains("MERAKI_DASHBOARD_API_KEY"),
+        "{}",
+        all_output(&output)
+    );
     let child = semaphore()
         .args(["publish", "loss-latency", "--once", "--output", "stdout"])
         .args(["--meraki-url", "http://127.0.0.1:1/api/v1", "--data-dir"])
@@ -777,7 +802,10 @@ fn publish_once_ends_on_a_refused_key_and_on_an_unreachable_meraki() {
         .unwrap();
     // The documented bound is 60 s; the client's own retries usually end it sooner.
     let (output, finished) = support::finish_within(child, Duration::from_secs(75));
-    assert!(finished, "publish --once waited for an unreachable Meraki without end");
+    assert!(
+        finished,
+        "publish --once waited for an unreachable Meraki without end"
+    );
     assert_eq!(output.status.code(), Some(1), "{}", all_output(&output));
     assert!(
         all_output(&output).contains("cannot list the Meraki organizations"),
@@ -811,7 +839,11 @@ fn flags_and_environment_override_the_files_meraki_url() {
         .output()
         .unwrap();
     assert!(by_flag.status.success(), "{}", all_output(&by_flag));
-    assert!(all_output(&by_flag).contains(&reached), "{}", all_output(&by_flag));
+    assert!(
+        all_output(&by_flag).contains(&reached),
+        "{}",
+        all_output(&by_flag)
+    );
     let by_environment = semaphore()
         .args(["check", "-c"])
         .arg(&config)
@@ -819,7 +851,11 @@ fn flags_and_environment_override_the_files_meraki_url() {
         .env("MERAKI_DASHBOARD_API_KEY", "test-key")
         .output()
         .unwrap();
-    assert!(all_output(&by_environment).contains(&reached), "{}", all_output(&by_environment));
+    assert!(
+        all_output(&by_environment).contains(&reached),
+        "{}",
+        all_output(&by_environment)
+    );
     let run = semaphore()
         .args(["run", "--once", "-c"])
         .arg(&config)

@@ -100,7 +100,11 @@ fn deleting_one_topic_keeps_the_others_and_their_records() {
     assert!(!listing.contains("beta"), "{listing}");
     assert!(!listing.contains("delta"), "{listing}");
     for (topic, count) in [("alpha", 20), ("gamma", 30)] {
-        assert_eq!(support::consume_all(&broker.address, topic).len(), count, "{topic}");
+        assert_eq!(
+            support::consume_all(&broker.address, topic).len(),
+            count,
+            "{topic}"
+        );
     }
 }
 

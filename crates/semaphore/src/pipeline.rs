@@ -32,9 +32,9 @@ use crate::sinks::prometheus::PrometheusExporter;
 use crate::sinks::runner::SinkRunner;
 use crate::sinks::sink::Sink;
 use crate::sinks::webhook::{WebhookSettings, WebhookSink};
+use crate::sources::SourceFailure;
 use crate::sources::meraki_clients::ClientsSource;
 use crate::sources::meraki_history::HistorySource;
-use crate::sources::SourceFailure;
 use crate::sources::meraki_uplinks::UplinksSource;
 use crate::sources::window_writer::WindowWriter;
 use crate::telemetry::Telemetry;
@@ -247,7 +247,10 @@ impl Pipeline {
                 telemetry: telemetry.clone(),
                 once: options.once,
             };
-            sources.push((settings.id.clone(), spawn_source(Box::pin(runner.run(stop.clone())))));
+            sources.push((
+                settings.id.clone(),
+                spawn_source(Box::pin(runner.run(stop.clone()))),
+            ));
         }
 
         telemetry

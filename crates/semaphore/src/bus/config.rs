@@ -132,7 +132,9 @@ pub enum KafkaConfigError {
 /// of Kafka's listener protocols.
 pub fn check_brokers(brokers: &str) -> Result<(), String> {
     if brokers.trim().is_empty() {
-        return Err("is empty; give host:port[,host:port...], or leave it out to use the embedded broker".into());
+        return Err(
+            "is empty; give host:port[,host:port...], or leave it out to use the embedded broker".into(),
+        );
     }
     for entry in brokers.split(',').map(str::trim) {
         check_broker(entry).map_err(|reason| format!("{entry:?}: {reason}"))?;
@@ -157,7 +159,9 @@ fn check_broker(entry: &str) -> Result<(), String> {
     // `[v6]:port`, `host:port` or `host`.
     let (host, port) = match address.strip_prefix('[') {
         Some(rest) => {
-            let (host, after) = rest.split_once(']').ok_or("an IPv6 address needs its closing ']'")?;
+            let (host, after) = rest
+                .split_once(']')
+                .ok_or("an IPv6 address needs its closing ']'")?;
             (host, after.strip_prefix(':'))
         }
         None => match address.rsplit_once(':') {
@@ -241,7 +245,10 @@ impl KafkaConnection {
         let mut owned: Vec<(&str, String)> = Vec::new();
         if let Some(brokers) = self.brokers.as_deref().or(embedded) {
             settings.insert("bootstrap.servers".into(), brokers.to_owned());
-            owned.push(("bootstrap.servers", "--brokers / SEMAPHORE_BROKERS / [kafka] brokers".into()));
+            owned.push((
+                "bootstrap.servers",
+                "--brokers / SEMAPHORE_BROKERS / [kafka] brokers".into(),
+            ));
         }
         if let Some(protocol) = self.security_protocol {
             settings.insert("security.protocol".into(), protocol.as_str().into());

@@ -105,7 +105,7 @@ impl std::fmt::Debug for Producer {
 #[derive(Debug, thiserror::Error)]
 pub enum ProducerError {
     #[error(
-        "librdkafka option {option:?} contradicts semaphore's producer default {option}={default} (see DESIGN.md)"
+        "librdkafka option {option:?} contradicts semaphore's producer default {option}={default}; remove the option (README, \"Producer defaults\", says why semaphore needs it)"
     )]
     Conflict { option: String, default: String },
     #[error("cannot create the Kafka producer: {0}")]

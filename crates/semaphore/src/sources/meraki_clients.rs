@@ -21,8 +21,8 @@ use crate::send_future::boxed;
 use crate::shutdown::Stop;
 use crate::sources::client_filter::ClientFilter;
 use crate::sources::cycles::Cycles;
-use crate::sources::{SourceFailure, organizations};
 use crate::sources::uplink_filter::NetworkMatcher;
+use crate::sources::{SourceFailure, organizations};
 use crate::telemetry::Telemetry;
 
 /// Networks read at once; the organization's token bucket sets the real pace.
@@ -94,7 +94,9 @@ impl ClientsSource {
         if let Err(error) = inventory.refresh(&self.client).await {
             self.telemetry.poll_errors.add(&settings.id, 1.0);
             tracing::warn!(source = %settings.id, organization = %organization_id, %error, "Cannot list the networks; retrying next interval.");
-            return Err(format!("organization {organization_id}: cannot list the networks: {error}"));
+            return Err(format!(
+                "organization {organization_id}: cannot list the networks: {error}"
+            ));
         }
         self.telemetry.meraki_reached.store(true, Ordering::Relaxed);
         let networks: Vec<_> = inventory

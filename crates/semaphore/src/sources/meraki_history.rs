@@ -18,10 +18,10 @@ use crate::record::UplinkRecord;
 use crate::send_future::boxed;
 use crate::shutdown::Stop;
 use crate::sources::cycles::Cycles;
-use crate::sources::{SourceFailure, organizations};
 use crate::sources::uplink_filter::UplinkFilter;
 use crate::sources::window::{self, Rules, Window};
 use crate::sources::window_writer::{WindowError, WindowWriter};
+use crate::sources::{SourceFailure, organizations};
 use crate::telemetry::Telemetry;
 
 /// Per-device calls in flight at once; the organization's token bucket sets the real pace.
@@ -96,14 +96,21 @@ impl HistorySource {
     }
 
     /// As the uplinks source's: `Err` says why the organization stopped short (already logged).
-    async fn catch_up(&self, organization: &Organization, inventory: &Inventory, stop: &Stop) -> Result<(), String> {
+    async fn catch_up(
+        &self,
+        organization: &Organization,
+        inventory: &Inventory,
+        stop: &Stop,
+    ) -> Result<(), String> {
         let source = &self.settings.id;
         let organization_id = &organization.id;
         // The device list is re-read every cycle: this source's cost is per device anyway.
         if let Err(error) = inventory.refresh(&self.client).await {
             self.telemetry.poll_errors.add(source, 1.0);
             tracing::warn!(%source, organization = %organization_id, %error, "Cannot list the devices; retrying next interval.");
-            return Err(format!("organization {organization_id}: cannot list the devices: {error}"));
+            return Err(format!(
+                "organization {organization_id}: cannot list the devices: {error}"
+            ));
         }
         // Up to what is available when the cycle starts, so a cycle always ends (see meraki_uplinks).
         let now = Utc::now();
@@ -147,7 +154,9 @@ impl HistorySource {
                 Err(WindowError::StdoutClosed(_)) => return Ok(()),
                 Err(error) => {
                     tracing::error!(%source, organization = %organization_id, %error, "Cannot write the window; retrying next interval.");
-                    return Err(format!("organization {organization_id}: cannot write the window: {error}"));
+                    return Err(format!(
+                        "organization {organization_id}: cannot write the window: {error}"
+                    ));
                 }
             }
             self.telemetry

@@ -19,10 +19,10 @@ use crate::record::UplinkRecord;
 use crate::send_future::boxed;
 use crate::shutdown::Stop;
 use crate::sources::cycles::Cycles;
-use crate::sources::{SourceFailure, organizations};
 use crate::sources::uplink_filter::UplinkFilter;
 use crate::sources::window::{self, Window};
 use crate::sources::window_writer::{WindowError, WindowWriter};
+use crate::sources::{SourceFailure, organizations};
 use crate::telemetry::Telemetry;
 
 /// How often back-fill progress is logged.
@@ -108,7 +108,12 @@ impl UplinksSource {
 
     /// Reads and writes windows until the organization is caught up or stopped; `Err` says why it stopped
     /// short (already logged; retried next interval).
-    async fn catch_up(&self, organization: &Organization, inventory: &Inventory, stop: &Stop) -> Result<(), String> {
+    async fn catch_up(
+        &self,
+        organization: &Organization,
+        inventory: &Inventory,
+        stop: &Stop,
+    ) -> Result<(), String> {
         let source = &self.settings.id;
         let organization_id = &organization.id;
         if !inventory.is_loaded()
@@ -170,7 +175,9 @@ impl UplinksSource {
                 Err(WindowError::StdoutClosed(_)) => return Ok(()),
                 Err(error) => {
                     tracing::error!(%source, organization = %organization_id, %error, "Cannot write the window; retrying next interval.");
-                    return Err(format!("organization {organization_id}: cannot write the window: {error}"));
+                    return Err(format!(
+                        "organization {organization_id}: cannot write the window: {error}"
+                    ));
                 }
             }
             self.telemetry.watermark_lag_seconds.set(
