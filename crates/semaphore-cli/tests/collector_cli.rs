@@ -749,7 +749,6 @@ fn publish_once_fails_clearly_when_kafka_is_misaddressed_or_unreachable() {
         text.contains("remove the option") && !text.contains("DESIGN.md"),
         "{text}"
     );
-    let started = std::time::Instant::now();
     let child = publish_once(&simulator, &data, &["loss-latency", "--brokers", "127.0.0.1:1"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -768,7 +767,6 @@ fn publish_once_fails_clearly_when_kafka_is_misaddressed_or_unreachable() {
         errors[0].contains("cannot reach Kafka at 127.0.0.1:1"),
         "{errors:?}"
     );
-    eprintln!("gave up after {:?}", started.elapsed());
     std::fs::remove_dir_all(&data).unwrap();
 }
 
