@@ -17,9 +17,11 @@ use semaphore_meraki_sim::estate::MAX_ESTATE;
 use semaphore_meraki_sim::{EstateShape, Faults, SimConfig, Simulator};
 use serde_json::{Value, json};
 
+use semaphore::sources::meraki_clients::ClientsSourceFile;
+use semaphore::sources::meraki_uplinks::UplinksSourceFile;
 use semaphore::config::file::{
-    AdminSection, ClientsSourceFile, ConfigFile, KafkaOutputFile, KafkaSection, MerakiSection,
-    OutputsSection, SourcesSection, StdoutOutputFile, SyslogOutputFile, UplinksSourceFile,
+    AdminSection, ConfigFile, KafkaOutputFile, KafkaSection, MerakiSection, OutputsSection, SourcesSection,
+    StdoutOutputFile, SyslogOutputFile,
 };
 use semaphore::config::{Config, SinkConfig, SinkKind};
 use semaphore::demo::DemoOptions;
@@ -269,7 +271,7 @@ fn kafka(args: &KafkaArgs) -> Result<ResolvedKafka, Failure> {
 
 fn pipeline_failure(error: PipelineError) -> Failure {
     match error {
-        PipelineError::Config(_) => config_error(error),
+        PipelineError::Config(_) | PipelineError::Build { .. } => config_error(error),
         PipelineError::Start(_) | PipelineError::Incomplete(_) | PipelineError::Sources(_) => {
             runtime_error(error)
         }
@@ -408,7 +410,7 @@ fn with_flag_names(failure: Failure) -> Failure {
                 PipelineError::Config(message) => PipelineError::Config(rename(message)),
                 PipelineError::Start(message) => PipelineError::Start(rename(message)),
                 PipelineError::Incomplete(message) => PipelineError::Incomplete(rename(message)),
-                sources @ PipelineError::Sources(_) => sources,
+                unchanged @ (PipelineError::Sources(_) | PipelineError::Build { .. }) => unchanged,
             })
         }
         Err(error) => error,
@@ -482,35 +484,12 @@ impl ConfigReport {
 async fn check_config(path: &std::path::Path, config: &Config) -> ConfigReport {
     let mut lines = Vec::new();
     let mut problems = Vec::new();
-    let sources: Vec<(&str, &str, &str)> = config
-        .uplinks
-        .iter()
-        .map(|source| {
-            (
-                source.settings.id.as_str(),
-                "meraki_uplinks",
-                source.topic.as_str(),
-            )
-        })
-        .chain(config.history.iter().map(|source| {
-            (
-                source.settings.id.as_str(),
-                "meraki_device_history",
-                source.topic.as_str(),
-            )
-        }))
-        .chain(
-            config
-                .clients
-                .iter()
-                .map(|source| (source.id.as_str(), "meraki_clients", source.topic.as_str())),
-        )
-        .collect();
     lines.push(format!("config {}: valid", path.display()));
-    if !sources.is_empty() {
-        let named: Vec<String> = sources
+    if !config.sources.is_empty() {
+        let named: Vec<String> = config
+            .sources
             .iter()
-            .map(|(id, kind, topic)| format!("{id} ({kind} -> {topic})"))
+            .map(|source| format!("{} ({})", source.id(), source.describe()))
             .collect();
         lines.push(format!("  sources: {}", named.join(", ")));
     }
@@ -603,9 +582,10 @@ async fn check_config(path: &std::path::Path, config: &Config) -> ConfigReport {
             };
         }
     }
-    let sources: Vec<Value> = sources
+    let sources: Vec<Value> = config
+        .sources
         .iter()
-        .map(|(id, kind, topic)| json!({"id": id, "kind": kind, "topic": topic}))
+        .map(|source| json!({"id": source.id(), "kind": source.kind(), "description": source.describe()}))
         .collect();
     let document = json!({
         "config": path.display().to_string(),

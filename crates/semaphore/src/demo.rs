@@ -19,10 +19,11 @@ use semaphore_meraki_sim::{EstateShape, SimConfig};
 use crate::bus::consumer::ConsumeOptions;
 use crate::bus::format::OutputFormat;
 use crate::bus::offset::StartOffset;
+use crate::sources::meraki_clients::ClientsSourceFile;
+use crate::sources::meraki_uplinks::UplinksSourceFile;
 use crate::config::file::{
-    AdminSection, AlertRuleFile, AlertsSinkFile, ClientsSourceFile, ConfigFile, DashboardSinkFile,
-    KafkaOutputFile, KafkaSection, MerakiSection, OutputsSection, SinksSection, SourcesSection,
-    UplinksSourceFile,
+    AdminSection, AlertRuleFile, AlertsSinkFile, ConfigFile, DashboardSinkFile, KafkaOutputFile,
+    KafkaSection, MerakiSection, OutputsSection, SinksSection, SourcesSection,
 };
 use crate::config::{ALERTS_TOPIC, CLIENTS_TOPIC, UPLINKS_TOPIC};
 use crate::env::Env;

@@ -10,13 +10,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
-use semaphore_meraki::{Client, MerakiError, RateBudget};
+use semaphore_meraki::RateBudget;
 use tokio::sync::mpsc;
 
 use crate::bus::embedded::{BrokerStorage, EmbeddedBroker};
 use crate::bus::producer::Producer;
-use crate::config::{Config, SinkKind, WindowedSource};
+use crate::config::{Config, SinkConfig, SinkKind};
 use crate::env::Env;
 use crate::outputs::kafka::KafkaOutput;
 use crate::outputs::lines::{LinesOutput, LinesTarget};
@@ -24,6 +23,7 @@ use crate::outputs::syslog::SyslogOutput;
 use crate::outputs::{Output, Outputs};
 use crate::secret::Secret;
 use crate::shutdown::{Stop, StopTrigger, stop_pair};
+use crate::sources::{BuildError, SourceContext, SourceFailure};
 use crate::sinks::alert_rules::AlertEvaluator;
 use crate::sinks::alerts::AlertsSink;
 use crate::sinks::dashboard::Dashboard;
@@ -32,13 +32,7 @@ use crate::sinks::prometheus::PrometheusExporter;
 use crate::sinks::runner::SinkRunner;
 use crate::sinks::sink::Sink;
 use crate::sinks::webhook::{WebhookSettings, WebhookSink};
-use crate::sources::SourceFailure;
-use crate::sources::meraki_clients::ClientsSource;
-use crate::sources::meraki_history::HistorySource;
-use crate::sources::meraki_uplinks::UplinksSource;
-use crate::sources::window_writer::WindowWriter;
 use crate::telemetry::Telemetry;
-use crate::watermark::WatermarkStore;
 
 #[derive(Clone, Debug)]
 pub struct RunOptions {
@@ -79,6 +73,13 @@ pub enum PipelineError {
     /// code 1).
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Sources(Vec<SourceFailure>),
+    /// A component could not be built: what it needs from the environment is missing (exit code 2).
+    #[error("{component}")]
+    Build {
+        component: String,
+        #[source]
+        error: BuildError,
+    },
 }
 
 /// A started pipeline.
@@ -104,6 +105,20 @@ pub struct Pipeline {
     grace: Duration,
 }
 
+/// The Kafka side of a pipeline: the embedded broker when no brokers are configured, and the output that
+/// holds the producer (shared by the sinks).
+#[derive(Default)]
+struct KafkaSide {
+    broker: Option<EmbeddedBroker>,
+    output: Option<Arc<KafkaOutput>>,
+}
+
+/// The running sources, and the channel each reports its outcome on.
+type StartedSources = (
+    Vec<(String, tokio::task::JoinHandle<()>)>,
+    mpsc::UnboundedReceiver<Result<(), SourceFailure>>,
+);
+
 impl Pipeline {
     pub async fn start(config: Config, env: &dyn Env, options: RunOptions) -> Result<Self, PipelineError> {
         let telemetry = Telemetry::new();
@@ -114,214 +129,35 @@ impl Pipeline {
                 config.data_dir.display()
             ))
         })?;
-
         let mut helpers = Vec::new();
-        let mut outputs = Vec::new();
-        let mut broker = None;
-        let mut kafka_bootstrap = None;
-        let mut kafka_output = None;
-        // Kafka is needed to write records (the Kafka output) or to read them (any sink).
-        if config.outputs.kafka.is_some() || !config.sinks.is_empty() {
-            let embedded = config.kafka.brokers.is_none() && config.kafka.client_properties.is_none();
-            let mut embedded_address = None;
-            if embedded {
-                let storage = if options.embedded_memory {
-                    BrokerStorage::Memory
-                } else {
-                    BrokerStorage::Directory(config.data_dir.clone())
-                };
-                let started = EmbeddedBroker::start(config.embedded_listen, storage)
-                    .await
-                    .map_err(|error| {
-                        PipelineError::Start(format!("{error}; or set [kafka] brokers to use a cluster"))
-                    })?;
-                let address = started.address();
-                tracing::info!(%address, "No Kafka brokers configured: started the embedded broker; other Kafka clients can use --brokers {address}.");
-                embedded_address = Some(address.to_string());
-                broker = Some(started);
-            }
-            let kafka = config
-                .kafka
-                .resolve(env, embedded_address.as_deref())
-                .map_err(|error| PipelineError::Config(error.to_string()))?;
-            kafka_bootstrap = Some(kafka.bootstrap.clone());
-            let producer = Producer::new(&kafka).map_err(|error| PipelineError::Config(error.to_string()))?;
-            *telemetry
-                .producer
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(producer.metrics_handle());
-            let settings = config.outputs.kafka.clone().unwrap_or_default();
-            let output = Arc::new(
-                KafkaOutput::new(
-                    kafka,
-                    producer,
-                    settings.create_topics,
-                    settings.partitions,
-                    telemetry.clone(),
-                )
-                .map_err(PipelineError::Config)?,
-            );
-            if options.once && config.outputs.kafka.is_some() {
-                // One cycle cannot wait for Kafka to come back: say so now rather than after the cycle.
-                output.reach().await.map_err(|error| {
-                    PipelineError::Start(format!(
-                        "cannot reach Kafka at {}: {error}; --once writes nothing without it",
-                        output.bootstrap()
-                    ))
-                })?;
-            }
-            telemetry.kafka_required.store(true, Ordering::Relaxed);
+        let kafka = start_kafka(&config, env, &options, &telemetry).await?;
+        if let Some(output) = &kafka.output {
             helpers.push(tokio::spawn(output.clone().probe(stop.clone())));
-            if config.outputs.kafka.is_some() {
-                outputs.push(Output::Kafka(output.clone()));
-            }
-            kafka_output = Some(output);
         }
-        for syslog in &config.outputs.syslog {
-            outputs.push(Output::Syslog(SyslogOutput::new(
-                syslog.endpoint.clone(),
-                syslog.format.clone(),
-                syslog.ca_file.clone(),
-            )));
-        }
-        if config.outputs.stdout {
-            outputs.push(Output::Lines(LinesOutput::new(LinesTarget::Stdout)));
-        }
-        for path in &config.outputs.files {
-            outputs.push(Output::Lines(LinesOutput::new(LinesTarget::File(path.clone()))));
-        }
-        let outputs = Arc::new(Outputs::new(outputs, telemetry.clone()));
+        let outputs = Arc::new(Outputs::new(
+            build_outputs(&config, kafka.output.as_ref()),
+            telemetry.clone(),
+        ));
         tracing::info!(outputs = ?outputs.names(), "Outputs ready.");
-
-        // One budget for every client of the process: Meraki counts requests per organization, not per client.
-        let budget = Arc::new(RateBudget::default());
-        let new_client = || -> Result<Client, PipelineError> {
-            let client = crate::meraki::client_builder(config.meraki_url.as_deref(), env)
-                .and_then(|builder| {
-                    builder
-                        .budget(budget.clone())
-                        .timeout(config.meraki_timeout)
-                        .build()
-                })
-                .map_err(|error: MerakiError| PipelineError::Config(error.to_string()))?;
-            telemetry.register_meraki(&client);
-            Ok(client)
-        };
-
-        let mut sources = Vec::new();
-        let (outcome_sender, source_outcomes) = mpsc::unbounded_channel();
-        let spawn_source = |outcome: BoxFuture<'static, Result<(), SourceFailure>>| {
-            let sender = outcome_sender.clone();
-            tokio::spawn(async move {
-                let _ = sender.send(outcome.await);
-            })
-        };
-        for source in &config.uplinks {
-            let id = source.settings.id.clone();
-            let runner = UplinksSource {
-                settings: source.settings.clone(),
-                poll_client: new_client()?,
-                inventory_client: new_client()?,
-                writer: window_writer(&config, source, &id, &outputs, &telemetry)?,
-                telemetry: telemetry.clone(),
-                once: options.once,
-            };
-            sources.push((id, spawn_source(Box::pin(runner.run(stop.clone())))));
-        }
-        for source in &config.history {
-            let id = source.settings.id.clone();
-            let runner = HistorySource {
-                settings: source.settings.clone(),
-                client: new_client()?,
-                writer: window_writer(&config, source, &id, &outputs, &telemetry)?,
-                telemetry: telemetry.clone(),
-                once: options.once,
-            };
-            sources.push((id, spawn_source(Box::pin(runner.run(stop.clone())))));
-        }
-        for settings in &config.clients {
-            let runner = ClientsSource {
-                settings: settings.clone(),
-                client: new_client()?,
-                outputs: outputs.clone(),
-                telemetry: telemetry.clone(),
-                once: options.once,
-            };
-            sources.push((
-                settings.id.clone(),
-                spawn_source(Box::pin(runner.run(stop.clone()))),
-            ));
-        }
-
-        telemetry
-            .meraki_required
-            .store(config.source_count() > 0, Ordering::Relaxed);
-        let mut sinks = Vec::new();
+        let (sources, source_outcomes) = start_sources(&config, env, &options, &outputs, &telemetry, &stop)?;
         let mut dashboard_address = None;
+        let mut sinks = Vec::new();
         for sink_config in &config.sinks {
-            let kafka = kafka_output
+            let output = kafka
+                .output
                 .clone()
                 .expect("Kafka is set up whenever a sink is configured");
-            let id = sink_config.id.clone();
-            let sink = match &sink_config.kind {
-                SinkKind::InfluxDb(settings) => Sink::InfluxDb(
-                    InfluxSink::new(settings, influx_credentials(env)).map_err(PipelineError::Config)?,
-                ),
-                SinkKind::Prometheus(settings) => {
-                    let exporter = PrometheusExporter::new(settings.clone());
-                    let (address, handle) = serve(
-                        exporter.listen(),
-                        exporter.router(),
-                        &stop,
-                        "the Prometheus exporter",
-                        "sinks.prometheus listen",
-                    )
-                    .await?;
-                    tracing::info!(sink = %id, %address, "Prometheus exporter listening: http://{address}/metrics.");
-                    helpers.push(handle);
-                    Sink::Prometheus(exporter)
-                }
-                SinkKind::Webhook(settings) => Sink::Webhook(webhook_sink(settings, env, &id)?),
-                SinkKind::Alerts {
-                    rules,
-                    topic,
-                    webhook,
-                } => Sink::Alerts(Box::new(AlertsSink::new(
-                    id.clone(),
-                    AlertEvaluator::new(rules.clone()),
-                    topic.clone(),
-                    kafka.clone(),
-                    webhook
-                        .as_ref()
-                        .map(|settings| webhook_sink(settings, env, &id))
-                        .transpose()?,
-                ))),
-                SinkKind::Dashboard(settings) => {
-                    let dashboard = Dashboard::new(settings);
-                    let (address, handle) = serve(
-                        dashboard.listen(),
-                        dashboard.router(),
-                        &stop,
-                        "the dashboard",
-                        "[sinks.dashboard] listen",
-                    )
-                    .await?;
-                    tracing::info!(%address, "Dashboard listening: http://{address}/");
-                    helpers.push(handle);
-                    dashboard_address = Some(address);
-                    Sink::Dashboard(dashboard)
-                }
-            };
+            let (sink, address) = build_sink(sink_config, env, &output, &stop, &mut helpers).await?;
+            dashboard_address = dashboard_address.or(address);
             let runner = SinkRunner {
-                id: id.clone(),
+                id: sink_config.id.clone(),
                 reading: sink_config.reading.clone(),
-                kafka,
+                kafka: output,
                 sink,
                 telemetry: telemetry.clone(),
             };
-            sinks.push((id, tokio::spawn(runner.run(stop.clone()))));
+            sinks.push((sink_config.id.clone(), tokio::spawn(runner.run(stop.clone()))));
         }
-
         let mut admin_address = None;
         if let Some(listen) = config.admin_listen {
             let (address, handle) = serve(
@@ -338,20 +174,20 @@ impl Pipeline {
         }
         tracing::info!(sources = sources.len(), sinks = sinks.len(), data_dir = %config.data_dir.display(), "semaphore is running.");
         Ok(Self {
-            kafka_bootstrap,
-            embedded_broker: broker.as_ref().map(EmbeddedBroker::address),
+            kafka_bootstrap: kafka.output.as_ref().map(|output| output.bootstrap().to_owned()),
+            embedded_broker: kafka.broker.as_ref().map(EmbeddedBroker::address),
             admin_address,
             dashboard_address,
             telemetry,
             outputs,
-            kafka_output,
+            kafka_output: kafka.output,
             sources,
             source_outcomes,
             once: options.once,
             sinks,
             helpers,
             stop_trigger,
-            broker,
+            broker: kafka.broker,
             grace: options.grace,
         })
     }
@@ -465,6 +301,187 @@ impl Pipeline {
     }
 }
 
+/// Starts what Kafka needs: the embedded broker when no brokers are configured, then the producer and the
+/// Kafka output (used to write records, and by the sinks to read them). Nothing when neither needs Kafka.
+async fn start_kafka(
+    config: &Config,
+    env: &dyn Env,
+    options: &RunOptions,
+    telemetry: &Arc<Telemetry>,
+) -> Result<KafkaSide, PipelineError> {
+    if config.outputs.kafka.is_none() && config.sinks.is_empty() {
+        return Ok(KafkaSide::default());
+    }
+    let mut side = KafkaSide::default();
+    let mut embedded_address = None;
+    if config.kafka.brokers.is_none() && config.kafka.client_properties.is_none() {
+        let storage = if options.embedded_memory {
+            BrokerStorage::Memory
+        } else {
+            BrokerStorage::Directory(config.data_dir.clone())
+        };
+        let started = EmbeddedBroker::start(config.embedded_listen, storage)
+            .await
+            .map_err(|error| PipelineError::Start(format!("{error}; or set [kafka] brokers to use a cluster")))?;
+        let address = started.address();
+        tracing::info!(%address, "No Kafka brokers configured: started the embedded broker; other Kafka clients can use --brokers {address}.");
+        embedded_address = Some(address.to_string());
+        side.broker = Some(started);
+    }
+    let kafka = config
+        .kafka
+        .resolve(env, embedded_address.as_deref())
+        .map_err(|error| PipelineError::Config(error.to_string()))?;
+    let producer = Producer::new(&kafka).map_err(|error| PipelineError::Config(error.to_string()))?;
+    *telemetry
+        .producer
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(producer.metrics_handle());
+    let settings = config.outputs.kafka.clone().unwrap_or_default();
+    let output = Arc::new(
+        KafkaOutput::new(
+            kafka,
+            producer,
+            settings.create_topics,
+            settings.partitions,
+            telemetry.clone(),
+        )
+        .map_err(PipelineError::Config)?,
+    );
+    if options.once && config.outputs.kafka.is_some() {
+        // One cycle cannot wait for Kafka to come back: say so now rather than after the cycle.
+        output.reach().await.map_err(|error| {
+            PipelineError::Start(format!(
+                "cannot reach Kafka at {}: {error}; --once writes nothing without it",
+                output.bootstrap()
+            ))
+        })?;
+    }
+    telemetry.kafka_required.store(true, Ordering::Relaxed);
+    side.output = Some(output);
+    Ok(side)
+}
+
+/// Every output the config declares; the Kafka output is the one [`start_kafka`] made.
+fn build_outputs(config: &Config, kafka: Option<&Arc<KafkaOutput>>) -> Vec<Output> {
+    let mut outputs = Vec::new();
+    if config.outputs.kafka.is_some()
+        && let Some(kafka) = kafka
+    {
+        outputs.push(Output::Kafka(kafka.clone()));
+    }
+    for syslog in &config.outputs.syslog {
+        outputs.push(Output::Syslog(SyslogOutput::new(
+            syslog.endpoint.clone(),
+            syslog.format.clone(),
+            syslog.ca_file.clone(),
+        )));
+    }
+    if config.outputs.stdout {
+        outputs.push(Output::Lines(LinesOutput::new(LinesTarget::Stdout)));
+    }
+    for path in &config.outputs.files {
+        outputs.push(Output::Lines(LinesOutput::new(LinesTarget::File(path.clone()))));
+    }
+    outputs
+}
+
+/// Builds and spawns every source; each reports how it ended on the returned channel.
+fn start_sources(
+    config: &Config,
+    env: &dyn Env,
+    options: &RunOptions,
+    outputs: &Arc<Outputs>,
+    telemetry: &Arc<Telemetry>,
+    stop: &Stop,
+) -> Result<StartedSources, PipelineError> {
+    let context = SourceContext {
+        stop: stop.clone(),
+        telemetry: telemetry.clone(),
+        outputs: outputs.clone(),
+        once: options.once,
+        data_dir: config.data_dir.clone(),
+        env,
+        meraki_url: config.meraki_url.clone(),
+        meraki_timeout: config.meraki_timeout,
+        meraki_budget: Arc::new(RateBudget::default()),
+    };
+    let (sender, outcomes) = mpsc::unbounded_channel();
+    let mut sources = Vec::new();
+    for source in &config.sources {
+        let running = source.build(&context).map_err(|error| PipelineError::Build {
+            component: format!("source {}", source.id()),
+            error,
+        })?;
+        let sender = sender.clone();
+        let task = tokio::spawn(async move {
+            let _ = sender.send(running.await);
+        });
+        sources.push((source.id().to_owned(), task));
+    }
+    telemetry
+        .meraki_required
+        .store(config.uses_meraki(), Ordering::Relaxed);
+    Ok((sources, outcomes))
+}
+
+/// One sink of the config, with the servers it runs (the exporter, the dashboard) started; the dashboard's
+/// address when it is one.
+async fn build_sink(
+    sink_config: &SinkConfig,
+    env: &dyn Env,
+    kafka: &Arc<KafkaOutput>,
+    stop: &Stop,
+    helpers: &mut Vec<tokio::task::JoinHandle<()>>,
+) -> Result<(Sink, Option<SocketAddr>), PipelineError> {
+    let id = &sink_config.id;
+    let sink = match &sink_config.kind {
+        SinkKind::InfluxDb(settings) => {
+            Sink::InfluxDb(InfluxSink::new(settings, influx_credentials(env)).map_err(PipelineError::Config)?)
+        }
+        SinkKind::Prometheus(settings) => {
+            let exporter = PrometheusExporter::new(settings.clone());
+            let (address, handle) = serve(
+                exporter.listen(),
+                exporter.router(),
+                stop,
+                "the Prometheus exporter",
+                "sinks.prometheus listen",
+            )
+            .await?;
+            tracing::info!(sink = %id, %address, "Prometheus exporter listening: http://{address}/metrics.");
+            helpers.push(handle);
+            Sink::Prometheus(exporter)
+        }
+        SinkKind::Webhook(settings) => Sink::Webhook(webhook_sink(settings, env, id)?),
+        SinkKind::Alerts { rules, topic, webhook } => Sink::Alerts(Box::new(AlertsSink::new(
+            id.clone(),
+            AlertEvaluator::new(rules.clone()),
+            topic.clone(),
+            kafka.clone(),
+            webhook
+                .as_ref()
+                .map(|settings| webhook_sink(settings, env, id))
+                .transpose()?,
+        ))),
+        SinkKind::Dashboard(settings) => {
+            let dashboard = Dashboard::new(settings);
+            let (address, handle) = serve(
+                dashboard.listen(),
+                dashboard.router(),
+                stop,
+                "the dashboard",
+                "[sinks.dashboard] listen",
+            )
+            .await?;
+            tracing::info!(%address, "Dashboard listening: http://{address}/");
+            helpers.push(handle);
+            return Ok((Sink::Dashboard(dashboard), Some(address)));
+        }
+    };
+    Ok((sink, None))
+}
+
 /// Binds `listen` for a server (a taken port is a start error naming the setting) and serves it until stop.
 async fn serve(
     listen: SocketAddr,
@@ -502,23 +519,4 @@ fn webhook_sink(settings: &WebhookSettings, env: &dyn Env, id: &str) -> Result<W
         None => None,
     };
     WebhookSink::new(settings.clone(), token).map_err(PipelineError::Config)
-}
-
-fn window_writer<S>(
-    config: &Config,
-    source: &WindowedSource<S>,
-    id: &str,
-    outputs: &Arc<Outputs>,
-    telemetry: &Arc<Telemetry>,
-) -> Result<WindowWriter, PipelineError> {
-    let store = WatermarkStore::open(&config.data_dir, id)
-        .map_err(|error| PipelineError::Config(error.to_string()))?;
-    Ok(WindowWriter {
-        source: id.to_owned(),
-        topic: source.topic.clone(),
-        key: source.key.clone(),
-        store,
-        outputs: outputs.clone(),
-        telemetry: telemetry.clone(),
-    })
 }

@@ -9,6 +9,9 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+/// `[sources]` is declared by the list of source kinds, with each kind's table in its own module.
+pub use crate::sources::SourcesSection;
+
 /// The whole file.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -117,99 +120,6 @@ impl Default for AdminSection {
 /// 9464: the port the OpenTelemetry Prometheus exporter uses; free on most hosts.
 fn default_admin_listen() -> String {
     "127.0.0.1:9464".into()
-}
-
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SourcesSection {
-    #[serde(default)]
-    pub meraki_uplinks: Vec<UplinksSourceFile>,
-    #[serde(default)]
-    pub meraki_device_history: Vec<HistorySourceFile>,
-    #[serde(default)]
-    pub meraki_clients: Vec<ClientsSourceFile>,
-}
-
-/// `[[sources.meraki_uplinks]]`.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UplinksSourceFile {
-    /// Names this source in logs, metrics, the `source` header and its watermark file. Default
-    /// `meraki_uplinks` (with `_2`, `_3`… for more).
-    pub id: Option<String>,
-    /// Organization ids or names; default every organization the key can see.
-    pub organizations: Option<Vec<String>>,
-    /// Networks: ids (`N_…`), name globs (`Branch*`) or `tag:NAME`.
-    pub networks: Option<Vec<String>>,
-    /// Device model globs (`MX6*`).
-    pub models: Option<Vec<String>>,
-    /// Device tags (any).
-    pub device_tags: Option<Vec<String>>,
-    /// `wan1`, `wan2`, `wan3`, `cellular`.
-    pub uplinks: Option<Vec<String>>,
-    /// Destination IPs.
-    pub ips: Option<Vec<String>>,
-    /// Seconds between polls (default 60).
-    pub interval_s: Option<u64>,
-    /// Seconds between inventory refreshes (default 3600).
-    pub inventory_interval_s: Option<u64>,
-    /// On the very first run, how far back to start, seconds (default 300; up to 60 days).
-    pub initial_lookback_s: Option<u64>,
-    /// Enrich with DDNS host names (one management-interface call per appliance, in the background).
-    pub ddns: Option<bool>,
-    /// Management-interface calls per second per organization for DDNS (default 2, of Meraki's 10).
-    pub ddns_per_second: Option<f64>,
-    /// Kafka topic (default `meraki.uplinks.loss_latency`).
-    pub topic: Option<String>,
-    /// `serial` (default), `serial/uplink`, `networkId`, `none` or a fixed string.
-    pub key: Option<String>,
-}
-
-/// `[[sources.meraki_device_history]]`.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HistorySourceFile {
-    pub id: Option<String>,
-    pub organizations: Option<Vec<String>>,
-    pub networks: Option<Vec<String>>,
-    pub models: Option<Vec<String>>,
-    pub device_tags: Option<Vec<String>>,
-    /// Destination IP (required by Meraki; default 8.8.8.8).
-    pub ip: Option<String>,
-    /// Uplinks to read (default `wan1`, `wan2`).
-    pub uplinks: Option<Vec<String>>,
-    /// 60, 600, 3600 or 86400 seconds (default 60).
-    pub resolution_s: Option<u32>,
-    /// Longest window per call, seconds (default 3600; at most 31 days).
-    pub timespan_s: Option<u64>,
-    /// Seconds between polls (default 300).
-    pub interval_s: Option<u64>,
-    /// First run: how far back to start, seconds (default 3600; up to 60 days).
-    pub initial_lookback_s: Option<u64>,
-    /// Kafka topic (default `meraki.uplinks.loss_latency_history`).
-    pub topic: Option<String>,
-    pub key: Option<String>,
-}
-
-/// `[[sources.meraki_clients]]`.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClientsSourceFile {
-    pub id: Option<String>,
-    pub organizations: Option<Vec<String>>,
-    pub networks: Option<Vec<String>>,
-    /// Seconds between polls (default 300).
-    pub interval_s: Option<u64>,
-    /// How far back Meraki looks for clients, seconds (default 86400, at most 31 days).
-    pub timespan_s: Option<u64>,
-    /// Clients per page, 3-5000 (default 1000; Meraki's own default is 10).
-    pub per_page: Option<u32>,
-    /// The original's JSON filter file (`match`, `conditions`, `fuzzy`).
-    pub filter: Option<PathBuf>,
-    /// Kafka topic (default `meraki.clients`).
-    pub topic: Option<String>,
-    /// Default `networkId`.
-    pub key: Option<String>,
 }
 
 /// `[outputs]`: where records go; any combination. None at all means Kafka.

@@ -4,6 +4,28 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::*;
+use crate::record::KeyStrategy;
+use crate::sources::meraki_uplinks::UplinksConfig;
+
+/// The `index`-th source, which must be a `meraki_uplinks` one.
+fn uplinks(config: &Config, index: usize) -> &UplinksConfig {
+    match &config.sources[index] {
+        SourceConfig::MerakiUplinks(uplinks) => uplinks,
+        other => panic!("source {index} is {}", other.kind()),
+    }
+}
+
+/// The first `meraki_clients` source.
+fn clients(config: &Config) -> &crate::sources::meraki_clients::ClientsSettings {
+    config
+        .sources
+        .iter()
+        .find_map(|source| match source {
+            SourceConfig::MerakiClients(clients) => Some(clients),
+            _ => None,
+        })
+        .expect("a meraki_clients source")
+}
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
@@ -35,13 +57,13 @@ fn every_example_loads() {
         assert!(config.source_count() >= 1, "{name}");
     }
     let full = load(&examples().join("semaphore.toml"), &env()).unwrap();
-    assert_eq!(full.uplinks[0].topic, UPLINKS_TOPIC);
-    assert_eq!(full.clients[0].key, KeyStrategy::NetworkId);
+    assert_eq!(uplinks(&full, 0).topic, UPLINKS_TOPIC);
+    assert_eq!(clients(&full).key, KeyStrategy::NetworkId);
     assert_eq!(full.admin_listen.unwrap().to_string(), "127.0.0.1:9464");
     assert_eq!(full.data_dir, PathBuf::from("/tmp/semaphore-test-data"));
     let confluent = load(&examples().join("confluent-cloud.toml"), &env()).unwrap();
     assert!(
-        confluent.clients[0].filter.is_some(),
+        clients(&confluent).filter.is_some(),
         "the filter file is read relative to the config"
     );
     let sinks = load(&examples().join("sinks.toml"), &env()).unwrap();
@@ -55,7 +77,7 @@ fn every_example_loads() {
 #[test]
 fn minimal_config_defaults_to_kafka_and_safe_admin() {
     let config = load_text("[[sources.meraki_uplinks]]\n").unwrap();
-    let uplinks = &config.uplinks[0];
+    let uplinks = uplinks(&config, 0);
     assert_eq!(uplinks.settings.id, "meraki_uplinks");
     assert_eq!(uplinks.settings.interval, Duration::from_secs(60));
     assert_eq!(uplinks.key, KeyStrategy::Serial);
@@ -153,8 +175,8 @@ fn empty_lists_are_refused() {
     // Left out, the same keys mean all, or the default.
     let config =
         load_text("[[sources.meraki_uplinks]]\nuplinks = [\"wan1\"]\n[[sinks.prometheus]]\n").unwrap();
-    assert!(config.uplinks[0].settings.organizations.is_empty());
-    assert_eq!(config.uplinks[0].settings.filter.uplinks, ["wan1"]);
+    assert!(uplinks(&config, 0).settings.organizations.is_empty());
+    assert_eq!(uplinks(&config, 0).settings.filter.uplinks, ["wan1"]);
     assert_eq!(config.sinks[0].reading.topics, [UPLINKS_TOPIC]);
 }
 

@@ -4,6 +4,10 @@
 //!
 //! A snapshot source: no watermark (each poll is a fresh picture of the last `timespan`).
 
+mod config;
+
+pub use config::{CLIENTS_TOPIC, ClientsSourceFile};
+
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;

@@ -3,6 +3,10 @@
 //! org-wide source (O(appliances) calls per cycle) but it carries jitter and goodput, and at a coarse
 //! resolution it back-fills weeks in few calls. Written window by window from its own watermark.
 
+mod config;
+
+pub use config::{HISTORY_TOPIC, HistoryConfig, HistorySourceFile};
+
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;

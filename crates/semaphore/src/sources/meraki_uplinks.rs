@@ -5,6 +5,10 @@
 //! Each tick, every organization catches up to "2 minutes ago": normally one window of about one interval;
 //! after downtime, the gap is read back 5 minutes at a time within the rate budget, with progress logged.
 
+mod config;
+
+pub use config::{UPLINKS_TOPIC, UplinksConfig, UplinksSourceFile};
+
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;

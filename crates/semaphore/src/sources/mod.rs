@@ -3,6 +3,9 @@
 //! - [`meraki_history`]: per-device loss/latency history (the original scripts' way; jitter and goodput).
 //! - [`meraki_clients`]: the clients of every network, with the original's filter file ([`client_filter`]).
 //!
+//! Every kind has the same shape ([`component`]: its table, its validated config, `build`) and one line in
+//! [`registry`], the list of kinds.
+//!
 //! Shared pieces: [`cycles`] (the poll loop), [`organizations`] (which organizations to poll), [`uplink_filter`], [`window`] (which
 //! window to read next) and [`window_writer`] (exactly-once writing of a window across restarts).
 //!
@@ -13,14 +16,19 @@
 //! unacknowledged and the pipeline stops.
 
 pub mod client_filter;
+pub mod component;
 pub mod cycles;
 pub mod meraki_clients;
 pub mod meraki_history;
 pub mod meraki_uplinks;
 pub mod organizations;
+pub mod registry;
 pub mod uplink_filter;
 pub mod window;
 pub mod window_writer;
+
+pub use component::{BuildError, RunningSource, Source, SourceContext, SourceFile};
+pub use registry::{SourceConfig, SourcesSection};
 
 /// Why a source ended on its own: Meraki refused it for good (a wrong key, no access), or its `--once` cycle
 /// left work undone (Meraki or an output unreachable).

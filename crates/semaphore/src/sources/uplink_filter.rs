@@ -92,6 +92,43 @@ impl UplinkFilter {
     }
 }
 
+/// The filter the lists of a source's table describe, each entry checked; `Err` names the key at fault.
+pub fn from_lists(
+    networks: &[String],
+    models: &[String],
+    device_tags: &[String],
+    uplinks: &[String],
+    ips: &[String],
+) -> Result<UplinkFilter, (&'static str, String)> {
+    for uplink in uplinks {
+        uplink
+            .parse::<semaphore_meraki::query::Uplink>()
+            .map_err(|violation| ("uplinks", violation.reason))?;
+    }
+    for ip in ips {
+        ip.parse::<std::net::IpAddr>()
+            .map_err(|_| ("ips", format!("{ip:?} is not an IP address")))?;
+    }
+    Ok(UplinkFilter {
+        networks: networks
+            .iter()
+            .map(|text| NetworkMatcher::parse(text))
+            .collect::<Result<_, _>>()
+            .map_err(|reason| ("networks", reason))?,
+        models: models
+            .iter()
+            .map(|text| {
+                glob::Pattern::new(text)
+                    .map_err(|error| ("models", format!("{text:?} is not a valid glob: {error}")))
+            })
+            .collect::<Result<_, _>>()?,
+        device_tags: device_tags.to_vec(),
+        uplinks: uplinks.to_vec(),
+        ips: ips.to_vec(),
+    })
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;
