@@ -1,13 +1,12 @@
 //! `semaphore simulate` and `semaphore check` run as a user runs them.
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
-use support::{Simulate, all_output, finish_within, free_port, output_within, semaphore, temp_dir};
+
+use crate::support::{Simulate, all_output, finish_within, free_port, output_within, semaphore, temp_dir};
 
 const SECRET: &str = "5ecr3t-0123456789abcdef0123456789abcdef";
 

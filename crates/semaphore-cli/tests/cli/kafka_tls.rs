@@ -2,13 +2,11 @@
 //! of `semaphore broker`, which advertises the TLS port; semaphore's commands connect with
 //! `--security-protocol SSL --ssl-ca-location`, and refuse a server they cannot verify.
 
-mod support;
-
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use support::{all_output, have, self_signed, semaphore};
+use crate::support::{all_output, have, self_signed, semaphore};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

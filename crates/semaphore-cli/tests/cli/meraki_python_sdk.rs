@@ -1,12 +1,10 @@
 //! Meraki's official Python SDK (`pip install meraki`) against `semaphore simulate`: organizations, networks
 //! and 10,000 devices through pagination, then a 429 storm survived by the SDK's own retry logic.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
-use support::Simulate;
+use crate::support::Simulate;
 
 #[test]
 fn official_sdk_lists_ten_thousand_devices_and_survives_a_storm() {

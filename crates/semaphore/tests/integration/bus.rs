@@ -1,6 +1,6 @@
 //! The Kafka bus against the embedded broker over the real Kafka protocol: produce and consume, Java's key
 //! placement, Python's confluent-kafka both ways, and clear errors. (Restart with SQLite storage is tested
-//! with the broker as its own process, as it restarts in use: `semaphore-cli/tests/kafka_cli.rs`.)
+//! with the broker as its own process, as it restarts in use: `semaphore-cli/tests/cli/kafka.rs`.)
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;

@@ -2,7 +2,7 @@
 //! against `semaphore simulate` and `semaphore broker` processes, checked against the simulator's own series
 //! and the project's JSON Schemas.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -14,7 +14,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use semaphore_meraki_sim::estate::{PROBE_DESTINATION, UPLINKS};
 use semaphore_meraki_sim::{EstateShape, SimConfig, Simulator};
 use serde_json::Value;
-use support::{
+
+use crate::support::{
     Broker, Daemon, Simulate, all_output, consume_all, eventually, finish_within, free_port, http_get,
     metric, semaphore, temp_dir,
 };

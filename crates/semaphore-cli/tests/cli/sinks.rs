@@ -3,7 +3,7 @@
 //! server (Debian `prometheus`, plus `promtool`), Chromium (Debian `chromium`, driven by Playwright) and
 //! webhook receivers. Every destination is compared with the records Kafka holds.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{
+
+use crate::support::{
     Broker, Daemon, Simulate, all_output, consume_all, eventually, free_port, have, http_get, http_post,
     metric, python_has, required, semaphore, temp_dir, url_encode,
 };
@@ -606,7 +607,7 @@ fn killed_sink_restarts_without_a_gap() {
 
 /// Produces `items` (topic, key, value, headers) with Python's confluent-kafka, as another team's client would.
 fn produce(brokers: &str, items: &[Value]) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/produce.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/support/produce.py");
     let mut child = Command::new("python3")
         .arg(script)
         .arg(brokers)
@@ -1054,7 +1055,7 @@ fn dashboard_in_chromium_updates_live() {
     let ready = directory.join("page-ready");
     let live_serial = "Q2LV-0000-0001";
     let down_serial = "Q2DN-0000-0001";
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/dashboard_check.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/support/dashboard_check.py");
     let browser = Command::new("python3")
         .arg(script)
         .arg(format!("http://{dashboard}/"))

@@ -1,13 +1,13 @@
 //! `semaphore broker`, `topics` and `consume` run as a user runs them, with Python's confluent-kafka as the
 //! outside producer.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use support::{Broker, all_output, finish_within, python_has, semaphore};
+use crate::support::{Broker, all_output, finish_within, python_has, semaphore};
 
 fn produce_with_python(broker: &Broker, topic: &str, count: usize) -> bool {
     python_client(broker, "produce", topic, count)

@@ -1,0 +1,11 @@
+//! The built `semaphore` binary run as a user runs it, as one test binary (issue 10: each file under
+//! `tests/` is its own binary, linked separately). Each module is one area; `support` starts the processes.
+
+mod support;
+
+mod collector;
+mod kafka;
+mod kafka_tls;
+mod meraki_python_sdk;
+mod simulate_and_check;
+mod sinks;

@@ -1,0 +1,5 @@
+//! The library's integration tests as one test binary (issue 10: each file under `tests/` is its own
+//! binary, linked separately): the Kafka bus against the embedded broker, and the house rules on the tree.
+
+mod bus;
+mod tidy;
