@@ -24,7 +24,7 @@ use semaphore::config::file::{
     StdoutOutputFile, SyslogOutputFile,
 };
 use semaphore::config::{Config, SinkConfig, SinkKind};
-use semaphore::demo::DemoOptions;
+use crate::demo::DemoOptions;
 use semaphore::pipeline::{Pipeline, PipelineError, RunOptions};
 use semaphore::sinks::webhook::WebhookSettings;
 
@@ -432,7 +432,7 @@ async fn demo(args: DemoArgs) -> Result<(), Failure> {
         admin_listen: args.admin_listen,
         dashboard_listen: args.dashboard_listen,
     };
-    semaphore::demo::run(options, &ProcessEnv, shutdown)
+    crate::demo::run(options, &ProcessEnv, shutdown)
         .await
         .map_err(pipeline_failure)
 }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod demo;
 
 use std::io::Write;
 use std::process::ExitCode;

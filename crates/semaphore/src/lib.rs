@@ -13,7 +13,6 @@
 //! - [`bus`]: Kafka: connection settings, the embedded broker, producer, topic admin, consumer, read-back.
 //! - [`telemetry`], [`admin_http`]: semaphore's own metrics and the `/metrics` `/healthz` `/readyz` server;
 //!   [`http_server`]: binding and serving it (and the sinks' pages) until stop.
-//! - [`demo`]: `semaphore demo`'s live terminal view.
 //! - [`env`]: the `SEMAPHORE_*` environment variables and the lookup trait tests use instead of `set_var`.
 //! - [`logging`]: `tracing` set up from `SEMAPHORE_LOG` / `SEMAPHORE_LOG_FORMAT`.
 //! - [`shutdown`]: the future that says stop (SIGINT or SIGTERM), and the [`shutdown::Stop`] handle.
@@ -24,7 +23,6 @@
 pub mod admin_http;
 pub mod bus;
 pub mod config;
-pub mod demo;
 pub mod env;
 pub mod http_server;
 pub mod inventory;

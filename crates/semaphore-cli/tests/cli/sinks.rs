@@ -1420,3 +1420,59 @@ fn alert_webhook_failures_are_dead_lettered() {
         "{reason}"
     );
 }
+
+/// A sinks-only process that has just delivered a batch, stopped while its broker is gone (killed before the
+/// signal, or right after it), exits within its grace period plus a few seconds: its last commit waits for a
+/// coordinator that never answers, and that wait must not hold the exit.
+#[test]
+fn a_sink_process_exits_in_time_whatever_its_broker_does() {
+    if !have_python_kafka() {
+        return;
+    }
+    for broker_dies_first in [true, false] {
+        let mut broker = Broker::start();
+        let (directory, admin) = sink_place("shutdown");
+        let exporter = format!("127.0.0.1:{}", free_port());
+        let config = sinks_config(
+            &directory,
+            &broker.address,
+            &admin,
+            &format!("[[sinks.prometheus]]\nlisten = \"{exporter}\"\n"),
+        );
+        let mut sinks = Daemon::start(&config, &directory.join("sinks.log"));
+        produce(
+            &broker.address,
+            &[uplink_item("Q2SD-STOP-0001", -1, Some(1.0), Some(10.0))],
+        );
+        assert!(
+            eventually(Duration::from_secs(60), || delivered(&admin, "prometheus") >= 1.0),
+            "{}",
+            sinks.log_text()
+        );
+        if broker_dies_first {
+            broker.child.kill().unwrap();
+            broker.child.wait().unwrap();
+            // Until the process has noticed, as in the reported hang ("all brokers down").
+            assert!(
+                eventually(Duration::from_secs(30), || admin_metric(&admin, "semaphore_kafka_up") == 0.0
+                    && http_get(&admin, "/metrics").is_some()),
+                "{}",
+                sinks.log_text()
+            );
+            sinks.signal("TERM");
+        } else {
+            sinks.signal("TERM");
+            broker.child.kill().unwrap();
+            broker.child.wait().unwrap();
+        }
+        // The default grace period is 10 s; a few seconds more for the process to end.
+        let status = sinks.wait_exit(Duration::from_secs(15));
+        assert!(
+            status.is_some(),
+            "broker killed {}: the sink process did not exit within the grace period\n{}",
+            if broker_dies_first { "before the signal" } else { "after the signal" },
+            sinks.log_text()
+        );
+        std::fs::remove_dir_all(&directory).unwrap();
+    }
+}

@@ -16,19 +16,19 @@ use std::time::Duration;
 
 use semaphore_meraki_sim::{EstateShape, SimConfig};
 
-use crate::bus::consumer::ConsumeOptions;
-use crate::bus::format::OutputFormat;
-use crate::bus::offset::StartOffset;
-use crate::sources::meraki_clients::ClientsSourceFile;
-use crate::sources::meraki_uplinks::UplinksSourceFile;
-use crate::config::file::{
+use semaphore::bus::consumer::ConsumeOptions;
+use semaphore::bus::format::OutputFormat;
+use semaphore::bus::offset::StartOffset;
+use semaphore::sources::meraki_clients::ClientsSourceFile;
+use semaphore::sources::meraki_uplinks::UplinksSourceFile;
+use semaphore::config::file::{
     AdminSection, AlertRuleFile, AlertsSinkFile, ConfigFile, DashboardSinkFile, KafkaOutputFile,
     KafkaSection, MerakiSection, OutputsSection, SinksSection, SourcesSection,
 };
-use crate::config::{ALERTS_TOPIC, CLIENTS_TOPIC, UPLINKS_TOPIC};
-use crate::env::Env;
-use crate::pipeline::{Pipeline, PipelineError, RunOptions};
-use crate::record::UplinkRecord;
+use semaphore::config::{ALERTS_TOPIC, CLIENTS_TOPIC, UPLINKS_TOPIC};
+use semaphore::env::Env;
+use semaphore::pipeline::{Pipeline, PipelineError, RunOptions};
+use semaphore::record::UplinkRecord;
 
 #[derive(Clone, Debug)]
 pub struct DemoOptions {
@@ -47,7 +47,7 @@ struct DemoEnv<'a>(&'a dyn Env);
 
 impl Env for DemoEnv<'_> {
     fn get(&self, name: &str) -> Option<String> {
-        if name == crate::env::MERAKI_DASHBOARD_API_KEY {
+        if name == semaphore::env::MERAKI_DASHBOARD_API_KEY {
             return Some("semaphore-demo".into());
         }
         self.0.get(name)
@@ -174,7 +174,7 @@ pub async fn run(
         },
     };
     let env = DemoEnv(env);
-    let config = crate::config::validate(config_file, &PathBuf::from("demo"), &env)
+    let config = semaphore::config::validate(config_file, &PathBuf::from("demo"), &env)
         .map_err(|error| PipelineError::Config(error.to_string()))?;
     let options_run = RunOptions {
         embedded_memory: true,
@@ -251,7 +251,7 @@ pub async fn run(
             };
             let stop = stop_consumer.clone();
             consumer = Some(tokio::task::spawn_blocking(move || {
-                crate::bus::consumer::consume(&kafka, &consume, &mut writer, &stop)
+                semaphore::bus::consumer::consume(&kafka, &consume, &mut writer, &stop)
             }));
         }
         let (records, uplinks, down, rows) = {
