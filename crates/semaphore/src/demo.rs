@@ -28,6 +28,7 @@ use crate::config::{ALERTS_TOPIC, CLIENTS_TOPIC, UPLINKS_TOPIC};
 use crate::env::Env;
 use crate::pipeline::{Pipeline, PipelineError, RunOptions};
 use crate::record::UplinkRecord;
+use crate::telemetry::metrics::RECORDS_PRODUCED;
 
 #[derive(Clone, Debug)]
 pub struct DemoOptions {
@@ -226,7 +227,7 @@ pub async fn run(
             () = &mut shutdown => break,
         }
         // The topic exists once the first window was written; read it from the beginning through Kafka.
-        if consumer.is_none() && telemetry.records_produced.get("kafka") > 0.0 {
+        if consumer.is_none() && telemetry.get(&RECORDS_PRODUCED, &["kafka"]) > 0.0 {
             let kafka = pipeline
                 .outputs
                 .kafka()

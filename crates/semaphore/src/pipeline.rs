@@ -253,9 +253,7 @@ impl Pipeline {
             ));
         }
 
-        telemetry
-            .meraki_required
-            .store(config.source_count() > 0, Ordering::Relaxed);
+        telemetry.expect_sources(sources.iter().map(|(id, _)| id.as_str()));
         let mut sinks = Vec::new();
         let mut dashboard_address = None;
         for sink_config in &config.sinks {
