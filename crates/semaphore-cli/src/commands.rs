@@ -17,16 +17,16 @@ use semaphore_meraki_sim::estate::MAX_ESTATE;
 use semaphore_meraki_sim::{EstateShape, Faults, SimConfig, Simulator};
 use serde_json::{Value, json};
 
-use semaphore::sources::meraki_clients::ClientsSourceFile;
-use semaphore::sources::meraki_uplinks::UplinksSourceFile;
+use crate::demo::DemoOptions;
 use semaphore::config::file::{
     AdminSection, ConfigFile, KafkaOutputFile, KafkaSection, MerakiSection, OutputsSection, SourcesSection,
     StdoutOutputFile, SyslogOutputFile,
 };
 use semaphore::config::{Config, SinkConfig, SinkKind};
-use crate::demo::DemoOptions;
 use semaphore::pipeline::{Pipeline, PipelineError, RunOptions};
 use semaphore::sinks::webhook::WebhookSettings;
+use semaphore::sources::meraki_clients::ClientsSourceFile;
+use semaphore::sources::meraki_uplinks::UplinksSourceFile;
 
 use crate::cli::{
     BrokerArgs, CheckArgs, Cli, Command, ConsumeArgs, DemoArgs, KafkaArgs, PublishArgs, PublishOutput,

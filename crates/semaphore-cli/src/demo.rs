@@ -19,8 +19,6 @@ use semaphore_meraki_sim::{EstateShape, SimConfig};
 use semaphore::bus::consumer::ConsumeOptions;
 use semaphore::bus::format::OutputFormat;
 use semaphore::bus::offset::StartOffset;
-use semaphore::sources::meraki_clients::ClientsSourceFile;
-use semaphore::sources::meraki_uplinks::UplinksSourceFile;
 use semaphore::config::file::{
     AdminSection, AlertRuleFile, AlertsSinkFile, ConfigFile, DashboardSinkFile, KafkaOutputFile,
     KafkaSection, MerakiSection, OutputsSection, SinksSection, SourcesSection,
@@ -29,6 +27,9 @@ use semaphore::config::{ALERTS_TOPIC, CLIENTS_TOPIC, UPLINKS_TOPIC};
 use semaphore::env::Env;
 use semaphore::pipeline::{Pipeline, PipelineError, RunOptions};
 use semaphore::record::UplinkRecord;
+use semaphore::sources::meraki_clients::ClientsSourceFile;
+use semaphore::sources::meraki_uplinks::UplinksSourceFile;
+use semaphore::telemetry::metrics::RECORDS_PRODUCED;
 
 #[derive(Clone, Debug)]
 pub struct DemoOptions {
@@ -227,7 +228,7 @@ pub async fn run(
             () = &mut shutdown => break,
         }
         // The topic exists once the first window was written; read it from the beginning through Kafka.
-        if consumer.is_none() && telemetry.records_produced.get("kafka") > 0.0 {
+        if consumer.is_none() && telemetry.get(&RECORDS_PRODUCED, &["kafka"]) > 0.0 {
             let kafka = pipeline
                 .outputs
                 .kafka()

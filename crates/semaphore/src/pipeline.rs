@@ -23,7 +23,6 @@ use crate::outputs::syslog::SyslogOutput;
 use crate::outputs::{Output, Outputs};
 use crate::secret::Secret;
 use crate::shutdown::{Stop, StopTrigger, stop_pair};
-use crate::sources::{BuildError, SourceContext, SourceFailure};
 use crate::sinks::alert_rules::AlertEvaluator;
 use crate::sinks::alerts::AlertsSink;
 use crate::sinks::dashboard::Dashboard;
@@ -32,6 +31,7 @@ use crate::sinks::prometheus::PrometheusExporter;
 use crate::sinks::runner::SinkRunner;
 use crate::sinks::sink::Sink;
 use crate::sinks::webhook::{WebhookSettings, WebhookSink};
+use crate::sources::{BuildError, SourceContext, SourceFailure};
 use crate::telemetry::Telemetry;
 
 #[derive(Clone, Debug)]
@@ -322,7 +322,9 @@ async fn start_kafka(
         };
         let started = EmbeddedBroker::start(config.embedded_listen, storage)
             .await
-            .map_err(|error| PipelineError::Start(format!("{error}; or set [kafka] brokers to use a cluster")))?;
+            .map_err(|error| {
+                PipelineError::Start(format!("{error}; or set [kafka] brokers to use a cluster"))
+            })?;
         let address = started.address();
         tracing::info!(%address, "No Kafka brokers configured: started the embedded broker; other Kafka clients can use --brokers {address}.");
         embedded_address = Some(address.to_string());
@@ -419,9 +421,14 @@ fn start_sources(
         });
         sources.push((source.id().to_owned(), task));
     }
-    telemetry
-        .meraki_required
-        .store(config.uses_meraki(), Ordering::Relaxed);
+    // `/readyz` waits for each source that polls Meraki to reach it.
+    telemetry.expect_sources(
+        config
+            .sources
+            .iter()
+            .filter(|source| source.uses_meraki())
+            .map(|source| source.id()),
+    );
     Ok((sources, outcomes))
 }
 
@@ -454,7 +461,11 @@ async fn build_sink(
             Sink::Prometheus(exporter)
         }
         SinkKind::Webhook(settings) => Sink::Webhook(webhook_sink(settings, env, id)?),
-        SinkKind::Alerts { rules, topic, webhook } => Sink::Alerts(Box::new(AlertsSink::new(
+        SinkKind::Alerts {
+            rules,
+            topic,
+            webhook,
+        } => Sink::Alerts(Box::new(AlertsSink::new(
             id.clone(),
             AlertEvaluator::new(rules.clone()),
             topic.clone(),

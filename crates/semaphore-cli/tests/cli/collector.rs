@@ -279,7 +279,9 @@ fn a_two_minute_broker_outage_loses_and_duplicates_nothing() {
     let outage_started = std::time::SystemTime::now();
     assert!(
         eventually(Duration::from_secs(30), || http_get(&setup.admin, "/readyz")
-            .is_some_and(|(status, body)| status == 503 && body.contains("kafka"))),
+            .is_some_and(
+                |(status, body)| status == 503 && body.contains("kafka: not reached")
+            )),
         "readiness shows the outage"
     );
     let (_, metrics) = http_get(&setup.admin, "/metrics").unwrap();

@@ -394,7 +394,10 @@ fn check_reports_every_sink_then_fails_and_speaks_json() {
     let report: Value = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|error| panic!("{error}: {}", all_output(&output)));
     assert_eq!(report["sources"][0]["id"], "meraki_uplinks");
-    assert_eq!(report["sources"][0]["description"], "meraki_uplinks -> meraki.uplinks.loss_latency");
+    assert_eq!(
+        report["sources"][0]["description"],
+        "meraki_uplinks -> meraki.uplinks.loss_latency"
+    );
     assert_eq!(report["outputs"], serde_json::json!([{"kind": "stdout"}]));
     let sinks = report["sinks"].as_array().unwrap();
     assert_eq!(sinks.len(), 3, "{report}");

@@ -1454,7 +1454,10 @@ fn a_sink_process_exits_in_time_whatever_its_broker_does() {
             broker.child.wait().unwrap();
             // Until the process has noticed, as in the reported hang ("all brokers down").
             assert!(
-                eventually(Duration::from_secs(30), || admin_metric(&admin, "semaphore_kafka_up") == 0.0
+                eventually(Duration::from_secs(30), || admin_metric(
+                    &admin,
+                    "semaphore_kafka_up"
+                ) == 0.0
                     && http_get(&admin, "/metrics").is_some()),
                 "{}",
                 sinks.log_text()
@@ -1470,7 +1473,11 @@ fn a_sink_process_exits_in_time_whatever_its_broker_does() {
         assert!(
             status.is_some(),
             "broker killed {}: the sink process did not exit within the grace period\n{}",
-            if broker_dies_first { "before the signal" } else { "after the signal" },
+            if broker_dies_first {
+                "before the signal"
+            } else {
+                "after the signal"
+            },
             sinks.log_text()
         );
         std::fs::remove_dir_all(&directory).unwrap();

@@ -18,10 +18,10 @@ use crate::config::validation::Validation;
 use crate::env::Env;
 use crate::outputs::rfc5424::{SyslogFormat, facility_code};
 use crate::outputs::syslog::SyslogEndpoint;
+use crate::sources::SourceConfig;
 pub use crate::sources::meraki_clients::CLIENTS_TOPIC;
 pub use crate::sources::meraki_history::HISTORY_TOPIC;
 pub use crate::sources::meraki_uplinks::UPLINKS_TOPIC;
-use crate::sources::SourceConfig;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -127,7 +127,10 @@ pub fn validate(file: ConfigFile, path: &Path, env: &dyn Env) -> Result<Config, 
     let embedded_listen: SocketAddr = file.kafka.embedded_listen.parse().map_err(|_| {
         validation.invalid(
             "kafka.embedded_listen",
-            format!("{:?} is not HOST:PORT with an IP address", file.kafka.embedded_listen),
+            format!(
+                "{:?} is not HOST:PORT with an IP address",
+                file.kafka.embedded_listen
+            ),
         )
     })?;
     let admin_listen = if file.admin.listen.is_empty() {
@@ -144,7 +147,8 @@ pub fn validate(file: ConfigFile, path: &Path, env: &dyn Env) -> Result<Config, 
         })?)
     };
     let outputs = validate_outputs(&file.outputs, &validation)?;
-    let sinks = sinks::validate_sinks(&file.sinks).map_err(|(key, reason)| validation.invalid(key, reason))?;
+    let sinks =
+        sinks::validate_sinks(&file.sinks).map_err(|(key, reason)| validation.invalid(key, reason))?;
     let config = Config {
         data_dir: file
             .data_dir
@@ -170,7 +174,10 @@ pub fn validate(file: ConfigFile, path: &Path, env: &dyn Env) -> Result<Config, 
 }
 
 /// `[outputs]`: none at all means Kafka.
-fn validate_outputs(file: &OutputsSection, validation: &Validation<'_>) -> Result<OutputsConfig, ConfigError> {
+fn validate_outputs(
+    file: &OutputsSection,
+    validation: &Validation<'_>,
+) -> Result<OutputsConfig, ConfigError> {
     let mut outputs = OutputsConfig {
         kafka: file.kafka.as_ref().map(|kafka| KafkaOutputConfig {
             create_topics: kafka.create_topics.unwrap_or(true),
@@ -178,7 +185,11 @@ fn validate_outputs(file: &OutputsSection, validation: &Validation<'_>) -> Resul
         }),
         syslog: Vec::new(),
         stdout: file.stdout.is_some(),
-        files: file.file.iter().map(|file| validation.relative(&file.path)).collect(),
+        files: file
+            .file
+            .iter()
+            .map(|file| validation.relative(&file.path))
+            .collect(),
     };
     if let Some(kafka) = &outputs.kafka
         && !(1..=crate::bus::admin::MAX_PARTITIONS).contains(&kafka.partitions)

@@ -113,7 +113,12 @@ impl<'a> Validation<'a> {
     }
 
     /// A Meraki source's poll interval: seconds, longer than one request may take.
-    pub fn poll_interval(&self, key: String, value: Option<u64>, default: u64) -> Result<Duration, ConfigError> {
+    pub fn poll_interval(
+        &self,
+        key: String,
+        value: Option<u64>,
+        default: u64,
+    ) -> Result<Duration, ConfigError> {
         let interval = self.seconds(key.clone(), value, default, None)?;
         if interval <= self.meraki_timeout {
             return Err(self.invalid(

@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -153,7 +152,7 @@ impl KafkaOutput {
         }
         if remaining.is_empty() {
             if !records.is_empty() {
-                self.telemetry.kafka_reached.store(true, Ordering::Relaxed);
+                self.telemetry.kafka_reached();
             }
             return Ok(());
         }
@@ -210,7 +209,10 @@ impl KafkaOutput {
         loop {
             let up = self.reach().await;
             let reached = up.is_ok();
-            self.telemetry.kafka_reached.store(reached, Ordering::Relaxed);
+            match &up {
+                Ok(()) => self.telemetry.kafka_reached(),
+                Err(error) => self.telemetry.kafka_not_reached(error),
+            }
             match (&up, was_up) {
                 (Err(error), Some(true) | None) => {
                     tracing::warn!(bootstrap = %self.kafka.bootstrap, %error, "Kafka is unreachable; records wait (nothing is dropped) and windows do not advance.");

@@ -25,6 +25,9 @@ use crate::outputs::syslog::SyslogOutput;
 use crate::record::EncodedRecord;
 use crate::send_future::boxed;
 use crate::telemetry::Telemetry;
+use crate::telemetry::metrics::{
+    DELIVERY_SECONDS_COUNT, DELIVERY_SECONDS_SUM, RECORDS_FAILED, RECORDS_PRODUCED,
+};
 
 /// Records an output did not take, by index into the batch, and why.
 #[derive(Debug)]
@@ -183,8 +186,7 @@ impl Outputs {
                 // A destination that may come back: retry, never drop.
                 Err(OutputFailure::Retry(error)) => {
                     self.telemetry
-                        .records_failed
-                        .add(output.label(), error.remaining.len() as f64);
+                        .add(&RECORDS_FAILED, &[output.label()], error.remaining.len() as f64);
                     tracing::warn!(
                         output = %output.name(), %topic, attempt, records = error.remaining.len(),
                         error = %error.reason, retry_in_s = delay.as_secs_f64(),
@@ -206,11 +208,11 @@ impl Outputs {
             tracing::info!(output = %output.name(), %topic, attempts = attempt, "Output recovered; batch written.");
         }
         let label = output.label();
-        self.telemetry.records_produced.add(label, records.len() as f64);
         self.telemetry
-            .delivery_seconds_sum
-            .add(label, started.elapsed().as_secs_f64());
-        self.telemetry.delivery_seconds_count.add(label, 1.0);
+            .add(&RECORDS_PRODUCED, &[label], records.len() as f64);
+        self.telemetry
+            .add(&DELIVERY_SECONDS_SUM, &[label], started.elapsed().as_secs_f64());
+        self.telemetry.add(&DELIVERY_SECONDS_COUNT, &[label], 1.0);
         Ok(())
     }
 }

@@ -171,11 +171,13 @@ impl PrometheusExporter {
             .over_cap
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        text.counter(
-            "meraki_uplink_series_over_cap_total",
+        let name = "meraki_uplink_series_over_cap_total";
+        text.family(
+            name,
             "Samples of uplinks not exported because max_series was reached.",
-            over_cap,
+            "counter",
         );
+        text.sample(name, &[], over_cap as f64);
         text.finish()
     }
 

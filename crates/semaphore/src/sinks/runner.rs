@@ -13,6 +13,7 @@ use crate::shutdown::Stop;
 use crate::sinks::message::{ConsumedMessage, decode};
 use crate::sinks::sink::{Accepted, Sink, SinkError};
 use crate::telemetry::Telemetry;
+use crate::telemetry::metrics::{SINK_DEAD_LETTERED, SINK_MALFORMED, SINK_RECORDS, SINK_RETRIES};
 
 /// How a sink reads its topics.
 #[derive(Clone, Debug)]
@@ -113,7 +114,7 @@ impl SinkRunner {
                     decoded,
                 }),
                 Err(malformed) => {
-                    self.telemetry.sink_malformed.add(&self.id, 1.0);
+                    self.telemetry.add(&SINK_MALFORMED, &[self.id.as_str()], 1.0);
                     tracing::warn!(sink = %self.id, position = %message.position(), reason = %malformed, "Malformed message; sending it to the dead-letter topic.");
                     if !self.dead_letter(message, &malformed.reason, stop).await {
                         return false;
@@ -125,12 +126,13 @@ impl SinkRunner {
         loop {
             match self.sink.deliver(&accepted).await {
                 Ok(()) => {
-                    self.telemetry.sink_records.add(&self.id, accepted.len() as f64);
+                    self.telemetry
+                        .add(&SINK_RECORDS, &[self.id.as_str()], accepted.len() as f64);
                     break;
                 }
                 Err(SinkError::Retry(reason)) => {
                     attempt += 1;
-                    self.telemetry.sink_retries.add(&self.id, 1.0);
+                    self.telemetry.add(&SINK_RETRIES, &[self.id.as_str()], 1.0);
                     if attempt == 1 || attempt % 10 == 0 {
                         tracing::warn!(sink = %self.id, attempt, error = %reason, "Sink cannot take the batch yet; retrying (offsets not committed).");
                     }
@@ -180,7 +182,7 @@ impl SinkRunner {
         loop {
             match self.kafka.producer().send(&record).await {
                 Ok(_) => {
-                    self.telemetry.sink_dead_lettered.add(&self.id, 1.0);
+                    self.telemetry.add(&SINK_DEAD_LETTERED, &[self.id.as_str()], 1.0);
                     return true;
                 }
                 Err(error) => {

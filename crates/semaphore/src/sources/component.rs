@@ -88,7 +88,12 @@ impl SourceContext<'_> {
     }
 
     /// The exactly-once window writer of source `id`, its watermarks under the data directory.
-    pub fn window_writer(&self, id: &str, topic: &str, key: &KeyStrategy) -> Result<WindowWriter, BuildError> {
+    pub fn window_writer(
+        &self,
+        id: &str,
+        topic: &str,
+        key: &KeyStrategy,
+    ) -> Result<WindowWriter, BuildError> {
         let store = WatermarkStore::open(&self.data_dir, id).map_err(BuildError::Watermark)?;
         Ok(WindowWriter {
             source: id.to_owned(),

@@ -12,6 +12,7 @@ use tokio::time::{Instant, Interval, MissedTickBehavior};
 use crate::shutdown::Stop;
 use crate::sources::SourceFailure;
 use crate::telemetry::Telemetry;
+use crate::telemetry::metrics::{CYCLE_API_REQUESTS, CYCLE_SECONDS, POLLS};
 
 pub struct Cycles<'a> {
     source: &'a str,
@@ -75,9 +76,8 @@ impl<'a> Cycles<'a> {
             let requests = self.client.metrics().snapshot().requests - requests_before;
             let seconds = started.elapsed().as_secs_f64();
             self.telemetry
-                .cycle_api_requests
-                .set(self.source, requests as f64);
-            self.telemetry.cycle_seconds.set(self.source, seconds);
+                .set(&CYCLE_API_REQUESTS, &[self.source], requests as f64);
+            self.telemetry.set(&CYCLE_SECONDS, &[self.source], seconds);
             tracing::debug!(source = %self.source, requests, seconds, "Cycle done.");
             if self.once {
                 return false;
@@ -87,7 +87,7 @@ impl<'a> Cycles<'a> {
             _ = self.ticker.tick() => {}
             () = self.stop.stopped() => return false,
         }
-        self.telemetry.polls.add(self.source, 1.0);
+        self.telemetry.add(&POLLS, &[self.source], 1.0);
         self.current = Some((self.client.metrics().snapshot().requests, Instant::now()));
         true
     }

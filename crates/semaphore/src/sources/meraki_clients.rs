@@ -9,7 +9,6 @@ mod config;
 pub use config::{CLIENTS_TOPIC, ClientsSourceFile};
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -28,6 +27,7 @@ use crate::sources::cycles::Cycles;
 use crate::sources::uplink_filter::NetworkMatcher;
 use crate::sources::{SourceFailure, organizations};
 use crate::telemetry::Telemetry;
+use crate::telemetry::metrics::POLL_ERRORS;
 
 /// Networks read at once; the organization's token bucket sets the real pace.
 const NETWORKS_IN_FLIGHT: usize = 4;
@@ -56,6 +56,7 @@ pub struct ClientsSource {
 impl ClientsSource {
     pub async fn run(self, stop: Stop) -> Result<(), SourceFailure> {
         let source = self.settings.id.clone();
+        self.telemetry.register_source_clients(&source, [&self.client]);
         let Some(organizations) = organizations::discover(
             &self.client,
             &self.settings.organizations,
@@ -96,13 +97,16 @@ impl ClientsSource {
         let settings = &self.settings;
         let inventory = Inventory::new(organization_id);
         if let Err(error) = inventory.refresh(&self.client).await {
-            self.telemetry.poll_errors.add(&settings.id, 1.0);
+            self.telemetry.add(&POLL_ERRORS, &[settings.id.as_str()], 1.0);
+            if organizations::unreachable(&error) {
+                self.telemetry.meraki_not_reached(&settings.id, &error);
+            }
             tracing::warn!(source = %settings.id, organization = %organization_id, %error, "Cannot list the networks; retrying next interval.");
             return Err(format!(
                 "organization {organization_id}: cannot list the networks: {error}"
             ));
         }
-        self.telemetry.meraki_reached.store(true, Ordering::Relaxed);
+        self.telemetry.meraki_reached(&settings.id);
         let networks: Vec<_> = inventory
             .networks()
             .into_iter()
@@ -126,7 +130,7 @@ impl ClientsSource {
                 let clients = match self.client.network_clients(&network_id, &query).await {
                     Ok(clients) => clients,
                     Err(error) => {
-                        self.telemetry.poll_errors.add(&settings.id, 1.0);
+                        self.telemetry.add(&POLL_ERRORS, &[settings.id.as_str()], 1.0);
                         tracing::warn!(source = %settings.id, network = %network_id, %error, "Cannot read the network's clients; retrying next interval.");
                         return Err(format!("network {network_id}: {error}"));
                     }

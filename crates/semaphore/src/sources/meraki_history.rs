@@ -8,7 +8,6 @@ mod config;
 pub use config::{HISTORY_TOPIC, HistoryConfig, HistorySourceFile};
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
@@ -27,6 +26,7 @@ use crate::sources::window::{self, Rules, Window};
 use crate::sources::window_writer::{WindowError, WindowWriter};
 use crate::sources::{SourceFailure, organizations};
 use crate::telemetry::Telemetry;
+use crate::telemetry::metrics::{LOST_SECONDS, POLL_ERRORS, WATERMARK_LAG_SECONDS};
 
 /// Per-device calls in flight at once; the organization's token bucket sets the real pace.
 const CALLS_IN_FLIGHT: usize = 8;
@@ -56,6 +56,7 @@ pub struct HistorySource {
 impl HistorySource {
     pub async fn run(self, stop: Stop) -> Result<(), SourceFailure> {
         let source = self.settings.id.clone();
+        self.telemetry.register_source_clients(&source, [&self.client]);
         let Some(organizations) = organizations::discover(
             &self.client,
             &self.settings.organizations,
@@ -110,7 +111,7 @@ impl HistorySource {
         let organization_id = &organization.id;
         // The device list is re-read every cycle: this source's cost is per device anyway.
         if let Err(error) = inventory.refresh(&self.client).await {
-            self.telemetry.poll_errors.add(source, 1.0);
+            self.telemetry.add(&POLL_ERRORS, &[source], 1.0);
             tracing::warn!(%source, organization = %organization_id, %error, "Cannot list the devices; retrying next interval.");
             return Err(format!(
                 "organization {organization_id}: cannot list the devices: {error}"
@@ -129,9 +130,11 @@ impl HistorySource {
                         self.settings.initial_lookback,
                     );
                     if let Some(lost) = plan.lost {
-                        self.telemetry
-                            .lost_seconds
-                            .add(organization_id, (lost.t1 - lost.t0).num_seconds() as f64);
+                        self.telemetry.add(
+                            &LOST_SECONDS,
+                            &[source, organization_id],
+                            (lost.t1 - lost.t0).num_seconds() as f64,
+                        );
                         if let Err(error) = self.writer.store.advance(organization_id, lost.t1) {
                             tracing::error!(%source, %error, "Cannot persist the watermark.");
                             return Err(format!("organization {organization_id}: {error}"));
@@ -146,12 +149,15 @@ impl HistorySource {
             let records = match self.fetch(organization_id, inventory, window).await {
                 Ok(records) => records,
                 Err(error) => {
-                    self.telemetry.poll_errors.add(source, 1.0);
+                    self.telemetry.add(&POLL_ERRORS, &[source], 1.0);
+                    if organizations::unreachable(&error) {
+                        self.telemetry.meraki_not_reached(source, &error);
+                    }
                     tracing::warn!(%source, organization = %organization_id, %error, "Polling the per-device history failed; the window is retried next interval.");
                     return Err(format!("organization {organization_id}: {error}"));
                 }
             };
-            self.telemetry.meraki_reached.store(true, Ordering::Relaxed);
+            self.telemetry.meraki_reached(source);
             match self.writer.write(organization_id, window, records).await {
                 Ok(_) => {}
                 // Not a failure to report: the pipeline stops on it (see `Outputs::stdout_closed`).
@@ -163,9 +169,11 @@ impl HistorySource {
                     ));
                 }
             }
-            self.telemetry
-                .watermark_lag_seconds
-                .set(organization_id, (Utc::now() - window.t1).num_seconds() as f64);
+            self.telemetry.set(
+                &WATERMARK_LAG_SECONDS,
+                &[source, organization_id],
+                (Utc::now() - window.t1).num_seconds() as f64,
+            );
         }
         Ok(())
     }

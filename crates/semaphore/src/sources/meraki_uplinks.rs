@@ -10,7 +10,6 @@ mod config;
 pub use config::{UPLINKS_TOPIC, UplinksConfig, UplinksSourceFile};
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
@@ -28,6 +27,7 @@ use crate::sources::window::{self, Window};
 use crate::sources::window_writer::{WindowError, WindowWriter};
 use crate::sources::{SourceFailure, organizations};
 use crate::telemetry::Telemetry;
+use crate::telemetry::metrics::{BACKFILL_WINDOWS, LOST_SECONDS, POLL_ERRORS, WATERMARK_LAG_SECONDS};
 
 /// How often back-fill progress is logged.
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
@@ -60,6 +60,8 @@ pub struct UplinksSource {
 impl UplinksSource {
     pub async fn run(self, stop: Stop) -> Result<(), SourceFailure> {
         let source = self.settings.id.clone();
+        self.telemetry
+            .register_source_clients(&source, [&self.poll_client, &self.inventory_client]);
         let Some(organizations) = organizations::discover(
             &self.inventory_client,
             &self.settings.organizations,
@@ -123,7 +125,7 @@ impl UplinksSource {
         if !inventory.is_loaded()
             && let Err(error) = inventory.refresh(&self.inventory_client).await
         {
-            self.telemetry.poll_errors.add(source, 1.0);
+            self.telemetry.add(&POLL_ERRORS, &[source], 1.0);
             tracing::warn!(%source, organization = %organization_id, %error, "Cannot read the inventory; polling without names until it can be read.");
         }
         let mut backfilled = 0u64;
@@ -142,7 +144,8 @@ impl UplinksSource {
                     );
                     if let Some(lost) = plan.lost {
                         let seconds = (lost.t1 - lost.t0).num_seconds();
-                        self.telemetry.lost_seconds.add(organization_id, seconds as f64);
+                        self.telemetry
+                            .add(&LOST_SECONDS, &[source, organization_id], seconds as f64);
                         tracing::error!(%source, organization = %organization_id, from = %lost.t0, to = %lost.t1,
                             "Samples older than Meraki's 60-day retention cannot be read any more; skipping them.");
                         if let Err(error) = self.writer.store.advance(organization_id, lost.t1) {
@@ -159,19 +162,15 @@ impl UplinksSource {
             let series = match self.fetch(organization_id, window).await {
                 Ok(series) => series,
                 Err(error) => {
-                    self.telemetry.poll_errors.add(source, 1.0);
-                    if matches!(
-                        error.kind(),
-                        semaphore_meraki::error::ErrorKind::Connection
-                            | semaphore_meraki::error::ErrorKind::Timeout
-                    ) {
-                        self.telemetry.meraki_reached.store(false, Ordering::Relaxed);
+                    self.telemetry.add(&POLL_ERRORS, &[source], 1.0);
+                    if organizations::unreachable(&error) {
+                        self.telemetry.meraki_not_reached(source, &error);
                     }
                     tracing::warn!(%source, organization = %organization_id, %error, "Polling loss and latency failed; the window is retried next interval.");
                     return Err(format!("organization {organization_id}: {error}"));
                 }
             };
-            self.telemetry.meraki_reached.store(true, Ordering::Relaxed);
+            self.telemetry.meraki_reached(source);
             let records = to_records(organization_id, series, inventory, &self.settings.filter);
             match self.writer.write(organization_id, window, records).await {
                 Ok(_) => {}
@@ -184,13 +183,15 @@ impl UplinksSource {
                     ));
                 }
             }
-            self.telemetry.watermark_lag_seconds.set(
-                organization_id,
+            self.telemetry.set(
+                &WATERMARK_LAG_SECONDS,
+                &[source, organization_id],
                 (Utc::now() - window.t1).num_milliseconds() as f64 / 1000.0,
             );
             if behind > TimeDelta::zero() {
                 backfilled += 1;
-                self.telemetry.backfill_windows.add(organization_id, 1.0);
+                self.telemetry
+                    .add(&BACKFILL_WINDOWS, &[source, organization_id], 1.0);
                 if last_progress.elapsed() >= PROGRESS_EVERY {
                     last_progress = tokio::time::Instant::now();
                     tracing::info!(%source, organization = %organization_id, windows = backfilled,
@@ -310,7 +311,7 @@ pub async fn refresh_inventories(
         }
         for inventory in &inventories {
             if let Err(error) = inventory.refresh(&client).await {
-                telemetry.poll_errors.add(&settings.id, 1.0);
+                telemetry.add(&POLL_ERRORS, &[settings.id.as_str()], 1.0);
                 tracing::warn!(source = %settings.id, organization = %inventory.organization_id, %error, "Cannot refresh the inventory; keeping the old one.");
             }
         }

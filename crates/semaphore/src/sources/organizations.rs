@@ -4,7 +4,6 @@
 //! staying unreachable for [`ONCE_GIVES_UP_AFTER`].
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use semaphore_meraki::error::ErrorKind;
@@ -13,6 +12,7 @@ use semaphore_meraki::{Client, MerakiError};
 
 use crate::shutdown::Stop;
 use crate::telemetry::Telemetry;
+use crate::telemetry::metrics::POLL_ERRORS;
 
 const RETRY_FIRST: Duration = Duration::from_secs(2);
 const RETRY_MAX: Duration = Duration::from_secs(60);
@@ -40,7 +40,7 @@ pub async fn discover(
         };
         let error = match listed {
             Ok(Ok(organizations)) => {
-                telemetry.meraki_reached.store(true, Ordering::Relaxed);
+                telemetry.meraki_reached(source);
                 let chosen = choose(organizations, wanted, source);
                 tracing::info!(
                     %source, organizations = chosen.len(),
@@ -52,8 +52,8 @@ pub async fn discover(
             Ok(Err(ref error)) => error.to_string(),
             Err(_) => format!("no answer within {ONCE_GIVES_UP_AFTER:?}"),
         };
-        telemetry.meraki_reached.store(false, Ordering::Relaxed);
-        telemetry.poll_errors.add(source, 1.0);
+        telemetry.meraki_not_reached(source, &error);
+        telemetry.add(&POLL_ERRORS, &[source], 1.0);
         if let Ok(Err(error)) = &listed
             && is_final(error)
         {
@@ -72,6 +72,12 @@ pub async fn discover(
         }
         delay = (delay * 2).min(RETRY_MAX);
     }
+}
+
+/// Whether `error` means Meraki was not reached at all (no connection, no answer in time), for a source's
+/// `semaphore_meraki_up` and `/readyz`; any answer, even an error status, means it was.
+pub fn unreachable(error: &MerakiError) -> bool {
+    matches!(error.kind(), ErrorKind::Connection | ErrorKind::Timeout)
 }
 
 /// Answers that mean the request itself, the key or its access is wrong: asking again gets the same answer.

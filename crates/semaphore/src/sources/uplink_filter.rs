@@ -128,7 +128,6 @@ pub fn from_lists(
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,7 @@ use crate::record::uplink::SampleKey;
 use crate::record::{EncodedRecord, KeyStrategy, UplinkRecord};
 use crate::sources::window::Window;
 use crate::telemetry::Telemetry;
+use crate::telemetry::metrics::RECORDS_DUPLICATE_SKIPPED;
 use crate::watermark::{InFlight, WatermarkError, WatermarkStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -83,9 +84,11 @@ impl WindowWriter {
             let before = records.len();
             records.retain(|record| !already.contains(&record.sample_key()));
             let skipped = before - records.len();
-            self.telemetry
-                .records_skipped_duplicate
-                .add(&self.source, skipped as f64);
+            self.telemetry.add(
+                &RECORDS_DUPLICATE_SKIPPED,
+                &[self.source.as_str()],
+                skipped as f64,
+            );
             tracing::info!(
                 source = %self.source, organization = %organization_id, t0 = %window.t0, t1 = %window.t1,
                 already_in_kafka = skipped, to_write = records.len(),

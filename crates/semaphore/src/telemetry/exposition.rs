@@ -1,8 +1,7 @@
 //! Prometheus text exposition format 0.0.4, written by hand: a few families, no dependency needed.
+//! [`crate::telemetry::Telemetry::render`] writes each declared family through it.
 
 use std::fmt::Write;
-
-use crate::telemetry::Labelled;
 
 #[derive(Debug, Default)]
 pub struct Exposition {
@@ -28,23 +27,6 @@ impl Exposition {
             self.text.push('}');
         }
         let _ = writeln!(self.text, " {}", format_value(value));
-    }
-
-    pub fn counter(&mut self, name: &str, help: &str, value: u64) {
-        self.family(name, help, "counter");
-        self.sample(name, &[], value as f64);
-    }
-
-    pub fn gauge(&mut self, name: &str, help: &str, up: bool) {
-        self.family(name, help, "gauge");
-        self.sample(name, &[], if up { 1.0 } else { 0.0 });
-    }
-
-    pub fn labelled(&mut self, name: &str, help: &str, kind: &str, label: &str, values: &Labelled) {
-        self.family(name, help, kind);
-        for (label_value, value) in values.snapshot() {
-            self.sample(name, &[(label, &label_value)], value);
-        }
     }
 
     pub fn finish(self) -> String {
@@ -77,16 +59,16 @@ mod tests {
 
     #[test]
     fn renders_families_and_escapes_labels() {
-        let values = Labelled::default();
-        values.add("org \"a\"", 2.0);
-        values.add("b", 0.5);
         let mut text = Exposition::default();
-        text.labelled("x_total", "Things.", "counter", "organization", &values);
-        text.counter("y_total", "More.", 3);
+        text.family("x_total", "Things.", "counter");
+        text.sample("x_total", &[("source", "s"), ("organization", "b")], 0.5);
+        text.sample("x_total", &[("source", "s"), ("organization", "org \"a\"")], 2.0);
+        text.family("y_total", "More.", "counter");
+        text.sample("y_total", &[], 3.0);
         assert_eq!(
             text.finish(),
-            "# HELP x_total Things.\n# TYPE x_total counter\nx_total{organization=\"b\"} 0.5\n\
-             x_total{organization=\"org \\\"a\\\"\"} 2\n# HELP y_total More.\n# TYPE y_total counter\ny_total 3\n"
+            "# HELP x_total Things.\n# TYPE x_total counter\nx_total{source=\"s\",organization=\"b\"} 0.5\n\
+             x_total{source=\"s\",organization=\"org \\\"a\\\"\"} 2\n# HELP y_total More.\n# TYPE y_total counter\ny_total 3\n"
         );
     }
 }

@@ -1,79 +1,43 @@
-//! semaphore's own metrics: counters and gauges the components update, rendered as Prometheus text by
-//! [`exposition`] for the admin server's `/metrics`.
+//! semaphore's own metrics and readiness: components record values against the metrics [`metrics`] declares
+//! and report what they reached ([`readiness`]); [`Telemetry::render`] writes every declared family as
+//! Prometheus text ([`exposition`]) for the admin server's `/metrics`, and [`Telemetry::readiness`] answers
+//! `/readyz`.
 //!
-//! Labels are bounded: source ids and output kinds come from the config, organizations from the key's
-//! access (a handful), error kinds from a fixed list; never serials or IPs.
+//! Labels are bounded: source and sink ids and output kinds come from the config, organizations from the
+//! key's access (a handful), error kinds from a fixed list; never serials or IPs.
 
 pub mod exposition;
+pub mod metrics;
+pub mod readiness;
+
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
+use std::fmt::Display;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use semaphore_meraki::{Client, MetricsSnapshot};
 
 use crate::bus::producer::ProducerMetrics;
 use crate::telemetry::exposition::Exposition;
+use crate::telemetry::metrics::{METRICS, Metric, Sample, Values};
+use crate::telemetry::readiness::{Reach, Reachability, Readiness};
 
-/// Counters per label value (a source id, an output, an organization).
-#[derive(Debug, Default)]
-pub struct Labelled {
-    values: Mutex<BTreeMap<String, f64>>,
-}
+/// The series of one recorded metric: label values → value.
+type Series = BTreeMap<Vec<String>, f64>;
 
-impl Labelled {
-    pub fn add(&self, label: &str, amount: f64) {
-        *self.lock().entry(label.to_owned()).or_default() += amount;
-    }
-
-    pub fn set(&self, label: &str, value: f64) {
-        self.lock().insert(label.to_owned(), value);
-    }
-
-    pub fn get(&self, label: &str) -> f64 {
-        self.lock().get(label).copied().unwrap_or_default()
-    }
-
-    pub fn snapshot(&self) -> BTreeMap<String, f64> {
-        self.lock().clone()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, f64>> {
-        // A std mutex: held for one map update, never across an await.
-        self.values
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-/// Everything `/metrics` shows. Created once by the pipeline and passed down.
+/// Everything `/metrics` and `/readyz` show. Created once by the pipeline and passed down.
 #[derive(Debug, Default)]
 pub struct Telemetry {
-    pub polls: Labelled,
-    pub poll_errors: Labelled,
-    /// Meraki API requests spent by the last complete cycle of each source.
-    pub cycle_api_requests: Labelled,
-    pub cycle_seconds: Labelled,
-    pub records_produced: Labelled,
-    pub records_failed: Labelled,
-    pub records_skipped_duplicate: Labelled,
-    pub delivery_seconds_sum: Labelled,
-    pub delivery_seconds_count: Labelled,
-    /// Seconds between now and the organization's watermark.
-    pub watermark_lag_seconds: Labelled,
-    pub backfill_windows: Labelled,
-    pub lost_seconds: Labelled,
-    pub bad_responses: Labelled,
-    /// Records each sink delivered (accepted by its destination).
-    pub sink_records: Labelled,
-    pub sink_malformed: Labelled,
-    pub sink_dead_lettered: Labelled,
-    pub sink_retries: Labelled,
-    pub meraki_reached: AtomicBool,
-    /// False when no source polls Meraki (a process of sinks only), so readiness does not wait for it.
-    pub meraki_required: AtomicBool,
-    pub kafka_reached: AtomicBool,
-    /// False when no output needs Kafka, so readiness does not wait for it.
+    /// Values of the [`Values::Recorded`] metrics, by metric name. A std mutex: held for one map update or
+    /// one copy, never across an await.
+    recorded: Mutex<BTreeMap<&'static str, Series>>,
+    reachability: Reachability,
+    /// The Meraki clients of each source, for the counts its clients keep per source.
+    source_clients: Mutex<BTreeMap<String, Vec<Client>>>,
+    /// False when no output or sink needs Kafka, so readiness does not wait for it.
     pub kafka_required: AtomicBool,
     /// Every Meraki client of the process; `/metrics` shows their sum.
     pub meraki: Mutex<Vec<Client>>,
@@ -85,242 +49,159 @@ impl Telemetry {
         Arc::new(Self::default())
     }
 
-    pub fn ready(&self) -> (bool, Vec<&'static str>) {
-        let mut missing = Vec::new();
-        if self.meraki_required.load(Ordering::Relaxed) && !self.meraki_reached.load(Ordering::Relaxed) {
-            missing.push("meraki");
-        }
-        if self.kafka_required.load(Ordering::Relaxed) && !self.kafka_reached.load(Ordering::Relaxed) {
-            missing.push("kafka");
-        }
-        (missing.is_empty(), missing)
+    /// Adds `amount` to the series of `metric` with these label values (in the order the metric declares).
+    pub fn add(&self, metric: &Metric, labels: &[&str], amount: f64) {
+        let key = series_key(metric, labels);
+        *lock(&self.recorded)
+            .entry(metric.name)
+            .or_default()
+            .entry(key)
+            .or_default() += amount;
     }
 
-    /// The Prometheus text exposition of every metric.
+    /// Sets the series of `metric` with these label values (a gauge).
+    pub fn set(&self, metric: &Metric, labels: &[&str], value: f64) {
+        let key = series_key(metric, labels);
+        lock(&self.recorded)
+            .entry(metric.name)
+            .or_default()
+            .insert(key, value);
+    }
+
+    /// The value of one recorded series; 0 when never recorded.
+    pub fn get(&self, metric: &Metric, labels: &[&str]) -> f64 {
+        let key = series_key(metric, labels);
+        lock(&self.recorded)
+            .get(metric.name)
+            .and_then(|series| series.get(&key))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// The Prometheus text exposition of every metric [`METRICS`] declares.
     pub fn render(&self) -> String {
         let mut text = Exposition::default();
-        text.labelled(
-            "semaphore_polls_total",
-            "Polls started per source.",
-            "counter",
-            "source",
-            &self.polls,
-        );
-        text.labelled(
-            "semaphore_poll_errors_total",
-            "Polls that failed per source (retried next interval).",
-            "counter",
-            "source",
-            &self.poll_errors,
-        );
-        text.labelled(
-            "semaphore_cycle_api_requests",
-            "Meraki API requests of the last complete cycle per source.",
-            "gauge",
-            "source",
-            &self.cycle_api_requests,
-        );
-        text.labelled(
-            "semaphore_cycle_seconds",
-            "Duration of the last complete cycle per source.",
-            "gauge",
-            "source",
-            &self.cycle_seconds,
-        );
-        text.labelled(
-            "semaphore_records_produced_total",
-            "Records acknowledged per output.",
-            "counter",
-            "output",
-            &self.records_produced,
-        );
-        text.labelled(
-            "semaphore_records_failed_total",
-            "Records an output refused (retried, never dropped).",
-            "counter",
-            "output",
-            &self.records_failed,
-        );
-        text.labelled(
-            "semaphore_records_duplicate_skipped_total",
-            "Samples found already in Kafka after a restart and not written again, per source.",
-            "counter",
-            "source",
-            &self.records_skipped_duplicate,
-        );
-        text.labelled(
-            "semaphore_delivery_seconds_sum",
-            "Total time from sending a batch to every output's acknowledgement.",
-            "counter",
-            "output",
-            &self.delivery_seconds_sum,
-        );
-        text.labelled(
-            "semaphore_delivery_seconds_count",
-            "Batches acknowledged.",
-            "counter",
-            "output",
-            &self.delivery_seconds_count,
-        );
-        text.labelled(
-            "semaphore_watermark_lag_seconds",
-            "How far the organization's watermark is behind now (2-3 minutes when caught up).",
-            "gauge",
-            "organization",
-            &self.watermark_lag_seconds,
-        );
-        text.labelled(
-            "semaphore_backfill_windows_total",
-            "Windows read behind the newest one (catching up a gap).",
-            "counter",
-            "organization",
-            &self.backfill_windows,
-        );
-        text.labelled(
-            "semaphore_lost_seconds_total",
-            "Seconds of samples older than Meraki's 60-day retention when reached (lost).",
-            "counter",
-            "organization",
-            &self.lost_seconds,
-        );
-        text.labelled(
-            "semaphore_meraki_bad_responses_total",
-            "Meraki items that could not be used (missing fields), per source.",
-            "counter",
-            "source",
-            &self.bad_responses,
-        );
-        text.labelled(
-            "semaphore_sink_records_total",
-            "Records each sink delivered to its destination (offsets committed after).",
-            "counter",
-            "sink",
-            &self.sink_records,
-        );
-        text.labelled(
-            "semaphore_sink_malformed_total",
-            "Messages a sink could not decode (not JSON, wrong schema), sent to the dead-letter topic.",
-            "counter",
-            "sink",
-            &self.sink_malformed,
-        );
-        text.labelled(
-            "semaphore_sink_dead_lettered_total",
-            "Messages a sink wrote to the dead-letter topic (malformed or rejected by the destination).",
-            "counter",
-            "sink",
-            &self.sink_dead_lettered,
-        );
-        text.labelled(
-            "semaphore_sink_retries_total",
-            "Batches a sink's destination could not take yet (retried, not committed meanwhile).",
-            "counter",
-            "sink",
-            &self.sink_retries,
-        );
-        text.gauge(
-            "semaphore_meraki_up",
-            "1 when the last Meraki request succeeded.",
-            self.meraki_reached.load(Ordering::Relaxed),
-        );
-        text.gauge(
-            "semaphore_kafka_up",
-            "1 when Kafka answered the last probe or delivery.",
-            self.kafka_reached.load(Ordering::Relaxed),
-        );
-        let clients = self
-            .meraki
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone();
-        if !clients.is_empty() {
-            let snapshot = sum(clients.iter().map(|client| client.metrics().snapshot()));
-            text.counter(
-                "semaphore_meraki_requests_total",
-                "Meraki API requests sent (pages and retries included).",
-                snapshot.requests,
-            );
-            text.counter(
-                "semaphore_meraki_rate_limited_total",
-                "Meraki answers with HTTP 429.",
-                snapshot.rate_limited,
-            );
-            text.counter(
-                "semaphore_meraki_retries_total",
-                "Meraki requests retried.",
-                snapshot.retries,
-            );
-            text.counter(
-                "semaphore_meraki_pages_total",
-                "Meraki pages followed.",
-                snapshot.pages,
-            );
-            text.family(
-                "semaphore_meraki_errors_total",
-                "Meraki calls that failed for good, per kind.",
-                "counter",
-            );
-            for (kind, count) in &snapshot.errors {
-                text.sample("semaphore_meraki_errors_total", &[("kind", kind)], *count as f64);
+        for metric in METRICS {
+            let samples = match metric.values {
+                Values::Recorded => self.recorded_samples(metric.name),
+                Values::Read(read) => match read(self) {
+                    Some(samples) => samples,
+                    None => continue,
+                },
+            };
+            text.family(metric.name, metric.help, metric.kind.as_str());
+            for (label_values, value) in &samples {
+                let labels: Vec<(&str, &str)> = metric
+                    .labels
+                    .iter()
+                    .copied()
+                    .zip(label_values.iter().map(String::as_str))
+                    .collect();
+                text.sample(metric.name, &labels, *value);
             }
-        }
-        let producer = self
-            .producer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone();
-        if let Some(producer) = producer {
-            let snapshot = producer.snapshot();
-            text.counter(
-                "semaphore_kafka_sent_total",
-                "Records handed to the Kafka producer.",
-                snapshot.sent,
-            );
-            text.counter(
-                "semaphore_kafka_delivered_total",
-                "Records Kafka acknowledged.",
-                snapshot.delivered,
-            );
-            text.counter(
-                "semaphore_kafka_failed_total",
-                "Records Kafka refused.",
-                snapshot.failed,
-            );
-            text.counter(
-                "semaphore_kafka_delivered_bytes_total",
-                "Payload bytes Kafka acknowledged.",
-                snapshot.bytes,
-            );
-            text.family(
-                "semaphore_kafka_queue_depth",
-                "Records sent and not yet acknowledged or refused.",
-                "gauge",
-            );
-            let depth = snapshot.sent.saturating_sub(snapshot.delivered + snapshot.failed);
-            text.sample("semaphore_kafka_queue_depth", &[], depth as f64);
         }
         text.finish()
     }
-}
 
-impl Telemetry {
-    /// Meraki API requests of every client so far.
-    pub fn meraki_requests(&self) -> u64 {
-        let clients = self
-            .meraki
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone();
-        sum(clients.iter().map(|client| client.metrics().snapshot())).requests
+    /// Makes each of these sources count for `/readyz` (and `semaphore_meraki_up`) from the start, before it
+    /// reached Meraki or failed to.
+    pub fn expect_sources<'a>(&self, sources: impl IntoIterator<Item = &'a str>) {
+        for source in sources {
+            self.reachability.expect_source(source);
+        }
+    }
+
+    /// `source`'s last Meraki call reached Meraki.
+    pub fn meraki_reached(&self, source: &str) {
+        self.reachability.set_source(source, Reach::Reached);
+    }
+
+    /// `source` could not reach Meraki (or, listing the organizations, was refused); `error` says why.
+    pub fn meraki_not_reached(&self, source: &str, error: impl Display) {
+        self.reachability.set_source(source, Reach::failed(error));
+    }
+
+    /// Kafka answered a probe or acknowledged a delivery.
+    pub fn kafka_reached(&self) {
+        self.reachability.set_kafka(Reach::Reached);
+    }
+
+    /// Kafka did not answer the probe; `error` says why.
+    pub fn kafka_not_reached(&self, error: impl Display) {
+        self.reachability.set_kafka(Reach::failed(error));
+    }
+
+    /// Each component `/readyz` waits for: every source (Meraki), and Kafka when an output or sink needs it.
+    pub fn readiness(&self) -> Readiness {
+        self.reachability
+            .readiness(self.kafka_required.load(Ordering::Relaxed))
     }
 
     /// Adds a Meraki client to those `/metrics` reports.
     pub fn register_meraki(&self, client: &Client) {
-        self.meraki
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(client.clone());
+        lock(&self.meraki).push(client.clone());
     }
+
+    /// Names the Meraki clients `source` uses, for the per-source counts their counters give
+    /// (`semaphore_meraki_bad_responses_total`). Replaces what the source registered before.
+    pub fn register_source_clients<'a>(&self, source: &str, clients: impl IntoIterator<Item = &'a Client>) {
+        let clients: Vec<Client> = clients.into_iter().cloned().collect();
+        lock(&self.source_clients).insert(source.to_owned(), clients);
+    }
+
+    /// Meraki API requests of every client so far.
+    pub fn meraki_requests(&self) -> u64 {
+        self.meraki_snapshot().map_or(0, |snapshot| snapshot.requests)
+    }
+
+    /// The sum of every Meraki client's counters; `None` when the process has no Meraki client.
+    fn meraki_snapshot(&self) -> Option<MetricsSnapshot> {
+        let clients = lock(&self.meraki).clone();
+        if clients.is_empty() {
+            return None;
+        }
+        Some(sum(clients.iter().map(|client| client.metrics().snapshot())))
+    }
+
+    fn recorded_samples(&self, name: &str) -> Vec<Sample> {
+        lock(&self.recorded)
+            .get(name)
+            .map(|series| {
+                series
+                    .iter()
+                    .map(|(labels, value)| (labels.clone(), *value))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Locks a telemetry mutex; a panic elsewhere while it was held leaves counters that are still worth showing.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The label values as stored. A metric missing from [`METRICS`] would never be shown, and a label count
+/// other than the declared one would render wrong label pairs: both are bugs at the call site.
+fn series_key(metric: &Metric, labels: &[&str]) -> Vec<String> {
+    debug_assert!(
+        METRICS.iter().any(|declared| declared.name == metric.name),
+        "{} is not declared in telemetry::metrics::METRICS",
+        metric.name
+    );
+    debug_assert!(
+        matches!(metric.values, Values::Recorded),
+        "{} is read, not recorded",
+        metric.name
+    );
+    debug_assert_eq!(
+        labels.len(),
+        metric.labels.len(),
+        "{} takes the labels {:?}",
+        metric.name,
+        metric.labels
+    );
+    labels.iter().map(|label| (*label).to_owned()).collect()
 }
 
 fn sum(snapshots: impl Iterator<Item = MetricsSnapshot>) -> MetricsSnapshot {

@@ -53,7 +53,9 @@ impl SourceFile for ClientsSourceFile {
         let networks = validation
             .listed(at.key("networks"), &self.networks)?
             .iter()
-            .map(|text| NetworkMatcher::parse(text).map_err(|reason| validation.invalid(at.key("networks"), reason)))
+            .map(|text| {
+                NetworkMatcher::parse(text).map_err(|reason| validation.invalid(at.key("networks"), reason))
+            })
             .collect::<Result<_, _>>()?;
         Ok(ClientsSettings {
             id: validation.unique_id(at, &self.id)?,

@@ -61,7 +61,12 @@ impl SourceFile for HistorySourceFile {
         if ip.trim().is_empty() {
             return Err(validation.invalid(at.key("ip"), "Meraki requires a destination IP"));
         }
-        let timespan = validation.seconds(at.key("timespan_s"), self.timespan_s, 3600, Some(HISTORY_MAX_SPAN))?;
+        let timespan = validation.seconds(
+            at.key("timespan_s"),
+            self.timespan_s,
+            3600,
+            Some(HISTORY_MAX_SPAN),
+        )?;
         if timespan.as_secs() < u64::from(resolution) {
             return Err(validation.invalid(
                 at.key("timespan_s"),
