@@ -7,7 +7,9 @@
 //! - [`query`]: the parameter structs of those operations and the timespan rules they obey.
 //! - [`model`]: response types, shared with the simulator so both speak the same shapes.
 //! - [`budget`]: the per-organization token bucket and the per-IP ceiling.
-//! - [`backoff`], [`link`], [`base_url`], [`api_key`], [`metrics`], [`error`]: one concept each.
+//! - [`backoff`]: the client's retry policy, and [`Backoff`], the workspace's one retry schedule (the
+//!   collector's outputs, sinks and discovery use it too).
+//! - [`link`], [`base_url`], [`api_key`], [`metrics`], [`error`]: one concept each.
 //!
 //! **API Boundary:** this crate knows nothing of Kafka, records or configuration files.
 
@@ -24,6 +26,7 @@ pub mod operations;
 pub mod query;
 
 pub use api_key::{ApiKey, MERAKI_DASHBOARD_API_KEY};
+pub use backoff::Backoff;
 pub use base_url::{BaseUrl, DEFAULT_BASE_URL};
 pub use budget::RateBudget;
 pub use client::{Client, ClientBuilder};

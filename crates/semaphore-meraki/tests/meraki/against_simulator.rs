@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use chrono::{DurationRound, TimeDelta, Utc};
-use semaphore_meraki::backoff::RetryPolicy;
+use semaphore_meraki::backoff::{Backoff, RetryPolicy};
 use semaphore_meraki::error::ErrorKind;
 use semaphore_meraki::query::{
     DevicesQuery, HistoryQuery, TimeWindow, Uplink, UplinkStatusesQuery, UplinksLossAndLatencyQuery,
@@ -19,8 +19,7 @@ const KEY: &str = "0123456789abcdef0123456789abcdef01234567";
 fn fast_retries(max_attempts: u32) -> RetryPolicy {
     RetryPolicy {
         max_attempts,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(50),
+        backoff: Backoff::new(Duration::from_millis(5), Duration::from_millis(50)).jittered(),
     }
 }
 

@@ -17,6 +17,7 @@ pub mod syslog;
 use std::sync::Arc;
 use std::time::Duration;
 
+use semaphore_meraki::Backoff;
 use tokio::sync::watch;
 
 use crate::outputs::kafka::KafkaOutput;
@@ -91,8 +92,8 @@ impl Output {
     }
 }
 
-const RETRY_FIRST: Duration = Duration::from_secs(1);
-const RETRY_MAX: Duration = Duration::from_secs(30);
+/// Between two writes of what an output did not take: 1 s doubling to 30 s.
+const OUTPUT_RETRY: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
 
 #[derive(Debug)]
 pub struct Outputs {
@@ -166,7 +167,6 @@ impl Outputs {
         let started = tokio::time::Instant::now();
         // Only a retry copies records: the ones the output did not take.
         let mut retry: Option<Vec<EncodedRecord>> = None;
-        let mut delay = RETRY_FIRST;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
@@ -185,6 +185,7 @@ impl Outputs {
                 }
                 // A destination that may come back: retry, never drop.
                 Err(OutputFailure::Retry(error)) => {
+                    let delay = OUTPUT_RETRY.delay(attempt);
                     self.telemetry
                         .add(&RECORDS_FAILED, &[output.label()], error.remaining.len() as f64);
                     tracing::warn!(
@@ -200,7 +201,6 @@ impl Outputs {
                             .collect(),
                     );
                     tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(RETRY_MAX);
                 }
             }
         }

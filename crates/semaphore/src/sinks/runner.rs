@@ -6,6 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use semaphore_meraki::Backoff;
+
 use crate::bus::group_reader::{GroupReader, ReadStart};
 use crate::bus::producer::OutgoingRecord;
 use crate::outputs::kafka::KafkaOutput;
@@ -35,10 +37,9 @@ pub struct SinkRunner {
     pub telemetry: Arc<Telemetry>,
 }
 
-/// Backoff between attempts: 0.5 s doubling to 30 s.
-fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(500 * (1u64 << attempt.min(6))).min(Duration::from_secs(30))
-}
+/// Between attempts to start, deliver a batch or dead-letter a record: 0.5 s doubling to 30 s (README,
+/// "Sinks").
+const SINK_RETRY: Backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
 
 impl SinkRunner {
     pub async fn run(mut self, stop: Stop) {
@@ -77,7 +78,7 @@ impl SinkRunner {
                 Err(error) => {
                     attempt += 1;
                     tracing::warn!(sink = %self.id, %error, "Sink cannot start yet; retrying.");
-                    if !stop.sleep(backoff(attempt)).await {
+                    if !stop.sleep(SINK_RETRY.delay(attempt)).await {
                         return None;
                     }
                 }
@@ -136,7 +137,7 @@ impl SinkRunner {
                     if attempt == 1 || attempt % 10 == 0 {
                         tracing::warn!(sink = %self.id, attempt, error = %reason, "Sink cannot take the batch yet; retrying (offsets not committed).");
                     }
-                    if !stop.sleep(backoff(attempt)).await {
+                    if !stop.sleep(SINK_RETRY.delay(attempt)).await {
                         return false;
                     }
                 }
@@ -188,11 +189,27 @@ impl SinkRunner {
                 Err(error) => {
                     attempt += 1;
                     tracing::warn!(sink = %self.id, %error, "Cannot write to the dead-letter topic; retrying.");
-                    if !stop.sleep(backoff(attempt)).await {
+                    if !stop.sleep(SINK_RETRY.delay(attempt)).await {
                         return false;
                     }
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 10: the first retry waited 1 s while the comment and README said 0.5 s.
+    #[test]
+    fn sink_retry_is_half_a_second_doubling_to_thirty() {
+        let waits: Vec<Duration> = (1..=8).map(|attempt| SINK_RETRY.delay(attempt)).collect();
+        let expected: Vec<Duration> = [500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]
+            .into_iter()
+            .map(Duration::from_millis)
+            .collect();
+        assert_eq!(waits, expected);
     }
 }

@@ -12,6 +12,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use semaphore_meraki::Backoff;
+
 use crate::secret::Secret;
 use crate::sinks::sink::{Accepted, SinkError, http_client};
 
@@ -65,7 +67,7 @@ impl WebhookSink {
                 }
             }
             if attempt < self.settings.max_attempts {
-                tokio::time::sleep(backoff(attempt)).await;
+                tokio::time::sleep(POST_RETRY.delay(attempt)).await;
             }
         }
         Err(format!(
@@ -121,11 +123,8 @@ pub fn body(payloads: &[&[u8]]) -> Vec<u8> {
     body
 }
 
-/// 0.5 s, 1 s, 2 s … capped at 10 s.
-fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(500u64.saturating_mul(1 << attempt.min(5).saturating_sub(1)))
-        .min(Duration::from_secs(10))
-}
+/// Between two POSTs of the same body: 0.5 s, 1 s, 2 s … capped at 10 s.
+const POST_RETRY: Backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(10));
 
 #[cfg(test)]
 mod tests {
@@ -140,9 +139,11 @@ mod tests {
     }
 
     #[test]
-    fn backoff_grows_and_is_capped() {
-        assert_eq!(backoff(1), Duration::from_millis(500));
-        assert_eq!(backoff(2), Duration::from_secs(1));
-        assert_eq!(backoff(9), Duration::from_secs(8));
+    fn post_retry_is_half_a_second_doubling_to_ten() {
+        assert_eq!(POST_RETRY.delay(1), Duration::from_millis(500));
+        assert_eq!(POST_RETRY.delay(2), Duration::from_secs(1));
+        assert_eq!(POST_RETRY.delay(5), Duration::from_secs(8));
+        assert_eq!(POST_RETRY.delay(6), Duration::from_secs(10));
+        assert_eq!(POST_RETRY.delay(9), Duration::from_secs(10));
     }
 }

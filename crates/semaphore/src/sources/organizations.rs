@@ -8,14 +8,15 @@ use std::time::Duration;
 
 use semaphore_meraki::error::ErrorKind;
 use semaphore_meraki::model::Organization;
-use semaphore_meraki::{Client, MerakiError};
+use semaphore_meraki::{Backoff, Client, MerakiError};
 
 use crate::shutdown::Stop;
 use crate::telemetry::Telemetry;
 use crate::telemetry::metrics::POLL_ERRORS;
 
-const RETRY_FIRST: Duration = Duration::from_secs(2);
-const RETRY_MAX: Duration = Duration::from_secs(60);
+/// Between two listings while Meraki is unreachable or failing: 2 s doubling to 60 s (each listing already
+/// includes the client's own retries).
+const DISCOVERY_RETRY: Backoff = Backoff::new(Duration::from_secs(2), Duration::from_secs(60));
 /// How long `--once` keeps trying an unreachable or failing Meraki before the command fails: a cron job must end.
 pub const ONCE_GIVES_UP_AFTER: Duration = Duration::from_secs(60);
 
@@ -29,7 +30,7 @@ pub async fn discover(
     once: bool,
 ) -> Result<Option<Vec<Organization>>, String> {
     let started = tokio::time::Instant::now();
-    let mut delay = RETRY_FIRST;
+    let mut retry = 0u32;
     loop {
         let listed = if once {
             // The client's own retries can take minutes against an address that never answers.
@@ -60,6 +61,8 @@ pub async fn discover(
             tracing::error!(%source, %error, "Meraki refused to list the organizations; retrying cannot change that.");
             return Err(format!("cannot list the Meraki organizations: {error}"));
         }
+        retry += 1;
+        let delay = DISCOVERY_RETRY.delay(retry);
         if once && started.elapsed() + delay >= ONCE_GIVES_UP_AFTER {
             return Err(format!(
                 "cannot list the Meraki organizations: {error}; gave up after {} s (--once)",
@@ -70,7 +73,6 @@ pub async fn discover(
         if !stop.sleep(delay).await {
             return Ok(None);
         }
-        delay = (delay * 2).min(RETRY_MAX);
     }
 }
 
