@@ -179,8 +179,7 @@ async fn bad_responses_count_the_undecodable_answers_of_each_source() {
     .expect("the simulator starts");
     let fast = RetryPolicy {
         max_attempts: 2,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(50),
+        backoff: semaphore_meraki::Backoff::new(Duration::from_millis(5), Duration::from_millis(50)),
     };
     let broken = client(&proxy_page.base_url(), fast);
     let unused = client(&proxy_page.base_url(), RetryPolicy::default());
