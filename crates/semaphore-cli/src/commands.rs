@@ -11,28 +11,25 @@ use semaphore::bus::consumer::{ConsumeError, ConsumeOptions};
 use semaphore::bus::embedded::{BrokerStorage, EmbeddedBroker};
 use semaphore::bus::format::OutputFormat;
 use semaphore::bus::offset::StartOffset;
-use semaphore::env::{Env, ProcessEnv};
-use semaphore::meraki::MerakiReport;
-use semaphore_meraki_sim::estate::MAX_ESTATE;
-use semaphore_meraki_sim::{EstateShape, Faults, SimConfig, Simulator};
-use serde_json::{Value, json};
-
-use crate::demo::DemoOptions;
+use semaphore::check::{ConfigReport, Problem, check_config, meraki_lines, reach_meraki};
+use semaphore::config::Config;
 use semaphore::config::file::{
     AdminSection, ConfigFile, KafkaOutputFile, KafkaSection, MerakiSection, OutputsSection, SourcesSection,
     StdoutOutputFile, SyslogOutputFile,
 };
-use semaphore::config::{Config, SinkConfig, SinkKind};
+use semaphore::env::ProcessEnv;
 use semaphore::pipeline::{Pipeline, PipelineError, RunOptions};
-use semaphore::sinks::webhook::WebhookSettings;
 use semaphore::sources::meraki_clients::ClientsSourceFile;
 use semaphore::sources::meraki_uplinks::UplinksSourceFile;
+use semaphore_meraki_sim::estate::MAX_ESTATE;
+use semaphore_meraki_sim::{EstateShape, Faults, SimConfig, Simulator};
 
 use crate::cli::{
     BrokerArgs, CheckArgs, Cli, Command, ConsumeArgs, DemoArgs, KafkaArgs, PublishArgs, PublishOutput,
     PublishWhat, ReportFormat, RunArgs, SimulateArgs, TopicsAction, TopicsArgs,
 };
-use crate::{EXIT_CONFIG, EXIT_FAILURE, one_line};
+use crate::demo::DemoOptions;
+use crate::{EXIT_CONFIG, EXIT_FAILURE};
 
 /// An error and the exit code it maps to.
 pub struct Failure {
@@ -145,34 +142,15 @@ fn check_estate(shape: &EstateShape) -> Result<(), Failure> {
 }
 
 async fn check(args: CheckArgs) -> Result<(), Failure> {
-    let mut meraki_url = args.meraki_url.clone();
     if let Some(path) = &args.config {
         let config = semaphore::config::load(path, &ProcessEnv).map_err(config_error)?;
-        let mut report = check_config(path, &config).await;
-        if config.source_count() == 0 {
-            report
-                .lines
-                .push(format!("Meraki: not used (no sources in {})", path.display()));
-            report.document["meraki"] = Value::Null;
-        } else {
-            // --meraki-url (or SEMAPHORE_MERAKI_URL) overrides the file's [meraki] url.
-            meraki_url = meraki_url.or(config.meraki_url.clone());
-            match reach_meraki(meraki_url.as_deref()).await {
-                Ok(meraki) => {
-                    report.lines.extend(meraki_lines(&meraki));
-                    let mut document = serde_json::to_value(&meraki).map_err(runtime_error)?;
-                    document["reached"] = Value::Bool(true);
-                    report.document["meraki"] = document;
-                }
-                Err(failure) => {
-                    report.document["meraki"] = json!({"reached": false, "error": one_line(&failure.error)});
-                    report.problems.push(failure);
-                }
-            }
-        }
-        return report.finish(args.format);
+        // --meraki-url (or SEMAPHORE_MERAKI_URL) overrides the file's [meraki] url.
+        let report = check_config(path, &config, &ProcessEnv, args.meraki_url.as_deref()).await;
+        return print_report(report, args.format);
     }
-    let meraki = reach_meraki(meraki_url.as_deref()).await?;
+    let meraki = reach_meraki(args.meraki_url.as_deref(), &ProcessEnv)
+        .await
+        .map_err(problem_failure)?;
     let mut stdout = std::io::stdout().lock();
     match args.format {
         ReportFormat::Json => {
@@ -188,36 +166,40 @@ async fn check(args: CheckArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Reaches Meraki as the sources will: the client from the URL or region and the key, then every organization
-/// the key can see.
-async fn reach_meraki(meraki_url: Option<&str>) -> Result<MerakiReport, Failure> {
-    let client = semaphore::meraki::client(meraki_url, &ProcessEnv).map_err(config_error)?;
-    semaphore::meraki::check(&client).await.map_err(|error| {
-        runtime_error(
-            anyhow::Error::new(error).context(format!("cannot reach Meraki at {}", client.base_url())),
-        )
-    })
+/// Prints `check -c`'s report, then fails if a check did: exit code 2 when any problem is the
+/// configuration's (something to change before `run`), else 1.
+fn print_report(report: ConfigReport, format: ReportFormat) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    match format {
+        ReportFormat::Text => {
+            for line in &report.lines {
+                writeln!(stdout, "{line}").map_err(runtime_error)?;
+            }
+        }
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut stdout, &report.document).map_err(runtime_error)?;
+            writeln!(stdout).map_err(runtime_error)?;
+        }
+    }
+    let mut problems = report.problems;
+    if problems.len() <= 1 {
+        return problems
+            .pop()
+            .map_or(Ok(()), |problem| Err(problem_failure(problem)));
+    }
+    let config = problems.iter().any(|problem| problem.config);
+    let each: Vec<&str> = problems.iter().map(|problem| problem.message.as_str()).collect();
+    Err(problem_failure(Problem {
+        message: format!("{} checks failed: {}", problems.len(), each.join("; ")),
+        config,
+    }))
 }
 
-/// What `check` prints about Meraki, line by line.
-fn meraki_lines(report: &MerakiReport) -> Vec<String> {
-    let mut lines = vec![format!("Meraki: reached {}", report.base_url)];
-    for organization in &report.organizations {
-        lines.push(format!(
-            "  organization {} ({}): {} networks, {} devices, {} appliances",
-            organization.id,
-            organization.name,
-            organization.networks,
-            organization.devices,
-            organization.appliances
-        ));
+fn problem_failure(problem: Problem) -> Failure {
+    Failure {
+        error: anyhow::Error::msg(problem.message),
+        exit_code: if problem.config { EXIT_CONFIG } else { EXIT_FAILURE },
     }
-    let api = &report.api;
-    lines.push(format!(
-        "  API calls: {} requests, {} pages, {} rate-limited (429), {} retries",
-        api.requests, api.pages, api.rate_limited, api.retries
-    ));
-    lines
 }
 
 /// Prints a server's start-up lines. A server keeps serving when nobody reads its stdout any more
@@ -435,241 +417,6 @@ async fn demo(args: DemoArgs) -> Result<(), Failure> {
     crate::demo::run(options, &ProcessEnv, shutdown)
         .await
         .map_err(pipeline_failure)
-}
-
-/// What `check -c` found: the text lines it has always printed, the same facts as one JSON document (for
-/// `--format json`), and the checks that failed. Every check runs and is reported before the command fails,
-/// so one unreachable InfluxDB does not hide the state of the others.
-struct ConfigReport {
-    lines: Vec<String>,
-    document: Value,
-    problems: Vec<Failure>,
-}
-
-impl ConfigReport {
-    /// Prints the report, then fails if a check did: exit code 2 when any problem is the configuration's
-    /// (something to change before `run`), else 1.
-    fn finish(self, format: ReportFormat) -> Result<(), Failure> {
-        let mut stdout = std::io::stdout().lock();
-        match format {
-            ReportFormat::Text => {
-                for line in &self.lines {
-                    writeln!(stdout, "{line}").map_err(runtime_error)?;
-                }
-            }
-            ReportFormat::Json => {
-                serde_json::to_writer_pretty(&mut stdout, &self.document).map_err(runtime_error)?;
-                writeln!(stdout).map_err(runtime_error)?;
-            }
-        }
-        let mut problems = self.problems;
-        if problems.len() <= 1 {
-            return problems.pop().map_or(Ok(()), Err);
-        }
-        let exit_code = if problems.iter().any(|problem| problem.exit_code == EXIT_CONFIG) {
-            EXIT_CONFIG
-        } else {
-            EXIT_FAILURE
-        };
-        let each: Vec<String> = problems.iter().map(|problem| one_line(&problem.error)).collect();
-        Err(Failure {
-            error: anyhow::anyhow!("{} checks failed: {}", problems.len(), each.join("; ")),
-            exit_code,
-        })
-    }
-}
-
-/// `check -c`: what the config declares, whether each sink's destination and the config's Kafka are
-/// reachable. Meraki is added by the caller.
-async fn check_config(path: &std::path::Path, config: &Config) -> ConfigReport {
-    let mut lines = Vec::new();
-    let mut problems = Vec::new();
-    lines.push(format!("config {}: valid", path.display()));
-    if !config.sources.is_empty() {
-        let named: Vec<String> = config
-            .sources
-            .iter()
-            .map(|source| format!("{} ({})", source.id(), source.describe()))
-            .collect();
-        lines.push(format!("  sources: {}", named.join(", ")));
-    }
-    lines.push(format!("  data directory: {}", config.data_dir.display()));
-    let mut outputs = Vec::new();
-    if let Some(kafka) = &config.outputs.kafka {
-        outputs.push(json!({
-            "kind": "kafka",
-            "create_topics": kafka.create_topics,
-            "partitions": kafka.partitions
-        }));
-    }
-    for syslog in &config.outputs.syslog {
-        lines.push(format!("  output: syslog {}", syslog.endpoint));
-        outputs.push(json!({"kind": "syslog", "endpoint": syslog.endpoint.to_string()}));
-    }
-    if config.outputs.stdout {
-        lines.push("  output: stdout".to_owned());
-        outputs.push(json!({"kind": "stdout"}));
-    }
-    for file in &config.outputs.files {
-        lines.push(format!("  output: file {}", file.display()));
-        outputs.push(json!({"kind": "file", "path": file.display().to_string()}));
-    }
-    let mut sinks = Vec::new();
-    for sink in &config.sinks {
-        lines.push(format!(
-            "  sink: {} ({}; reads {} as group {})",
-            sink.id,
-            describe_sink(&sink.kind),
-            sink.reading.topics.join(", "),
-            sink.reading.group
-        ));
-        let mut entry = json!({
-            "id": sink.id,
-            "kind": sink_kind(&sink.kind),
-            "description": describe_sink(&sink.kind),
-            "topics": sink.reading.topics,
-            "group": sink.reading.group,
-            "check": null
-        });
-        if let Some((target, outcome)) = check_sink(sink).await {
-            match outcome {
-                Ok(result) => {
-                    lines.push(format!("    {target}: {result}"));
-                    entry["check"] = json!({"target": target, "ok": true, "result": result});
-                }
-                Err(failure) => {
-                    let error = one_line(&failure.error);
-                    lines.push(format!("    {target}: FAILED: {error}"));
-                    entry["check"] = json!({"target": target, "ok": false, "error": error});
-                    problems.push(Failure {
-                        error: failure.error.context(format!("sink {}", sink.id)),
-                        exit_code: failure.exit_code,
-                    });
-                }
-            }
-        }
-        sinks.push(entry);
-    }
-    let mut kafka = Value::Null;
-    if config.outputs.kafka.is_some() || !config.sinks.is_empty() {
-        if config.kafka.brokers.is_none() && config.kafka.client_properties.is_none() {
-            lines.push(format!(
-                "  Kafka: the embedded broker (started by `semaphore run` on {})",
-                config.embedded_listen
-            ));
-            kafka = json!({"embedded": true, "listen": config.embedded_listen.to_string()});
-        } else {
-            kafka = match reach_kafka(config).await {
-                Ok((bootstrap, topics)) => {
-                    lines.push(format!("  Kafka at {bootstrap}: reached, {topics} topics"));
-                    json!({
-                        "embedded": false,
-                        "bootstrap": bootstrap,
-                        "reached": true,
-                        "topics": topics
-                    })
-                }
-                Err(failure) => {
-                    let error = one_line(&failure.error);
-                    problems.push(failure);
-                    json!({
-                        "embedded": false,
-                        "brokers": config.kafka.brokers,
-                        "reached": false,
-                        "error": error
-                    })
-                }
-            };
-        }
-    }
-    let sources: Vec<Value> = config
-        .sources
-        .iter()
-        .map(|source| json!({"id": source.id(), "kind": source.kind(), "description": source.describe()}))
-        .collect();
-    let document = json!({
-        "config": path.display().to_string(),
-        "data_dir": config.data_dir.display().to_string(),
-        "sources": sources,
-        "outputs": outputs,
-        "sinks": sinks,
-        "kafka": kafka,
-        "meraki": null
-    });
-    ConfigReport {
-        lines,
-        document,
-        problems,
-    }
-}
-
-/// Reaches the config's Kafka as its outputs and sinks will: its bootstrap address and how many topics it
-/// has.
-async fn reach_kafka(config: &Config) -> Result<(String, usize), Failure> {
-    let kafka = config.kafka.resolve(&ProcessEnv, None).map_err(config_error)?;
-    let admin = TopicAdmin::new(&kafka).map_err(config_error)?;
-    let topics = admin.list().await.map_err(runtime_error)?;
-    Ok((kafka.bootstrap.clone(), topics.len()))
-}
-
-/// Checks what a sink will reach, as the sink will: InfluxDB's `/ping`, a webhook's token variable. Returns
-/// what was checked and the result, or `None` for a sink that only serves (the exporter, the dashboard).
-async fn check_sink(sink: &SinkConfig) -> Option<(String, Result<&'static str, Failure>)> {
-    match &sink.kind {
-        SinkKind::InfluxDb(settings) => Some((
-            format!("InfluxDB at {}", settings.endpoint),
-            semaphore::sinks::influxdb::ping(settings)
-                .await
-                .map(|()| "reached")
-                .map_err(|error| runtime_error(anyhow::Error::msg(error))),
-        )),
-        SinkKind::Webhook(settings)
-        | SinkKind::Alerts {
-            webhook: Some(settings),
-            ..
-        } => check_token(settings),
-        _ => None,
-    }
-}
-
-/// A sink's kind as the config names it (`[[sinks.KIND]]`).
-fn sink_kind(kind: &SinkKind) -> &'static str {
-    match kind {
-        SinkKind::InfluxDb(_) => "influxdb",
-        SinkKind::Prometheus(_) => "prometheus",
-        SinkKind::Webhook(_) => "webhook",
-        SinkKind::Alerts { .. } => "alerts",
-        SinkKind::Dashboard(_) => "dashboard",
-    }
-}
-
-/// A sink in a few words, for `check`.
-fn describe_sink(kind: &SinkKind) -> String {
-    match kind {
-        SinkKind::InfluxDb(settings) => format!(
-            "InfluxDB {}, measurement {}",
-            settings.endpoint, settings.measurement
-        ),
-        SinkKind::Prometheus(settings) => {
-            format!("Prometheus exporter on http://{}/metrics", settings.listen)
-        }
-        SinkKind::Webhook(settings) => format!("webhook POST {}", settings.url),
-        SinkKind::Alerts { rules, topic, .. } => format!("{} alert rules -> {topic}", rules.len()),
-        SinkKind::Dashboard(settings) => format!("dashboard on http://{}/", settings.listen),
-    }
-}
-
-/// A webhook's `token_env` must name a variable that is set (its value is never printed); `None` without
-/// `token_env`.
-fn check_token(settings: &WebhookSettings) -> Option<(String, Result<&'static str, Failure>)> {
-    let variable = settings.token_env.as_ref()?;
-    let outcome = match ProcessEnv.get(variable) {
-        Some(_) => Ok("set"),
-        None => Err(config_error(anyhow::anyhow!(
-            "token_env names {variable}, which is not set; export it or remove token_env"
-        ))),
-    };
-    Some((format!("token_env {variable}"), outcome))
 }
 
 async fn broker(args: BrokerArgs) -> Result<(), Failure> {

@@ -48,73 +48,11 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             let _ = std::io::stdout().flush();
-            eprintln!("semaphore: error: {}", one_line(&failure.error));
+            eprintln!(
+                "semaphore: error: {}",
+                semaphore::error_text::one_line(failure.error.as_ref())
+            );
             ExitCode::from(failure.exit_code)
         }
-    }
-}
-
-/// An error and its causes, `error: cause: cause`, each said once. Many of semaphore's errors put their cause
-/// in their own message (so that a log line, which shows the message alone, is complete) and also keep it as
-/// their source; printing the chain as is (`{:#}`) would repeat it, as in "cannot use 127.0.0.1:9092 …:
-/// Address already in use (os error 98); …: Address already in use (os error 98)".
-pub fn one_line(error: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for cause in error.chain() {
-        let text = cause.to_string();
-        if line.contains(&text) {
-            continue;
-        }
-        if !line.is_empty() {
-            line.push_str(": ");
-        }
-        line.push_str(&text);
-    }
-    line
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// An error that says its source in its message, as `#[error("…{source}…")]` variants do.
-    #[derive(Debug)]
-    struct BindError(std::io::Error);
-
-    impl std::fmt::Display for BindError {
-        fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            write!(
-                formatter,
-                "cannot use 127.0.0.1:9092: {}; is another program listening there?",
-                self.0
-            )
-        }
-    }
-
-    impl std::error::Error for BindError {
-        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-            Some(&self.0)
-        }
-    }
-
-    /// Issue 11: a cause the message already says is not printed again; other causes are.
-    #[test]
-    fn each_cause_is_printed_once() {
-        let busy = || std::io::Error::new(std::io::ErrorKind::AddrInUse, "Address already in use");
-        let error = anyhow::Error::new(BindError(busy()));
-        assert_eq!(
-            one_line(&error),
-            "cannot use 127.0.0.1:9092: Address already in use; is another program listening there?"
-        );
-        let error = anyhow::Error::new(busy()).context("cannot listen on 127.0.0.1:8081");
-        assert_eq!(
-            one_line(&error),
-            "cannot listen on 127.0.0.1:8081: Address already in use"
-        );
-        let error = error.context("cannot start");
-        assert_eq!(
-            one_line(&error),
-            "cannot start: cannot listen on 127.0.0.1:8081: Address already in use"
-        );
     }
 }

@@ -2,7 +2,7 @@
 //! telemetry, calls in here and maps the result to an exit code.
 //!
 //! Layout:
-//! - [`config`]: `semaphore.toml`, loaded and validated in two phases.
+//! - [`config`]: `semaphore.toml`, loaded and validated in two phases; [`check`]: what `check -c` reports.
 //! - [`pipeline`]: builds and runs what the config declares, and drains it on stop.
 //! - [`sources`]: the Meraki sources (org-wide loss/latency, per-device history, clients) and their windows.
 //! - [`record`]: the record types semaphore writes (JSON Schemas in `schemas/`) and their encoding.
@@ -13,6 +13,7 @@
 //! - [`bus`]: Kafka: connection settings, the embedded broker, producer, topic admin, consumer, read-back.
 //! - [`telemetry`], [`admin_http`]: semaphore's own metrics and the `/metrics` `/healthz` `/readyz` server;
 //!   [`http_server`]: binding and serving it (and the sinks' pages) until stop.
+//! - [`error_text`]: an error and its causes on one line, each said once.
 //! - [`env`]: the `SEMAPHORE_*` environment variables and the lookup trait tests use instead of `set_var`.
 //! - [`logging`]: `tracing` set up from `SEMAPHORE_LOG` / `SEMAPHORE_LOG_FORMAT`.
 //! - [`shutdown`]: the future that says stop (SIGINT or SIGTERM), and the [`shutdown::Stop`] handle.
@@ -22,8 +23,10 @@
 
 pub mod admin_http;
 pub mod bus;
+pub mod check;
 pub mod config;
 pub mod env;
+pub mod error_text;
 pub mod http_server;
 pub mod inventory;
 pub mod logging;

@@ -39,6 +39,35 @@ pub enum SinkKind {
     Dashboard(DashboardSettings),
 }
 
+impl SinkKind {
+    /// The kind as the config names it (`[[sinks.KIND]]`).
+    pub fn table(&self) -> &'static str {
+        match self {
+            SinkKind::InfluxDb(_) => "influxdb",
+            SinkKind::Prometheus(_) => "prometheus",
+            SinkKind::Webhook(_) => "webhook",
+            SinkKind::Alerts { .. } => "alerts",
+            SinkKind::Dashboard(_) => "dashboard",
+        }
+    }
+
+    /// The sink in a few words, for `check -c`.
+    pub fn describe(&self) -> String {
+        match self {
+            SinkKind::InfluxDb(settings) => format!(
+                "InfluxDB {}, measurement {}",
+                settings.endpoint, settings.measurement
+            ),
+            SinkKind::Prometheus(settings) => {
+                format!("Prometheus exporter on http://{}/metrics", settings.listen)
+            }
+            SinkKind::Webhook(settings) => format!("webhook POST {}", settings.url),
+            SinkKind::Alerts { rules, topic, .. } => format!("{} alert rules -> {topic}", rules.len()),
+            SinkKind::Dashboard(settings) => format!("dashboard on http://{}/", settings.listen),
+        }
+    }
+}
+
 /// `(key, reason)`, the key relative to `sinks.`.
 type Invalid = (String, String);
 
