@@ -18,6 +18,7 @@
 pub mod client_filter;
 pub mod component;
 pub mod cycles;
+pub mod listener;
 pub mod meraki_clients;
 pub mod meraki_history;
 pub mod meraki_uplinks;

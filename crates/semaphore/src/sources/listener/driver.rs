@@ -1,0 +1,182 @@
+//! Binding a listener and running it until stop: [`Listener::bind`] opens the socket now (so a taken port
+//! fails the start, naming it), logs the bound address and spawns the loop of its transport.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+use tracing::Instrument;
+
+use crate::shutdown::Stop;
+use crate::sources::listener::address::{ListenAddress, Transport};
+use crate::sources::listener::config::ListenerConfig;
+use crate::sources::listener::frame::{Frame, FrameHandler};
+use crate::sources::listener::framing::FramerOutput;
+use crate::sources::listener::stats::ListenerStats;
+use crate::sources::listener::tls::{self, TlsSetupError};
+use crate::sources::listener::{tcp, udp};
+
+/// Why a listener did not start. Each variant names the `listen` address.
+#[derive(Debug, thiserror::Error)]
+pub enum ListenerError {
+    #[error("cannot listen on {listen}: {source}")]
+    Bind {
+        listen: ListenAddress,
+        source: std::io::Error,
+    },
+    #[error("cannot set the receive buffer of {listen} to {bytes} bytes: {source}")]
+    ReceiveBuffer {
+        listen: ListenAddress,
+        bytes: usize,
+        source: std::io::Error,
+    },
+    #[error("{listen}: TLS needs a certificate and a key")]
+    TlsFilesMissing { listen: ListenAddress },
+    #[error("{listen}: a TLS certificate and key are only used with tls://")]
+    TlsFilesUnused { listen: ListenAddress },
+    #[error("{listen}: {source}")]
+    Tls {
+        listen: ListenAddress,
+        source: TlsSetupError,
+    },
+}
+
+/// A running listener: its bound address, its counters, and the task that ends after stop.
+#[derive(Debug)]
+pub struct Listener {
+    bound: ListenAddress,
+    stats: Arc<ListenerStats>,
+    task: JoinHandle<()>,
+}
+
+impl Listener {
+    /// Binds `config.listen` and starts serving it in a task of its own (instrumented with the caller's span,
+    /// so its log lines carry the owning component). Frames go to `handler`; everything stops with `stop`.
+    pub async fn bind(
+        config: ListenerConfig,
+        handler: Arc<dyn FrameHandler>,
+        stop: Stop,
+    ) -> Result<Self, ListenerError> {
+        let listen = config.listen;
+        let tls = tls_acceptor(&config)?;
+        let stats = Arc::new(ListenerStats::default());
+        let context = Arc::new(Context {
+            config,
+            handler,
+            stats: stats.clone(),
+            stop,
+        });
+        let (bound, task) = match listen.transport {
+            Transport::Udp => {
+                let socket = udp::bind(&context.config).await?;
+                let bound = socket.local_addr().map_err(|source| bind_error(listen, source))?;
+                (bound, tokio::spawn(udp::run(socket, context).in_current_span()))
+            }
+            Transport::Tcp | Transport::Tls => {
+                let listener = tcp::bind(&context.config)?;
+                let bound = listener
+                    .local_addr()
+                    .map_err(|source| bind_error(listen, source))?;
+                (
+                    bound,
+                    tokio::spawn(tcp::run(listener, tls, context).in_current_span()),
+                )
+            }
+        };
+        let bound = ListenAddress {
+            transport: listen.transport,
+            address: bound,
+        };
+        tracing::info!(listen = %bound, "Listening.");
+        Ok(Self { bound, stats, task })
+    }
+
+    /// The address actually bound (with the port the kernel chose for port 0).
+    pub fn local_address(&self) -> SocketAddr {
+        self.bound.address
+    }
+
+    /// The bound address with its transport, as `tcp://127.0.0.1:40123`.
+    pub fn listen_address(&self) -> ListenAddress {
+        self.bound
+    }
+
+    pub fn stats(&self) -> &Arc<ListenerStats> {
+        &self.stats
+    }
+
+    /// Completes once the listener stopped: no longer accepting or receiving, every connection closed, every
+    /// handler call it made returned.
+    pub async fn wait(self) {
+        if let Err(error) = self.task.await {
+            tracing::error!(listen = %self.bound, %error, "A listener ended abnormally.");
+        }
+    }
+
+    /// The listener's task, for an owner that aborts what outlives its grace period; aborting it closes the
+    /// connections too.
+    pub fn into_task(self) -> JoinHandle<()> {
+        self.task
+    }
+}
+
+/// What a listener's tasks share.
+pub(super) struct Context {
+    pub(super) config: ListenerConfig,
+    pub(super) handler: Arc<dyn FrameHandler>,
+    pub(super) stats: Arc<ListenerStats>,
+    pub(super) stop: Stop,
+}
+
+impl Context {
+    /// Hands a framer's output to the handler (when it holds frames) and returns once the handler did.
+    pub(super) async fn deliver(&self, output: FramerOutput, peer: SocketAddr) {
+        self.stats.record_framing(&output);
+        if output.frames.is_empty() {
+            return;
+        }
+        let received_at = chrono::Utc::now();
+        let transport = self.config.listen.transport;
+        let frames: Vec<Frame> = output
+            .frames
+            .into_iter()
+            .map(|raw| Frame {
+                bytes: raw.bytes,
+                peer,
+                transport,
+                truncated: raw.truncated,
+                received_at,
+            })
+            .collect();
+        self.deliver_frames(frames).await;
+    }
+
+    pub(super) async fn deliver_frames(&self, frames: Vec<Frame>) {
+        if frames.is_empty() {
+            return;
+        }
+        self.stats.frames.add(frames.len() as u64);
+        self.handler.handle(frames).await;
+    }
+}
+
+pub(super) fn bind_error(listen: ListenAddress, source: std::io::Error) -> ListenerError {
+    ListenerError::Bind { listen, source }
+}
+
+/// The TLS acceptor for `tls://` (reading the files now), `None` for the others; TLS files given to a plain
+/// transport are refused rather than silently ignored.
+fn tls_acceptor(config: &ListenerConfig) -> Result<Option<TlsAcceptor>, ListenerError> {
+    let listen = config.listen;
+    match (listen.transport, &config.tls) {
+        (Transport::Tls, Some(files)) => {
+            let server_config =
+                tls::server_config(files).map_err(|source| ListenerError::Tls { listen, source })?;
+            Ok(Some(TlsAcceptor::from(server_config)))
+        }
+        (Transport::Tls, None) => Err(ListenerError::TlsFilesMissing { listen }),
+        (Transport::Udp | Transport::Tcp, Some(_)) => Err(ListenerError::TlsFilesUnused { listen }),
+        (Transport::Udp | Transport::Tcp, None) => Ok(None),
+    }
+}
