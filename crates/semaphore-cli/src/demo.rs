@@ -20,13 +20,15 @@ use semaphore::bus::consumer::ConsumeOptions;
 use semaphore::bus::format::OutputFormat;
 use semaphore::bus::offset::StartOffset;
 use semaphore::config::file::{
-    AdminSection, AlertRuleFile, AlertsSinkFile, ConfigFile, DashboardSinkFile, KafkaOutputFile,
-    KafkaSection, MerakiSection, OutputsSection, SinksSection, SourcesSection,
+    AdminSection, ConfigFile, KafkaOutputFile, KafkaSection, MerakiSection, OutputsSection, SinksSection,
+    SourcesSection,
 };
 use semaphore::config::{ALERTS_TOPIC, CLIENTS_TOPIC, UPLINKS_TOPIC};
 use semaphore::env::Env;
 use semaphore::pipeline::{Pipeline, PipelineError, RunOptions};
 use semaphore::record::UplinkRecord;
+use semaphore::sinks::alerts::{AlertRuleFile, AlertsSinkFile};
+use semaphore::sinks::dashboard::DashboardSinkFile;
 use semaphore::sources::meraki_clients::ClientsSourceFile;
 use semaphore::sources::meraki_uplinks::UplinksSourceFile;
 use semaphore::telemetry::metrics::RECORDS_PRODUCED;
@@ -141,10 +143,10 @@ pub async fn run(
             ..Default::default()
         },
         sinks: SinksSection {
-            dashboard: Some(DashboardSinkFile {
+            dashboard: vec![DashboardSinkFile {
                 listen: Some(free_or_any(options.dashboard_listen).to_string()),
                 ..Default::default()
-            }),
+            }],
             // Rules the simulator's incidents trip, so the dashboard shows alerts firing and resolving.
             alerts: vec![AlertsSinkFile {
                 rule: vec![

@@ -9,11 +9,10 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use crate::bus::admin::TopicAdmin;
-use crate::config::{Config, SinkConfig, SinkKind};
+use crate::config::{Config, SinkConfig};
 use crate::env::Env;
 use crate::error_text::one_line;
 use crate::meraki::MerakiReport;
-use crate::sinks::webhook::WebhookSettings;
 
 /// What `check -c` found.
 #[derive(Debug)]
@@ -37,14 +36,14 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn config(message: String) -> Self {
+    pub fn config(message: String) -> Self {
         Self {
             message,
             config: true,
         }
     }
 
-    fn runtime(message: String) -> Self {
+    pub fn runtime(message: String) -> Self {
         Self {
             message,
             config: false,
@@ -140,7 +139,7 @@ impl ConfigReport {
             "group": sink.reading.group,
             "check": null
         });
-        let Some((target, outcome)) = check_sink(&sink.kind, env).await else {
+        let Some((target, outcome)) = sink.kind.check(env).await else {
             return entry;
         };
         match outcome {
@@ -253,37 +252,4 @@ async fn reach_kafka(config: &Config, env: &dyn Env) -> Result<(String, usize), 
         .await
         .map_err(|error| Problem::runtime(one_line(&error)))?;
     Ok((kafka.bootstrap.clone(), topics.len()))
-}
-
-/// What a sink will reach and the result: InfluxDB's `/ping`, a webhook's token variable; `None` for a sink
-/// that only serves (the exporter, the dashboard).
-async fn check_sink(kind: &SinkKind, env: &dyn Env) -> Option<(String, Result<&'static str, Problem>)> {
-    match kind {
-        SinkKind::InfluxDb(settings) => Some((
-            format!("InfluxDB at {}", settings.endpoint),
-            crate::sinks::influxdb::ping(settings)
-                .await
-                .map(|()| "reached")
-                .map_err(Problem::runtime),
-        )),
-        SinkKind::Webhook(settings)
-        | SinkKind::Alerts {
-            webhook: Some(settings),
-            ..
-        } => check_token(settings, env),
-        _ => None,
-    }
-}
-
-/// A webhook's `token_env` must name a variable that is set (its value is never printed); `None` without
-/// `token_env`.
-fn check_token(settings: &WebhookSettings, env: &dyn Env) -> Option<(String, Result<&'static str, Problem>)> {
-    let variable = settings.token_env.as_ref()?;
-    let outcome = match env.get(variable) {
-        Some(_) => Ok("set"),
-        None => Err(Problem::config(format!(
-            "token_env names {variable}, which is not set; export it or remove token_env"
-        ))),
-    };
-    Some((format!("token_env {variable}"), outcome))
 }

@@ -48,7 +48,7 @@ pub fn data_dir(env: &dyn Env) -> std::path::PathBuf {
 }
 
 /// Reads environment variables.
-pub trait Env {
+pub trait Env: Sync {
     fn get(&self, name: &str) -> Option<String>;
 }
 

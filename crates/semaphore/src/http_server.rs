@@ -26,3 +26,17 @@ pub async fn bind(
     });
     Ok((address, handle))
 }
+
+/// [`bind`] for a server a config key names: a taken port is an error naming the address and the key to
+/// change.
+pub async fn bind_setting(
+    listen: SocketAddr,
+    router: Router,
+    stop: Stop,
+    what: &'static str,
+    setting: &str,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), String> {
+    bind(listen, router, stop, what)
+        .await
+        .map_err(|error| format!("cannot listen on {listen} for {what}: {error}; set {setting}"))
+}

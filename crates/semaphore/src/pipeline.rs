@@ -15,22 +15,15 @@ use tokio::sync::mpsc;
 
 use crate::bus::embedded::{BrokerStorage, EmbeddedBroker};
 use crate::bus::producer::Producer;
-use crate::config::{Config, SinkConfig, SinkKind};
+use crate::config::Config;
 use crate::env::Env;
 use crate::outputs::kafka::KafkaOutput;
 use crate::outputs::lines::{LinesOutput, LinesTarget};
 use crate::outputs::syslog::SyslogOutput;
 use crate::outputs::{Output, Outputs};
-use crate::secret::Secret;
 use crate::shutdown::{Stop, StopTrigger, stop_pair};
-use crate::sinks::alert_rules::AlertEvaluator;
-use crate::sinks::alerts::AlertsSink;
-use crate::sinks::dashboard::Dashboard;
-use crate::sinks::influxdb::{InfluxCredentials, InfluxSink};
-use crate::sinks::prometheus::PrometheusExporter;
+use crate::sinks::component::{SinkBuildError, SinkContext};
 use crate::sinks::runner::SinkRunner;
-use crate::sinks::sink::Sink;
-use crate::sinks::webhook::{WebhookSettings, WebhookSink};
 use crate::sources::{BuildError, SourceContext, SourceFailure};
 use crate::telemetry::Telemetry;
 
@@ -140,34 +133,26 @@ impl Pipeline {
         ));
         tracing::info!(outputs = ?outputs.names(), "Outputs ready.");
         let (sources, source_outcomes) = start_sources(&config, env, &options, &outputs, &telemetry, &stop)?;
-        let mut dashboard_address = None;
-        let mut sinks = Vec::new();
-        for sink_config in &config.sinks {
-            let output = kafka
-                .output
-                .clone()
-                .expect("Kafka is set up whenever a sink is configured");
-            let (sink, address) = build_sink(sink_config, env, &output, &stop, &mut helpers).await?;
-            dashboard_address = dashboard_address.or(address);
-            let runner = SinkRunner {
-                id: sink_config.id.clone(),
-                reading: sink_config.reading.clone(),
-                kafka: output,
-                sink,
-                telemetry: telemetry.clone(),
-            };
-            sinks.push((sink_config.id.clone(), tokio::spawn(runner.run(stop.clone()))));
-        }
+        let (sinks, dashboard_address) = start_sinks(
+            &config,
+            env,
+            kafka.output.as_ref(),
+            &telemetry,
+            &stop,
+            &mut helpers,
+        )
+        .await?;
         let mut admin_address = None;
         if let Some(listen) = config.admin_listen {
-            let (address, handle) = serve(
+            let (address, handle) = crate::http_server::bind_setting(
                 listen,
                 crate::admin_http::router(telemetry.clone()),
-                &stop,
+                stop.clone(),
                 "the admin server",
                 "[admin] listen",
             )
-            .await?;
+            .await
+            .map_err(PipelineError::Start)?;
             tracing::info!(%address, "Admin server listening: /metrics, /healthz, /readyz.");
             helpers.push(handle);
             admin_address = Some(address);
@@ -432,102 +417,47 @@ fn start_sources(
     Ok((sources, outcomes))
 }
 
-/// One sink of the config, with the servers it runs (the exporter, the dashboard) started; the dashboard's
-/// address when it is one.
-async fn build_sink(
-    sink_config: &SinkConfig,
+/// Builds and spawns every sink (the servers they run start listening first); the dashboard's address when
+/// there is one.
+async fn start_sinks(
+    config: &Config,
     env: &dyn Env,
-    kafka: &Arc<KafkaOutput>,
+    kafka: Option<&Arc<KafkaOutput>>,
+    telemetry: &Arc<Telemetry>,
     stop: &Stop,
     helpers: &mut Vec<tokio::task::JoinHandle<()>>,
-) -> Result<(Sink, Option<SocketAddr>), PipelineError> {
-    let id = &sink_config.id;
-    let sink = match &sink_config.kind {
-        SinkKind::InfluxDb(settings) => {
-            Sink::InfluxDb(InfluxSink::new(settings, influx_credentials(env)).map_err(PipelineError::Config)?)
-        }
-        SinkKind::Prometheus(settings) => {
-            let exporter = PrometheusExporter::new(settings.clone());
-            let (address, handle) = serve(
-                exporter.listen(),
-                exporter.router(),
-                stop,
-                "the Prometheus exporter",
-                "sinks.prometheus listen",
-            )
-            .await?;
-            tracing::info!(sink = %id, %address, "Prometheus exporter listening: http://{address}/metrics.");
+) -> Result<(Vec<(String, tokio::task::JoinHandle<()>)>, Option<SocketAddr>), PipelineError> {
+    let mut sinks = Vec::new();
+    let mut dashboard_address = None;
+    for sink in &config.sinks {
+        let kafka = kafka
+            .expect("Kafka is set up whenever a sink is configured")
+            .clone();
+        let context = SinkContext {
+            id: &sink.id,
+            env,
+            kafka: kafka.clone(),
+            stop: stop.clone(),
+        };
+        let built = sink.kind.build(&context).await.map_err(|error| match error {
+            SinkBuildError::Config(reason) => PipelineError::Config(reason),
+            SinkBuildError::Start(reason) => PipelineError::Start(reason),
+        })?;
+        if let Some((address, handle)) = built.server {
             helpers.push(handle);
-            Sink::Prometheus(exporter)
+            if sink.kind.table() == "dashboard" {
+                dashboard_address = Some(address);
+            }
         }
-        SinkKind::Webhook(settings) => Sink::Webhook(webhook_sink(settings, env, id)?),
-        SinkKind::Alerts {
-            rules,
-            topic,
-            webhook,
-        } => Sink::Alerts(Box::new(AlertsSink::new(
-            id.clone(),
-            AlertEvaluator::new(rules.clone()),
-            topic.clone(),
-            kafka.clone(),
-            webhook
-                .as_ref()
-                .map(|settings| webhook_sink(settings, env, id))
-                .transpose()?,
-        ))),
-        SinkKind::Dashboard(settings) => {
-            let dashboard = Dashboard::new(settings);
-            let (address, handle) = serve(
-                dashboard.listen(),
-                dashboard.router(),
-                stop,
-                "the dashboard",
-                "[sinks.dashboard] listen",
-            )
-            .await?;
-            tracing::info!(%address, "Dashboard listening: http://{address}/");
-            helpers.push(handle);
-            return Ok((Sink::Dashboard(dashboard), Some(address)));
-        }
-    };
-    Ok((sink, None))
-}
-
-/// Binds `listen` for a server (a taken port is a start error naming the setting) and serves it until stop.
-async fn serve(
-    listen: SocketAddr,
-    router: axum::Router,
-    stop: &Stop,
-    what: &'static str,
-    setting: &str,
-) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), PipelineError> {
-    crate::http_server::bind(listen, router, stop.clone(), what)
-        .await
-        .map_err(|error| {
-            PipelineError::Start(format!(
-                "cannot listen on {listen} for {what}: {error}; set {setting}"
-            ))
-        })
-}
-
-/// InfluxDB credentials from the environment (never from the file).
-fn influx_credentials(env: &dyn Env) -> InfluxCredentials {
-    InfluxCredentials {
-        token: env.get(crate::env::SEMAPHORE_INFLUXDB_TOKEN).map(Secret::new),
-        username: env.get(crate::env::SEMAPHORE_INFLUXDB_USERNAME),
-        password: env.get(crate::env::SEMAPHORE_INFLUXDB_PASSWORD).map(Secret::new),
+        let runner = SinkRunner {
+            id: sink.id.clone(),
+            reading: sink.reading.clone(),
+            kafka,
+            kind: sink.kind.table(),
+            sink: built.deliver,
+            telemetry: telemetry.clone(),
+        };
+        sinks.push((sink.id.clone(), tokio::spawn(runner.run(stop.clone()))));
     }
-}
-
-/// A webhook with its token read from the variable the config names; an unset variable is a config error.
-fn webhook_sink(settings: &WebhookSettings, env: &dyn Env, id: &str) -> Result<WebhookSink, PipelineError> {
-    let token = match &settings.token_env {
-        Some(variable) => Some(Secret::new(env.get(variable).ok_or_else(|| {
-            PipelineError::Config(format!(
-                "sink {id}: token_env names {variable}, which is not set; export it or remove token_env"
-            ))
-        })?)),
-        None => None,
-    };
-    WebhookSink::new(settings.clone(), token).map_err(PipelineError::Config)
+    Ok((sinks, dashboard_address))
 }

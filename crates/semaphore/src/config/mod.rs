@@ -147,8 +147,7 @@ pub fn validate(file: ConfigFile, path: &Path, env: &dyn Env) -> Result<Config, 
         })?)
     };
     let outputs = validate_outputs(&file.outputs, &validation)?;
-    let sinks =
-        sinks::validate_sinks(&file.sinks).map_err(|(key, reason)| validation.invalid(key, reason))?;
+    let sinks = file.sinks.validate(&mut validation)?;
     let config = Config {
         data_dir: file
             .data_dir
@@ -272,12 +271,6 @@ pub fn kafka_connection(section: &KafkaSection) -> Result<KafkaConnection, (Stri
 
 /// What an empty selecting list is told: `uplinks = []` reads as "no uplinks", yet a filter with nothing in
 /// it keeps everything, so the list must be left out to mean all.
-pub(crate) fn topic(key: String, value: &Option<String>, default: &str) -> Result<String, (String, String)> {
-    let topic = value.clone().unwrap_or_else(|| default.to_owned());
-    topic_name(&topic).map_err(|reason| (key, reason))?;
-    Ok(topic)
-}
-
 /// Kafka's own rule for topic names (its `Topic.validate`): 1 to 249 characters, each a letter, digit, '.',
 /// '_' or '-', and neither "." nor "..". Config files, `publish --topic` and `topics` all check names here,
 /// so a name Kafka would refuse is a usage error before anything reaches the cluster.

@@ -390,3 +390,23 @@ fn bad_sink_values_name_their_key() {
         &["sinks.prometheus[0].start"],
     );
 }
+
+/// Issue 10: a kind written once (`[sinks.dashboard]`) is one table; written twice as an array it is refused,
+/// and an unknown key in it is still named with its line.
+#[test]
+fn the_dashboard_is_one_table() {
+    let config = load_text("[sinks.dashboard]\nlisten = \"127.0.0.1:0\"\n").unwrap();
+    assert_eq!(config.sinks.len(), 1);
+    assert_eq!(config.sinks[0].id, "dashboard");
+    assert_eq!(config.sinks[0].kind.table(), "dashboard");
+    let message = error("[[sinks.dashboard]]\n[[sinks.dashboard]]\n");
+    assert!(
+        message.contains("sinks.dashboard") && message.contains("only one"),
+        "{message}"
+    );
+    let message = error("[sinks.dashboard]\nlisten = \"127.0.0.1:0\"\nlistne = 1\n");
+    assert!(
+        message.contains("line 3") && message.contains("listne"),
+        "{message}"
+    );
+}

@@ -20,12 +20,18 @@ pub struct At {
     pub section: &'static str,
     pub kind: &'static str,
     pub index: usize,
+    /// A kind written once, as `[SECTION.KIND]`: its keys are named without an index.
+    pub single: bool,
 }
 
 impl At {
     /// The full name of one of the table's keys, as errors show it.
     pub fn key(&self, key: &str) -> String {
-        format!("{}.{}[{}].{key}", self.section, self.kind, self.index)
+        if self.single {
+            format!("{}.{}.{key}", self.section, self.kind)
+        } else {
+            format!("{}.{}[{}].{key}", self.section, self.kind, self.index)
+        }
     }
 
     /// The component's id when the table gives none: the kind, then `KIND_2`, `KIND_3`…

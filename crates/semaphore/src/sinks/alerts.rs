@@ -7,6 +7,10 @@
 //! evaluator has seen or already firing. A batch's events are kept until Kafka took them, so a retried batch
 //! writes the same events rather than evaluating twice.
 
+mod config;
+
+pub use config::{ALERTS_TOPIC, AlertRuleFile, AlertWebhookFile, AlertsSettings, AlertsSinkFile};
+
 use std::sync::Arc;
 
 use crate::outputs::kafka::KafkaOutput;

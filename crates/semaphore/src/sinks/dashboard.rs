@@ -6,6 +6,10 @@
 //! view, so each start shows the last hour again. Routes: `/` (page), `/app.js`, `/app.css`,
 //! `/api/snapshot` (everything shown, JSON), `/events` (SSE: one `update` per batch read from Kafka).
 
+mod config;
+
+pub use config::DashboardSinkFile;
+
 use std::collections::{BTreeMap, VecDeque};
 use std::convert::Infallible;
 use std::net::SocketAddr;

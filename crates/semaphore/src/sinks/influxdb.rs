@@ -7,6 +7,10 @@
 //! refuses) dead-letters the batch with InfluxDB's message; 401/403/404 are retried with an error that says
 //! what to fix, because the records are fine and the server's settings are not.
 
+mod config;
+
+pub use config::InfluxSinkFile;
+
 use std::time::Duration;
 
 use reqwest::StatusCode;

@@ -3,15 +3,19 @@
 //!
 //! - [`influxdb`] (line protocol: [`line_protocol`]), [`prometheus`] (exporter), [`webhook`] (Event-Driven
 //!   Ansible), [`alerts`] (rules: [`alert_rules`]), [`dashboard`] (live web page);
-//! - [`sink`]: what each is to the runner; [`message`]: decoding what was read, malformed or not.
+//! - [`component`]: the shape of a sink kind (its table, its validated config, what it is to the runner);
+//!   [`registry`]: the one list of kinds; [`sink`]: accepted batches and delivery errors; [`message`]:
+//!   decoding what was read, malformed or not.
 
 pub mod alert_rules;
 pub mod alerts;
+pub mod component;
 pub mod dashboard;
 pub mod influxdb;
 pub mod line_protocol;
 pub mod message;
 pub mod prometheus;
+pub mod registry;
 pub mod runner;
 pub mod sink;
 pub mod webhook;

@@ -14,6 +14,10 @@
 //! destinations) and capped by `max_series`. A series disappears when its uplink has not reported for
 //! `expire_after_s`, so a removed appliance does not stay at its last value forever.
 
+mod config;
+
+pub use config::PrometheusSinkFile;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

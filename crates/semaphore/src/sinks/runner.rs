@@ -12,8 +12,9 @@ use crate::bus::group_reader::{GroupReader, ReadStart};
 use crate::bus::producer::OutgoingRecord;
 use crate::outputs::kafka::KafkaOutput;
 use crate::shutdown::Stop;
+use crate::sinks::component::Deliver;
 use crate::sinks::message::{ConsumedMessage, decode};
-use crate::sinks::sink::{Accepted, Sink, SinkError};
+use crate::sinks::sink::{Accepted, SinkError};
 use crate::telemetry::Telemetry;
 use crate::telemetry::metrics::{SINK_DEAD_LETTERED, SINK_MALFORMED, SINK_RECORDS, SINK_RETRIES};
 
@@ -33,7 +34,9 @@ pub struct SinkRunner {
     pub id: String,
     pub reading: SinkReading,
     pub kafka: Arc<KafkaOutput>,
-    pub sink: Sink,
+    /// The kind (`[[sinks.KIND]]`), for the log.
+    pub kind: &'static str,
+    pub sink: Box<dyn Deliver>,
     pub telemetry: Arc<Telemetry>,
 }
 
@@ -46,7 +49,7 @@ impl SinkRunner {
         let Some(reader) = self.start(&stop).await else {
             return;
         };
-        tracing::info!(sink = %self.id, kind = self.sink.kind(), topics = ?self.reading.topics, group = %self.reading.group, "Sink reading.");
+        tracing::info!(sink = %self.id, kind = self.kind, topics = ?self.reading.topics, group = %self.reading.group, "Sink reading.");
         let mut last_delivered: Vec<ConsumedMessage> = Vec::new();
         loop {
             let batch = tokio::select! {
@@ -91,10 +94,7 @@ impl SinkRunner {
             self.kafka.ensure_topic(topic).await?;
         }
         self.kafka.ensure_topic(&self.reading.dead_letter_topic).await?;
-        if let Sink::Alerts(alerts) = &mut self.sink {
-            self.kafka.ensure_topic(&alerts.topic).await?;
-            alerts.restore().await?;
-        }
+        self.sink.prepare().await?;
         GroupReader::open(
             self.kafka.kafka(),
             &self.reading.topics,

@@ -9,6 +9,10 @@
 //! A POST that fails (connection, timeout, any non-2xx answer) is retried with backoff up to
 //! `max_attempts`; what still fails goes to the dead-letter topic with the last answer as the reason.
 
+mod config;
+
+pub use config::{WebhookSinkFile, WebhookTarget, validate_target};
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 

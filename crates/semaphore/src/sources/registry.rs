@@ -34,7 +34,7 @@ macro_rules! source_kinds {
                 let mut sources = Vec::new();
                 $(
                     for (index, file) in self.$table.iter().enumerate() {
-                        let at = At { section: "sources", kind: stringify!($table), index };
+                        let at = At { section: "sources", kind: stringify!($table), index, single: false };
                         sources.push(SourceConfig::$variant(file.validate(validation, &at)?));
                     }
                 )*
