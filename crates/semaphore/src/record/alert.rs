@@ -5,8 +5,11 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::record::KeyStrategy;
+use crate::record::registry::RecordKind;
+
 /// Schema name and version, as carried in the `semaphore-schema` header.
-pub const ALERT_SCHEMA: &str = "semaphore.alert/1";
+pub const ALERT_SCHEMA: &str = <AlertEvent as RecordKind>::HEADER;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -39,6 +42,20 @@ pub struct AlertEvent {
     pub ends_at: Option<DateTime<Utc>>,
     /// Sample time of the sample that produced this event.
     pub ts: DateTime<Utc>,
+}
+
+impl RecordKind for AlertEvent {
+    const SCHEMA: &'static str = "semaphore.alert";
+    const VERSION: u32 = 1;
+    const HEADER: &'static str = "semaphore.alert/1";
+    const JSON_SCHEMA: &'static str = "semaphore.alert.v1.json";
+    /// No strategy: always keyed by [`AlertEvent::alert_key`], so one alert's firing and resolved events stay
+    /// in order on one partition.
+    const DEFAULT_KEY: Option<KeyStrategy> = None;
+
+    fn timestamp_ms(&self) -> i64 {
+        self.ts.timestamp_millis()
+    }
 }
 
 impl AlertEvent {

@@ -1,16 +1,23 @@
-//! The records semaphore writes, one type per file, each with a versioned JSON Schema in `schemas/`.
+//! The records semaphore writes, one type per file, each with a versioned JSON Schema in `schemas/`, and
+//! [`registry`], the one list of them: each kind's schema name and version, `semaphore-schema` header value,
+//! JSON Schema file, default key and decoder.
 //!
 //! **Architecture Invariant:** records know nothing about Kafka or syslog; [`encoded`] turns one into bytes,
 //! a key, a timestamp and headers, and only `outputs/*` puts those on a wire.
+//!
+//! Adding a record type: its module here (the type and its [`RecordKind`] impl), its JSON Schema under
+//! `schemas/`, and its line in [`registry`]'s `record_kinds!`.
 
 pub mod alert;
 pub mod clients;
 pub mod encoded;
 pub mod key;
+pub mod registry;
 pub mod uplink;
 
 pub use alert::{AlertEvent, AlertStatus};
 pub use clients::ClientsRecord;
 pub use encoded::EncodedRecord;
 pub use key::KeyStrategy;
+pub use registry::{Decoded, RECORD_KINDS, RecordDescriptor, RecordKind};
 pub use uplink::UplinkRecord;

@@ -7,8 +7,11 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::record::KeyStrategy;
+use crate::record::registry::RecordKind;
+
 /// Schema name and version, as carried in the `semaphore-schema` header.
-pub const UPLINK_SCHEMA: &str = "meraki.uplink_loss_latency/1";
+pub const UPLINK_SCHEMA: &str = <UplinkRecord as RecordKind>::HEADER;
 
 /// One sample.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -51,7 +54,25 @@ pub struct SampleKey {
     pub ts: DateTime<Utc>,
 }
 
+impl RecordKind for UplinkRecord {
+    const SCHEMA: &'static str = "meraki.uplink_loss_latency";
+    const VERSION: u32 = 1;
+    const HEADER: &'static str = "meraki.uplink_loss_latency/1";
+    const JSON_SCHEMA: &'static str = "meraki.uplink_loss_latency.v1.json";
+    /// One device's samples in order on one partition (DESIGN.md "Kafka conventions").
+    const DEFAULT_KEY: Option<KeyStrategy> = Some(KeyStrategy::Serial);
+
+    fn timestamp_ms(&self) -> i64 {
+        self.ts.timestamp_millis()
+    }
+}
+
 impl UplinkRecord {
+    /// The Kafka key under `strategy`: the serial, `serial/uplink`, the network, fixed or none.
+    pub fn key(&self, strategy: &KeyStrategy) -> Option<String> {
+        strategy.key(Some(&self.serial), Some(&self.uplink), &self.network_id)
+    }
+
     pub fn sample_key(&self) -> SampleKey {
         SampleKey {
             serial: self.serial.clone(),

@@ -1,0 +1,337 @@
+//! The one list of record kinds. Adding a kind is writing its module (the type, its [`RecordKind`] impl, its
+//! JSON Schema under `schemas/`) and adding its line here: the [`Decoded`] variant, the [`RECORD_KINDS`]
+//! descriptor sinks decode by, and the tests over every kind all follow from this list.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::record::KeyStrategy;
+use crate::record::alert::AlertEvent;
+use crate::record::clients::ClientsRecord;
+use crate::record::uplink::UplinkRecord;
+
+/// The Kafka header that names a record's schema as `name/version` (DESIGN.md "Kafka conventions").
+pub const SCHEMA_HEADER: &str = "semaphore-schema";
+
+/// What a record type is to the rest of semaphore: a versioned schema with a JSON Schema file, a default key,
+/// an event time, and a way back from bytes.
+pub trait RecordKind: Serialize + DeserializeOwned + Into<Decoded> + Sized {
+    /// The schema's name: `meraki.uplink_loss_latency`.
+    const SCHEMA: &'static str;
+    /// The schema's version; a change that would break a consumer is a new version (`schemas/README.md`).
+    const VERSION: u32;
+    /// `SCHEMA/VERSION`, the value of the [`SCHEMA_HEADER`] header: `meraki.uplink_loss_latency/1`.
+    const HEADER: &'static str;
+    /// The file under `schemas/` that describes the record: `meraki.uplink_loss_latency.v1.json`.
+    const JSON_SCHEMA: &'static str;
+    /// The key strategy a source writing this kind uses when its config names none (README's "default key");
+    /// `None` for a kind always keyed by its own identity, whatever is configured (an alert: its
+    /// `rule/serial/uplink/ip`, so one alert's events stay in order).
+    const DEFAULT_KEY: Option<KeyStrategy>;
+
+    /// Milliseconds since the epoch: when the event happened, the Kafka record timestamp.
+    fn timestamp_ms(&self) -> i64;
+
+    /// The record from its JSON bytes; the error is serde's, naming the field at fault.
+    fn decode(payload: &[u8]) -> Result<Decoded, String> {
+        serde_json::from_slice::<Self>(payload)
+            .map(Into::into)
+            .map_err(|error| error.to_string())
+    }
+}
+
+/// One registered kind, as a value: what a sink needs to decode a message by its [`SCHEMA_HEADER`] header.
+#[derive(Debug)]
+pub struct RecordDescriptor {
+    /// [`RecordKind::SCHEMA`].
+    pub schema: &'static str,
+    /// [`RecordKind::VERSION`].
+    pub version: u32,
+    /// [`RecordKind::HEADER`].
+    pub header: &'static str,
+    /// [`RecordKind::JSON_SCHEMA`].
+    pub json_schema: &'static str,
+    /// [`RecordKind::DEFAULT_KEY`].
+    pub default_key: Option<KeyStrategy>,
+    /// [`RecordKind::decode`].
+    pub decode: fn(&[u8]) -> Result<Decoded, String>,
+}
+
+/// Declares the kinds: `Variant: RecordType`. Each becomes a [`Decoded`] variant, a `From<RecordType>` for
+/// [`Decoded`], and a [`RecordDescriptor`] in [`RECORD_KINDS`].
+macro_rules! record_kinds {
+    ($($variant:ident: $record:ty),* $(,)?) => {
+        /// A record of any registered kind, as a sink reads it back.
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum Decoded {
+            $($variant(Box<$record>),)*
+        }
+
+        $(
+            impl From<$record> for Decoded {
+                fn from(record: $record) -> Self {
+                    Decoded::$variant(Box::new(record))
+                }
+            }
+        )*
+
+        /// Every record kind, in the order above.
+        pub static RECORD_KINDS: &[RecordDescriptor] = &[
+            $(
+                RecordDescriptor {
+                    schema: <$record as RecordKind>::SCHEMA,
+                    version: <$record as RecordKind>::VERSION,
+                    header: <$record as RecordKind>::HEADER,
+                    json_schema: <$record as RecordKind>::JSON_SCHEMA,
+                    default_key: <$record as RecordKind>::DEFAULT_KEY,
+                    decode: <$record as RecordKind>::decode,
+                },
+            )*
+        ];
+
+        impl Decoded {
+            /// The [`RecordKind::HEADER`] of the record's kind.
+            pub fn header(&self) -> &'static str {
+                match self {
+                    $(Decoded::$variant(_) => <$record as RecordKind>::HEADER,)*
+                }
+            }
+        }
+    };
+}
+
+record_kinds! {
+    Uplink: UplinkRecord,
+    Alert: AlertEvent,
+    Clients: ClientsRecord,
+}
+
+/// The registered kind whose [`RecordKind::HEADER`] is `header`.
+pub fn by_header(header: &str) -> Option<&'static RecordDescriptor> {
+    RECORD_KINDS.iter().find(|kind| kind.header == header)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::path::{Path, PathBuf};
+
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::record::EncodedRecord;
+    use crate::record::alert::AlertStatus;
+
+    fn schemas_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas")
+    }
+
+    fn json_schema(kind: &RecordDescriptor) -> serde_json::Value {
+        let path = schemas_dir().join(kind.json_schema);
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|error| panic!("{} ({}): {error}", path.display(), kind.header));
+        serde_json::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+    }
+
+    fn time(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    fn uplink() -> UplinkRecord {
+        UplinkRecord {
+            organization_id: "1".into(),
+            network_id: "N_1".into(),
+            network_name: Some("Branch".into()),
+            serial: "Q2AA-BBBB-CCCC".into(),
+            device_name: Some("mx-1".into()),
+            model: Some("MX68".into()),
+            tags: vec!["retail".into(), "west".into()],
+            uplink: "wan1".into(),
+            ip: "8.8.8.8".into(),
+            ts: time("2026-11-27T10:00:00Z"),
+            start_ts: Some(time("2026-11-27T10:00:00Z")),
+            end_ts: Some(time("2026-11-27T10:05:00Z")),
+            loss_percent: Some(1.5),
+            latency_ms: Some(20.25),
+            jitter: Some(0.5),
+            goodput: Some(1024.0),
+            active_ddns_hostname: Some("branch-wan1.dynamic-m.com".into()),
+            ddns_hostname_wan1: Some("branch-wan1.dynamic-m.com".into()),
+            ddns_hostname_wan2: None,
+        }
+    }
+
+    fn clients() -> ClientsRecord {
+        let client = serde_json::json!({
+            "id": "k74272e",
+            "organizationId": "1",
+            "networkName": "Branch",
+            "mac": "22:33:44:55:66:77",
+            "ip": "10.0.0.7",
+            "description": null,
+            "status": "Online",
+            "usage": {"sent": 138.0, "recv": 61.0},
+            "fuzzy": {"ratio": 90, "partial": 100}
+        });
+        let serde_json::Value::Object(client) = client else {
+            unreachable!("a JSON object literal")
+        };
+        ClientsRecord {
+            organization_id: "1".into(),
+            network_id: "N_1".into(),
+            network_name: Some("Branch".into()),
+            ts: time("2026-11-27T10:00:00Z"),
+            timespan_seconds: 3600,
+            clients: vec![client],
+        }
+    }
+
+    fn alert() -> AlertEvent {
+        AlertEvent {
+            rule: "loss".into(),
+            status: AlertStatus::Resolved,
+            condition: "lossPercent > 5 for 3 consecutive samples".into(),
+            organization_id: "1".into(),
+            network_id: "N_1".into(),
+            network_name: None,
+            serial: "Q2AA-BBBB-CCCC".into(),
+            device_name: Some("mx-1".into()),
+            uplink: "wan2".into(),
+            ip: "8.8.8.8".into(),
+            value: Some(0.0),
+            threshold: 5.0,
+            starts_at: time("2026-11-27T10:00:00Z"),
+            ends_at: Some(time("2026-11-27T10:03:00Z")),
+            ts: time("2026-11-27T10:03:00Z"),
+        }
+    }
+
+    /// One encoded record of every registered kind; a kind added to the list without a sample here fails
+    /// `every_kind_round_trips_through_the_registry`.
+    fn samples() -> Vec<(EncodedRecord, Decoded)> {
+        vec![
+            (
+                EncodedRecord::uplink(&uplink(), &KeyStrategy::SerialUplink, "uplinks"),
+                uplink().into(),
+            ),
+            (
+                EncodedRecord::clients(&clients(), &KeyStrategy::NetworkId, "clients"),
+                clients().into(),
+            ),
+            (EncodedRecord::alert(&alert(), "alerts"), alert().into()),
+        ]
+    }
+
+    #[test]
+    fn headers_are_name_slash_version_and_unique() {
+        let mut headers = HashSet::new();
+        for kind in RECORD_KINDS {
+            assert_eq!(kind.header, format!("{}/{}", kind.schema, kind.version));
+            assert!(headers.insert(kind.header), "{} registered twice", kind.header);
+            assert_eq!(
+                by_header(kind.header).map(|found| found.header),
+                Some(kind.header)
+            );
+        }
+        assert!(by_header("x/9").is_none());
+        let schemas: HashSet<&str> = RECORD_KINDS.iter().map(|kind| kind.json_schema).collect();
+        assert_eq!(schemas.len(), RECORD_KINDS.len(), "one JSON Schema file per kind");
+    }
+
+    #[test]
+    fn every_kind_has_its_json_schema_file() {
+        for kind in RECORD_KINDS {
+            assert_eq!(
+                kind.json_schema,
+                format!("{}.v{}.json", kind.schema, kind.version)
+            );
+            let schema = json_schema(kind);
+            assert_eq!(
+                schema["title"],
+                format!("{} v{}", kind.schema, kind.version),
+                "{}",
+                kind.json_schema
+            );
+            assert!(
+                schema["description"]
+                    .as_str()
+                    .is_some_and(|description| description.contains(kind.header)),
+                "{} names its header value",
+                kind.json_schema
+            );
+            let _validator = jsonschema::validator_for(&schema)
+                .unwrap_or_else(|error| panic!("{}: {error}", kind.json_schema));
+        }
+    }
+
+    #[test]
+    fn every_kind_round_trips_through_the_registry() {
+        let samples = samples();
+        for kind in RECORD_KINDS {
+            assert!(
+                samples.iter().any(|(encoded, _)| encoded.schema == kind.header),
+                "no sample of {}",
+                kind.header
+            );
+        }
+        for (encoded, record) in samples {
+            let kind = by_header(encoded.schema).expect("the encoded header is a registered kind");
+            assert_eq!(record.header(), kind.header);
+            let decoded =
+                (kind.decode)(&encoded.payload).unwrap_or_else(|error| panic!("{}: {error}", kind.header));
+            assert_eq!(decoded, record);
+            let payload: serde_json::Value = serde_json::from_slice(&encoded.payload).unwrap();
+            let validator = jsonschema::validator_for(&json_schema(kind)).unwrap();
+            let errors: Vec<String> = validator
+                .iter_errors(&payload)
+                .map(|error| error.to_string())
+                .collect();
+            assert!(errors.is_empty(), "{}: {errors:?} in {payload}", kind.header);
+            let header = encoded
+                .headers()
+                .into_iter()
+                .find(|(name, _)| *name == SCHEMA_HEADER)
+                .map(|(_, value)| value);
+            assert_eq!(header, Some(kind.header.as_bytes()));
+        }
+    }
+
+    #[test]
+    fn keys_and_timestamps_come_from_the_kind() {
+        assert_eq!(UplinkRecord::DEFAULT_KEY, Some(KeyStrategy::Serial));
+        assert_eq!(ClientsRecord::DEFAULT_KEY, Some(KeyStrategy::NetworkId));
+        assert_eq!(AlertEvent::DEFAULT_KEY, None);
+        let [(uplink_sample, _), (clients_sample, _), (alert_sample, _)] =
+            <[(EncodedRecord, Decoded); 3]>::try_from(samples()).unwrap_or_else(|_| panic!("three samples"));
+        assert_eq!(uplink_sample.key.as_deref(), Some("Q2AA-BBBB-CCCC/wan1"));
+        assert_eq!(
+            uplink_sample.timestamp_ms,
+            time("2026-11-27T10:00:00Z").timestamp_millis()
+        );
+        assert_eq!(clients_sample.key.as_deref(), Some("N_1"));
+        assert_eq!(
+            clients_sample.timestamp_ms,
+            time("2026-11-27T10:00:00Z").timestamp_millis()
+        );
+        assert_eq!(
+            alert_sample.key.as_deref(),
+            Some("loss/Q2AA-BBBB-CCCC/wan2/8.8.8.8")
+        );
+        assert_eq!(
+            alert_sample.timestamp_ms,
+            time("2026-11-27T10:03:00Z").timestamp_millis()
+        );
+    }
+
+    #[test]
+    fn a_body_of_the_wrong_shape_names_the_field() {
+        let kind = by_header(UplinkRecord::HEADER).unwrap();
+        let error = (kind.decode)(br#"{"serial": 5}"#).unwrap_err();
+        assert!(error.contains("expected a string"), "{error}");
+        let kind = by_header(AlertEvent::HEADER).unwrap();
+        let mut payload = serde_json::to_value(alert()).unwrap();
+        payload["extra"] = serde_json::json!(1);
+        let error = (kind.decode)(payload.to_string().as_bytes()).unwrap_err();
+        assert!(error.contains("unknown field `extra`"), "{error}");
+    }
+}
