@@ -78,7 +78,7 @@ impl<'a> Cycles<'a> {
             self.telemetry
                 .set(&CYCLE_API_REQUESTS, &[self.source], requests as f64);
             self.telemetry.set(&CYCLE_SECONDS, &[self.source], seconds);
-            tracing::debug!(source = %self.source, requests, seconds, "Cycle done.");
+            tracing::debug!(requests, seconds, "Cycle done.");
             if self.once {
                 return false;
             }

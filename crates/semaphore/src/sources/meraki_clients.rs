@@ -101,7 +101,7 @@ impl ClientsSource {
             if organizations::unreachable(&error) {
                 self.telemetry.meraki_not_reached(&settings.id, &error);
             }
-            tracing::warn!(source = %settings.id, organization = %organization_id, %error, "Cannot list the networks; retrying next interval.");
+            tracing::warn!(organization = %organization_id, %error, "Cannot list the networks; retrying next interval.");
             return Err(format!(
                 "organization {organization_id}: cannot list the networks: {error}"
             ));
@@ -131,7 +131,7 @@ impl ClientsSource {
                     Ok(clients) => clients,
                     Err(error) => {
                         self.telemetry.add(&POLL_ERRORS, &[settings.id.as_str()], 1.0);
-                        tracing::warn!(source = %settings.id, network = %network_id, %error, "Cannot read the network's clients; retrying next interval.");
+                        tracing::warn!(network = %network_id, %error, "Cannot read the network's clients; retrying next interval.");
                         return Err(format!("network {network_id}: {error}"));
                     }
                 };

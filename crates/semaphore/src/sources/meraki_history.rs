@@ -12,21 +12,22 @@ use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
 use futures::StreamExt;
-use semaphore_meraki::Client;
 use semaphore_meraki::model::Organization;
 use semaphore_meraki::query::{HistoryQuery, TimeWindow, Uplink};
+use semaphore_meraki::{Client, MerakiError};
 
 use crate::inventory::Inventory;
 use crate::record::UplinkRecord;
-use crate::send_future::boxed;
+use crate::send_future::{SendFuture, boxed};
 use crate::shutdown::Stop;
 use crate::sources::cycles::Cycles;
 use crate::sources::uplink_filter::UplinkFilter;
-use crate::sources::window::{self, Rules, Window};
-use crate::sources::window_writer::{WindowError, WindowWriter};
+use crate::sources::window::{Rules, Window};
+use crate::sources::window_writer::WindowWriter;
+use crate::sources::windowed::{self, WindowReader};
 use crate::sources::{SourceFailure, organizations};
 use crate::telemetry::Telemetry;
-use crate::telemetry::metrics::{LOST_SECONDS, POLL_ERRORS, WATERMARK_LAG_SECONDS};
+use crate::telemetry::metrics::POLL_ERRORS;
 
 /// Per-device calls in flight at once; the organization's token bucket sets the real pace.
 const CALLS_IN_FLIGHT: usize = 8;
@@ -100,82 +101,33 @@ impl HistorySource {
         }
     }
 
-    /// As the uplinks source's: `Err` says why the organization stopped short (already logged).
+    /// Lists the organization's devices, then reads and writes its windows until it is caught up or stopped
+    /// (see [`windowed::catch_up`]); `Err` says why it stopped short (already logged; retried next interval).
     async fn catch_up(
         &self,
         organization: &Organization,
         inventory: &Inventory,
         stop: &Stop,
     ) -> Result<(), String> {
-        let source = &self.settings.id;
+        let source = self.settings.id.as_str();
         let organization_id = &organization.id;
         // The device list is re-read every cycle: this source's cost is per device anyway.
         if let Err(error) = inventory.refresh(&self.client).await {
             self.telemetry.add(&POLL_ERRORS, &[source], 1.0);
-            tracing::warn!(%source, organization = %organization_id, %error, "Cannot list the devices; retrying next interval.");
+            if organizations::unreachable(&error) {
+                self.telemetry.meraki_not_reached(source, &error);
+            }
+            tracing::warn!(organization = %organization_id, %error, "Cannot list the devices; retrying next interval.");
             return Err(format!(
                 "organization {organization_id}: cannot list the devices: {error}"
             ));
         }
-        // Up to what is available when the cycle starts, so a cycle always ends (see meraki_uplinks).
-        let now = Utc::now();
-        while !stop.is_stopped() {
-            let window = match self.writer.in_flight(organization_id) {
-                Some(window) => window,
-                None => {
-                    let plan = window::plan_with(
-                        self.rules(),
-                        self.writer.watermark(organization_id),
-                        now,
-                        self.settings.initial_lookback,
-                    );
-                    if let Some(lost) = plan.lost {
-                        self.telemetry.add(
-                            &LOST_SECONDS,
-                            &[source, organization_id],
-                            (lost.t1 - lost.t0).num_seconds() as f64,
-                        );
-                        if let Err(error) = self.writer.store.advance(organization_id, lost.t1) {
-                            tracing::error!(%source, %error, "Cannot persist the watermark.");
-                            return Err(format!("organization {organization_id}: {error}"));
-                        }
-                    }
-                    match plan.window {
-                        Some(window) => window,
-                        None => return Ok(()),
-                    }
-                }
-            };
-            let records = match self.fetch(organization_id, inventory, window).await {
-                Ok(records) => records,
-                Err(error) => {
-                    self.telemetry.add(&POLL_ERRORS, &[source], 1.0);
-                    if organizations::unreachable(&error) {
-                        self.telemetry.meraki_not_reached(source, &error);
-                    }
-                    tracing::warn!(%source, organization = %organization_id, %error, "Polling the per-device history failed; the window is retried next interval.");
-                    return Err(format!("organization {organization_id}: {error}"));
-                }
-            };
-            self.telemetry.meraki_reached(source);
-            match self.writer.write(organization_id, window, records).await {
-                Ok(_) => {}
-                // Not a failure to report: the pipeline stops on it (see `Outputs::stdout_closed`).
-                Err(WindowError::StdoutClosed(_)) => return Ok(()),
-                Err(error) => {
-                    tracing::error!(%source, organization = %organization_id, %error, "Cannot write the window; retrying next interval.");
-                    return Err(format!(
-                        "organization {organization_id}: cannot write the window: {error}"
-                    ));
-                }
-            }
-            self.telemetry.set(
-                &WATERMARK_LAG_SECONDS,
-                &[source, organization_id],
-                (Utc::now() - window.t1).num_seconds() as f64,
-            );
-        }
-        Ok(())
+        self.telemetry.meraki_reached(source);
+        let reader = HistoryReader {
+            source: self,
+            inventory,
+        };
+        windowed::catch_up(&reader, &self.writer, organization_id, Utc::now(), stop).await
     }
 
     async fn fetch(
@@ -183,7 +135,7 @@ impl HistorySource {
         organization_id: &str,
         inventory: &Inventory,
         window: Window,
-    ) -> Result<Vec<UplinkRecord>, semaphore_meraki::MerakiError> {
+    ) -> Result<Vec<UplinkRecord>, MerakiError> {
         let settings = &self.settings;
         let mut calls = Vec::new();
         for (serial, device) in inventory.uplink_devices() {
@@ -207,55 +159,80 @@ impl HistorySource {
                 }
             }
         }
-        let results: Vec<Result<Vec<UplinkRecord>, semaphore_meraki::MerakiError>> =
-            futures::stream::iter(calls)
-                // Boxed: see `send_future`.
-                .map(|(serial, device, network, network_id, uplink)| {
-                    boxed(async move {
-                        let query = HistoryQuery {
+        let results: Vec<Result<Vec<UplinkRecord>, MerakiError>> = futures::stream::iter(calls)
+            // Boxed: see `send_future`.
+            .map(|(serial, device, network, network_id, uplink)| {
+                boxed(async move {
+                    let query = HistoryQuery {
+                        ip: settings.ip.clone(),
+                        window: TimeWindow::between(window.t0, window.t1),
+                        resolution: Some(settings.resolution),
+                        uplink: Some(uplink),
+                    };
+                    let intervals = self
+                        .client
+                        .device_loss_and_latency_history(&serial, &query)
+                        .await?;
+                    let ddns = device.ddns.clone().unwrap_or_default();
+                    Ok(intervals
+                        .into_iter()
+                        .map(|interval| UplinkRecord {
+                            organization_id: organization_id.to_owned(),
+                            network_id: network_id.clone(),
+                            network_name: network.as_ref().map(|network| network.name.clone()),
+                            serial: serial.clone(),
+                            device_name: device.name.clone(),
+                            model: Some(device.model.clone()),
+                            tags: device.tags.clone(),
+                            uplink: uplink.as_str().to_owned(),
                             ip: settings.ip.clone(),
-                            window: TimeWindow::between(window.t0, window.t1),
-                            resolution: Some(settings.resolution),
-                            uplink: Some(uplink),
-                        };
-                        let intervals = self
-                            .client
-                            .device_loss_and_latency_history(&serial, &query)
-                            .await?;
-                        let ddns = device.ddns.clone().unwrap_or_default();
-                        Ok(intervals
-                            .into_iter()
-                            .map(|interval| UplinkRecord {
-                                organization_id: organization_id.to_owned(),
-                                network_id: network_id.clone(),
-                                network_name: network.as_ref().map(|network| network.name.clone()),
-                                serial: serial.clone(),
-                                device_name: device.name.clone(),
-                                model: Some(device.model.clone()),
-                                tags: device.tags.clone(),
-                                uplink: uplink.as_str().to_owned(),
-                                ip: settings.ip.clone(),
-                                ts: interval.start_time,
-                                start_ts: Some(interval.start_time),
-                                end_ts: Some(interval.end_time),
-                                loss_percent: interval.loss_percent,
-                                latency_ms: interval.latency_ms,
-                                jitter: interval.jitter,
-                                goodput: interval.goodput,
-                                active_ddns_hostname: ddns.active_ddns_hostname.clone(),
-                                ddns_hostname_wan1: ddns.ddns_hostname_wan1.clone(),
-                                ddns_hostname_wan2: ddns.ddns_hostname_wan2.clone(),
-                            })
-                            .collect())
-                    })
+                            ts: interval.start_time,
+                            start_ts: Some(interval.start_time),
+                            end_ts: Some(interval.end_time),
+                            loss_percent: interval.loss_percent,
+                            latency_ms: interval.latency_ms,
+                            jitter: interval.jitter,
+                            goodput: interval.goodput,
+                            active_ddns_hostname: ddns.active_ddns_hostname.clone(),
+                            ddns_hostname_wan1: ddns.ddns_hostname_wan1.clone(),
+                            ddns_hostname_wan2: ddns.ddns_hostname_wan2.clone(),
+                        })
+                        .collect())
                 })
-                .buffer_unordered(CALLS_IN_FLIGHT)
-                .collect()
-                .await;
+            })
+            .buffer_unordered(CALLS_IN_FLIGHT)
+            .collect()
+            .await;
         let mut records = Vec::new();
         for result in results {
             records.extend(result?);
         }
         Ok(records)
+    }
+}
+
+/// Reads one organization's windows: a call per appliance and uplink, from the organization's device list.
+struct HistoryReader<'a> {
+    source: &'a HistorySource,
+    inventory: &'a Inventory,
+}
+
+impl WindowReader for HistoryReader<'_> {
+    const WHAT: &'static str = "the per-device history";
+
+    fn rules(&self) -> Rules {
+        self.source.rules()
+    }
+
+    fn initial_lookback(&self) -> TimeDelta {
+        self.source.settings.initial_lookback
+    }
+
+    fn fetch<'a>(
+        &'a self,
+        organization_id: &'a str,
+        window: Window,
+    ) -> SendFuture<'a, Result<Vec<UplinkRecord>, MerakiError>> {
+        boxed(self.source.fetch(organization_id, self.inventory, window))
     }
 }

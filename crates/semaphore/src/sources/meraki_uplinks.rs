@@ -13,24 +13,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
-use semaphore_meraki::Client;
 use semaphore_meraki::model::{Organization, UplinkLossAndLatency};
 use semaphore_meraki::query::{TimeWindow, Uplink, UplinksLossAndLatencyQuery};
+use semaphore_meraki::{Client, MerakiError};
+use tracing::Instrument;
 
 use crate::inventory::Inventory;
 use crate::record::UplinkRecord;
-use crate::send_future::boxed;
+use crate::send_future::{SendFuture, boxed};
 use crate::shutdown::Stop;
 use crate::sources::cycles::Cycles;
 use crate::sources::uplink_filter::UplinkFilter;
-use crate::sources::window::{self, Window};
-use crate::sources::window_writer::{WindowError, WindowWriter};
+use crate::sources::window::{self, Rules, Window};
+use crate::sources::window_writer::WindowWriter;
+use crate::sources::windowed::{self, WindowReader};
 use crate::sources::{SourceFailure, organizations};
 use crate::telemetry::Telemetry;
-use crate::telemetry::metrics::{BACKFILL_WINDOWS, LOST_SECONDS, POLL_ERRORS, WATERMARK_LAG_SECONDS};
-
-/// How often back-fill progress is logged.
-const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+use crate::telemetry::metrics::POLL_ERRORS;
 
 #[derive(Clone, Debug)]
 pub struct UplinksSettings {
@@ -79,13 +78,17 @@ impl UplinksSource {
             .iter()
             .map(|organization| Arc::new(Inventory::new(organization.id.clone())))
             .collect();
-        let refresher = tokio::spawn(refresh_inventories(
-            inventories.clone(),
-            self.inventory_client.clone(),
-            self.settings.clone(),
-            self.telemetry.clone(),
-            stop.clone(),
-        ));
+        // In the source's span, as every line the source logs.
+        let refresher = tokio::spawn(
+            refresh_inventories(
+                inventories.clone(),
+                self.inventory_client.clone(),
+                self.settings.clone(),
+                self.telemetry.clone(),
+                stop.clone(),
+            )
+            .in_current_span(),
+        );
         let mut cycles = Cycles::new(
             &source,
             self.settings.interval,
@@ -112,105 +115,35 @@ impl UplinksSource {
         cycles.outcome()
     }
 
-    /// Reads and writes windows until the organization is caught up or stopped; `Err` says why it stopped
-    /// short (already logged; retried next interval).
+    /// Loads the organization's inventory if it is not yet, then reads and writes its windows until it is
+    /// caught up or stopped (see [`windowed::catch_up`]); `Err` says why it stopped short (already logged;
+    /// retried next interval).
     async fn catch_up(
         &self,
         organization: &Organization,
         inventory: &Inventory,
         stop: &Stop,
     ) -> Result<(), String> {
-        let source = &self.settings.id;
         let organization_id = &organization.id;
         if !inventory.is_loaded()
             && let Err(error) = inventory.refresh(&self.inventory_client).await
         {
-            self.telemetry.add(&POLL_ERRORS, &[source], 1.0);
-            tracing::warn!(%source, organization = %organization_id, %error, "Cannot read the inventory; polling without names until it can be read.");
+            self.telemetry
+                .add(&POLL_ERRORS, &[self.settings.id.as_str()], 1.0);
+            tracing::warn!(organization = %organization_id, %error, "Cannot read the inventory; polling without names until it can be read.");
         }
-        let mut backfilled = 0u64;
-        let mut last_progress = tokio::time::Instant::now();
-        // The cycle reads up to what Meraki serves when it starts; minutes that become available meanwhile are
-        // the next cycle's, so a cycle always ends.
-        let now = Utc::now();
-        while !stop.is_stopped() {
-            let (window, behind) = match self.writer.in_flight(organization_id) {
-                Some(window) => (window, TimeDelta::zero()),
-                None => {
-                    let plan = window::plan(
-                        self.writer.watermark(organization_id),
-                        now,
-                        self.settings.initial_lookback,
-                    );
-                    if let Some(lost) = plan.lost {
-                        let seconds = (lost.t1 - lost.t0).num_seconds();
-                        self.telemetry
-                            .add(&LOST_SECONDS, &[source, organization_id], seconds as f64);
-                        tracing::error!(%source, organization = %organization_id, from = %lost.t0, to = %lost.t1,
-                            "Samples older than Meraki's 60-day retention cannot be read any more; skipping them.");
-                        if let Err(error) = self.writer.store.advance(organization_id, lost.t1) {
-                            tracing::error!(%source, %error, "Cannot persist the watermark.");
-                            return Err(format!("organization {organization_id}: {error}"));
-                        }
-                    }
-                    match plan.window {
-                        Some(window) => (window, plan.behind),
-                        None => break,
-                    }
-                }
-            };
-            let series = match self.fetch(organization_id, window).await {
-                Ok(series) => series,
-                Err(error) => {
-                    self.telemetry.add(&POLL_ERRORS, &[source], 1.0);
-                    if organizations::unreachable(&error) {
-                        self.telemetry.meraki_not_reached(source, &error);
-                    }
-                    tracing::warn!(%source, organization = %organization_id, %error, "Polling loss and latency failed; the window is retried next interval.");
-                    return Err(format!("organization {organization_id}: {error}"));
-                }
-            };
-            self.telemetry.meraki_reached(source);
-            let records = to_records(organization_id, series, inventory, &self.settings.filter);
-            match self.writer.write(organization_id, window, records).await {
-                Ok(_) => {}
-                // Not a failure to report: the pipeline stops on it (see `Outputs::stdout_closed`).
-                Err(WindowError::StdoutClosed(_)) => return Ok(()),
-                Err(error) => {
-                    tracing::error!(%source, organization = %organization_id, %error, "Cannot write the window; retrying next interval.");
-                    return Err(format!(
-                        "organization {organization_id}: cannot write the window: {error}"
-                    ));
-                }
-            }
-            self.telemetry.set(
-                &WATERMARK_LAG_SECONDS,
-                &[source, organization_id],
-                (Utc::now() - window.t1).num_milliseconds() as f64 / 1000.0,
-            );
-            if behind > TimeDelta::zero() {
-                backfilled += 1;
-                self.telemetry
-                    .add(&BACKFILL_WINDOWS, &[source, organization_id], 1.0);
-                if last_progress.elapsed() >= PROGRESS_EVERY {
-                    last_progress = tokio::time::Instant::now();
-                    tracing::info!(%source, organization = %organization_id, windows = backfilled,
-                        reached = %window.t1, behind_minutes = behind.num_minutes(),
-                        "Back-filling a gap.");
-                }
-            } else if backfilled > 0 {
-                tracing::info!(%source, organization = %organization_id, windows = backfilled, "Gap back-filled; caught up.");
-                backfilled = 0;
-            }
-        }
-        Ok(())
+        let reader = UplinksReader {
+            source: self,
+            inventory,
+        };
+        windowed::catch_up(&reader, &self.writer, organization_id, Utc::now(), stop).await
     }
 
     async fn fetch(
         &self,
         organization_id: &str,
         window: Window,
-    ) -> Result<Vec<UplinkLossAndLatency>, semaphore_meraki::MerakiError> {
+    ) -> Result<Vec<UplinkLossAndLatency>, MerakiError> {
         let filter = &self.settings.filter;
         let query = UplinksLossAndLatencyQuery {
             window: TimeWindow::between(window.t0, window.t1),
@@ -222,6 +155,41 @@ impl UplinksSource {
         self.poll_client
             .organization_uplinks_loss_and_latency(organization_id, &query)
             .await
+    }
+}
+
+/// Reads one organization's windows: the org-wide call, enriched from the organization's inventory and
+/// filtered.
+struct UplinksReader<'a> {
+    source: &'a UplinksSource,
+    inventory: &'a Inventory,
+}
+
+impl WindowReader for UplinksReader<'_> {
+    const WHAT: &'static str = "loss and latency";
+
+    fn rules(&self) -> Rules {
+        window::ORG_UPLINKS
+    }
+
+    fn initial_lookback(&self) -> TimeDelta {
+        self.source.settings.initial_lookback
+    }
+
+    fn fetch<'a>(
+        &'a self,
+        organization_id: &'a str,
+        window: Window,
+    ) -> SendFuture<'a, Result<Vec<UplinkRecord>, MerakiError>> {
+        boxed(async move {
+            let series = self.source.fetch(organization_id, window).await?;
+            Ok(to_records(
+                organization_id,
+                series,
+                self.inventory,
+                &self.source.settings.filter,
+            ))
+        })
     }
 }
 
@@ -312,7 +280,7 @@ pub async fn refresh_inventories(
         for inventory in &inventories {
             if let Err(error) = inventory.refresh(&client).await {
                 telemetry.add(&POLL_ERRORS, &[settings.id.as_str()], 1.0);
-                tracing::warn!(source = %settings.id, organization = %inventory.organization_id, %error, "Cannot refresh the inventory; keeping the old one.");
+                tracing::warn!(organization = %inventory.organization_id, %error, "Cannot refresh the inventory; keeping the old one.");
             }
         }
     }

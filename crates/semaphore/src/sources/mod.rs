@@ -6,8 +6,12 @@
 //! Every kind has the same shape ([`component`]: its table, its validated config, `build`) and one line in
 //! [`registry`], the list of kinds.
 //!
-//! Shared pieces: [`cycles`] (the poll loop), [`organizations`] (which organizations to poll), [`uplink_filter`], [`window`] (which
-//! window to read next) and [`window_writer`] (exactly-once writing of a window across restarts).
+//! Shared pieces: [`cycles`] (the poll loop), [`organizations`] (which organizations to poll), [`uplink_filter`],
+//! [`windowed`] (the catch-up loop of the windowed sources), [`window`] (which window to read next) and
+//! [`window_writer`] (exactly-once writing of a window across restarts).
+//!
+//! Every source runs inside a `source` span carrying its `id` and `kind` ([`SourceConfig::build`]), so its log
+//! lines do not repeat the id.
 //!
 //! **Architecture Invariant:** a source's watermark moves only after [`crate::outputs::Outputs::publish`]
 //! returned, that is after every output acknowledged every record of the window. An output that is down
@@ -19,6 +23,8 @@ pub mod client_filter;
 pub mod component;
 pub mod cycles;
 pub mod listener;
+#[cfg(test)]
+mod log_capture;
 pub mod meraki_clients;
 pub mod meraki_history;
 pub mod meraki_uplinks;
@@ -27,6 +33,7 @@ pub mod registry;
 pub mod uplink_filter;
 pub mod window;
 pub mod window_writer;
+pub mod windowed;
 
 pub use component::{BuildError, RunningSource, Source, SourceContext, SourceFile};
 pub use registry::{SourceConfig, SourcesSection};

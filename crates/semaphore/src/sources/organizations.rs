@@ -42,9 +42,9 @@ pub async fn discover(
         let error = match listed {
             Ok(Ok(organizations)) => {
                 telemetry.meraki_reached(source);
-                let chosen = choose(organizations, wanted, source);
+                let chosen = choose(organizations, wanted);
                 tracing::info!(
-                    %source, organizations = chosen.len(),
+                    organizations = chosen.len(),
                     names = ?chosen.iter().map(|organization| organization.name.as_str()).collect::<Vec<_>>(),
                     "Polling organizations."
                 );
@@ -58,7 +58,7 @@ pub async fn discover(
         if let Ok(Err(error)) = &listed
             && is_final(error)
         {
-            tracing::error!(%source, %error, "Meraki refused to list the organizations; retrying cannot change that.");
+            tracing::error!(%error, "Meraki refused to list the organizations; retrying cannot change that.");
             return Err(format!("cannot list the Meraki organizations: {error}"));
         }
         retry += 1;
@@ -69,7 +69,7 @@ pub async fn discover(
                 started.elapsed().as_secs()
             ));
         }
-        tracing::warn!(%source, %error, retry_in_s = delay.as_secs(), "Cannot list the Meraki organizations; retrying.");
+        tracing::warn!(%error, retry_in_s = delay.as_secs(), "Cannot list the Meraki organizations; retrying.");
         if !stop.sleep(delay).await {
             return Ok(None);
         }
@@ -95,7 +95,7 @@ pub fn is_final(error: &MerakiError) -> bool {
     )
 }
 
-fn choose(organizations: Vec<Organization>, wanted: &[String], source: &str) -> Vec<Organization> {
+fn choose(organizations: Vec<Organization>, wanted: &[String]) -> Vec<Organization> {
     if wanted.is_empty() {
         return organizations;
     }
@@ -104,7 +104,7 @@ fn choose(organizations: Vec<Organization>, wanted: &[String], source: &str) -> 
             .iter()
             .any(|organization| &organization.id == name || &organization.name == name)
         {
-            tracing::error!(%source, organization = %name, "The API key cannot see a configured organization; check the id or name and the key's access.");
+            tracing::error!(organization = %name, "The API key cannot see a configured organization; check the id or name and the key's access.");
         }
     }
     organizations

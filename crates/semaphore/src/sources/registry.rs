@@ -3,6 +3,7 @@
 //! pipeline all follow from this list.
 
 use serde::Deserialize;
+use tracing::{Instrument, Span};
 
 use crate::config::ConfigError;
 use crate::config::validation::{At, Validation};
@@ -78,7 +79,48 @@ impl SourceConfig {
         self.source().uses_meraki()
     }
 
+    /// The running source, inside its `source` span (its id and kind), so every line it logs names it.
     pub fn build(&self, context: &SourceContext<'_>) -> Result<RunningSource, BuildError> {
-        self.source().build(context)
+        let running = self.source().build(context)?;
+        Ok(Box::pin(running.instrument(source_span(self.id(), self.kind()))))
+    }
+}
+
+/// The span a source runs in. Error-level, so it is enabled whatever `SEMAPHORE_LOG` lets through: with `warn`
+/// its fields still name the source on every warning and error (as vector's component spans).
+fn source_span(id: &str, kind: &str) -> Span {
+    tracing::error_span!("source", id = %id, kind = %kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::log_capture::CapturedLogs;
+
+    /// Lines logged inside a source name it through the span, in both log formats.
+    #[test]
+    fn a_source_span_names_the_source_on_each_line() {
+        let log = || {
+            source_span("uplinks-1", "meraki_uplinks")
+                .in_scope(|| tracing::warn!(organization = "123", "Polling failed."));
+        };
+        {
+            let (logs, _guard) = CapturedLogs::plain();
+            log();
+            let text = logs.text();
+            assert!(
+                text.contains("source{id=uplinks-1 kind=meraki_uplinks}") && text.contains("Polling failed."),
+                "{text}"
+            );
+        }
+        let (logs, _guard) = CapturedLogs::json();
+        log();
+        let text = logs.text();
+        let line: serde_json::Value = serde_json::from_str(text.lines().next().expect("one line")).unwrap();
+        assert_eq!(line["span"]["name"], "source", "{text}");
+        assert_eq!(line["span"]["id"], "uplinks-1", "{text}");
+        assert_eq!(line["span"]["kind"], "meraki_uplinks", "{text}");
+        assert_eq!(line["fields"]["organization"], "123", "{text}");
+        assert_eq!(line["fields"]["message"], "Polling failed.", "{text}");
     }
 }

@@ -90,7 +90,7 @@ impl WindowWriter {
                 skipped as f64,
             );
             tracing::info!(
-                source = %self.source, organization = %organization_id, t0 = %window.t0, t1 = %window.t1,
+                organization = %organization_id, t0 = %window.t0, t1 = %window.t1,
                 already_in_kafka = skipped, to_write = records.len(),
                 "Resuming a window interrupted by a stop; writing only what Kafka does not hold yet."
             );
