@@ -7,5 +7,6 @@ mod collector;
 mod kafka;
 mod kafka_tls;
 mod meraki_python_sdk;
+mod shutdown;
 mod simulate_and_check;
 mod sinks;
