@@ -16,8 +16,8 @@ use semaphore_meraki_sim::{EstateShape, SimConfig, Simulator};
 use serde_json::Value;
 
 use crate::support::{
-    Broker, Daemon, Simulate, all_output, consume_all, eventually, finish_within, free_port, http_get,
-    metric, semaphore, temp_dir,
+    Broker, Daemon, EMBEDDED_BROKER_STARTED, Simulate, all_output, consume_all, eventually, finish_within,
+    free_port, http_get, metric, semaphore, temp_dir,
 };
 
 const UPLINKS_TOPIC: &str = "meraki.uplinks.loss_latency";
@@ -145,12 +145,12 @@ fn assert_exactly_once(brokers: &str, model: &Simulator, watermark: DateTime<Utc
 struct Setup {
     directory: PathBuf,
     config: PathBuf,
-    admin: String,
 }
 
+/// A collector's config, its admin server on a port it picks ([`Daemon::admin_address`] reads it from the
+/// log).
 fn write_config(name: &str, simulator: &Simulate, brokers: &str, extra: &str) -> Setup {
     let directory = temp_dir(name);
-    let admin = format!("127.0.0.1:{}", free_port());
     let config = directory.join("semaphore.toml");
     std::fs::write(
         &config,
@@ -158,18 +158,14 @@ fn write_config(name: &str, simulator: &Simulate, brokers: &str, extra: &str) ->
             "data_dir = \"{data}\"\n\
              [meraki]\nurl = \"{url}\"\ntimeout_s = 5\n\
              [kafka]\nbrokers = \"{brokers}\"\n\
-             [admin]\nlisten = \"{admin}\"\n\
+             [admin]\nlisten = \"127.0.0.1:0\"\n\
              [[sources.meraki_uplinks]]\ninterval_s = 6\nddns = false\n{extra}\n",
             data = directory.join("data").display(),
             url = simulator.base_url,
         ),
     )
     .unwrap();
-    Setup {
-        directory,
-        config,
-        admin,
-    }
+    Setup { directory, config }
 }
 
 /// The organization's progress from the watermark file.
@@ -257,20 +253,20 @@ fn sigkill_in_the_middle_of_a_window_then_restart_writes_every_sample_exactly_on
 fn a_two_minute_broker_outage_loses_and_duplicates_nothing() {
     let simulator = Simulate::start(&["--appliances", "40"]);
     let broker_data = temp_dir("outage-broker");
-    let port = free_port();
     let data_argument = broker_data.display().to_string();
-    let mut broker = Broker::start_with(port, &["--data-dir", &data_argument]);
-    let setup = write_config("outage", &simulator, &broker.address, "initial_lookback_s = 600");
+    let mut broker = Broker::start_with("127.0.0.1:0", &["--data-dir", &data_argument]);
+    let brokers = broker.address.clone();
+    let setup = write_config("outage", &simulator, &brokers, "initial_lookback_s = 600");
     let log = setup.directory.join("run.log");
     let mut daemon = Daemon::start(&setup.config, &log);
+    let admin = daemon.admin_address();
     assert!(
         eventually(Duration::from_secs(60), || caught_up(&setup)),
         "{}",
         daemon.log_text()
     );
     assert!(eventually(Duration::from_secs(15), || http_get(
-        &setup.admin,
-        "/readyz"
+        &admin, "/readyz"
     )
     .is_some_and(|(status, _)| status == 200)));
     let before_outage = watermark(&setup).unwrap();
@@ -278,13 +274,13 @@ fn a_two_minute_broker_outage_loses_and_duplicates_nothing() {
     broker.stop().expect("the broker stops on SIGTERM");
     let outage_started = std::time::SystemTime::now();
     assert!(
-        eventually(Duration::from_secs(30), || http_get(&setup.admin, "/readyz")
+        eventually(Duration::from_secs(30), || http_get(&admin, "/readyz")
             .is_some_and(
                 |(status, body)| status == 503 && body.contains("kafka: not reached")
             )),
         "readiness shows the outage"
     );
-    let (_, metrics) = http_get(&setup.admin, "/metrics").unwrap();
+    let (_, metrics) = http_get(&admin, "/metrics").unwrap();
     assert_eq!(metric(&metrics, "semaphore_kafka_up"), Some(0.0), "{metrics}");
     let outage = Duration::from_secs(120);
     std::thread::sleep(outage.saturating_sub(outage_started.elapsed().unwrap()));
@@ -294,7 +290,8 @@ fn a_two_minute_broker_outage_loses_and_duplicates_nothing() {
         "no window advanced while Kafka was down"
     );
 
-    let _broker = Broker::start_with(port, &["--data-dir", &data_argument]);
+    // Back where the daemon's config says the broker is (the port the first start picked).
+    let _broker = Broker::start_with(&brokers, &["--data-dir", &data_argument]);
     assert!(
         eventually(Duration::from_secs(120), || caught_up(&setup)
             && watermark(&setup).unwrap() > before_outage),
@@ -302,11 +299,10 @@ fn a_two_minute_broker_outage_loses_and_duplicates_nothing() {
         daemon.log_text()
     );
     assert!(eventually(Duration::from_secs(30), || http_get(
-        &setup.admin,
-        "/readyz"
+        &admin, "/readyz"
     )
     .is_some_and(|(status, _)| status == 200)));
-    let (_, metrics) = http_get(&setup.admin, "/metrics").unwrap();
+    let (_, metrics) = http_get(&admin, "/metrics").unwrap();
     assert_eq!(metric(&metrics, "semaphore_kafka_up"), Some(1.0), "{metrics}");
     daemon.signal("TERM");
     assert!(
@@ -316,7 +312,7 @@ fn a_two_minute_broker_outage_loses_and_duplicates_nothing() {
             .success()
     );
     let watermark = watermark(&setup).unwrap();
-    assert_exactly_once(&format!("127.0.0.1:{port}"), &simulator_model(40, 1), watermark);
+    assert_exactly_once(&brokers, &simulator_model(40, 1), watermark);
     std::fs::remove_dir_all(&setup.directory).unwrap();
     std::fs::remove_dir_all(&broker_data).unwrap();
 }
@@ -334,6 +330,7 @@ fn one_cycle_costs_one_call_per_organization_at_500_and_10000_appliances() {
         let broker = Broker::start();
         let setup = write_config("cycle", &simulator, &broker.address, "initial_lookback_s = 60");
         let mut daemon = Daemon::start(&setup.config, &setup.directory.join("run.log"));
+        let admin = daemon.admin_address();
         assert!(
             eventually(Duration::from_secs(120), || caught_up(&setup)),
             "{}",
@@ -343,11 +340,11 @@ fn one_cycle_costs_one_call_per_organization_at_500_and_10000_appliances() {
         let cycle =
             |metrics: &str| metric(metrics, "semaphore_cycle_api_requests{source=\"meraki_uplinks\"}");
         assert!(eventually(Duration::from_secs(30), || {
-            http_get(&setup.admin, "/metrics")
+            http_get(&admin, "/metrics")
                 .and_then(|(_, text)| cycle(&text))
                 .is_some()
         }));
-        let (_, metrics) = http_get(&setup.admin, "/metrics").unwrap();
+        let (_, metrics) = http_get(&admin, "/metrics").unwrap();
         assert!(cycle(&metrics).unwrap() <= organizations as f64, "{metrics}");
         assert_eq!(
             metric(&metrics, "semaphore_meraki_rate_limited_total"),
@@ -876,18 +873,18 @@ fn flags_and_environment_override_the_files_meraki_url() {
 /// `semaphore demo` on a fresh machine shows data flowing within a minute, and Ctrl-C ends it cleanly.
 #[test]
 fn demo_shows_data_flowing_within_a_minute() {
-    let dashboard_port = free_port();
+    // Port 0 everywhere: the demo binds ports it picks, and its banner says which.
     let mut child = semaphore()
         .args([
             "demo",
             "--appliances",
             "8",
             "--broker-listen",
-            &format!("127.0.0.1:{}", free_port()),
+            "127.0.0.1:0",
             "--admin-listen",
-            &format!("127.0.0.1:{}", free_port()),
+            "127.0.0.1:0",
             "--dashboard-listen",
-            &format!("127.0.0.1:{dashboard_port}"),
+            "127.0.0.1:0",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -921,7 +918,13 @@ fn demo_shows_data_flowing_within_a_minute() {
             && banner.contains("semaphore consume meraki.uplinks.loss_latency --brokers 127.0.0.1:"),
         "{banner}"
     );
-    let dashboard = format!("127.0.0.1:{dashboard_port}");
+    let dashboard = banner
+        .lines()
+        .filter(|line| line.contains("dashboard (browser)"))
+        .find_map(|line| line.split_once("http://"))
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map(|(address, _)| address.to_owned())
+        .unwrap_or_else(|| panic!("the banner names no dashboard address: {banner}"));
     assert!(banner.contains(&format!("http://{dashboard}/")), "{banner}");
     let (status, page) = http_get(&dashboard, "/").expect("the dashboard answers");
     assert!(status == 200 && page.contains("<title>semaphore"), "{page}");
@@ -964,11 +967,11 @@ fn demo_stops_when_its_reader_goes_away() {
             "--appliances",
             "4",
             "--broker-listen",
-            &format!("127.0.0.1:{}", free_port()),
+            "127.0.0.1:0",
             "--admin-listen",
-            &format!("127.0.0.1:{}", free_port()),
+            "127.0.0.1:0",
             "--dashboard-listen",
-            &format!("127.0.0.1:{}", free_port()),
+            "127.0.0.1:0",
         ])
         .stdout(Stdio::piped())
         .stderr(log_file)
@@ -1055,14 +1058,12 @@ fn device_history_once_into_a_file() {
 fn run_without_brokers_starts_the_embedded_broker_and_enriches_with_ddns() {
     let simulator = Simulate::start(&["--appliances", "5"]);
     let directory = temp_dir("embedded");
-    let port = free_port();
-    let admin = format!("127.0.0.1:{}", free_port());
     let config = directory.join("semaphore.toml");
     std::fs::write(
         &config,
         format!(
             "data_dir = \"{data}\"\n[meraki]\nurl = \"{url}\"\ntimeout_s = 5\n\
-             [kafka]\nembedded_listen = \"127.0.0.1:{port}\"\n[admin]\nlisten = \"{admin}\"\n\
+             [kafka]\nembedded_listen = \"127.0.0.1:0\"\n[admin]\nlisten = \"127.0.0.1:0\"\n\
              [[sources.meraki_uplinks]]\ninterval_s = 6\ninitial_lookback_s = 300\nddns_per_second = 10\n",
             data = directory.join("data").display(),
             url = simulator.base_url,
@@ -1070,7 +1071,9 @@ fn run_without_brokers_starts_the_embedded_broker_and_enriches_with_ddns() {
     )
     .unwrap();
     let mut daemon = Daemon::start(&config, &directory.join("run.log"));
-    let brokers = format!("127.0.0.1:{port}");
+    // Both on ports they picked, which the log gives.
+    let brokers = daemon.listening_address(EMBEDDED_BROKER_STARTED);
+    let admin = daemon.admin_address();
     assert!(
         eventually(Duration::from_secs(60), || daemon
             .log_text()
@@ -1128,6 +1131,8 @@ fn publish_to_syslog_over_tls() {
             "basicConstraints=critical,CA:FALSE",
         ],
     );
+    // openssl s_server -quiet does not say which port it bound (and without -quiet its banner would mix with
+    // the syslog frames on stdout), so the port is picked here.
     let port = free_port();
     let server = std::process::Command::new("openssl")
         .args([
@@ -1197,24 +1202,31 @@ fn publish_to_syslog_over_tls() {
         "--grace-period-s",
         "1",
     ];
+    // The log goes to a file the test can read while the process runs.
+    let log_path = directory.join("unreachable.log");
     let unreachable = publish_once(&simulator, &directory.join("data2"), &arguments)
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_secs(3));
+    // Ctrl-C once the output has met the unreachable destination and retries: the source is then writing.
+    // Should that never happen, the assertions below say what the process did instead.
+    eventually(Duration::from_secs(60), || {
+        std::fs::read_to_string(&log_path)
+            .is_ok_and(|log| log.contains("cannot reach syslog at tls://localhost:9"))
+    });
     std::process::Command::new("kill")
         .args(["-INT", &unreachable.id().to_string()])
         .status()
         .unwrap();
     let (output, finished) = support::finish_within(unreachable, Duration::from_secs(10));
-    assert!(
-        finished,
-        "Ctrl-C ends it within the grace period: {}",
-        all_output(&output)
+    let text = format!(
+        "{}{}",
+        all_output(&output),
+        std::fs::read_to_string(&log_path).unwrap()
     );
-    assert_eq!(output.status.code(), Some(1), "{}", all_output(&output));
-    let text = all_output(&output);
+    assert!(finished, "Ctrl-C ends it within the grace period: {text}");
+    assert_eq!(output.status.code(), Some(1), "{text}");
     assert!(
         text.contains("cannot reach syslog at tls://localhost:9"),
         "{text}"

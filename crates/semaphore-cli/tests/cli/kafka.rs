@@ -309,15 +309,11 @@ fn consume_with_a_group_twice_prints_nothing_new() {
 
 #[test]
 fn broker_restart_keeps_records_and_group_offsets() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let directory = std::env::temp_dir().join(format!("semaphore-broker-restart-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&directory);
     let data_dir = directory.to_str().unwrap().to_owned();
-    let mut broker = Broker::start_with(port, &["--data-dir", &data_dir]);
+    let mut broker = Broker::start_with("127.0.0.1:0", &["--data-dir", &data_dir]);
+    let address = broker.address.clone();
     assert!(
         run(&broker, &["topics", "create", "durable", "--partitions", "3"])
             .status
@@ -345,7 +341,8 @@ fn broker_restart_keeps_records_and_group_offsets() {
         "SQLite database under the data directory"
     );
 
-    let broker = Broker::start_with(port, &["--data-dir", &data_dir]);
+    // Where it was before, as a restarted broker is: the port the first start picked.
+    let broker = Broker::start_with(&address, &["--data-dir", &data_dir]);
     let described = run(&broker, &["topics", "describe", "durable"]);
     assert!(
         String::from_utf8_lossy(&described.stdout).contains("3 partitions, 50 records"),
@@ -397,11 +394,8 @@ fn broken_pipe_exits_quietly() {
 
 #[test]
 fn unreachable_broker_fails_fast_and_clearly() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A port nobody listens on: it must stay closed, so it cannot be held, only picked.
+    let port = support::free_port();
     let output = semaphore()
         .args([
             "consume",

@@ -6,15 +6,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::support::{all_output, have, self_signed, semaphore};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::support::{Broker, all_output, free_port, have, self_signed, semaphore};
 
 struct Killed(Child);
 
@@ -42,35 +34,28 @@ fn topics_and_consume_over_tls_with_a_self_signed_certificate() {
         &["subjectAltName=IP:127.0.0.1,DNS:localhost"],
     );
 
-    let (plain_port, tls_port) = (free_port(), free_port());
+    // stunnel does not say which port it bound, so the TLS port is picked here; the broker behind it binds a
+    // port it picks and announces, and advertises stunnel's.
+    let tls_port = free_port();
+    let broker = Broker::start_with(
+        "127.0.0.1:0",
+        &["--memory", "--advertise", &format!("127.0.0.1:{tls_port}")],
+    );
     let config = directory.join("stunnel.conf");
     std::fs::write(
         &config,
         format!(
-            "foreground = yes\npid =\n[kafka]\naccept = 127.0.0.1:{tls_port}\nconnect = 127.0.0.1:{plain_port}\n\
+            "foreground = yes\npid =\n[kafka]\naccept = 127.0.0.1:{tls_port}\nconnect = {plain}\n\
              cert = {}\nkey = {}\n",
             certificate.display(),
-            key.display()
+            key.display(),
+            plain = broker.address,
         ),
     )
     .unwrap();
     let _stunnel = Killed(
         Command::new("stunnel4")
             .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let _broker = Killed(
-        semaphore()
-            .args([
-                "broker",
-                "--memory",
-                "--listen",
-                &format!("127.0.0.1:{plain_port}"),
-            ])
-            .args(["--advertise", &format!("127.0.0.1:{tls_port}")])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -90,7 +75,7 @@ fn topics_and_consume_over_tls_with_a_self_signed_certificate() {
             .output()
             .unwrap()
     };
-    // Wait for both to listen.
+    // Wait for stunnel to listen (the broker announced itself once it did).
     let mut created = tls(&["topics", "create", "secure", "--partitions", "2"], &certificate);
     for _ in 0..50 {
         if created.status.success() {

@@ -347,6 +347,8 @@ fn a_negative_interval_is_an_invalid_value() {
 fn check_reports_every_sink_then_fails_and_speaks_json() {
     let simulator = Simulate::start(&["--appliances", "3"]);
     let directory = temp_dir("check-report");
+    // Ports nobody listens on (two unreachable InfluxDBs): they must stay closed, so cannot be held, only
+    // picked.
     let (first, second) = (free_port(), free_port());
     let config = directory.join("semaphore.toml");
     std::fs::write(

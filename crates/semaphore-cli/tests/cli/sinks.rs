@@ -14,8 +14,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::{
-    Broker, Daemon, Simulate, all_output, consume_all, eventually, free_port, have, http_get, http_post,
-    metric, python_has, required, semaphore, temp_dir, url_encode,
+    Broker, DASHBOARD_LISTENING, Daemon, EXPORTER_LISTENING, Simulate, all_output, consume_all, eventually,
+    free_port, have, http_get, http_post, metric, python_has, required, semaphore, temp_dir, url_encode,
 };
 
 const UPLINKS_TOPIC: &str = "meraki.uplinks.loss_latency";
@@ -35,18 +35,17 @@ impl Drop for Server {
     }
 }
 
-/// `influxd` (1.x, Debian's) on free ports with its data in a temporary directory, database `meraki` made.
+/// `influxd` (1.x, Debian's) on ports it picks, its data in a temporary directory, database `meraki` made.
 fn start_influxdb() -> Server {
     let directory = temp_dir("influxdb");
-    let address = format!("127.0.0.1:{}", free_port());
     let config = directory.join("influxdb.conf");
+    let log = directory.join("influxd.log");
     std::fs::write(
         &config,
         format!(
-            "reporting-disabled = true\nbind-address = \"127.0.0.1:{rpc}\"\n[meta]\n  dir = \"{dir}/meta\"\n\
+            "reporting-disabled = true\nbind-address = \"127.0.0.1:0\"\n[meta]\n  dir = \"{dir}/meta\"\n\
              [data]\n  dir = \"{dir}/data\"\n  wal-dir = \"{dir}/wal\"\n  query-log-enabled = false\n\
-             [http]\n  bind-address = \"{address}\"\n  log-enabled = false\n[monitor]\n  store-enabled = false\n",
-            rpc = free_port(),
+             [http]\n  bind-address = \"127.0.0.1:0\"\n  log-enabled = false\n[monitor]\n  store-enabled = false\n",
             dir = directory.display(),
         ),
     )
@@ -55,10 +54,21 @@ fn start_influxdb() -> Server {
         .arg("-config")
         .arg(&config)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .expect("influxd starts");
-    let server = Server { child, address };
+    // Made before the address is known, so that a failed wait kills influxd too.
+    let mut server = Server {
+        child,
+        address: String::new(),
+    };
+    // influxd logs the HTTP address it bound, port 0 resolved (the RPC port is not used here).
+    server.address = logfmt_value(&log, "msg=\"Listening on HTTP\"", "addr").unwrap_or_else(|| {
+        panic!(
+            "influxd did not say where it listens: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        )
+    });
     assert!(
         eventually(Duration::from_secs(30), || http_get(&server.address, "/ping")
             .is_some_and(|(status, _)| status == 204)),
@@ -88,11 +98,11 @@ fn influx_query(influxdb: &str, query: &str) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-/// A Prometheus server scraping `target` every second.
+/// A Prometheus server scraping `target` every second, on a port it picks.
 fn start_prometheus(target: &str) -> Server {
     let directory = temp_dir("prometheus");
-    let address = format!("127.0.0.1:{}", free_port());
     let config = directory.join("prometheus.yml");
+    let log = directory.join("prometheus.log");
     std::fs::write(
         &config,
         format!(
@@ -107,18 +117,50 @@ fn start_prometheus(target: &str) -> Server {
             "--storage.tsdb.path={}",
             directory.join("data").display()
         ))
-        .arg(format!("--web.listen-address={address}"))
+        .arg("--web.listen-address=127.0.0.1:0")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .expect("prometheus starts");
-    let server = Server { child, address };
+    // Made before the address is known, so that a failed wait kills Prometheus too.
+    let mut server = Server {
+        child,
+        address: String::new(),
+    };
+    // Prometheus (2.42, Debian 12) logs the address it bound, port 0 resolved.
+    server.address = logfmt_value(&log, "msg=\"Listening on\"", "address").unwrap_or_else(|| {
+        panic!(
+            "prometheus did not say where it listens: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        )
+    });
     assert!(
         eventually(Duration::from_secs(30), || http_get(&server.address, "/-/ready")
             .is_some_and(|(status, _)| status == 200)),
         "prometheus did not become ready"
     );
     server
+}
+
+/// The value of `key` in the first complete logfmt line of `log` that contains `message`, waiting up to 30 s
+/// for it: how influxd and Prometheus say which address they bound.
+fn logfmt_value(log: &Path, message: &str, key: &str) -> Option<String> {
+    let mut value = None;
+    eventually(Duration::from_secs(30), || {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        // A line still being written could end in the middle of the address.
+        let complete = &text[..text.rfind('\n').map_or(0, |end| end + 1)];
+        value = complete
+            .lines()
+            .filter(|line| line.contains(message))
+            .find_map(|line| {
+                line.split(' ')
+                    .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
+                    .map(str::to_owned)
+            });
+        value.is_some()
+    });
+    value
 }
 
 /// An instant PromQL query; the result vector.
@@ -154,23 +196,19 @@ fn collect_once(simulator: &Simulate, brokers: &str, lookback_s: u64) -> Vec<Val
     consume_all(brokers, UPLINKS_TOPIC)
 }
 
-/// A config of sinks only, reading from `brokers`, its admin server on `admin`.
-fn sinks_config(directory: &Path, brokers: &str, admin: &str, sinks: &str) -> PathBuf {
+/// A config of sinks only, reading from `brokers`, its admin server (for its `/metrics`) on a port it picks:
+/// [`Daemon::admin_address`] reads it from the log.
+fn sinks_config(directory: &Path, brokers: &str, sinks: &str) -> PathBuf {
     let config = directory.join("sinks.toml");
     std::fs::write(
         &config,
         format!(
-            "data_dir = \"{data}\"\n[kafka]\nbrokers = \"{brokers}\"\n[admin]\nlisten = \"{admin}\"\n{sinks}",
+            "data_dir = \"{data}\"\n[kafka]\nbrokers = \"{brokers}\"\n[admin]\nlisten = \"127.0.0.1:0\"\n{sinks}",
             data = directory.join("data").display(),
         ),
     )
     .unwrap();
     config
-}
-
-/// A directory for a sink process and its admin address (for its `/metrics`).
-fn sink_place(name: &str) -> (PathBuf, String) {
-    (temp_dir(name), format!("127.0.0.1:{}", free_port()))
 }
 
 /// Python's confluent-kafka, the outside client the tests produce with.
@@ -308,20 +346,20 @@ fn three_consumer_groups_agree_with_kafka() {
     );
 
     let influxdb = start_influxdb();
-    let (directory, admin) = sink_place("three-groups");
-    let exporter = format!("127.0.0.1:{}", free_port());
-    let dashboard = format!("127.0.0.1:{}", free_port());
+    let directory = temp_dir("three-groups");
     let config = sinks_config(
         &directory,
         &broker.address,
-        &admin,
         &format!(
             "[[sinks.influxdb]]\nendpoint = \"http://{influx}\"\ndatabase = \"meraki\"\nbatch_size = 50\n\
-             [[sinks.prometheus]]\nlisten = \"{exporter}\"\n[sinks.dashboard]\nlisten = \"{dashboard}\"\n",
+             [[sinks.prometheus]]\nlisten = \"127.0.0.1:0\"\n[sinks.dashboard]\nlisten = \"127.0.0.1:0\"\n",
             influx = influxdb.address,
         ),
     );
     let sinks = Daemon::start(&config, &directory.join("sinks.log"));
+    let admin = sinks.admin_address();
+    let exporter = sinks.listening_address(EXPORTER_LISTENING);
+    let dashboard = sinks.listening_address(DASHBOARD_LISTENING);
     let total = envelopes.len() as f64;
     assert!(
         eventually(Duration::from_secs(90), || [
@@ -556,18 +594,18 @@ fn killed_sink_restarts_without_a_gap() {
     let total = envelopes.len() as f64;
     assert!(total >= 600.0, "{total}");
     let influxdb = start_influxdb();
-    let (directory, admin) = sink_place("kill-sink");
+    let directory = temp_dir("kill-sink");
     // One record per write, so the run lasts long enough to be killed in the middle.
     let config = sinks_config(
         &directory,
         &broker.address,
-        &admin,
         &format!(
             "[[sinks.influxdb]]\nendpoint = \"http://{}\"\ndatabase = \"meraki\"\nbatch_size = 1\n",
             influxdb.address
         ),
     );
     let mut first = Daemon::start(&config, &directory.join("first.log"));
+    let admin = first.admin_address();
     assert!(
         eventually(Duration::from_secs(60), || delivered(&admin, "influxdb")
             >= total / 4.0),
@@ -583,6 +621,7 @@ fn killed_sink_restarts_without_a_gap() {
     );
 
     let second = Daemon::start(&config, &directory.join("second.log"));
+    let admin = second.admin_address();
     assert!(
         eventually(
             Duration::from_secs(120),
@@ -662,15 +701,15 @@ fn malformed_messages_are_dead_lettered_and_the_sink_goes_on() {
         return;
     }
     let broker = Broker::start();
-    let (directory, admin) = sink_place("malformed");
-    let exporter = format!("127.0.0.1:{}", free_port());
+    let directory = temp_dir("malformed");
     let config = sinks_config(
         &directory,
         &broker.address,
-        &admin,
-        &format!("[[sinks.prometheus]]\nlisten = \"{exporter}\"\n"),
+        "[[sinks.prometheus]]\nlisten = \"127.0.0.1:0\"\n",
     );
     let sinks = Daemon::start(&config, &directory.join("sinks.log"));
+    let admin = sinks.admin_address();
+    let exporter = sinks.listening_address(EXPORTER_LISTENING);
     let mut wrong_schema = uplink_item("Q2XX-BAD-0003", -1, Some(1.0), Some(2.0));
     wrong_schema["headers"]["semaphore-schema"] = json!("meraki.network_clients/1");
     // One partition (same key) so the order is the order written.
@@ -812,11 +851,10 @@ fn webhook_posts_records_and_dead_letters_what_fails() {
     }
     let broker = Broker::start();
     let (receiver, received) = webhook_receiver();
-    let (directory, admin) = sink_place("webhook");
+    let directory = temp_dir("webhook");
     let config = sinks_config(
         &directory,
         &broker.address,
-        &admin,
         &format!(
             "[[sinks.webhook]]\nid = \"eda\"\nurl = \"http://{receiver}/endpoint\"\nheaders = {{ X-Team = \"noc\" }}\n\
              token_env = \"EDA_TOKEN\"\n\
@@ -825,6 +863,7 @@ fn webhook_posts_records_and_dead_letters_what_fails() {
     );
     let secret = "s3cr3t-eda-token";
     let sinks = Daemon::start_with_env(&config, &directory.join("sinks.log"), &[("EDA_TOKEN", secret)]);
+    let admin = sinks.admin_address();
     let items: Vec<Value> = (0..3)
         .map(|index| uplink_item(&format!("Q2WH-0000-000{index}"), -index, Some(0.5), Some(12.0)))
         .collect();
@@ -889,7 +928,7 @@ fn alerts_fire_once_resolve_once_and_survive_a_restart() {
     }
     let broker = Broker::start();
     let (receiver, received) = webhook_receiver();
-    let (directory, admin) = sink_place("alerts");
+    let directory = temp_dir("alerts");
     let rules = |group: &str| {
         format!(
             "[[sinks.alerts]]\ngroup = \"{group}\"\n[sinks.alerts.webhook]\nurl = \"http://{receiver}/alerts\"\n\
@@ -897,7 +936,7 @@ fn alerts_fire_once_resolve_once_and_survive_a_restart() {
              [[sinks.alerts.rule]]\nname = \"slow\"\nmetric = \"latency_ms\"\nabove = 150\naverage_over_s = 300\n"
         )
     };
-    let config = sinks_config(&directory, &broker.address, &admin, &rules("alerts-a"));
+    let config = sinks_config(&directory, &broker.address, &rules("alerts-a"));
     let first = Daemon::start(&config, &directory.join("first.log"));
     // Loss 9 % for minutes -10..-6 (fires at the third), then 0 % (resolves); latency 200 ms all along
     // (the 5-minute average fires once the window is full, and stays firing).
@@ -980,8 +1019,9 @@ fn alerts_fire_once_resolve_once_and_survive_a_restart() {
 
     // A new process in a new group reads every sample again: the alert state comes from the alerts topic,
     // so nothing fires twice; one more sample then resolves the latency alert, once.
-    let config = sinks_config(&directory, &broker.address, &admin, &rules("alerts-b"));
+    let config = sinks_config(&directory, &broker.address, &rules("alerts-b"));
     let second = Daemon::start(&config, &directory.join("second.log"));
+    let admin = second.admin_address();
     assert!(
         eventually(Duration::from_secs(60), || delivered(&admin, "alerts") >= 6.0),
         "{}",
@@ -999,7 +1039,14 @@ fn alerts_fire_once_resolve_once_and_survive_a_restart() {
         "{}",
         second.log_text()
     );
-    std::thread::sleep(Duration::from_secs(2));
+    // Not a pause but proof that a duplicate would be there by now: the sink counts a batch delivered only
+    // after Kafka took the batch's events, so once all 11 samples (6 read again, 5 new) are counted, every
+    // event they caused is on the alerts topic.
+    assert!(
+        eventually(Duration::from_secs(60), || delivered(&admin, "alerts") >= 11.0),
+        "every sample after the restart was evaluated: {}",
+        second.log_text()
+    );
     let after = summary(&events());
     let mut expected_after = expected.clone();
     expected_after.push(("slow".to_owned(), "resolved".to_owned(), minute(-1)));
@@ -1033,18 +1080,16 @@ fn dashboard_in_chromium_updates_live() {
     let broker = Broker::start();
     let envelopes = collect_once(&simulator, &broker.address, 600);
     let uplinks = newest_per_uplink(&envelopes);
-    let (directory, admin) = sink_place("dashboard");
-    let dashboard = format!("127.0.0.1:{}", free_port());
+    let directory = temp_dir("dashboard");
     let config = sinks_config(
         &directory,
         &broker.address,
-        &admin,
-        &format!(
-            "[sinks.dashboard]\nlisten = \"{dashboard}\"\n[[sinks.alerts]]\n[[sinks.alerts.rule]]\nname = \"high-loss\"\n\
-             metric = \"loss_percent\"\nabove = 5\nfor_samples = 1\n"
-        ),
+        "[sinks.dashboard]\nlisten = \"127.0.0.1:0\"\n[[sinks.alerts]]\n[[sinks.alerts.rule]]\nname = \"high-loss\"\n\
+         metric = \"loss_percent\"\nabove = 5\nfor_samples = 1\n",
     );
     let sinks = Daemon::start(&config, &directory.join("sinks.log"));
+    let admin = sinks.admin_address();
+    let dashboard = sinks.listening_address(DASHBOARD_LISTENING);
     assert!(
         eventually(Duration::from_secs(60), || delivered(&admin, "dashboard")
             >= envelopes.len() as f64),
@@ -1128,11 +1173,10 @@ fn influxdb_missing_database_is_named_retried_and_nothing_is_lost() {
     let broker = Broker::start();
     let envelopes = collect_once(&simulator, &broker.address, 600);
     let influxdb = start_influxdb();
-    let (directory, admin) = sink_place("influx-404");
+    let directory = temp_dir("influx-404");
     let config = sinks_config(
         &directory,
         &broker.address,
-        &admin,
         &format!(
             "[[sinks.influxdb]]\nendpoint = \"http://{}\"\ndatabase = \"created_later\"\n",
             influxdb.address
@@ -1143,6 +1187,7 @@ fn influxdb_missing_database_is_named_retried_and_nothing_is_lost() {
         &directory.join("sinks.log"),
         &[("SEMAPHORE_INFLUXDB_PASSWORD", "influx-pass-never-logged")],
     );
+    let admin = sinks.admin_address();
     assert!(
         eventually(Duration::from_secs(60), || sinks
             .log_text()
@@ -1201,11 +1246,10 @@ fn influxdb_2_writes_with_org_bucket_and_token() {
     }
     let broker = Broker::start();
     let (receiver, received) = webhook_receiver();
-    let (directory, admin) = sink_place("influx-2");
+    let directory = temp_dir("influx-2");
     let config = sinks_config(
         &directory,
         &broker.address,
-        &admin,
         &format!(
             "[[sinks.influxdb]]\nendpoint = \"http://{receiver}\"\norg = \"noc team\"\nbucket = \"meraki\"\n"
         ),
@@ -1216,6 +1260,7 @@ fn influxdb_2_writes_with_org_bucket_and_token() {
         &directory.join("sinks.log"),
         &[("SEMAPHORE_INFLUXDB_TOKEN", token)],
     );
+    let admin = sinks.admin_address();
     produce(
         &broker.address,
         &[
@@ -1262,7 +1307,7 @@ fn check_describes_sinks_and_reaches_their_destinations() {
     }
     let broker = Broker::start();
     let influxdb = start_influxdb();
-    let (directory, admin) = sink_place("check-sinks");
+    let directory = temp_dir("check-sinks");
     let sinks = |endpoint: &str| {
         format!(
             "[[sinks.influxdb]]\nendpoint = \"{endpoint}\"\ndatabase = \"meraki\"\n[[sinks.prometheus]]\n\
@@ -1272,7 +1317,6 @@ fn check_describes_sinks_and_reaches_their_destinations() {
     let config = sinks_config(
         &directory,
         &broker.address,
-        &admin,
         &sinks(&format!("http://{}", influxdb.address)),
     );
     let check = |env: &[(&str, &str)]| {
@@ -1307,8 +1351,9 @@ fn check_describes_sinks_and_reaches_their_destinations() {
     }
     assert!(!text.contains("t0ken-value"));
 
+    // A port nobody listens on: it must stay closed, so it cannot be held, only picked.
     let closed = format!("http://127.0.0.1:{}", free_port());
-    let config = sinks_config(&directory, &broker.address, &admin, &sinks(&closed));
+    let config = sinks_config(&directory, &broker.address, &sinks(&closed));
     let output = semaphore()
         .args(["check", "-c"])
         .arg(&config)
@@ -1332,15 +1377,14 @@ fn exporter_series_expire_when_an_uplink_stops_reporting() {
         return;
     }
     let broker = Broker::start();
-    let (directory, admin) = sink_place("expire");
-    let exporter = format!("127.0.0.1:{}", free_port());
+    let directory = temp_dir("expire");
     let config = sinks_config(
         &directory,
         &broker.address,
-        &admin,
-        &format!("[[sinks.prometheus]]\nlisten = \"{exporter}\"\nexpire_after_s = 6\n"),
+        "[[sinks.prometheus]]\nlisten = \"127.0.0.1:0\"\nexpire_after_s = 6\n",
     );
     let sinks = Daemon::start(&config, &directory.join("sinks.log"));
+    let exporter = sinks.listening_address(EXPORTER_LISTENING);
     produce(
         &broker.address,
         &[
@@ -1358,7 +1402,7 @@ fn exporter_series_expire_when_an_uplink_stops_reporting() {
         "{}",
         sinks.log_text()
     );
-    // Only one uplink keeps reporting, every 2 seconds.
+    // Only one uplink keeps reporting, every 2 seconds (the pause paces the reports; it waits for nothing).
     let mut minute = -2;
     assert!(
         eventually(Duration::from_secs(40), || {
@@ -1384,17 +1428,17 @@ fn alert_webhook_failures_are_dead_lettered() {
     }
     let broker = Broker::start();
     let (receiver, _) = webhook_receiver();
-    let (directory, admin) = sink_place("alert-webhook-fails");
+    let directory = temp_dir("alert-webhook-fails");
     let config = sinks_config(
         &directory,
         &broker.address,
-        &admin,
         &format!(
             "[[sinks.alerts]]\n[sinks.alerts.webhook]\nurl = \"http://{receiver}/fail\"\nmax_attempts = 2\n\
              [[sinks.alerts.rule]]\nname = \"down\"\nmetric = \"down\"\n"
         ),
     );
     let sinks = Daemon::start(&config, &directory.join("sinks.log"));
+    let admin = sinks.admin_address();
     produce(&broker.address, &[uplink_item("Q2WF-0000-0001", -1, None, None)]);
     assert!(
         eventually(Duration::from_secs(60), || admin_metric(
@@ -1431,15 +1475,14 @@ fn a_sink_process_exits_in_time_whatever_its_broker_does() {
     }
     for broker_dies_first in [true, false] {
         let mut broker = Broker::start();
-        let (directory, admin) = sink_place("shutdown");
-        let exporter = format!("127.0.0.1:{}", free_port());
+        let directory = temp_dir("shutdown");
         let config = sinks_config(
             &directory,
             &broker.address,
-            &admin,
-            &format!("[[sinks.prometheus]]\nlisten = \"{exporter}\"\n"),
+            "[[sinks.prometheus]]\nlisten = \"127.0.0.1:0\"\n",
         );
         let mut sinks = Daemon::start(&config, &directory.join("sinks.log"));
+        let admin = sinks.admin_address();
         produce(
             &broker.address,
             &[uplink_item("Q2SD-STOP-0001", -1, Some(1.0), Some(10.0))],

@@ -103,31 +103,35 @@ impl Drop for Simulate {
     }
 }
 
-/// `semaphore broker --memory` on a free port; stopped with SIGTERM when dropped.
+/// `semaphore broker --memory` on a port it picks; stopped with SIGTERM when dropped.
 pub struct Broker {
     pub child: Child,
+    /// Where it listens, as it announced it.
     pub address: String,
     /// Held open: a closed pipe would make the broker's next line to stdout fail.
     _stdout: StdoutLines,
 }
 
 impl Broker {
-    /// In memory, on a free port.
+    /// In memory, on a port the broker picks (port 0) and announces: no port is chosen here and then raced
+    /// for by parallel tests.
     pub fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Self::start_with(port, &["--memory"])
+        Self::start_with("127.0.0.1:0", &["--memory"])
     }
 
-    /// On `port`, with extra arguments (e.g. `--data-dir DIR`).
-    pub fn start_with(port: u16, arguments: &[&str]) -> Self {
-        let listen = format!("127.0.0.1:{port}");
-        let broker = [&["broker", "--listen", listen.as_str()], arguments].concat();
+    /// On `listen` with extra arguments (e.g. `--data-dir DIR`): `127.0.0.1:0` for a port the broker picks,
+    /// or the address a stopped broker had, to restart it where its clients look.
+    pub fn start_with(listen: &str, arguments: &[&str]) -> Self {
+        let broker = [&["broker", "--listen", listen], arguments].concat();
         let (child, first, address, lines) = spawn_announcing(&broker);
-        assert_eq!(address, format!("127.0.0.1:{port}"), "{first}");
+        if listen.ends_with(":0") {
+            assert!(
+                address.starts_with("127.0.0.1:") && !address.ends_with(":0"),
+                "{first}"
+            );
+        } else {
+            assert_eq!(address, listen, "{first}");
+        }
         Self {
             child,
             address,
@@ -186,7 +190,9 @@ pub fn temp_dir(name: &str) -> std::path::PathBuf {
     directory
 }
 
-/// A free TCP port on 127.0.0.1.
+/// A TCP port on 127.0.0.1 that was free a moment ago. Racy under parallel tests (another test may take it
+/// before the caller's program binds it): only for programs that cannot bind port 0 and say which port they
+/// got, and for a port that must stay closed. semaphore's own servers bind port 0 and log their address.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -294,6 +300,15 @@ pub fn try_consume_all(brokers: &str, topic: &str) -> Result<Vec<serde_json::Val
         .collect())
 }
 
+/// The start of the message of the log line that gives the admin server's address.
+pub const ADMIN_LISTENING: &str = "Admin server listening";
+/// The start of the message of the log line that gives a Prometheus exporter sink's address.
+pub const EXPORTER_LISTENING: &str = "Prometheus exporter listening";
+/// The start of the message of the log line that gives the dashboard's address.
+pub const DASHBOARD_LISTENING: &str = "Dashboard listening";
+/// The start of the message of the log line that gives the embedded broker's address in `semaphore run`.
+pub const EMBEDDED_BROKER_STARTED: &str = "No Kafka brokers configured: started the embedded broker";
+
 /// `semaphore run -c CONFIG` in the background, its log in a file.
 pub struct Daemon {
     pub child: Child,
@@ -332,6 +347,35 @@ impl Daemon {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The `address` field of the first JSON log line whose message starts with `message_prefix` (one of the
+    /// `*_LISTENING` constants): where a server configured on port 0 listens. Waits up to 60 s for the line;
+    /// `None` if it did not come, or if the process reported an error first. The first line of the file: a
+    /// test that restarts a daemon and reads an address gives each process its own log file.
+    pub fn address_of(&self, message_prefix: &str) -> Option<String> {
+        let mut address = None;
+        eventually(Duration::from_secs(60), || {
+            let log = self.log_text();
+            address = log.lines().find_map(|line| logged_address(line, message_prefix));
+            address.is_some() || log.contains("semaphore: error: ")
+        });
+        address
+    }
+
+    /// As [`Daemon::address_of`], failing the test with the log when the line does not come.
+    pub fn listening_address(&self, message_prefix: &str) -> String {
+        self.address_of(message_prefix).unwrap_or_else(|| {
+            panic!(
+                "no log line starting {message_prefix:?} with an address:\n{}",
+                self.log_text()
+            )
+        })
+    }
+
+    /// The admin server's address (the config says `[admin] listen = "127.0.0.1:0"`).
+    pub fn admin_address(&self) -> String {
+        self.listening_address(ADMIN_LISTENING)
+    }
+
     pub fn signal(&self, signal: &str) {
         Command::new("kill")
             .args([&format!("-{signal}"), &self.child.id().to_string()])
@@ -357,6 +401,23 @@ impl Drop for Daemon {
             let _ = self.child.wait();
         }
     }
+}
+
+/// The `address` field of one line of a `SEMAPHORE_LOG_FORMAT=json` log when its message starts with
+/// `message_prefix`. tracing-subscriber's JSON format puts an event's fields under `fields` (it does not
+/// flatten them unless asked), each Display or Debug value as a string; a flattened line is read as well. A
+/// line still being written is not JSON yet and is skipped.
+fn logged_address(line: &str, message_prefix: &str) -> Option<String> {
+    let event: serde_json::Value = serde_json::from_str(line).ok()?;
+    let fields = if event["fields"].is_object() {
+        &event["fields"]
+    } else {
+        &event
+    };
+    if !fields["message"].as_str()?.starts_with(message_prefix) {
+        return None;
+    }
+    fields["address"].as_str().map(str::to_owned)
 }
 
 /// Polls `condition` every 100 ms for up to `limit`; says whether it became true.
