@@ -534,6 +534,9 @@ fn admin_failure(error: TopicAdminError) -> Failure {
     }
 }
 
+/// How long `consume` waits, after SIGINT/SIGTERM, for its last commit and the consumer's close.
+const CONSUME_STOP_WITHIN: Duration = Duration::from_secs(5);
+
 async fn consume(args: ConsumeArgs) -> Result<(), Failure> {
     let kafka = kafka(&args.kafka)?;
     let offset = match &args.offset {
@@ -561,17 +564,32 @@ async fn consume(args: ConsumeArgs) -> Result<(), Failure> {
     let stop = Arc::new(AtomicBool::new(false));
     let shutdown = semaphore::shutdown::install().map_err(runtime_error)?;
     let stop_on_signal = stop.clone();
+    let (signalled, on_signal) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
         shutdown.await;
         stop_on_signal.store(true, Ordering::Relaxed);
+        let _ = signalled.send(());
     });
     let started = tokio::time::Instant::now();
     let topics = options.topics.join(", ");
-    let result = tokio::task::spawn_blocking(move || {
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut reading = tokio::task::spawn_blocking(move || {
+        // Not `stdout().lock()`: a reader stuck in its last commit must not hold the lock the exit path needs.
+        let mut out = std::io::BufWriter::new(std::io::stdout());
         semaphore::bus::consumer::consume(&kafka, &options, &mut out, &stop)
-    })
-    .await
+    });
+    let result = tokio::select! {
+        result = &mut reading => result,
+        Ok(()) = on_signal => match tokio::time::timeout(CONSUME_STOP_WITHIN, &mut reading).await {
+            Ok(result) => result,
+            // The last commit (or the consumer's close) waits for a group coordinator that does not answer.
+            Err(_) => {
+                return Err(runtime_error(anyhow::anyhow!(
+                    "stopped without Kafka's answer to the last commit within {CONSUME_STOP_WITHIN:?}; \
+                     the records printed since the group's last commit are printed again by its next run"
+                )));
+            }
+        },
+    }
     .map_err(runtime_error)?;
     let summary = result.map_err(|error| match error {
         ConsumeError::Usage(_) => config_error(error),

@@ -129,6 +129,8 @@ pub fn consume(
     let mut end_at_start: BTreeMap<TopicPartition, i64> = BTreeMap::new();
     let mut at_end: BTreeSet<TopicPartition> = BTreeSet::new();
     let mut polls = 0u64;
+    // With -e, the last time the reading got anywhere: a record or a partition's end.
+    let mut progressed = tokio::time::Instant::now();
     loop {
         if stop.load(Ordering::Relaxed) || options.count.is_some_and(|count| summary.records >= count) {
             break;
@@ -141,6 +143,15 @@ pub fn consume(
         let assignment = assigned(&consumer);
         if options.exit_at_end {
             record_ends(kafka, &consumer, &assignment, &mut end_at_start, &mut at_end)?;
+        }
+        if options.exit_at_end {
+            if matches!(polled, Some(Ok(_)) | Some(Err(KafkaError::PartitionEOF(_)))) {
+                progressed = tokio::time::Instant::now();
+            } else if progressed.elapsed() > ADMIN_TIMEOUT {
+                // The end cannot be reached while the broker is gone: say so rather than wait for ever.
+                ensure_reachable(kafka, &consumer)?;
+                progressed = tokio::time::Instant::now();
+            }
         }
         match polled {
             None => {}
@@ -214,6 +225,20 @@ fn validate(options: &ConsumeOptions) -> Result<(), ConsumeError> {
         _ => Ok(()),
     }
 }
+
+/// Whether the cluster answers a metadata request now; `Unreachable` if it does not within a few seconds.
+fn ensure_reachable(
+    kafka: &ResolvedKafka,
+    consumer: &BaseConsumer<QuietContext>,
+) -> Result<(), ConsumeError> {
+    consumer
+        .fetch_metadata(None, STALL_PROBE_TIMEOUT)
+        .map(|_| ())
+        .map_err(|error| unreachable(kafka, error))
+}
+
+/// How long the probe of a stalled `-e` read waits for the cluster.
+const STALL_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
 fn unreachable(kafka: &ResolvedKafka, error: impl ToString) -> ConsumeError {
     ConsumeError::Unreachable {
