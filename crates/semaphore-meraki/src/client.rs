@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, LOCATION, RETRY_AFTER, USER_AGENT};
 use serde::de::DeserializeOwned;
@@ -234,7 +235,19 @@ impl Client {
         url: Url,
         organization_id: Option<&str>,
     ) -> Result<T, MerakiError> {
-        self.get_page(operation, url, organization_id)
+        self.get_page(operation, url, organization_id, json)
+            .await
+            .map(|(body, _next)| body)
+    }
+
+    /// One non-paginated GET whose body is kept as sent (the caller reads it), retried as the policy allows.
+    pub(crate) async fn get_bytes(
+        &self,
+        operation: &'static str,
+        url: Url,
+        organization_id: Option<&str>,
+    ) -> Result<Bytes, MerakiError> {
+        self.get_page(operation, url, organization_id, json_text)
             .await
             .map(|(body, _next)| body)
     }
@@ -259,7 +272,8 @@ impl Client {
                 };
                 return Err(self.refused(error));
             }
-            let (page, link): (Vec<T>, Option<Url>) = self.get_page(operation, url, organization_id).await?;
+            let (page, link): (Vec<T>, Option<Url>) =
+                self.get_page(operation, url, organization_id, json).await?;
             self.inner.metrics.page();
             items.extend(page);
             if let Some(max_items) = max_items.filter(|max_items| items.len() >= *max_items) {
@@ -271,17 +285,18 @@ impl Client {
         Ok(items)
     }
 
-    async fn get_page<T: DeserializeOwned>(
+    async fn get_page<T>(
         &self,
         operation: &'static str,
         url: Url,
         organization_id: Option<&str>,
+        decode: Decode<T>,
     ) -> Result<(T, Option<Url>), MerakiError> {
         let retry = &self.inner.retry;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.attempt(&url, organization_id).await {
+            match self.attempt(&url, organization_id, decode).await {
                 Ok(page) => return Ok(page),
                 Err(Failure::Fatal(error)) => {
                     self.inner.metrics.error(error.kind());
@@ -308,10 +323,11 @@ impl Client {
     }
 
     /// One attempt: the request and the redirects it leads to.
-    async fn attempt<T: DeserializeOwned>(
+    async fn attempt<T>(
         &self,
         url: &Url,
         organization_id: Option<&str>,
+        decode: Decode<T>,
     ) -> Result<(T, Option<Url>), Failure> {
         let inner = &self.inner;
         let mut current = url.clone();
@@ -349,7 +365,7 @@ impl Client {
                 inner.metrics.redirect();
                 continue;
             }
-            return self.classify(current, status, response).await;
+            return self.classify(current, status, response, decode).await;
         }
         Err(Failure::Fatal(MerakiError::Redirect {
             url: url.to_string(),
@@ -388,11 +404,12 @@ impl Client {
     }
 
     /// Turns a non-redirect answer into a page, a retry or a final error.
-    async fn classify<T: DeserializeOwned>(
+    async fn classify<T>(
         &self,
         url: Url,
         status: StatusCode,
         response: reqwest::Response,
+        decode: Decode<T>,
     ) -> Result<(T, Option<Url>), Failure> {
         let url_text = url.to_string();
         match status.as_u16() {
@@ -429,10 +446,10 @@ impl Client {
                     )),
                     retry_after: None,
                 })?;
-                let body = serde_json::from_slice(&bytes).map_err(|error| Failure::Retry {
+                let began = excerpt(&bytes);
+                let body = decode(bytes).map_err(|error| Failure::Retry {
                     cause: RetryCause::InvalidResponse(format!(
-                        "not the expected JSON ({error}); it began {:?}",
-                        excerpt(&bytes)
+                        "not the expected JSON ({error}); it began {began:?}"
                     )),
                     retry_after: None,
                 })?;
@@ -473,6 +490,22 @@ impl Client {
             })),
         }
     }
+}
+
+/// How a successful answer's body becomes what the operation returns; a failure is retried (a body cut
+/// short or replaced by a proxy's page is most often a glitch).
+type Decode<T> = fn(Bytes) -> Result<T, serde_json::Error>;
+
+/// The body as JSON of the operation's type.
+fn json<T: DeserializeOwned>(bytes: Bytes) -> Result<T, serde_json::Error> {
+    serde_json::from_slice(&bytes)
+}
+
+/// The body kept as sent, once checked to be JSON (nothing is built from it: `IgnoredAny` only reads), so a
+/// body cut short is retried like any other.
+fn json_text(bytes: Bytes) -> Result<Bytes, serde_json::Error> {
+    serde_json::from_slice::<serde::de::IgnoredAny>(&bytes)?;
+    Ok(bytes)
 }
 
 /// Meraki's `{"errors": [...]}` joined, or an excerpt of whatever else came back.

@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod model;
 pub mod operations;
 pub mod query;
+pub mod raw_series;
 
 pub use api_key::{ApiKey, MERAKI_DASHBOARD_API_KEY};
 pub use backoff::Backoff;
@@ -32,3 +33,4 @@ pub use budget::RateBudget;
 pub use client::{Client, ClientBuilder};
 pub use error::MerakiError;
 pub use metrics::{ClientMetrics, MetricsSnapshot};
+pub use raw_series::RawSeries;

@@ -15,6 +15,7 @@ use crate::query::{
     ClientsQuery, DevicesQuery, HistoryQuery, NetworksQuery, QueryPairs, RuleViolation, UplinkStatusesQuery,
     UplinksLossAndLatencyQuery,
 };
+use crate::raw_series::RawSeries;
 
 impl Client {
     fn checked(
@@ -107,6 +108,19 @@ impl Client {
         organization_id: &str,
         query: &UplinksLossAndLatencyQuery,
     ) -> Result<Vec<UplinkLossAndLatency>, MerakiError> {
+        let series = self
+            .organization_uplinks_loss_and_latency_raw(organization_id, query)
+            .await?;
+        Ok(series.chunks(usize::MAX).flatten().collect())
+    }
+
+    /// As [`Client::organization_uplinks_loss_and_latency`], the answer kept as JSON text and read a chunk at
+    /// a time ([`RawSeries`]): what a large organization's window costs in memory stays near the answer's size.
+    pub async fn organization_uplinks_loss_and_latency_raw(
+        &self,
+        organization_id: &str,
+        query: &UplinksLossAndLatencyQuery,
+    ) -> Result<RawSeries, MerakiError> {
         let operation = "getOrganizationDevicesUplinksLossAndLatency";
         let pairs = self.checked(operation, query.to_pairs(Utc::now()))?;
         let url = self.endpoint(
@@ -118,11 +132,19 @@ impl Client {
             ],
             &pairs,
         );
-        let series: Vec<UplinkLossAndLatency> = self.get(operation, url, Some(organization_id)).await?;
-        for uplink in &series {
-            self.remember_organization(&uplink.serial, organization_id);
-        }
-        Ok(series)
+        let body = self
+            .get_bytes(operation, url.clone(), Some(organization_id))
+            .await?;
+        RawSeries::read(body, |uplink| {
+            self.remember_organization(&uplink.serial, organization_id)
+        })
+        .map_err(|error| {
+            self.refused(MerakiError::InvalidResponse {
+                url: url.to_string(),
+                attempts: 1,
+                reason: format!("not the expected uplink series: {error}"),
+            })
+        })
     }
 
     /// `getOrganizationApplianceUplinkStatuses`, every page.

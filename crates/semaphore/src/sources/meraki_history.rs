@@ -24,7 +24,7 @@ use crate::sources::cycles::Cycles;
 use crate::sources::uplink_filter::UplinkFilter;
 use crate::sources::window::{Rules, Window};
 use crate::sources::window_writer::WindowWriter;
-use crate::sources::windowed::{self, WindowReader};
+use crate::sources::windowed::{self, RecordChunks, WindowReader};
 use crate::sources::{SourceFailure, organizations};
 use crate::telemetry::Telemetry;
 use crate::telemetry::metrics::POLL_ERRORS;
@@ -232,7 +232,11 @@ impl WindowReader for HistoryReader<'_> {
         &'a self,
         organization_id: &'a str,
         window: Window,
-    ) -> SendFuture<'a, Result<Vec<UplinkRecord>, MerakiError>> {
-        boxed(self.source.fetch(organization_id, self.inventory, window))
+    ) -> SendFuture<'a, Result<RecordChunks<'a>, MerakiError>> {
+        // Per-device calls come back one device at a time anyway; the window is written as one chunk.
+        boxed(async move {
+            let records = self.source.fetch(organization_id, self.inventory, window).await?;
+            Ok(Box::new(std::iter::once(records)) as RecordChunks<'a>)
+        })
     }
 }

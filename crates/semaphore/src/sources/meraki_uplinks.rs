@@ -15,7 +15,7 @@ use std::time::Duration;
 use chrono::{TimeDelta, Utc};
 use semaphore_meraki::model::{Organization, UplinkLossAndLatency};
 use semaphore_meraki::query::{TimeWindow, Uplink, UplinksLossAndLatencyQuery};
-use semaphore_meraki::{Client, MerakiError};
+use semaphore_meraki::{Client, MerakiError, RawSeries};
 use tracing::Instrument;
 
 use crate::inventory::Inventory;
@@ -26,7 +26,7 @@ use crate::sources::cycles::Cycles;
 use crate::sources::uplink_filter::UplinkFilter;
 use crate::sources::window::{self, Rules, Window};
 use crate::sources::window_writer::WindowWriter;
-use crate::sources::windowed::{self, WindowReader};
+use crate::sources::windowed::{self, RecordChunks, WindowReader};
 use crate::sources::{SourceFailure, organizations};
 use crate::telemetry::Telemetry;
 use crate::telemetry::metrics::POLL_ERRORS;
@@ -139,11 +139,7 @@ impl UplinksSource {
         windowed::catch_up(&reader, &self.writer, organization_id, Utc::now(), stop).await
     }
 
-    async fn fetch(
-        &self,
-        organization_id: &str,
-        window: Window,
-    ) -> Result<Vec<UplinkLossAndLatency>, MerakiError> {
+    async fn fetch(&self, organization_id: &str, window: Window) -> Result<RawSeries, MerakiError> {
         let filter = &self.settings.filter;
         let query = UplinksLossAndLatencyQuery {
             window: TimeWindow::between(window.t0, window.t1),
@@ -153,10 +149,14 @@ impl UplinksSource {
             ip: filter.single_ip().map(str::to_owned),
         };
         self.poll_client
-            .organization_uplinks_loss_and_latency(organization_id, &query)
+            .organization_uplinks_loss_and_latency_raw(organization_id, &query)
             .await
     }
 }
+
+/// Uplink series turned into records and written at a time: a large organization's window (50,000 appliances
+/// are 100,000 series a minute) is never held whole as records or encoded bytes.
+const SERIES_PER_CHUNK: usize = 5_000;
 
 /// Reads one organization's windows: the org-wide call, enriched from the organization's inventory and
 /// filtered.
@@ -180,15 +180,14 @@ impl WindowReader for UplinksReader<'_> {
         &'a self,
         organization_id: &'a str,
         window: Window,
-    ) -> SendFuture<'a, Result<Vec<UplinkRecord>, MerakiError>> {
+    ) -> SendFuture<'a, Result<RecordChunks<'a>, MerakiError>> {
         boxed(async move {
             let series = self.source.fetch(organization_id, window).await?;
-            Ok(to_records(
-                organization_id,
-                series,
-                self.inventory,
-                &self.source.settings.filter,
-            ))
+            let filter = &self.source.settings.filter;
+            let chunks = series
+                .chunks(SERIES_PER_CHUNK)
+                .map(move |chunk| to_records(organization_id, chunk, self.inventory, filter));
+            Ok(Box::new(chunks) as RecordChunks<'a>)
         })
     }
 }

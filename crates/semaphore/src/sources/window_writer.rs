@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
 
@@ -15,6 +16,7 @@ use crate::outputs::{Outputs, StdoutClosed};
 use crate::record::uplink::SampleKey;
 use crate::record::{EncodedRecord, KeyStrategy, UplinkRecord};
 use crate::sources::window::Window;
+use crate::sources::windowed::RecordChunks;
 use crate::telemetry::Telemetry;
 use crate::telemetry::metrics::RECORDS_DUPLICATE_SKIPPED;
 use crate::watermark::{InFlight, WatermarkError, WatermarkStore};
@@ -56,51 +58,46 @@ impl WindowWriter {
         self.store.progress(organization_id).watermark
     }
 
-    /// Writes the window's records (those inside `[t0, t1)`) and moves the watermark to `t1`. Returns how
-    /// many records were sent.
+    /// Writes the window's records (those inside `[t0, t1)`), chunk by chunk as they come, and moves the
+    /// watermark to `t1`. Returns how many records were sent.
     pub async fn write(
         &self,
         organization_id: &str,
         window: Window,
-        records: Vec<UplinkRecord>,
+        chunks: RecordChunks<'_>,
     ) -> Result<usize, WindowError> {
-        let mut records: Vec<UplinkRecord> = records
-            .into_iter()
-            .filter(|record| record.ts >= window.t0 && record.ts < window.t1)
-            .collect();
-        let progress = self.store.progress(organization_id);
-        let kafka = self.outputs.kafka();
-        // A resumed window keeps its first offsets, so a second crash still reads back the first attempt.
-        let mut resumed_offsets = None;
-        if let (Some(in_flight), Some(kafka)) = (&progress.in_flight, kafka)
-            && in_flight.t0 == window.t0
-            && in_flight.t1 == window.t1
-        {
-            resumed_offsets = Some(in_flight.kafka_offsets.clone());
-            let written = kafka
-                .payloads_since(&self.topic, &in_flight.kafka_offsets)
-                .await?;
-            let already = written_samples(&written, organization_id, window);
-            let before = records.len();
-            records.retain(|record| !already.contains(&record.sample_key()));
-            let skipped = before - records.len();
-            self.telemetry.add(
-                &RECORDS_DUPLICATE_SKIPPED,
-                &[self.source.as_str()],
-                skipped as f64,
-            );
-            tracing::info!(
-                organization = %organization_id, t0 = %window.t0, t1 = %window.t1,
-                already_in_kafka = skipped, to_write = records.len(),
-                "Resuming a window interrupted by a stop; writing only what Kafka does not hold yet."
-            );
-        }
-        if records.is_empty() {
+        let resumed = self.resumed(organization_id, window).await?;
+        let already = resumed.as_ref().map(|(_, already)| already);
+        // Samples of a resumed window that Kafka holds already: counted, not sent again.
+        let skipped = AtomicUsize::new(0);
+        let mut chunks = chunks
+            .map(|chunk| {
+                let in_window = chunk
+                    .into_iter()
+                    .filter(|record| record.ts >= window.t0 && record.ts < window.t1);
+                let Some(already) = already else {
+                    return in_window.collect::<Vec<_>>();
+                };
+                in_window
+                    .filter(|record| {
+                        let written = already.contains(&record.sample_key());
+                        if written {
+                            skipped.fetch_add(1, Ordering::Relaxed);
+                        }
+                        !written
+                    })
+                    .collect()
+            })
+            .filter(|kept| !kept.is_empty());
+        // Nothing to write at all: the window is done without a journal entry.
+        let Some(first) = chunks.next() else {
+            drop(chunks);
+            self.count_skipped(skipped.into_inner());
             self.store.advance(organization_id, window.t1)?;
             return Ok(0);
-        }
-        let kafka_offsets = match (resumed_offsets, kafka) {
-            (Some(offsets), _) => offsets,
+        };
+        let kafka_offsets = match (&resumed, self.outputs.kafka()) {
+            (Some((offsets, _)), _) => offsets.clone(),
             (None, Some(kafka)) => kafka.end_offsets(&self.topic).await?,
             (None, None) => Default::default(),
         };
@@ -112,13 +109,55 @@ impl WindowWriter {
                 kafka_offsets,
             },
         )?;
-        let encoded: Vec<EncodedRecord> = records
-            .iter()
-            .map(|record| EncodedRecord::uplink(record, &self.key, &self.source))
-            .collect();
-        self.outputs.publish(&self.topic, &encoded).await?;
+        let mut sent = 0;
+        for chunk in std::iter::once(first).chain(&mut chunks) {
+            let encoded: Vec<EncodedRecord> = chunk
+                .iter()
+                .map(|record| EncodedRecord::uplink(record, &self.key, &self.source))
+                .collect();
+            self.outputs.publish(&self.topic, &encoded).await?;
+            sent += encoded.len();
+        }
+        drop(chunks);
+        self.count_skipped(skipped.into_inner());
         self.store.advance(organization_id, window.t1)?;
-        Ok(encoded.len())
+        Ok(sent)
+    }
+
+    fn count_skipped(&self, skipped: usize) {
+        if skipped > 0 {
+            self.telemetry.add(
+                &RECORDS_DUPLICATE_SKIPPED,
+                &[self.source.as_str()],
+                skipped as f64,
+            );
+        }
+    }
+
+    /// For a window interrupted by a stop: the Kafka offsets its first attempt started at (kept, so a second
+    /// crash still reads back the first attempt) and the samples Kafka holds of it already.
+    async fn resumed(
+        &self,
+        organization_id: &str,
+        window: Window,
+    ) -> Result<Option<(std::collections::BTreeMap<i32, i64>, HashSet<SampleKey>)>, WindowError> {
+        let progress = self.store.progress(organization_id);
+        let (Some(in_flight), Some(kafka)) = (&progress.in_flight, self.outputs.kafka()) else {
+            return Ok(None);
+        };
+        if in_flight.t0 != window.t0 || in_flight.t1 != window.t1 {
+            return Ok(None);
+        }
+        let written = kafka
+            .payloads_since(&self.topic, &in_flight.kafka_offsets)
+            .await?;
+        let already = written_samples(&written, organization_id, window);
+        tracing::info!(
+            organization = %organization_id, t0 = %window.t0, t1 = %window.t1,
+            already_in_kafka = already.len(),
+            "Resuming a window interrupted by a stop; writing only what Kafka does not hold yet."
+        );
+        Ok(Some((in_flight.kafka_offsets.clone(), already)))
     }
 }
 

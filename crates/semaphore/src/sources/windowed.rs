@@ -36,13 +36,17 @@ pub trait WindowReader: Sync {
     /// How far back the first cycle reads when the organization has no watermark yet.
     fn initial_lookback(&self) -> TimeDelta;
 
-    /// The organization's records of `window` (the writer drops any outside it). Boxed: see `send_future`.
+    /// The organization's records of `window` (the writer drops any outside it), a chunk at a time, so a large
+    /// organization's window is never held whole. Boxed: see `send_future`.
     fn fetch<'a>(
         &'a self,
         organization_id: &'a str,
         window: Window,
-    ) -> SendFuture<'a, Result<Vec<UplinkRecord>, MerakiError>>;
+    ) -> SendFuture<'a, Result<RecordChunks<'a>, MerakiError>>;
 }
+
+/// A window's records, a chunk at a time.
+pub type RecordChunks<'a> = Box<dyn Iterator<Item = Vec<UplinkRecord>> + Send + 'a>;
 
 /// Reads and writes `organization_id`'s windows until it is caught up with what Meraki serves at `now` (the
 /// cycle's start: minutes that become available meanwhile are the next cycle's, so a cycle always ends), or
@@ -208,13 +212,16 @@ mod tests {
             &'a self,
             organization_id: &'a str,
             window: Window,
-        ) -> SendFuture<'a, Result<Vec<UplinkRecord>, MerakiError>> {
+        ) -> SendFuture<'a, Result<RecordChunks<'a>, MerakiError>> {
             boxed(async move {
                 self.asked.lock().unwrap().push(window);
                 let failure = self.failures.lock().unwrap().pop_front();
                 match failure {
                     Some(error) => Err(error),
-                    None => Ok(vec![record(organization_id, window.t0)]),
+                    None => Ok(
+                        Box::new(std::iter::once(vec![record(organization_id, window.t0)]))
+                            as RecordChunks<'a>,
+                    ),
                 }
             })
         }
