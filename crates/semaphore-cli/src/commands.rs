@@ -253,10 +253,20 @@ fn kafka(args: &KafkaArgs) -> Result<ResolvedKafka, Failure> {
 
 fn pipeline_failure(error: PipelineError) -> Failure {
     match error {
-        PipelineError::Config(_) | PipelineError::Build { .. } => config_error(error),
-        PipelineError::Start(_) | PipelineError::Incomplete(_) | PipelineError::Sources(_) => {
-            runtime_error(error)
-        }
+        PipelineError::Config(_)
+        | PipelineError::Invalid(_)
+        | PipelineError::DataDir { .. }
+        | PipelineError::KafkaConfig(_)
+        | PipelineError::Producer(_)
+        | PipelineError::KafkaClient(_)
+        | PipelineError::HttpClient(_)
+        | PipelineError::Build { .. } => config_error(error),
+        PipelineError::Start { .. }
+        | PipelineError::EmbeddedBroker { .. }
+        | PipelineError::KafkaUnreachable { .. }
+        | PipelineError::Listen(_)
+        | PipelineError::Incomplete(_)
+        | PipelineError::Sources(_) => runtime_error(error),
     }
 }
 
@@ -368,13 +378,21 @@ fn flag_list(values: &[String]) -> Option<Vec<String>> {
 
 /// The settings the pipeline's errors name as config keys, and the flags `publish` sets them with.
 const PUBLISH_FLAGS: &[(&str, &str)] = &[
-    ("set [admin] listen", "set --admin-listen"),
-    ("set [kafka] brokers", "set --brokers"),
+    ("[admin] listen", "--admin-listen"),
+    ("[kafka] brokers", "--brokers"),
     (
-        "set data_dir or SEMAPHORE_DATA_DIR",
-        "set --data-dir or SEMAPHORE_DATA_DIR",
+        "data_dir or SEMAPHORE_DATA_DIR",
+        "--data-dir or SEMAPHORE_DATA_DIR",
     ),
 ];
+
+/// The flag `publish` sets `setting` with, or `setting` itself when no flag does.
+fn flag_for(setting: &'static str) -> &'static str {
+    PUBLISH_FLAGS
+        .iter()
+        .find(|(key, _)| *key == setting)
+        .map_or(setting, |(_, flag)| *flag)
+}
 
 /// `publish` builds its config from flags, so a pipeline error that names a config key (a taken
 /// `[admin] listen` address) names the flag instead: its user never wrote that key.
@@ -384,15 +402,39 @@ fn with_flag_names(failure: Failure) -> Failure {
         Ok(error) => {
             let rename = |mut message: String| {
                 for (key, flag) in PUBLISH_FLAGS {
-                    message = message.replace(key, flag);
+                    message = message.replace(&format!("set {key}"), &format!("set {flag}"));
                 }
                 message
             };
             anyhow::Error::new(match error {
                 PipelineError::Config(message) => PipelineError::Config(rename(message)),
-                PipelineError::Start(message) => PipelineError::Start(rename(message)),
                 PipelineError::Incomplete(message) => PipelineError::Incomplete(rename(message)),
-                unchanged @ (PipelineError::Sources(_) | PipelineError::Build { .. }) => unchanged,
+                PipelineError::DataDir {
+                    path,
+                    setting,
+                    source,
+                } => PipelineError::DataDir {
+                    path,
+                    setting: flag_for(setting),
+                    source,
+                },
+                PipelineError::EmbeddedBroker { setting, source } => PipelineError::EmbeddedBroker {
+                    setting: flag_for(setting),
+                    source,
+                },
+                PipelineError::Listen(mut error) => {
+                    error.setting = flag_for(error.setting);
+                    PipelineError::Listen(error)
+                }
+                unchanged @ (PipelineError::Invalid(_)
+                | PipelineError::KafkaConfig(_)
+                | PipelineError::Producer(_)
+                | PipelineError::KafkaClient(_)
+                | PipelineError::HttpClient(_)
+                | PipelineError::Start { .. }
+                | PipelineError::KafkaUnreachable { .. }
+                | PipelineError::Sources(_)
+                | PipelineError::Build { .. }) => unchanged,
             })
         }
         Err(error) => error,

@@ -109,7 +109,10 @@ pub async fn run(
         ..SimConfig::default()
     })
     .await
-    .map_err(|error| PipelineError::Start(format!("cannot start the Meraki simulator: {error}")))?;
+    .map_err(|source| PipelineError::Start {
+        what: "the Meraki simulator".to_owned(),
+        source,
+    })?;
     let data_dir = std::env::temp_dir().join(format!("semaphore-demo-{}", std::process::id()));
     let config_file = ConfigFile {
         data_dir: Some(data_dir.clone()),
@@ -177,8 +180,7 @@ pub async fn run(
         },
     };
     let env = DemoEnv(env);
-    let config = semaphore::config::validate(config_file, &PathBuf::from("demo"), &env)
-        .map_err(|error| PipelineError::Config(error.to_string()))?;
+    let config = semaphore::config::validate(config_file, &PathBuf::from("demo"), &env)?;
     let options_run = RunOptions {
         embedded_memory: true,
         ..RunOptions::default()

@@ -6,6 +6,7 @@
 //! `main` reads as: telemetry → config → [`Pipeline::start`] (bind, log addresses) → [`Pipeline::wait`].
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -13,10 +14,13 @@ use std::time::Duration;
 use semaphore_meraki::RateBudget;
 use tokio::sync::mpsc;
 
-use crate::bus::embedded::{BrokerStorage, EmbeddedBroker};
-use crate::bus::producer::Producer;
-use crate::config::Config;
+use crate::bus::config::KafkaConfigError;
+use crate::bus::embedded::{BrokerStorage, EmbeddedBroker, EmbeddedBrokerError};
+use crate::bus::producer::{Producer, ProducerError};
+use crate::bus::readback::{MetadataClientError, ProbeError};
+use crate::config::{Config, ConfigError};
 use crate::env::Env;
+use crate::http_server::ListenError;
 use crate::outputs::kafka::KafkaOutput;
 use crate::outputs::lines::{LinesOutput, LinesTarget};
 use crate::outputs::syslog::SyslogOutput;
@@ -24,6 +28,7 @@ use crate::outputs::{Output, Outputs};
 use crate::shutdown::{Stop, StopTrigger, stop_pair};
 use crate::sinks::component::{SinkBuildError, SinkContext};
 use crate::sinks::runner::SinkRunner;
+use crate::sinks::sink::HttpClientError;
 use crate::sources::{BuildError, SourceContext, SourceFailure};
 use crate::telemetry::Telemetry;
 
@@ -50,14 +55,61 @@ impl Default for RunOptions {
 /// Ten seconds: enough for librdkafka to flush a healthy cluster's queue, short enough for service managers.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 
+/// Why the pipeline did not start, or did not end cleanly. Each variant's doc says its exit code; variants
+/// that name a setting keep it in a field of its own, so `publish` can name its flag instead.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
-    /// The configuration or environment cannot work (exit code 2).
+    /// The configuration or environment cannot work (exit code 2); the message says what to change.
     #[error("{0}")]
     Config(String),
-    /// Something the configuration names could not be started (exit code 1).
-    #[error("{0}")]
-    Start(String),
+    /// The configuration is not valid (exit code 2).
+    #[error(transparent)]
+    Invalid(#[from] ConfigError),
+    /// The data directory cannot be created (exit code 2). The message names the cause before the setting,
+    /// so it says the cause itself; `error_text::one_line` does not repeat it.
+    #[error("cannot create the data directory {path}: {source}; set {setting}")]
+    DataDir {
+        path: PathBuf,
+        setting: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The Kafka connection settings cannot work (exit code 2).
+    #[error(transparent)]
+    KafkaConfig(#[from] KafkaConfigError),
+    /// The producer cannot be created from these settings (exit code 2).
+    #[error(transparent)]
+    Producer(#[from] ProducerError),
+    /// The Kafka client for read-back and probes cannot be created (exit code 2).
+    #[error(transparent)]
+    KafkaClient(#[from] MetadataClientError),
+    /// A sink's HTTP client cannot be built (exit code 2).
+    #[error(transparent)]
+    HttpClient(#[from] HttpClientError),
+    /// Something the command runs besides the pipeline could not be started (exit code 1).
+    #[error("cannot start {what}")]
+    Start {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The embedded broker could not be started (exit code 1).
+    #[error("{source}; or set {setting} to use a cluster")]
+    EmbeddedBroker {
+        setting: &'static str,
+        #[source]
+        source: EmbeddedBrokerError,
+    },
+    /// With `--once`, Kafka did not answer at start (exit code 1).
+    #[error("cannot reach Kafka at {bootstrap}: {source}; --once writes nothing without it")]
+    KafkaUnreachable {
+        bootstrap: String,
+        #[source]
+        source: ProbeError,
+    },
+    /// A server (admin, exporter, dashboard) cannot listen where its setting says (exit code 1).
+    #[error(transparent)]
+    Listen(#[from] ListenError),
     /// The drain ran out of time with records not yet acknowledged (exit code 1); they are written again at
     /// the next start.
     #[error("{0}")]
@@ -116,11 +168,10 @@ impl Pipeline {
     pub async fn start(config: Config, env: &dyn Env, options: RunOptions) -> Result<Self, PipelineError> {
         let telemetry = Telemetry::new();
         let (stop_trigger, stop) = stop_pair();
-        std::fs::create_dir_all(&config.data_dir).map_err(|error| {
-            PipelineError::Config(format!(
-                "cannot create the data directory {}: {error}; set data_dir or SEMAPHORE_DATA_DIR",
-                config.data_dir.display()
-            ))
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| PipelineError::DataDir {
+            path: config.data_dir.clone(),
+            setting: "data_dir or SEMAPHORE_DATA_DIR",
+            source,
         })?;
         let mut helpers = Vec::new();
         let kafka = start_kafka(&config, env, &options, &telemetry).await?;
@@ -151,8 +202,7 @@ impl Pipeline {
                 "the admin server",
                 "[admin] listen",
             )
-            .await
-            .map_err(PipelineError::Start)?;
+            .await?;
             tracing::info!(%address, "Admin server listening: /metrics, /healthz, /readyz.");
             helpers.push(handle);
             admin_address = Some(address);
@@ -307,42 +357,38 @@ async fn start_kafka(
         };
         let started = EmbeddedBroker::start(config.embedded_listen, storage)
             .await
-            .map_err(|error| {
-                PipelineError::Start(format!("{error}; or set [kafka] brokers to use a cluster"))
+            .map_err(|source| PipelineError::EmbeddedBroker {
+                setting: "[kafka] brokers",
+                source,
             })?;
         let address = started.address();
         tracing::info!(%address, "No Kafka brokers configured: started the embedded broker; other Kafka clients can use --brokers {address}.");
         embedded_address = Some(address.to_string());
         side.broker = Some(started);
     }
-    let kafka = config
-        .kafka
-        .resolve(env, embedded_address.as_deref())
-        .map_err(|error| PipelineError::Config(error.to_string()))?;
-    let producer = Producer::new(&kafka).map_err(|error| PipelineError::Config(error.to_string()))?;
+    let kafka = config.kafka.resolve(env, embedded_address.as_deref())?;
+    let producer = Producer::new(&kafka)?;
     *telemetry
         .producer
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(producer.metrics_handle());
     let settings = config.outputs.kafka.clone().unwrap_or_default();
-    let output = Arc::new(
-        KafkaOutput::new(
-            kafka,
-            producer,
-            settings.create_topics,
-            settings.partitions,
-            telemetry.clone(),
-        )
-        .map_err(PipelineError::Config)?,
-    );
+    let output = Arc::new(KafkaOutput::new(
+        kafka,
+        producer,
+        settings.create_topics,
+        settings.partitions,
+        telemetry.clone(),
+    )?);
     if options.once && config.outputs.kafka.is_some() {
         // One cycle cannot wait for Kafka to come back: say so now rather than after the cycle.
-        output.reach().await.map_err(|error| {
-            PipelineError::Start(format!(
-                "cannot reach Kafka at {}: {error}; --once writes nothing without it",
-                output.bootstrap()
-            ))
-        })?;
+        output
+            .reach()
+            .await
+            .map_err(|source| PipelineError::KafkaUnreachable {
+                bootstrap: output.bootstrap().to_owned(),
+                source,
+            })?;
     }
     telemetry.kafka_required.store(true, Ordering::Relaxed);
     side.output = Some(output);
@@ -441,7 +487,8 @@ async fn start_sinks(
         };
         let built = sink.kind.build(&context).await.map_err(|error| match error {
             SinkBuildError::Config(reason) => PipelineError::Config(reason),
-            SinkBuildError::Start(reason) => PipelineError::Start(reason),
+            SinkBuildError::Client(error) => PipelineError::HttpClient(error),
+            SinkBuildError::Listen(error) => PipelineError::Listen(error),
         })?;
         if let Some((address, handle)) = built.server {
             helpers.push(handle);

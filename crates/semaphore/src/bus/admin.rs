@@ -8,6 +8,7 @@ use std::time::Duration;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use serde::Serialize;
 
 use crate::bus::config::ResolvedKafka;
@@ -26,28 +27,45 @@ pub const ADMIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum TopicAdminError {
+    /// No answer within [`ADMIN_TIMEOUT`]. The message says the cause before what to check, so it names the
+    /// cause itself (and keeps it as the source, which `error_text::one_line` then does not repeat).
     #[error(
-        "cannot reach Kafka at {bootstrap} within {timeout:?}: {reason}; check the brokers (--brokers, SEMAPHORE_BROKERS or [kafka] brokers) and that the broker runs"
+        "cannot reach Kafka at {bootstrap} within {timeout:?}: {source}; check the brokers (--brokers, SEMAPHORE_BROKERS or [kafka] brokers) and that the broker runs",
+        timeout = ADMIN_TIMEOUT
     )]
     Unreachable {
         bootstrap: String,
-        timeout: Duration,
-        reason: String,
+        #[source]
+        source: KafkaError,
     },
     #[error("no topic {topic} on {bootstrap}")]
     NotFound { topic: String, bootstrap: String },
-    #[error("Kafka refused to {action} topic {topic}: {reason}")]
+    #[error("Kafka refused to {action} topic {topic}")]
     Refused {
         action: &'static str,
         topic: String,
-        reason: String,
+        #[source]
+        code: RDKafkaErrorCode,
     },
-    #[error("cannot create a Kafka client: {0}")]
-    Client(#[from] rdkafka::error::KafkaError),
+    #[error("cannot create a Kafka client")]
+    Client(#[from] KafkaError),
     /// A name, partition count or replication factor that Kafka's rules or semaphore's cap forbid; nothing
     /// was sent. The message names the argument and the rule.
     #[error("{0}")]
     Invalid(String),
+}
+
+impl TopicAdminError {
+    /// Kafka refused to create a topic because it exists already.
+    pub fn already_exists(&self) -> bool {
+        matches!(
+            self,
+            TopicAdminError::Refused {
+                code: RDKafkaErrorCode::TopicAlreadyExists,
+                ..
+            }
+        )
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -91,11 +109,7 @@ fn admin_options() -> AdminOptions {
 /// The first topic Kafka refused to `action`, as an error.
 fn refused(action: &'static str, results: Vec<rdkafka::admin::TopicResult>) -> Result<(), TopicAdminError> {
     match results.into_iter().find_map(Result::err) {
-        Some((topic, code)) => Err(TopicAdminError::Refused {
-            action,
-            topic,
-            reason: code.to_string(),
-        }),
+        Some((topic, code)) => Err(TopicAdminError::Refused { action, topic, code }),
         None => Ok(()),
     }
 }
@@ -114,11 +128,10 @@ impl TopicAdmin {
         })
     }
 
-    fn unreachable(&self, reason: impl ToString) -> TopicAdminError {
+    fn unreachable(&self, source: KafkaError) -> TopicAdminError {
         TopicAdminError::Unreachable {
             bootstrap: self.kafka.bootstrap.clone(),
-            timeout: ADMIN_TIMEOUT,
-            reason: reason.to_string(),
+            source,
         }
     }
 
@@ -126,27 +139,22 @@ impl TopicAdmin {
     /// failure there means the cluster could not be reached.
     async fn with_metadata_client<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&BaseConsumer) -> Result<T, String> + Send + 'static,
+        work: impl FnOnce(&BaseConsumer) -> Result<T, KafkaError> + Send + 'static,
     ) -> Result<T, TopicAdminError> {
         let kafka = self.kafka.clone();
         let result = tokio::task::spawn_blocking(move || {
-            let consumer: BaseConsumer = kafka
-                .client_config()
-                .create()
-                .map_err(|error| error.to_string())?;
+            let consumer: BaseConsumer = kafka.client_config().create()?;
             work(&consumer)
         })
         .await
         .expect("the metadata task does not panic");
-        result.map_err(|reason| self.unreachable(reason))
+        result.map_err(|source| self.unreachable(source))
     }
 
     /// Every topic but Kafka's internal ones, by name.
     pub async fn list(&self) -> Result<Vec<TopicSummary>, TopicAdminError> {
         self.with_metadata_client(|consumer| {
-            let metadata = consumer
-                .fetch_metadata(None, ADMIN_TIMEOUT)
-                .map_err(|error| error.to_string())?;
+            let metadata = consumer.fetch_metadata(None, ADMIN_TIMEOUT)?;
             let mut topics: Vec<TopicSummary> = metadata
                 .topics()
                 .iter()
@@ -165,9 +173,7 @@ impl TopicAdmin {
     /// How many brokers the cluster has.
     async fn broker_count(&self) -> Result<usize, TopicAdminError> {
         self.with_metadata_client(|consumer| {
-            let metadata = consumer
-                .fetch_metadata(None, ADMIN_TIMEOUT)
-                .map_err(|error| error.to_string())?;
+            let metadata = consumer.fetch_metadata(None, ADMIN_TIMEOUT)?;
             Ok(metadata.brokers().len())
         })
         .await
@@ -215,9 +221,7 @@ impl TopicAdmin {
         check_name(topic)?;
         let name = topic.to_owned();
         let described = self.with_metadata_client(move |consumer| {
-            let metadata = consumer
-                .fetch_metadata(Some(&name), ADMIN_TIMEOUT)
-                .map_err(|error| error.to_string())?;
+            let metadata = consumer.fetch_metadata(Some(&name), ADMIN_TIMEOUT)?;
             let Some(topic) = metadata.topics().iter().find(|topic| topic.name() == name) else {
                 return Ok(None);
             };
@@ -226,9 +230,7 @@ impl TopicAdmin {
             }
             let mut partitions = Vec::new();
             for partition in topic.partitions() {
-                let (low, high) = consumer
-                    .fetch_watermarks(&name, partition.id(), ADMIN_TIMEOUT)
-                    .map_err(|error| error.to_string())?;
+                let (low, high) = consumer.fetch_watermarks(&name, partition.id(), ADMIN_TIMEOUT)?;
                 partitions.push(PartitionDescription {
                     partition: partition.id(),
                     leader: partition.leader(),

@@ -103,8 +103,12 @@ pub struct KafkaConnection {
 /// A connection setting that cannot work.
 #[derive(Debug, thiserror::Error)]
 pub enum KafkaConfigError {
-    #[error("cannot read the Kafka client properties {path}: {source}")]
-    ReadProperties { path: PathBuf, source: std::io::Error },
+    #[error("cannot read the Kafka client properties {path}")]
+    ReadProperties {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{path}, line {line}: {reason}")]
     BadProperties {
         path: PathBuf,

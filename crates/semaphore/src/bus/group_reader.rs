@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
 use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 
@@ -55,6 +56,37 @@ pub struct GroupReader {
     commits: bool,
 }
 
+/// A reader that could not open, or offsets it could not commit.
+#[derive(Debug, thiserror::Error)]
+pub enum GroupReaderError {
+    /// The blocking task that opens the reader ended without an answer.
+    #[error("cannot start the Kafka consumer")]
+    Task(#[source] tokio::task::JoinError),
+    #[error("cannot create the Kafka consumer")]
+    Create(#[source] KafkaError),
+    #[error("cannot read the partitions of {topic}")]
+    Partitions {
+        topic: String,
+        #[source]
+        source: KafkaError,
+    },
+    /// A partition's offset could not be put in the list to seek to or commit.
+    #[error(transparent)]
+    Offset(KafkaError),
+    #[error("cannot find the offsets of that time")]
+    OffsetsForTimes(#[source] KafkaError),
+    #[error("cannot assign partitions")]
+    Assign(#[source] KafkaError),
+    #[error("cannot subscribe to {topics:?}")]
+    Subscribe {
+        topics: Vec<String>,
+        #[source]
+        source: KafkaError,
+    },
+    #[error("cannot commit offsets")]
+    Commit(#[source] KafkaError),
+}
+
 impl GroupReader {
     /// Joins `group` on `topics` (or assigns every partition, for [`ReadStart::Recent`]). The topics must
     /// exist. Blocks up to [`ADMIN_TIMEOUT`] on metadata, so it runs on a blocking thread.
@@ -63,13 +95,13 @@ impl GroupReader {
         topics: &[String],
         group: &str,
         start: ReadStart,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, GroupReaderError> {
         let kafka = kafka.clone();
         let topics = topics.to_vec();
         let group = group.to_owned();
         tokio::task::spawn_blocking(move || Self::open_blocking(&kafka, &topics, &group, start))
             .await
-            .map_err(|error| format!("cannot start the Kafka consumer: {error}"))?
+            .map_err(GroupReaderError::Task)?
     }
 
     fn open_blocking(
@@ -77,7 +109,7 @@ impl GroupReader {
         topics: &[String],
         group: &str,
         start: ReadStart,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, GroupReaderError> {
         let mut config = kafka.client_config();
         config
             .set("group.id", group)
@@ -99,7 +131,7 @@ impl GroupReader {
         }
         let consumer: StreamConsumer<QuietContext> = config
             .create_with_context(QuietContext)
-            .map_err(|error| format!("cannot create the Kafka consumer: {error}"))?;
+            .map_err(GroupReaderError::Create)?;
         let topic_names: Vec<&str> = topics.iter().map(String::as_str).collect();
         match start {
             ReadStart::Recent(history) => {
@@ -110,7 +142,10 @@ impl GroupReader {
                 for topic in topics {
                     let metadata = consumer
                         .fetch_metadata(Some(topic), ADMIN_TIMEOUT)
-                        .map_err(|error| format!("cannot read the partitions of {topic}: {error}"))?;
+                        .map_err(|source| GroupReaderError::Partitions {
+                            topic: topic.clone(),
+                            source,
+                        })?;
                     for described in metadata
                         .topics()
                         .iter()
@@ -119,21 +154,22 @@ impl GroupReader {
                         for partition in described.partitions() {
                             assignment
                                 .add_partition_offset(topic, partition.id(), Offset::Offset(milliseconds))
-                                .map_err(|error| error.to_string())?;
+                                .map_err(GroupReaderError::Offset)?;
                         }
                     }
                 }
                 // Each timestamp becomes the first offset at or after it (or the end, where nothing is newer).
                 let assignment = consumer
                     .offsets_for_times(assignment, ADMIN_TIMEOUT)
-                    .map_err(|error| format!("cannot find the offsets of that time: {error}"))?;
-                consumer
-                    .assign(&assignment)
-                    .map_err(|error| format!("cannot assign partitions: {error}"))?;
+                    .map_err(GroupReaderError::OffsetsForTimes)?;
+                consumer.assign(&assignment).map_err(GroupReaderError::Assign)?;
             }
             _ => consumer
                 .subscribe(&topic_names)
-                .map_err(|error| format!("cannot subscribe to {topics:?}: {error}"))?,
+                .map_err(|source| GroupReaderError::Subscribe {
+                    topics: topics.to_vec(),
+                    source,
+                })?,
         }
         Ok(Self {
             consumer,
@@ -173,7 +209,7 @@ impl GroupReader {
 
     /// Commits the offsets after `batch` (the next to read, per partition). `wait`: until the broker
     /// answered (at shutdown); otherwise in the background — a commit lost to a crash re-reads, at least once.
-    pub fn commit(&self, batch: &[ConsumedMessage], wait: bool) -> Result<(), String> {
+    pub fn commit(&self, batch: &[ConsumedMessage], wait: bool) -> Result<(), GroupReaderError> {
         if !self.commits || batch.is_empty() {
             return Ok(());
         }
@@ -186,12 +222,12 @@ impl GroupReader {
         for ((topic, partition), offset) in next {
             offsets
                 .add_partition_offset(topic, partition, Offset::Offset(offset))
-                .map_err(|error| error.to_string())?;
+                .map_err(GroupReaderError::Offset)?;
         }
         let mode = if wait { CommitMode::Sync } else { CommitMode::Async };
         self.consumer
             .commit(&offsets, mode)
-            .map_err(|error| format!("cannot commit offsets: {error}"))
+            .map_err(GroupReaderError::Commit)
     }
 }
 

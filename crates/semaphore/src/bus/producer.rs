@@ -51,10 +51,29 @@ pub struct Delivery {
 
 /// A record Kafka did not accept.
 #[derive(Debug, thiserror::Error)]
-#[error("Kafka did not accept a record for topic {topic}: {reason}")]
+#[error("Kafka did not accept a record for topic {topic}")]
 pub struct ProduceError {
     pub topic: String,
-    pub reason: String,
+    #[source]
+    pub source: rdkafka::error::KafkaError,
+}
+
+/// Records of one batch Kafka did not accept; the first refusal is the source.
+#[derive(Debug, thiserror::Error)]
+#[error("Kafka refused records for topic {topic}")]
+pub struct RefusedRecords {
+    pub topic: String,
+    #[source]
+    pub source: rdkafka::error::KafkaError,
+}
+
+impl From<ProduceError> for RefusedRecords {
+    fn from(first: ProduceError) -> Self {
+        Self {
+            topic: first.topic,
+            source: first.source,
+        }
+    }
 }
 
 /// Delivery counters.
@@ -108,7 +127,7 @@ pub enum ProducerError {
         "librdkafka option {option:?} contradicts semaphore's producer default {option}={default}; remove the option (README, \"Producer defaults\", says why semaphore needs it)"
     )]
     Conflict { option: String, default: String },
-    #[error("cannot create the Kafka producer: {0}")]
+    #[error("cannot create the Kafka producer")]
     Create(#[from] rdkafka::error::KafkaError),
 }
 
@@ -179,7 +198,7 @@ impl Producer {
                 self.metrics.failed.fetch_add(1, Ordering::Relaxed);
                 Err(ProduceError {
                     topic: record.topic.to_owned(),
-                    reason: error.to_string(),
+                    source: error,
                 })
             }
         }

@@ -16,29 +16,49 @@ const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
 /// A read-back covers one window of one source: seconds of reading at most, unless Kafka is unreachable.
 const READ_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// A topic that could not be read back.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot read back topic {topic}: {reason}")]
-pub struct ReadbackError {
-    pub topic: String,
-    pub reason: String,
+pub enum ReadbackError {
+    /// Kafka refused a request, or did not answer it.
+    #[error("cannot read back topic {topic}")]
+    Kafka {
+        topic: String,
+        #[source]
+        source: KafkaError,
+    },
+    /// Reading did not reach the end of every partition in time.
+    #[error("cannot read back topic {topic}: not at the end of partitions {partitions:?} after {waited:?}")]
+    Unfinished {
+        topic: String,
+        partitions: Vec<i32>,
+        waited: Duration,
+    },
 }
 
-fn failed(topic: &str, reason: impl ToString) -> ReadbackError {
-    ReadbackError {
+fn failed(topic: &str, source: KafkaError) -> ReadbackError {
+    ReadbackError::Kafka {
         topic: topic.to_owned(),
-        reason: reason.to_string(),
+        source,
     }
 }
+
+/// The cluster did not answer a metadata request (librdkafka's error, as it says it).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct ProbeError(KafkaError);
+
+/// The read-back and probe client could not be created from the connection settings.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot create a Kafka client")]
+pub struct MetadataClientError(#[source] pub KafkaError);
 
 /// A client for end offsets and reachability probes. Long-lived callers keep one: a librdkafka client is
 /// costly to create (threads, connections), too costly to make per window or per probe.
 pub struct MetadataClient(BaseConsumer<QuietContext>);
 
 impl MetadataClient {
-    pub fn new(kafka: &ResolvedKafka) -> Result<Self, String> {
-        consumer(kafka)
-            .map(Self)
-            .map_err(|error| format!("cannot create a Kafka client: {error}"))
+    pub fn new(kafka: &ResolvedKafka) -> Result<Self, MetadataClientError> {
+        consumer(kafka).map(Self).map_err(MetadataClientError)
     }
 
     /// Each partition's end offset of `topic` now. Blocking.
@@ -47,8 +67,8 @@ impl MetadataClient {
     }
 
     /// Whether the cluster answers a metadata request within 10 s. Blocking.
-    pub fn probe(&self) -> Result<(), String> {
-        probe(&self.0)
+    pub fn probe(&self) -> Result<(), ProbeError> {
+        probe(&self.0).map_err(ProbeError)
     }
 }
 
@@ -118,13 +138,11 @@ pub fn payloads_since(
     let deadline = tokio::time::Instant::now() + READ_TIMEOUT;
     while !remaining.is_empty() {
         if tokio::time::Instant::now() > deadline {
-            return Err(failed(
-                topic,
-                format!(
-                    "not at the end of partitions {:?} after {READ_TIMEOUT:?}",
-                    remaining.keys()
-                ),
-            ));
+            return Err(ReadbackError::Unfinished {
+                topic: topic.to_owned(),
+                partitions: remaining.keys().copied().collect(),
+                waited: READ_TIMEOUT,
+            });
         }
         match consumer.poll(Duration::from_millis(500)) {
             None => {}
@@ -145,12 +163,32 @@ pub fn payloads_since(
     Ok(payloads)
 }
 
-/// Whether the cluster answers a metadata request within a few seconds. Blocking.
 /// Whether the cluster answers a metadata request within 10 s (generous: a busy broker is slow, not down,
 /// and readiness should rather pass falsely than fail falsely). Blocking.
-fn probe(consumer: &BaseConsumer<QuietContext>) -> Result<(), String> {
-    consumer
-        .fetch_metadata(None, METADATA_TIMEOUT)
-        .map(|_| ())
-        .map_err(|error| error.to_string())
+fn probe(consumer: &BaseConsumer<QuietContext>) -> Result<(), KafkaError> {
+    consumer.fetch_metadata(None, METADATA_TIMEOUT).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use rdkafka::error::RDKafkaErrorCode;
+
+    use super::*;
+    use crate::error_text::one_line;
+
+    /// Issue 10: the error names the topic and keeps Kafka's answer as its source, which the one-line form
+    /// says once (librdkafka's code included, though both the answer and its code name it).
+    #[test]
+    fn a_kafka_failure_is_the_source_said_once() {
+        let answer = || KafkaError::MetadataFetch(RDKafkaErrorCode::BrokerTransportFailure);
+        let error = failed("meraki.uplinks", answer());
+        assert_eq!(error.to_string(), "cannot read back topic meraki.uplinks");
+        let line = one_line(&error);
+        assert_eq!(
+            line,
+            format!("cannot read back topic meraki.uplinks: {}", answer())
+        );
+        let code = RDKafkaErrorCode::BrokerTransportFailure.to_string();
+        assert_eq!(line.matches(&code).count(), 1, "{line}");
+    }
 }

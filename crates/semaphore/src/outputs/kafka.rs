@@ -10,8 +10,9 @@ use futures::StreamExt;
 
 use crate::bus::admin::{TopicAdmin, TopicAdminError};
 use crate::bus::config::ResolvedKafka;
-use crate::bus::producer::{OutgoingRecord, Producer};
-use crate::bus::readback::{self, MetadataClient, ReadbackError};
+use crate::bus::producer::{OutgoingRecord, ProduceError, Producer, RefusedRecords};
+use crate::bus::readback::{self, MetadataClient, MetadataClientError, ProbeError, ReadbackError};
+use crate::error_text::one_line;
 use crate::outputs::WriteError;
 use crate::record::EncodedRecord;
 use crate::send_future::{SendFuture, boxed};
@@ -52,7 +53,7 @@ impl KafkaOutput {
         create_topics: bool,
         partitions: i32,
         telemetry: Arc<Telemetry>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, MetadataClientError> {
         Ok(Self {
             metadata: Arc::new(MetadataClient::new(&kafka)?),
             kafka,
@@ -77,28 +78,24 @@ impl KafkaOutput {
     }
 
     /// Creates `topic` if it is missing and creating is allowed. A refusal is logged, not fatal: the cluster
-    /// may create topics on first write, or an administrator may create it.
-    pub async fn ensure_topic(&self, topic: &str) -> Result<(), String> {
+    /// may create topics on first write, or an administrator may create it. The error says Kafka could not
+    /// be asked (a client not created, the cluster unreachable).
+    pub async fn ensure_topic(&self, topic: &str) -> Result<(), TopicAdminError> {
         let mut ready = self.ready_topics.lock().await;
         if ready.contains(topic) {
             return Ok(());
         }
-        let admin = TopicAdmin::new(&self.kafka).map_err(|error| error.to_string())?;
-        let exists = admin
-            .list()
-            .await
-            .map_err(|error| error.to_string())?
-            .iter()
-            .any(|known| known.name == topic);
+        let admin = TopicAdmin::new(&self.kafka)?;
+        let exists = admin.list().await?.iter().any(|known| known.name == topic);
         if !exists && self.create_topics {
             match admin.create(topic, self.partitions, None).await {
                 Ok(replication_factor) => tracing::info!(
                     %topic, partitions = self.partitions, replication_factor, "Created Kafka topic."
                 ),
-                Err(TopicAdminError::Refused { reason, .. }) if reason.contains("AlreadyExists") => {}
-                Err(error @ TopicAdminError::Unreachable { .. }) => return Err(error.to_string()),
+                Err(error) if error.already_exists() => {}
+                Err(error @ TopicAdminError::Unreachable { .. }) => return Err(error),
                 Err(error) => tracing::warn!(
-                    %topic, %error, "Cannot create the Kafka topic; writing anyway (the cluster may create it, or create it with `semaphore topics create`)."
+                    %topic, error = %one_line(&error), "Cannot create the Kafka topic; writing anyway (the cluster may create it, or create it with `semaphore topics create`)."
                 ),
             }
         }
@@ -109,12 +106,12 @@ impl KafkaOutput {
     /// Sends every record and waits for Kafka's acknowledgements; the records Kafka refused are returned to
     /// be sent again.
     pub async fn write(&self, topic: &str, records: &[EncodedRecord]) -> Result<(), WriteError> {
-        self.ensure_topic(topic).await.map_err(|reason| WriteError {
+        self.ensure_topic(topic).await.map_err(|error| WriteError {
             remaining: (0..records.len()).collect(),
-            reason,
+            reason: one_line(&error),
         })?;
         // Boxed (see `send_future`) and collected before the first await.
-        let sends: Vec<SendFuture<'_, (usize, Result<(), String>)>> = records
+        let sends: Vec<SendFuture<'_, (usize, Result<(), ProduceError>)>> = records
             .iter()
             .enumerate()
             .map(|(index, record)| {
@@ -127,27 +124,20 @@ impl KafkaOutput {
                         timestamp_ms: Some(record.timestamp_ms),
                         headers: headers.to_vec(),
                     };
-                    (
-                        index,
-                        self.producer
-                            .send(&outgoing)
-                            .await
-                            .map(|_| ())
-                            .map_err(|error| error.reason),
-                    )
+                    (index, self.producer.send(&outgoing).await.map(|_| ()))
                 })
             })
             .collect();
-        let results: Vec<(usize, Result<(), String>)> = futures::stream::iter(sends)
+        let results: Vec<(usize, Result<(), ProduceError>)> = futures::stream::iter(sends)
             .buffer_unordered(SENDS_IN_FLIGHT)
             .collect()
             .await;
         let mut remaining = Vec::new();
-        let mut reason = None;
+        let mut first_refusal = None;
         for (index, result) in results {
             if let Err(error) = result {
                 remaining.push(index);
-                reason.get_or_insert(error);
+                first_refusal.get_or_insert(error);
             }
         }
         if remaining.is_empty() {
@@ -157,12 +147,10 @@ impl KafkaOutput {
             return Ok(());
         }
         remaining.sort_unstable();
+        let refused = RefusedRecords::from(first_refusal.expect("set with the first failure"));
         Err(WriteError {
             remaining,
-            reason: format!(
-                "Kafka refused records for topic {topic}: {}",
-                reason.expect("set with the first failure")
-            ),
+            reason: one_line(&refused),
         })
     }
 
@@ -190,7 +178,7 @@ impl KafkaOutput {
     }
 
     /// Asks the cluster for its metadata once: whether Kafka answers now.
-    pub async fn reach(&self) -> Result<(), String> {
+    pub async fn reach(&self) -> Result<(), ProbeError> {
         let metadata = self.metadata.clone();
         tokio::task::spawn_blocking(move || metadata.probe())
             .await

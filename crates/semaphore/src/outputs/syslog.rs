@@ -11,6 +11,7 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls;
 
+use crate::error_text::one_line;
 use crate::outputs::WriteError;
 use crate::outputs::rfc5424::SyslogFormat;
 use crate::record::EncodedRecord;
@@ -75,6 +76,56 @@ impl std::fmt::Display for SyslogEndpoint {
     }
 }
 
+/// Why the syslog output could not connect or write; each names the endpoint or CA file at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum SyslogError {
+    #[error("cannot reach syslog at {endpoint}")]
+    Unreachable {
+        endpoint: SyslogEndpoint,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{endpoint}: not a valid TLS server name")]
+    ServerName {
+        endpoint: SyslogEndpoint,
+        #[source]
+        source: rustls_pki_types::InvalidDnsNameError,
+    },
+    #[error("TLS handshake with syslog at {endpoint} failed")]
+    Handshake {
+        endpoint: SyslogEndpoint,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read the syslog CA file {path}")]
+    ReadCa {
+        path: PathBuf,
+        #[source]
+        source: rustls_pki_types::pem::Error,
+    },
+    #[error("the syslog CA file {path} is not PEM")]
+    NotPem {
+        path: PathBuf,
+        #[source]
+        source: rustls_pki_types::pem::Error,
+    },
+    /// A certificate rustls does not take as a trust anchor.
+    #[error("the syslog CA file {path}")]
+    BadCa {
+        path: PathBuf,
+        #[source]
+        source: rustls::Error,
+    },
+    #[error("TLS setup failed")]
+    Tls(#[source] rustls::Error),
+    #[error("cannot write to {endpoint}")]
+    Write {
+        endpoint: SyslogEndpoint,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 /// A TCP or TLS stream, read only to drain it at close.
 trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
@@ -123,9 +174,9 @@ impl SyslogOutput {
         for (index, record) in records.iter().enumerate() {
             let remaining = || (index..records.len()).collect::<Vec<_>>();
             if connection.is_none() {
-                *connection = Some(self.connect().await.map_err(|reason| WriteError {
+                *connection = Some(self.connect().await.map_err(|error| WriteError {
                     remaining: remaining(),
-                    reason,
+                    reason: one_line(&error),
                 })?);
             }
             for message in self.format.messages(record) {
@@ -145,25 +196,32 @@ impl SyslogOutput {
                         stream.write_all(framed.as_bytes()).await
                     }
                 };
-                if let Err(error) = result {
+                if let Err(source) = result {
                     *connection = None;
                     return Err(WriteError {
                         remaining: remaining(),
-                        reason: format!("cannot write to {}: {error}", self.endpoint),
+                        reason: one_line(&self.write_failed(source)),
                     });
                 }
             }
         }
         if let Some(Connection::Stream(stream)) = connection.as_mut()
-            && let Err(error) = stream.flush().await
+            && let Err(source) = stream.flush().await
         {
             *connection = None;
             return Err(WriteError {
                 remaining: (0..records.len()).collect(),
-                reason: format!("cannot write to {}: {error}", self.endpoint),
+                reason: one_line(&self.write_failed(source)),
             });
         }
         Ok(())
+    }
+
+    fn write_failed(&self, source: std::io::Error) -> SyslogError {
+        SyslogError::Write {
+            endpoint: self.endpoint.clone(),
+            source,
+        }
     }
 
     /// Closes a stream connection cleanly: TLS close_notify and FIN, then reads what the server still sends
@@ -185,10 +243,12 @@ impl SyslogOutput {
         }
     }
 
-    async fn connect(&self) -> Result<Connection, String> {
+    async fn connect(&self) -> Result<Connection, SyslogError> {
         let address = (self.endpoint.host.as_str(), self.endpoint.port);
-        let unreachable =
-            |error: std::io::Error| format!("cannot reach syslog at {}: {error}", self.endpoint);
+        let unreachable = |source: std::io::Error| SyslogError::Unreachable {
+            endpoint: self.endpoint.clone(),
+            source,
+        };
         match self.endpoint.transport {
             Transport::Udp => {
                 let bind = if self.endpoint.host.contains(':') {
@@ -207,30 +267,43 @@ impl SyslogOutput {
             Transport::Tls => {
                 let connector = self.tls_connector()?;
                 let server_name = rustls_pki_types::ServerName::try_from(self.endpoint.host.clone())
-                    .map_err(|error| format!("{}: not a valid TLS server name: {error}", self.endpoint))?;
+                    .map_err(|source| SyslogError::ServerName {
+                        endpoint: self.endpoint.clone(),
+                        source,
+                    })?;
                 let stream = TcpStream::connect(address).await.map_err(unreachable)?;
-                let stream = connector.connect(server_name, stream).await.map_err(|error| {
-                    format!("TLS handshake with syslog at {} failed: {error}", self.endpoint)
+                let stream = connector.connect(server_name, stream).await.map_err(|source| {
+                    SyslogError::Handshake {
+                        endpoint: self.endpoint.clone(),
+                        source,
+                    }
                 })?;
                 Ok(Connection::Stream(Box::new(stream)))
             }
         }
     }
 
-    fn tls_connector(&self) -> Result<TlsConnector, String> {
+    fn tls_connector(&self) -> Result<TlsConnector, SyslogError> {
         let mut roots = rustls::RootCertStore::empty();
         match &self.ca_file {
             Some(path) => {
                 use rustls_pki_types::pem::PemObject;
-                let certificates = rustls_pki_types::CertificateDer::pem_file_iter(path)
-                    .map_err(|error| format!("cannot read the syslog CA file {}: {error}", path.display()))?;
-                for certificate in certificates {
-                    let certificate = certificate.map_err(|error| {
-                        format!("the syslog CA file {} is not PEM: {error}", path.display())
+                let certificates =
+                    rustls_pki_types::CertificateDer::pem_file_iter(path).map_err(|source| {
+                        SyslogError::ReadCa {
+                            path: path.clone(),
+                            source,
+                        }
                     })?;
-                    roots
-                        .add(certificate)
-                        .map_err(|error| format!("the syslog CA file {}: {error}", path.display()))?;
+                for certificate in certificates {
+                    let certificate = certificate.map_err(|source| SyslogError::NotPem {
+                        path: path.clone(),
+                        source,
+                    })?;
+                    roots.add(certificate).map_err(|source| SyslogError::BadCa {
+                        path: path.clone(),
+                        source,
+                    })?;
                 }
             }
             None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
@@ -238,7 +311,7 @@ impl SyslogOutput {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|error| format!("TLS setup failed: {error}"))?
+            .map_err(SyslogError::Tls)?
             .with_root_certificates(roots)
             .with_no_client_auth();
         Ok(TlsConnector::from(Arc::new(config)))
@@ -248,6 +321,24 @@ impl SyslogOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 10: the endpoint is in the message, the OS error is the source, said once.
+    #[test]
+    fn an_unreachable_endpoint_keeps_the_os_error() {
+        let endpoint: SyslogEndpoint = "tcp://logs.example.net:601".parse().unwrap();
+        let error = SyslogError::Unreachable {
+            endpoint,
+            source: std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused"),
+        };
+        assert_eq!(
+            error.to_string(),
+            "cannot reach syslog at tcp://logs.example.net:601"
+        );
+        assert_eq!(
+            one_line(&error),
+            "cannot reach syslog at tcp://logs.example.net:601: Connection refused"
+        );
+    }
 
     #[test]
     fn endpoints() {

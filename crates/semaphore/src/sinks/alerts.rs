@@ -13,12 +13,24 @@ pub use config::{ALERTS_TOPIC, AlertRuleFile, AlertWebhookFile, AlertsSettings, 
 
 use std::sync::Arc;
 
+use crate::bus::readback::ReadbackError;
+use crate::error_text::one_line;
 use crate::outputs::kafka::KafkaOutput;
 use crate::record::{AlertEvent, EncodedRecord};
 use crate::sinks::alert_rules::AlertEvaluator;
 use crate::sinks::message::{ConsumedMessage, Decoded};
 use crate::sinks::sink::{Accepted, SinkError};
-use crate::sinks::webhook::WebhookSink;
+use crate::sinks::webhook::{WebhookError, WebhookSink};
+
+/// The alert state could not be read back from the alerts topic (retried by the runner).
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    #[error(transparent)]
+    Readback(#[from] ReadbackError),
+    /// The blocking read-back task ended without an answer.
+    #[error(transparent)]
+    Task(#[from] tokio::task::JoinError),
+}
 
 pub struct AlertsSink {
     pub id: String,
@@ -30,7 +42,7 @@ pub struct AlertsSink {
     pending: Vec<AlertEvent>,
     evaluated_through: Option<String>,
     /// Events the webhook refused after its retries; the runner dead-letters them.
-    webhook_failures: Vec<(AlertEvent, String)>,
+    webhook_failures: Vec<(AlertEvent, WebhookError)>,
 }
 
 impl AlertsSink {
@@ -54,15 +66,13 @@ impl AlertsSink {
     }
 
     /// Reads the alerts topic from its start and restores which alerts are firing.
-    pub async fn restore(&mut self) -> Result<(), String> {
+    pub async fn restore(&mut self) -> Result<(), RestoreError> {
         let kafka = self.kafka.kafka().clone();
         let topic = self.topic.clone();
         let payloads = tokio::task::spawn_blocking(move || {
             crate::bus::readback::payloads_since(&kafka, &topic, &Default::default())
         })
-        .await
-        .map_err(|error| error.to_string())?
-        .map_err(|error| error.to_string())?;
+        .await??;
         let events: Vec<AlertEvent> = payloads
             .iter()
             .filter_map(|payload| serde_json::from_slice(payload).ok())
@@ -77,7 +87,7 @@ impl AlertsSink {
     pub fn take_webhook_failures(&mut self) -> Vec<(ConsumedMessage, String)> {
         std::mem::take(&mut self.webhook_failures)
             .into_iter()
-            .map(|(event, reason)| {
+            .map(|(event, error)| {
                 let record = EncodedRecord::alert(&event, &self.id);
                 let message = ConsumedMessage {
                     topic: self.topic.clone(),
@@ -92,7 +102,7 @@ impl AlertsSink {
                         .collect(),
                     payload: record.payload,
                 };
-                (message, format!("alert webhook: {reason}"))
+                (message, format!("alert webhook: {}", one_line(&error)))
             })
             .collect()
     }
@@ -118,13 +128,13 @@ impl AlertsSink {
         self.kafka
             .write(&self.topic, &records)
             .await
-            .map_err(|error| SinkError::Retry(error.reason))?;
+            .map_err(|error| SinkError::retry(error.reason))?;
         for event in std::mem::take(&mut self.pending) {
             tracing::info!(rule = %event.rule, status = ?event.status, serial = %event.serial, uplink = %event.uplink, value = ?event.value, "Alert.");
             if let Some(webhook) = &self.webhook {
                 let body = serde_json::to_vec(&event).expect("events are plain data");
-                if let Err(reason) = webhook.post(&body).await {
-                    self.webhook_failures.push((event, reason));
+                if let Err(error) = webhook.post(&body).await {
+                    self.webhook_failures.push((event, error));
                 }
             }
         }

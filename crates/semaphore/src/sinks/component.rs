@@ -14,11 +14,12 @@ use crate::check::Problem;
 use crate::config::ConfigError;
 use crate::config::validation::{At, Validation};
 use crate::env::Env;
+use crate::http_server::ListenError;
 use crate::outputs::kafka::KafkaOutput;
 use crate::shutdown::Stop;
 use crate::sinks::message::ConsumedMessage;
 use crate::sinks::runner::SinkReading;
-use crate::sinks::sink::{Accepted, SinkError};
+use crate::sinks::sink::{Accepted, BoxError, HttpClientError, SinkError};
 
 /// Where malformed and refused records go unless a sink says otherwise.
 pub const DEAD_LETTER_TOPIC: &str = "semaphore.dead_letter";
@@ -91,12 +92,15 @@ pub struct BuiltSink {
 /// Why a sink could not be built from a valid config.
 #[derive(Debug, thiserror::Error)]
 pub enum SinkBuildError {
-    /// What it needs from the environment is missing or unusable (exit code 2).
+    /// What it needs from the environment is missing (exit code 2); the message says what to set.
     #[error("{0}")]
     Config(String),
-    /// What it must start could not be (a port in use; exit code 1).
-    #[error("{0}")]
-    Start(String),
+    /// Its HTTP client cannot be built (exit code 2).
+    #[error(transparent)]
+    Client(#[from] HttpClientError),
+    /// The server it runs cannot listen (a port in use; exit code 1).
+    #[error(transparent)]
+    Listen(#[from] ListenError),
 }
 
 /// What every sink is to the runner.
@@ -105,8 +109,8 @@ pub trait Deliver: Send + Sync {
     /// dead-lettered as the wrong schema.
     fn accepts(&self) -> &'static [&'static str];
     /// Work before the first batch, retried by the runner until it succeeds (the alerts sink restores its
-    /// state from its topic).
-    fn prepare(&mut self) -> BoxFuture<'_, Result<(), String>> {
+    /// state from its topic). The error is logged with its causes.
+    fn prepare(&mut self) -> BoxFuture<'_, Result<(), BoxError>> {
         Box::pin(async { Ok(()) })
     }
     /// Accepts the batch, asks for it again later, or rejects it for the dead-letter topic.

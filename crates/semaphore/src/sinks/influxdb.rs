@@ -18,7 +18,7 @@ use reqwest::StatusCode;
 use crate::secret::Secret;
 use crate::sinks::line_protocol::write_line;
 use crate::sinks::message::Decoded;
-use crate::sinks::sink::{Accepted, SinkError, http_client};
+use crate::sinks::sink::{Accepted, HttpClientError, SinkError, http_client};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum InfluxApi {
@@ -49,6 +49,67 @@ pub struct InfluxCredentials {
     pub password: Option<Secret>,
 }
 
+/// What InfluxDB answered, or that it did not; each names the server (and what to fix, where it is the
+/// server's settings rather than the records).
+#[derive(Debug, thiserror::Error)]
+pub enum InfluxError {
+    /// Timeouts and connection failures: the server may be restarting.
+    #[error("InfluxDB at {host} did not answer")]
+    NoAnswer {
+        host: String,
+        #[source]
+        source: RequestFailure,
+    },
+    #[error("InfluxDB at {host} answered {status} to /ping")]
+    Ping { host: String, status: StatusCode },
+    #[error(transparent)]
+    Client(#[from] HttpClientError),
+    #[error("InfluxDB refused the batch (400): {body}")]
+    Refused { body: String },
+    #[error("InfluxDB refused the batch as too large (413): {body}; lower batch_size")]
+    TooLarge { body: String },
+    #[error(
+        "InfluxDB refused the credentials ({status}): {body}; set SEMAPHORE_INFLUXDB_TOKEN (2.x) or \
+         SEMAPHORE_INFLUXDB_USERNAME/SEMAPHORE_INFLUXDB_PASSWORD (1.x)"
+    )]
+    Credentials { status: StatusCode, body: String },
+    #[error(
+        "InfluxDB has no such database or bucket ({status} on {path}): {body}; create it (1.x: CREATE \
+         DATABASE …) or fix the sink's database/bucket"
+    )]
+    NoDatabase {
+        status: StatusCode,
+        path: String,
+        body: String,
+    },
+    #[error("InfluxDB answered {status}: {body}")]
+    Status { status: StatusCode, body: String },
+}
+
+/// reqwest's error without the URL it names (the query may carry a retention policy, never a secret, but the
+/// host is named separately anyway): the kind of failure, then reqwest's causes as the sources.
+#[derive(Debug)]
+pub struct RequestFailure(reqwest::Error);
+
+impl std::fmt::Display for RequestFailure {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(if self.0.is_timeout() {
+            "timed out"
+        } else if self.0.is_connect() {
+            "connection refused or unreachable"
+        } else {
+            "request failed"
+        })
+    }
+}
+
+impl std::error::Error for RequestFailure {
+    /// reqwest's own cause: its message, which names the URL, is skipped.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.0)
+    }
+}
+
 pub struct InfluxSink {
     client: reqwest::Client,
     write_url: url::Url,
@@ -57,7 +118,7 @@ pub struct InfluxSink {
 }
 
 impl InfluxSink {
-    pub fn new(settings: &InfluxSettings, credentials: InfluxCredentials) -> Result<Self, String> {
+    pub fn new(settings: &InfluxSettings, credentials: InfluxCredentials) -> Result<Self, HttpClientError> {
         let client = http_client(settings.timeout)?;
         Ok(Self {
             client,
@@ -100,55 +161,50 @@ impl InfluxSink {
                 Err(classify(status, text.trim(), self.write_url.path()))
             }
             // Timeouts and connection failures: the server may be restarting.
-            Err(error) => Err(SinkError::Retry(format!(
-                "InfluxDB at {} did not answer: {}",
-                host(&self.write_url),
-                without_url(&error)
-            ))),
+            Err(error) => Err(SinkError::retry(no_answer(&self.write_url, error))),
         }
     }
 }
 
 /// The healthcheck `semaphore check` runs: InfluxDB's `/ping` (1.x and 2.x) answers 204. No side effects.
-pub async fn ping(settings: &InfluxSettings) -> Result<(), String> {
+pub async fn ping(settings: &InfluxSettings) -> Result<(), InfluxError> {
     let client = http_client(settings.timeout)?;
     let mut url = settings.endpoint.clone();
     let base = url.path().trim_end_matches('/').to_owned();
     url.set_path(&format!("{base}/ping"));
     match client.get(url).send().await {
         Ok(response) if response.status().is_success() => Ok(()),
-        Ok(response) => Err(format!(
-            "InfluxDB at {} answered {} to /ping",
-            host(&settings.endpoint),
-            response.status()
-        )),
-        Err(error) => Err(format!(
-            "InfluxDB at {} did not answer: {}",
-            host(&settings.endpoint),
-            without_url(&error)
-        )),
+        Ok(response) => Err(InfluxError::Ping {
+            host: host(&settings.endpoint),
+            status: response.status(),
+        }),
+        Err(error) => Err(no_answer(&settings.endpoint, error)),
+    }
+}
+
+fn no_answer(url: &url::Url, error: reqwest::Error) -> InfluxError {
+    InfluxError::NoAnswer {
+        host: host(url),
+        source: RequestFailure(error),
     }
 }
 
 /// One match for every answer that is not a success.
 fn classify(status: StatusCode, body: &str, path: &str) -> SinkError {
+    let body = body.to_owned();
     match status.as_u16() {
         // Refused points: retrying the same lines cannot succeed.
-        400 => SinkError::Reject(format!("InfluxDB refused the batch (400): {body}")),
+        400 => SinkError::reject(InfluxError::Refused { body }),
         // Too large: the same batch will be too large again.
-        413 => SinkError::Reject(format!(
-            "InfluxDB refused the batch as too large (413): {body}; lower batch_size"
-        )),
-        401 | 403 => SinkError::Retry(format!(
-            "InfluxDB refused the credentials ({status}): {body}; set SEMAPHORE_INFLUXDB_TOKEN (2.x) or \
-             SEMAPHORE_INFLUXDB_USERNAME/SEMAPHORE_INFLUXDB_PASSWORD (1.x)"
-        )),
-        404 => SinkError::Retry(format!(
-            "InfluxDB has no such database or bucket ({status} on {path}): {body}; create it (1.x: CREATE \
-             DATABASE …) or fix the sink's database/bucket"
-        )),
+        413 => SinkError::reject(InfluxError::TooLarge { body }),
+        401 | 403 => SinkError::retry(InfluxError::Credentials { status, body }),
+        404 => SinkError::retry(InfluxError::NoDatabase {
+            status,
+            path: path.to_owned(),
+            body,
+        }),
         // 429, 5xx and anything unexpected: the server's state, not the records'.
-        _ => SinkError::Retry(format!("InfluxDB answered {status}: {body}")),
+        _ => SinkError::retry(InfluxError::Status { status, body }),
     }
 }
 
@@ -184,26 +240,6 @@ fn host(url: &url::Url) -> String {
         url.host_str().unwrap_or("?"),
         url.port_or_known_default().unwrap_or(0)
     )
-}
-
-/// reqwest's message without the URL it appends (the query may carry a retention policy, never a secret,
-/// but the host is named separately anyway).
-fn without_url(error: &reqwest::Error) -> String {
-    let kind = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "connection refused or unreachable"
-    } else {
-        "request failed"
-    };
-    let mut text = kind.to_owned();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]
@@ -255,6 +291,7 @@ mod tests {
         else {
             panic!("404 is retried")
         };
+        let reason = reason.to_string();
         assert!(reason.contains("CREATE DATABASE"), "{reason}");
     }
 }

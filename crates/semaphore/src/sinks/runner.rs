@@ -8,13 +8,15 @@ use std::time::Duration;
 
 use semaphore_meraki::Backoff;
 
-use crate::bus::group_reader::{GroupReader, ReadStart};
+use crate::bus::admin::TopicAdminError;
+use crate::bus::group_reader::{GroupReader, GroupReaderError, ReadStart};
 use crate::bus::producer::OutgoingRecord;
+use crate::error_text::one_line;
 use crate::outputs::kafka::KafkaOutput;
 use crate::shutdown::Stop;
 use crate::sinks::component::Deliver;
 use crate::sinks::message::{ConsumedMessage, decode};
-use crate::sinks::sink::{Accepted, SinkError};
+use crate::sinks::sink::{Accepted, BoxError, SinkError};
 use crate::telemetry::Telemetry;
 use crate::telemetry::metrics::{SINK_DEAD_LETTERED, SINK_MALFORMED, SINK_RECORDS, SINK_RETRIES};
 
@@ -40,6 +42,19 @@ pub struct SinkRunner {
     pub telemetry: Arc<Telemetry>,
 }
 
+/// Why a sink could not start yet (retried until it can, or until the stop signal).
+#[derive(Debug, thiserror::Error)]
+pub enum SinkStartError {
+    /// A topic it reads or dead-letters to could not be made sure of.
+    #[error(transparent)]
+    Topic(#[from] TopicAdminError),
+    /// The sink's own start work ([`Deliver::prepare`]) failed.
+    #[error(transparent)]
+    Prepare(BoxError),
+    #[error(transparent)]
+    Reader(#[from] GroupReaderError),
+}
+
 /// Between attempts to start, deliver a batch or dead-letter a record: 0.5 s doubling to 30 s (README,
 /// "Sinks").
 const SINK_RETRY: Backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
@@ -61,12 +76,12 @@ impl SinkRunner {
                 break;
             }
             if let Err(error) = reader.commit(&batch, false) {
-                tracing::warn!(sink = %self.id, %error, "Cannot commit offsets; the records are read again after a restart (at least once).");
+                tracing::warn!(sink = %self.id, error = %one_line(&error), "Cannot commit offsets; the records are read again after a restart (at least once).");
             }
             last_delivered = batch;
         }
         if let Err(error) = reader.commit(&last_delivered, true) {
-            tracing::warn!(sink = %self.id, %error, "Cannot commit the last offsets at stop; those records are read again at the next start.");
+            tracing::warn!(sink = %self.id, error = %one_line(&error), "Cannot commit the last offsets at stop; those records are read again at the next start.");
         }
         tracing::info!(sink = %self.id, "Sink stopped.");
     }
@@ -80,7 +95,7 @@ impl SinkRunner {
                 Ok(reader) => return Some(reader),
                 Err(error) => {
                     attempt += 1;
-                    tracing::warn!(sink = %self.id, %error, "Sink cannot start yet; retrying.");
+                    tracing::warn!(sink = %self.id, error = %one_line(&error), "Sink cannot start yet; retrying.");
                     if !stop.sleep(SINK_RETRY.delay(attempt)).await {
                         return None;
                     }
@@ -89,19 +104,19 @@ impl SinkRunner {
         }
     }
 
-    async fn try_start(&mut self) -> Result<GroupReader, String> {
+    async fn try_start(&mut self) -> Result<GroupReader, SinkStartError> {
         for topic in &self.reading.topics {
             self.kafka.ensure_topic(topic).await?;
         }
         self.kafka.ensure_topic(&self.reading.dead_letter_topic).await?;
-        self.sink.prepare().await?;
-        GroupReader::open(
+        self.sink.prepare().await.map_err(SinkStartError::Prepare)?;
+        Ok(GroupReader::open(
             self.kafka.kafka(),
             &self.reading.topics,
             &self.reading.group,
             self.reading.start,
         )
-        .await
+        .await?)
     }
 
     /// Delivers one batch; false when stopped before it was all delivered.
@@ -131,17 +146,18 @@ impl SinkRunner {
                         .add(&SINK_RECORDS, &[self.id.as_str()], accepted.len() as f64);
                     break;
                 }
-                Err(SinkError::Retry(reason)) => {
+                Err(SinkError::Retry(error)) => {
                     attempt += 1;
                     self.telemetry.add(&SINK_RETRIES, &[self.id.as_str()], 1.0);
                     if attempt == 1 || attempt % 10 == 0 {
-                        tracing::warn!(sink = %self.id, attempt, error = %reason, "Sink cannot take the batch yet; retrying (offsets not committed).");
+                        tracing::warn!(sink = %self.id, attempt, error = %one_line(&*error), "Sink cannot take the batch yet; retrying (offsets not committed).");
                     }
                     if !stop.sleep(SINK_RETRY.delay(attempt)).await {
                         return false;
                     }
                 }
-                Err(SinkError::Reject(reason)) => {
+                Err(SinkError::Reject(error)) => {
+                    let reason = one_line(&*error);
                     tracing::error!(sink = %self.id, records = accepted.len(), first = %accepted.first().map(|a| a.message.position()).unwrap_or_default(), error = %reason, "Sink rejected a batch; sending it to the dead-letter topic.");
                     for record in &accepted {
                         if !self.dead_letter(&record.message, &reason, stop).await {
@@ -188,7 +204,7 @@ impl SinkRunner {
                 }
                 Err(error) => {
                     attempt += 1;
-                    tracing::warn!(sink = %self.id, %error, "Cannot write to the dead-letter topic; retrying.");
+                    tracing::warn!(sink = %self.id, error = %one_line(&error), "Cannot write to the dead-letter topic; retrying.");
                     if !stop.sleep(SINK_RETRY.delay(attempt)).await {
                         return false;
                     }

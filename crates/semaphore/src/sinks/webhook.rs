@@ -19,7 +19,7 @@ use std::time::Duration;
 use semaphore_meraki::Backoff;
 
 use crate::secret::Secret;
-use crate::sinks::sink::{Accepted, SinkError, http_client};
+use crate::sinks::sink::{Accepted, HttpClientError, SinkError, http_client};
 
 #[derive(Clone, Debug)]
 pub struct WebhookSettings {
@@ -31,6 +31,35 @@ pub struct WebhookSettings {
     pub timeout: Duration,
 }
 
+/// Why one POST failed. Only the kind of a failure that got no answer: reqwest's message names the URL,
+/// whose query may carry a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum PostFailure {
+    #[error("timed out")]
+    TimedOut,
+    #[error("cannot connect")]
+    Connect,
+    #[error("request failed")]
+    Request,
+    /// The answer's first 200 characters.
+    #[error("answered {status}: {body}")]
+    Status {
+        status: reqwest::StatusCode,
+        body: String,
+    },
+}
+
+/// A body every attempt failed to POST; the source is the last failure. The message says it too, after
+/// "last:", so that a log line with the message alone is complete.
+#[derive(Debug, thiserror::Error)]
+#[error("webhook {url} failed {attempts} times, last: {last}")]
+pub struct WebhookError {
+    pub url: String,
+    pub attempts: u32,
+    #[source]
+    pub last: PostFailure,
+}
+
 pub struct WebhookSink {
     client: reqwest::Client,
     settings: WebhookSettings,
@@ -38,7 +67,7 @@ pub struct WebhookSink {
 }
 
 impl WebhookSink {
-    pub fn new(settings: WebhookSettings, token: Option<Secret>) -> Result<Self, String> {
+    pub fn new(settings: WebhookSettings, token: Option<Secret>) -> Result<Self, HttpClientError> {
         let client = http_client(settings.timeout)?;
         Ok(Self {
             client,
@@ -56,12 +85,13 @@ impl WebhookSink {
             .iter()
             .map(|accepted| accepted.message.payload.as_slice())
             .collect();
-        self.post(&body(&payloads)).await.map_err(SinkError::Reject)
+        self.post(&body(&payloads)).await.map_err(SinkError::reject)
     }
 
     /// POSTs `body`, retrying up to `max_attempts`; the error is the last failure, for the dead-letter topic.
-    pub async fn post(&self, body: &[u8]) -> Result<(), String> {
-        let mut last_failure = String::new();
+    pub async fn post(&self, body: &[u8]) -> Result<(), WebhookError> {
+        // Validation makes max_attempts at least 1; a request that was never sent counts as failed.
+        let mut last_failure = PostFailure::Request;
         for attempt in 1..=self.settings.max_attempts {
             match self.post_once(body).await {
                 Ok(()) => return Ok(()),
@@ -74,13 +104,14 @@ impl WebhookSink {
                 tokio::time::sleep(POST_RETRY.delay(attempt)).await;
             }
         }
-        Err(format!(
-            "webhook {} failed {} times, last: {last_failure}",
-            self.settings.url, self.settings.max_attempts
-        ))
+        Err(WebhookError {
+            url: self.settings.url.to_string(),
+            attempts: self.settings.max_attempts,
+            last: last_failure,
+        })
     }
 
-    async fn post_once(&self, body: &[u8]) -> Result<(), String> {
+    async fn post_once(&self, body: &[u8]) -> Result<(), PostFailure> {
         let mut request = self
             .client
             .post(self.settings.url.clone())
@@ -94,11 +125,11 @@ impl WebhookSink {
         }
         let response = request.send().await.map_err(|error| {
             if error.is_timeout() {
-                "timed out".to_owned()
+                PostFailure::TimedOut
             } else if error.is_connect() {
-                "cannot connect".to_owned()
+                PostFailure::Connect
             } else {
-                "request failed".to_owned()
+                PostFailure::Request
             }
         })?;
         let status = response.status();
@@ -106,8 +137,8 @@ impl WebhookSink {
             return Ok(());
         }
         let text = response.text().await.unwrap_or_default();
-        let text: String = text.trim().chars().take(200).collect();
-        Err(format!("answered {status}: {text}"))
+        let body: String = text.trim().chars().take(200).collect();
+        Err(PostFailure::Status { status, body })
     }
 }
 
@@ -140,6 +171,27 @@ mod tests {
         let wrapped = body(&[br#"{"a":1}"#, br#"{"a":2}"#]);
         let value: serde_json::Value = serde_json::from_slice(&wrapped).unwrap();
         assert_eq!(value, serde_json::json!({"records": [{"a": 1}, {"a": 2}]}));
+    }
+
+    /// Issue 10: the last failure is the source; the reason a dead-lettered record carries says it once.
+    #[test]
+    fn the_last_failure_is_said_once() {
+        let error = WebhookError {
+            url: "http://eda.example:5000/endpoint".into(),
+            attempts: 2,
+            last: PostFailure::Status {
+                status: reqwest::StatusCode::INTERNAL_SERVER_ERROR,
+                body: "boom".into(),
+            },
+        };
+        let expected = "webhook http://eda.example:5000/endpoint failed 2 times, last: answered 500 Internal Server Error: boom";
+        assert_eq!(crate::error_text::one_line(&error), expected);
+        // As the runner sees it: the sink's error inside `SinkError`, its chain intact.
+        let SinkError::Reject(rejected) = SinkError::reject(error) else {
+            panic!("rejected")
+        };
+        assert!(std::error::Error::source(&*rejected).is_some());
+        assert_eq!(crate::error_text::one_line(&*rejected), expected);
     }
 
     #[test]

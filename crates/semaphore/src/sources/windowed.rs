@@ -14,6 +14,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use semaphore_meraki::MerakiError;
 use tokio::time::Instant;
 
+use crate::error_text::one_line;
 use crate::record::UplinkRecord;
 use crate::send_future::SendFuture;
 use crate::shutdown::Stop;
@@ -102,6 +103,8 @@ pub async fn catch_up<R: WindowReader>(
             // Not a failure to report: the pipeline stops on it (see `Outputs::stdout_closed`).
             Err(WindowError::StdoutClosed(_)) => return Ok(()),
             Err(error) => {
+                // With its causes: a read-back error keeps Kafka's answer as its source.
+                let error = one_line(&error);
                 tracing::error!(organization = %organization_id, %error, "Cannot write the window; retrying next interval.");
                 return Err(format!(
                     "organization {organization_id}: cannot write the window: {error}"

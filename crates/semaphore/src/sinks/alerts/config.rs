@@ -19,7 +19,7 @@ use crate::sinks::component::{
 };
 use crate::sinks::message::ConsumedMessage;
 use crate::sinks::runner::SinkReading;
-use crate::sinks::sink::{Accepted, SinkError};
+use crate::sinks::sink::{Accepted, BoxError, SinkError};
 use crate::sinks::webhook::{WebhookSettings, WebhookTarget, validate_target};
 
 /// Where firing and resolved events go unless the sink says otherwise.
@@ -222,10 +222,11 @@ impl Deliver for AlertsSink {
         &[UPLINK_SCHEMA]
     }
 
-    fn prepare(&mut self) -> BoxFuture<'_, Result<(), String>> {
+    fn prepare(&mut self) -> BoxFuture<'_, Result<(), BoxError>> {
         Box::pin(async move {
             self.kafka.ensure_topic(&self.topic).await?;
-            self.restore().await
+            self.restore().await?;
+            Ok(())
         })
     }
 

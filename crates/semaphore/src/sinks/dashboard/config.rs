@@ -82,8 +82,7 @@ impl SinkComponent for DashboardSettings {
                 "the dashboard",
                 "[sinks.dashboard] listen",
             )
-            .await
-            .map_err(SinkBuildError::Start)?;
+            .await?;
             tracing::info!(%address, "Dashboard listening: http://{address}/");
             Ok(BuiltSink {
                 deliver: Box::new(dashboard),

@@ -9,6 +9,7 @@ use crate::config::ConfigError;
 use crate::config::sinks::{http_url, non_empty};
 use crate::config::validation::{At, Validation};
 use crate::env::Env;
+use crate::error_text::one_line;
 use crate::record::uplink::UPLINK_SCHEMA;
 use crate::secret::Secret;
 use crate::sinks::component::{
@@ -116,7 +117,7 @@ impl SinkComponent for InfluxSettings {
             let reached = super::ping(self)
                 .await
                 .map(|()| "reached")
-                .map_err(Problem::runtime);
+                .map_err(|error| Problem::runtime(one_line(&error)));
             Some((format!("InfluxDB at {}", self.endpoint), reached))
         })
     }
@@ -134,7 +135,7 @@ impl SinkComponent for InfluxSettings {
                     .get(crate::env::SEMAPHORE_INFLUXDB_PASSWORD)
                     .map(Secret::new),
             };
-            let sink = InfluxSink::new(self, credentials).map_err(SinkBuildError::Config)?;
+            let sink = InfluxSink::new(self, credentials)?;
             Ok(BuiltSink {
                 deliver: Box::new(sink),
                 server: None,

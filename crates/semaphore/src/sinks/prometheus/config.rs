@@ -81,8 +81,7 @@ impl SinkComponent for PrometheusSettings {
                 "the Prometheus exporter",
                 "sinks.prometheus listen",
             )
-            .await
-            .map_err(SinkBuildError::Start)?;
+            .await?;
             tracing::info!(%address, "Prometheus exporter listening: http://{address}/metrics.");
             Ok(BuiltSink {
                 deliver: Box::new(exporter),

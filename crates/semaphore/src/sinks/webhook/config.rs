@@ -138,7 +138,7 @@ impl WebhookSettings {
             })?)),
             None => None,
         };
-        WebhookSink::new(self.clone(), token).map_err(SinkBuildError::Config)
+        Ok(WebhookSink::new(self.clone(), token)?)
     }
 
     /// `check -c`: the variable `token_env` names must be set (its value is never printed).
