@@ -7,7 +7,7 @@ Records go to a file (no Kafka), so the Meraki side is what is measured. The sim
 rate limit (10 requests/s per organization). Per-device cycles above --per-device-max appliances are not run
 (20,000 calls at 9/s take 37 minutes); their cost is computed from the measured smaller runs and marked so.
 
-Usage: python3 bench/collector_cycle.py [--sizes 100 1000 10000] [--per-device-max 1000]
+Usage: python3 bench/collector_cycle.py [--sizes 100 1000 10000 50000] [--per-device-max 1000]
 Prints a Markdown table; copy it into bench/README.md.
 """
 
@@ -86,7 +86,7 @@ def run_cycle(address, strategy, directory):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000, 50000])
     parser.add_argument("--per-device-max", type=int, default=1000)
     arguments = parser.parse_args()
     print("Building the release binary...", file=sys.stderr)
