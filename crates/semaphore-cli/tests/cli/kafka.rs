@@ -433,3 +433,56 @@ fn consume_usage_mistakes_exit_2() {
     assert_eq!(output.status.code(), Some(2));
     assert!(all_output(&output).contains("KEY=VALUE"));
 }
+
+/// Issue 11: on a busy machine a fresh broker once logged "database is locked" and started without the header
+/// index semaphore adds to tansu's schema. The schema repairs (the index, and the guard that makes a topic
+/// delete delete only that topic) are retried until they hold: both are there after starts under load.
+#[test]
+fn a_fresh_broker_under_load_has_its_index_and_delete_guard() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let busy = Arc::new(AtomicBool::new(true));
+    // Every core kept busy while the brokers start, as on the machine where the race was seen.
+    let burners: Vec<_> = (0..4)
+        .map(|_| {
+            let busy = busy.clone();
+            std::thread::spawn(move || {
+                let mut spin = 0u64;
+                while busy.load(Ordering::Relaxed) {
+                    spin = spin.wrapping_mul(6364136223846793005).wrapping_add(1);
+                }
+                spin
+            })
+        })
+        .collect();
+    let directories: Vec<_> = (0..3).map(|_| support::temp_dir("fresh-broker")).collect();
+    for directory in &directories {
+        let mut broker = Broker::start_with("127.0.0.1:0", &["--data-dir", directory.to_str().unwrap()]);
+        broker.stop();
+    }
+    busy.store(false, Ordering::Relaxed);
+    for burner in burners {
+        burner.join().unwrap();
+    }
+    for directory in &directories {
+        let database = directory.join("broker.db");
+        let output = Command::new("python3")
+            .args([
+                "-c",
+                "import sqlite3, sys; print(sorted(name for (name,) in sqlite3.connect(sys.argv[1]).execute(\
+                 \"select name from sqlite_master where name like 'semaphore_%'\")))",
+            ])
+            .arg(&database)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", all_output(&output));
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout).trim(),
+            "['semaphore_delete_only_the_named_topic', 'semaphore_header_record']",
+            "{}",
+            database.display()
+        );
+        std::fs::remove_dir_all(directory).unwrap();
+    }
+}
