@@ -9,14 +9,14 @@
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use semaphore_meraki_sim::{EstateShape, SimConfig};
+use semaphore_meraki_sim::{EstateShape, RunningSimulator, SimConfig};
 
-use semaphore::bus::consumer::ConsumeOptions;
+use semaphore::bus::consumer::{ConsumeError, ConsumeOptions, ConsumeSummary};
 use semaphore::bus::format::OutputFormat;
 use semaphore::bus::offset::StartOffset;
 use semaphore::config::file::{
@@ -31,6 +31,7 @@ use semaphore::sinks::alerts::{AlertRuleFile, AlertsSinkFile};
 use semaphore::sinks::dashboard::DashboardSinkFile;
 use semaphore::sources::meraki_clients::ClientsSourceFile;
 use semaphore::sources::meraki_uplinks::UplinksSourceFile;
+use semaphore::telemetry::Telemetry;
 use semaphore::telemetry::metrics::RECORDS_PRODUCED;
 
 #[derive(Clone, Debug)]
@@ -95,12 +96,25 @@ impl Write for ViewWriter {
     }
 }
 
+/// Runs the demo until `shutdown` fires or stdout's reader goes away, then drains the pipeline.
 pub async fn run(
     options: DemoOptions,
     env: &dyn Env,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), PipelineError> {
-    let simulator = semaphore_meraki_sim::spawn(SimConfig {
+    let simulator = start_simulator(&options).await?;
+    let data_dir = std::env::temp_dir().join(format!("semaphore-demo-{}", std::process::id()));
+    let config_file = demo_config(&options, &simulator, &data_dir);
+    let pipeline = start_pipeline(config_file, env).await?;
+    let banner = banner(&options, &simulator, &pipeline);
+    let reader_gone = print_banner(&banner);
+    show_view(&pipeline, &banner, reader_gone, shutdown).await;
+    drain(pipeline, simulator, &data_dir).await
+}
+
+/// The Meraki simulator, with the estate the options ask for.
+async fn start_simulator(options: &DemoOptions) -> Result<RunningSimulator, PipelineError> {
+    semaphore_meraki_sim::spawn(SimConfig {
         shape: EstateShape {
             organizations: options.organizations,
             appliances: options.appliances,
@@ -112,10 +126,15 @@ pub async fn run(
     .map_err(|source| PipelineError::Start {
         what: "the Meraki simulator".to_owned(),
         source,
-    })?;
-    let data_dir = std::env::temp_dir().join(format!("semaphore-demo-{}", std::process::id()));
-    let config_file = ConfigFile {
-        data_dir: Some(data_dir.clone()),
+    })
+}
+
+/// The demo's config, as a file would say it: the simulator, the embedded broker, the uplinks and clients
+/// sources, the Kafka output, and the dashboard and alert sinks. Each preferred address is taken only when
+/// it is free.
+fn demo_config(options: &DemoOptions, simulator: &RunningSimulator, data_dir: &Path) -> ConfigFile {
+    ConfigFile {
+        data_dir: Some(data_dir.to_path_buf()),
         meraki: MerakiSection {
             url: Some(simulator.base_url()),
             timeout_s: 5,
@@ -145,47 +164,61 @@ pub async fn run(
             kafka: Some(KafkaOutputFile::default()),
             ..Default::default()
         },
-        sinks: SinksSection {
-            dashboard: vec![DashboardSinkFile {
-                listen: Some(free_or_any(options.dashboard_listen).to_string()),
-                ..Default::default()
-            }],
-            // Rules the simulator's incidents trip, so the dashboard shows alerts firing and resolving.
-            alerts: vec![AlertsSinkFile {
-                rule: vec![
-                    AlertRuleFile {
-                        name: "high-loss".into(),
-                        metric: "loss_percent".into(),
-                        above: Some(5.0),
-                        for_samples: Some(3),
-                        ..Default::default()
-                    },
-                    AlertRuleFile {
-                        name: "high-latency".into(),
-                        metric: "latency_ms".into(),
-                        above: Some(150.0),
-                        average_over_s: Some(300),
-                        ..Default::default()
-                    },
-                    AlertRuleFile {
-                        name: "uplink-down".into(),
-                        metric: "down".into(),
-                        for_samples: Some(2),
-                        ..Default::default()
-                    },
-                ],
-                ..Default::default()
-            }],
+        sinks: demo_sinks(options.dashboard_listen),
+    }
+}
+
+/// The dashboard, and alert rules the simulator's incidents trip, so the dashboard shows alerts firing and
+/// resolving.
+fn demo_sinks(dashboard_listen: SocketAddr) -> SinksSection {
+    SinksSection {
+        dashboard: vec![DashboardSinkFile {
+            listen: Some(free_or_any(dashboard_listen).to_string()),
             ..Default::default()
-        },
-    };
+        }],
+        alerts: vec![AlertsSinkFile {
+            rule: vec![
+                AlertRuleFile {
+                    name: "high-loss".into(),
+                    metric: "loss_percent".into(),
+                    above: Some(5.0),
+                    for_samples: Some(3),
+                    ..Default::default()
+                },
+                AlertRuleFile {
+                    name: "high-latency".into(),
+                    metric: "latency_ms".into(),
+                    above: Some(150.0),
+                    average_over_s: Some(300),
+                    ..Default::default()
+                },
+                AlertRuleFile {
+                    name: "uplink-down".into(),
+                    metric: "down".into(),
+                    for_samples: Some(2),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+/// Validates the demo's config as a file's is validated, then starts the pipeline with the embedded broker
+/// in memory.
+async fn start_pipeline(config_file: ConfigFile, env: &dyn Env) -> Result<Pipeline, PipelineError> {
     let env = DemoEnv(env);
     let config = semaphore::config::validate(config_file, &PathBuf::from("demo"), &env)?;
     let options_run = RunOptions {
         embedded_memory: true,
         ..RunOptions::default()
     };
-    let pipeline = Pipeline::start(config, &env, options_run).await?;
+    Pipeline::start(config, &env, options_run).await
+}
+
+/// What runs where, and commands a user can try against it.
+fn banner(options: &DemoOptions, simulator: &RunningSimulator, pipeline: &Pipeline) -> String {
     let bootstrap = pipeline.kafka_bootstrap.clone().unwrap_or_default();
     let admin = pipeline
         .admin_address
@@ -195,7 +228,7 @@ pub async fn run(
         .dashboard_address
         .map(|address| format!("http://{address}/"))
         .unwrap_or_default();
-    let banner = format!(
+    format!(
         "semaphore demo: simulated Meraki estate -> collector -> Kafka -> this view\n\
          \x20 Meraki API simulator : {base}  ({appliances} appliances)\n\
          \x20 Kafka (embedded)     : {bootstrap}   topics {UPLINKS_TOPIC}, {CLIENTS_TOPIC}\n\
@@ -207,19 +240,31 @@ pub async fn run(
          \x20 Ctrl-C stops everything.\n",
         base = simulator.base_url(),
         appliances = options.appliances * options.organizations,
-    );
+    )
+}
+
+/// Prints the banner; returns whether stdout's reader is already gone.
+fn print_banner(banner: &str) -> bool {
     let mut stdout = std::io::stdout();
     let printed = stdout.write_all(banner.as_bytes()).and_then(|()| stdout.flush());
-    let mut reader_gone = closed_pipe(&printed);
+    closed_pipe(&printed)
+}
 
+/// The view loop: at every tick until `shutdown` fires or stdout's reader goes away, the whole screen on a
+/// terminal, a status line otherwise. Once the first window was written it reads the topic back through
+/// Kafka; that reader is stopped and awaited before this returns.
+async fn show_view(
+    pipeline: &Pipeline,
+    banner: &str,
+    mut reader_gone: bool,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
     let view = Arc::new(Mutex::new(View::default()));
     let stop_consumer = Arc::new(AtomicBool::new(false));
     let telemetry = pipeline.telemetry.clone();
     let mut consumer = None;
     let terminal = std::io::stdout().is_terminal();
-    let started = tokio::time::Instant::now();
-    let mut last_records = 0u64;
-    let mut last_tick = tokio::time::Instant::now();
+    let mut progress = Progress::new();
     let mut ticker = tokio::time::interval(if terminal {
         Duration::from_secs(1)
     } else {
@@ -233,62 +278,10 @@ pub async fn run(
         }
         // The topic exists once the first window was written; read it from the beginning through Kafka.
         if consumer.is_none() && telemetry.get(&RECORDS_PRODUCED, &["kafka"]) > 0.0 {
-            let kafka = pipeline
-                .outputs
-                .kafka()
-                .expect("the demo writes to Kafka")
-                .kafka()
-                .clone();
-            let consume = ConsumeOptions {
-                topics: vec![UPLINKS_TOPIC.to_owned()],
-                group: None,
-                offset: StartOffset::Beginning,
-                count: None,
-                exit_at_end: false,
-                partitions: Vec::new(),
-                format: OutputFormat::Value,
-                poll_timeout: Duration::from_millis(200),
-                polls: None,
-            };
-            let mut writer = ViewWriter {
-                view: view.clone(),
-                line: Vec::new(),
-            };
-            let stop = stop_consumer.clone();
-            consumer = Some(tokio::task::spawn_blocking(move || {
-                semaphore::bus::consumer::consume(&kafka, &consume, &mut writer, &stop)
-            }));
+            consumer = Some(start_consumer(pipeline, &view, &stop_consumer));
         }
-        let (records, uplinks, down, rows) = {
-            let view = view.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            let down = view.latest.values().filter(|record| record.is_down()).count();
-            let rows: Vec<UplinkRecord> = view.latest.values().take(20).cloned().collect();
-            (view.records, view.latest.len(), down, rows)
-        };
-        let elapsed = last_tick.elapsed().as_secs_f64().max(0.001);
-        let rate = (records - last_records) as f64 / elapsed;
-        last_records = records;
-        last_tick = tokio::time::Instant::now();
-        let status = format!(
-            "{:>5.0} s  records read back from Kafka: {records} ({rate:.0}/s)  uplinks: {uplinks}  down now: {down}  API calls: {}",
-            started.elapsed().as_secs_f64(),
-            telemetry.meraki_requests(),
-        );
-        let mut out = std::io::stdout().lock();
-        let written = if terminal {
-            let mut screen = String::from("\x1b[H\x1b[2J");
-            screen.push_str(&banner);
-            screen.push('\n');
-            screen.push_str(&status);
-            screen.push_str("\n\n");
-            screen.push_str(&table(&rows));
-            out.write_all(screen.as_bytes())
-        } else {
-            writeln!(out, "{status}")
-        };
-        // Any other failure (a terminal that went away answers EIO) keeps the demo running until the signal,
-        // as servers do.
-        reader_gone = closed_pipe(&written.and_then(|()| out.flush()));
+        let (status, rows) = progress.tick(&view, &telemetry);
+        reader_gone = draw(terminal, banner, &status, &rows);
     }
     if reader_gone {
         tracing::info!("Standard output was closed by its reader; stopping the demo.");
@@ -297,9 +290,108 @@ pub async fn run(
     if let Some(consumer) = consumer {
         let _ = consumer.await;
     }
+}
+
+/// Reads the uplinks topic from its beginning through Kafka into `view`, on a blocking thread, until `stop`.
+fn start_consumer(
+    pipeline: &Pipeline,
+    view: &Arc<Mutex<View>>,
+    stop: &Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<Result<ConsumeSummary, ConsumeError>> {
+    let kafka = pipeline
+        .outputs
+        .kafka()
+        .expect("the demo writes to Kafka")
+        .kafka()
+        .clone();
+    let consume = ConsumeOptions {
+        topics: vec![UPLINKS_TOPIC.to_owned()],
+        group: None,
+        offset: StartOffset::Beginning,
+        count: None,
+        exit_at_end: false,
+        partitions: Vec::new(),
+        format: OutputFormat::Value,
+        poll_timeout: Duration::from_millis(200),
+        polls: None,
+    };
+    let mut writer = ViewWriter {
+        view: view.clone(),
+        line: Vec::new(),
+    };
+    let stop = stop.clone();
+    tokio::task::spawn_blocking(move || {
+        semaphore::bus::consumer::consume(&kafka, &consume, &mut writer, &stop)
+    })
+}
+
+/// What the status line counts from: when the view started, and the records read back at the last tick.
+struct Progress {
+    started: tokio::time::Instant,
+    last_records: u64,
+    last_tick: tokio::time::Instant,
+}
+
+impl Progress {
+    fn new() -> Self {
+        Progress {
+            started: tokio::time::Instant::now(),
+            last_records: 0,
+            last_tick: tokio::time::Instant::now(),
+        }
+    }
+
+    /// This tick's status line, and the table's rows (the first 20 uplinks).
+    fn tick(&mut self, view: &Mutex<View>, telemetry: &Telemetry) -> (String, Vec<UplinkRecord>) {
+        let (records, uplinks, down, rows) = {
+            let view = view.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let down = view.latest.values().filter(|record| record.is_down()).count();
+            let rows: Vec<UplinkRecord> = view.latest.values().take(20).cloned().collect();
+            (view.records, view.latest.len(), down, rows)
+        };
+        let elapsed = self.last_tick.elapsed().as_secs_f64().max(0.001);
+        let rate = (records - self.last_records) as f64 / elapsed;
+        self.last_records = records;
+        self.last_tick = tokio::time::Instant::now();
+        let status = format!(
+            "{:>5.0} s  records read back from Kafka: {records} ({rate:.0}/s)  uplinks: {uplinks}  down now: {down}  API calls: {}",
+            self.started.elapsed().as_secs_f64(),
+            telemetry.meraki_requests(),
+        );
+        (status, rows)
+    }
+}
+
+/// Writes one tick of the view: on a terminal the whole screen (banner, status line, table), otherwise the
+/// status line alone. Returns whether stdout's reader went away.
+fn draw(terminal: bool, banner: &str, status: &str, rows: &[UplinkRecord]) -> bool {
+    let mut out = std::io::stdout().lock();
+    let written = if terminal {
+        let mut screen = String::from("\x1b[H\x1b[2J");
+        screen.push_str(banner);
+        screen.push('\n');
+        screen.push_str(status);
+        screen.push_str("\n\n");
+        screen.push_str(&table(rows));
+        out.write_all(screen.as_bytes())
+    } else {
+        writeln!(out, "{status}")
+    };
+    // Any other failure (a terminal that went away answers EIO) keeps the demo running until the signal,
+    // as servers do.
+    closed_pipe(&written.and_then(|()| out.flush()))
+}
+
+/// Drains the pipeline (its sources stopped with the view), then stops the simulator and removes the demo's
+/// data directory.
+async fn drain(
+    pipeline: Pipeline,
+    simulator: RunningSimulator,
+    data_dir: &Path,
+) -> Result<(), PipelineError> {
     let drained = pipeline.wait(async {}).await;
     drop(simulator);
-    let _ = std::fs::remove_dir_all(&data_dir);
+    let _ = std::fs::remove_dir_all(data_dir);
     drained
 }
 

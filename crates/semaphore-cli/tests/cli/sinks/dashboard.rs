@@ -1,0 +1,117 @@
+//! The web dashboard in headless Chromium, driven by Playwright, updating live.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::support;
+use crate::support::{
+    Broker, DASHBOARD_LISTENING, Daemon, Simulate, all_output, eventually, python_has, required, temp_dir,
+};
+
+use super::{collect_once, delivered, newest_per_uplink, produce, sinks_config, uplink_item};
+
+/// The dashboard in headless Chromium: the page loads with every uplink grouped by organization and
+/// network, charts drawn, down uplinks marked; records produced while it is open appear without a reload,
+/// one with its firing alert, one marked down; the filter box narrows the cards. The screenshot is saved under the build output.
+#[test]
+fn dashboard_in_chromium_updates_live() {
+    if !required(
+        "Chromium (Debian chromium)",
+        Path::new("/usr/bin/chromium").exists(),
+    ) || !required(
+        "Python playwright (pip install -r .ci/requirements.txt)",
+        python_has("playwright"),
+    ) || !required(
+        "Python confluent-kafka (pip install -r .ci/requirements.txt)",
+        python_has("confluent_kafka"),
+    ) {
+        return;
+    }
+    let simulator = Simulate::start(&["--appliances", "6"]);
+    let broker = Broker::start();
+    let envelopes = collect_once(&simulator, &broker.address, 600);
+    let uplinks = newest_per_uplink(&envelopes);
+    let directory = temp_dir("dashboard");
+    let config = sinks_config(
+        &directory,
+        &broker.address,
+        "[sinks.dashboard]\nlisten = \"127.0.0.1:0\"\n[[sinks.alerts]]\n[[sinks.alerts.rule]]\nname = \"high-loss\"\n\
+         metric = \"loss_percent\"\nabove = 5\nfor_samples = 1\n",
+    );
+    let sinks = Daemon::start(&config, &directory.join("sinks.log"));
+    let admin = sinks.admin_address();
+    let dashboard = sinks.listening_address(DASHBOARD_LISTENING);
+    assert!(
+        eventually(Duration::from_secs(60), || delivered(&admin, "dashboard")
+            >= envelopes.len() as f64),
+        "{}",
+        sinks.log_text()
+    );
+    let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard.png");
+    let ready = directory.join("page-ready");
+    let live_serial = "Q2LV-0000-0001";
+    let down_serial = "Q2DN-0000-0001";
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/support/dashboard_check.py");
+    let browser = Command::new("python3")
+        .arg(script)
+        .arg(format!("http://{dashboard}/"))
+        .arg(&screenshot)
+        .arg(live_serial)
+        .arg(down_serial)
+        .arg(&ready)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(90), || ready.exists()),
+        "the page became ready"
+    );
+    produce(
+        &broker.address,
+        &[
+            uplink_item(live_serial, 0, Some(12.5), Some(48.0)),
+            uplink_item(down_serial, 0, None, None),
+        ],
+    );
+    let (output, finished) = support::finish_within(browser, Duration::from_secs(120));
+    assert!(finished && output.status.success(), "{}", all_output(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["cards"], uplinks.len(), "{report}");
+    assert_eq!(report["organizations"], 1, "{report}");
+    assert!(report["networks"].as_u64().unwrap() >= 2, "{report}");
+    assert_eq!(
+        report["points"],
+        envelopes.len(),
+        "every sample charted: {report}"
+    );
+    assert!(
+        report["polylines"].as_u64().unwrap() >= uplinks.len() as u64,
+        "{report}"
+    );
+    let down_now = uplinks.values().filter(|(_, loss, _)| loss.is_none()).count();
+    assert_eq!(report["down_cards"], down_now, "{report}");
+    assert_eq!(report["not_reloaded"], true, "{report}");
+    let live_text = report["live_card_text"].as_str().unwrap();
+    assert!(
+        live_text.contains("loss 12.5 %") && live_text.contains("latency 48.0 ms"),
+        "{live_text}"
+    );
+    assert_eq!(report["live_card_alerting"], true, "{report}");
+    assert_eq!(report["alerts_section_visible"], true, "{report}");
+    let down_text = report["down_card_text"].as_str().unwrap();
+    assert!(
+        down_text.contains("DOWN") && down_text.contains("loss —"),
+        "{down_text}"
+    );
+    assert_eq!(report["cards_after_filter"], 1, "{report}");
+    assert_eq!(report["errors"], json!([]), "no script errors: {report}");
+    assert!(
+        std::fs::metadata(&screenshot).unwrap().len() > 10_000,
+        "screenshot saved"
+    );
+    eprintln!("dashboard screenshot: {}", screenshot.display());
+}
