@@ -312,13 +312,19 @@ async fn publish(args: PublishArgs) -> Result<(), Failure> {
     };
     for output in wanted {
         match output {
-            PublishOutput::Kafka => outputs.kafka = Some(KafkaOutputFile::default()),
+            // Kafka and stdout are written once in a file: a repeated flag still means one of each.
+            PublishOutput::Kafka if outputs.kafka.is_empty() => {
+                outputs.kafka.push(KafkaOutputFile::default())
+            }
+            PublishOutput::Stdout if outputs.stdout.is_empty() => {
+                outputs.stdout.push(StdoutOutputFile::default())
+            }
+            PublishOutput::Kafka | PublishOutput::Stdout => {}
             PublishOutput::Syslog => outputs.syslog.push(SyslogOutputFile {
                 endpoint: common.syslog.clone(),
                 ca_file: common.syslog_ca.clone(),
                 ..Default::default()
             }),
-            PublishOutput::Stdout => outputs.stdout = Some(StdoutOutputFile::default()),
         }
     }
     let mut sources = SourcesSection::default();

@@ -104,20 +104,11 @@ impl ConfigReport {
             .map(|source| json!({"id": source.id(), "kind": source.kind(), "description": source.describe()}))
             .collect();
         let mut outputs = Vec::new();
-        if let Some(kafka) = &config.outputs.kafka {
-            outputs.push(json!({"kind": "kafka", "create_topics": kafka.create_topics, "partitions": kafka.partitions}));
-        }
-        for syslog in &config.outputs.syslog {
-            self.lines.push(format!("  output: syslog {}", syslog.endpoint));
-            outputs.push(json!({"kind": "syslog", "endpoint": syslog.endpoint.to_string()}));
-        }
-        if config.outputs.stdout {
-            self.lines.push("  output: stdout".to_owned());
-            outputs.push(json!({"kind": "stdout"}));
-        }
-        for file in &config.outputs.files {
-            self.lines.push(format!("  output: file {}", file.display()));
-            outputs.push(json!({"kind": "file", "path": file.display().to_string()}));
+        for output in &config.outputs {
+            if let Some(description) = output.describe() {
+                self.lines.push(format!("  output: {description}"));
+            }
+            outputs.push(output.json());
         }
         self.document["outputs"] = Value::Array(outputs);
     }
@@ -160,7 +151,7 @@ impl ConfigReport {
 
     /// The config's Kafka, reached when an output or sink needs it (the embedded broker is only named).
     async fn kafka(&mut self, config: &Config, env: &dyn Env) -> Value {
-        if config.outputs.kafka.is_none() && config.sinks.is_empty() {
+        if config.kafka_output().is_none() && config.sinks.is_empty() {
             return Value::Null;
         }
         if config.kafka.brokers.is_none() && config.kafka.client_properties.is_none() {

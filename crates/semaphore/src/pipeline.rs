@@ -22,9 +22,7 @@ use crate::config::{Config, ConfigError};
 use crate::env::Env;
 use crate::http_server::ListenError;
 use crate::outputs::kafka::KafkaOutput;
-use crate::outputs::lines::{LinesOutput, LinesTarget};
-use crate::outputs::syslog::SyslogOutput;
-use crate::outputs::{Output, Outputs};
+use crate::outputs::{Output, OutputContext, Outputs};
 use crate::shutdown::{Stop, StopTrigger, stop_pair};
 use crate::sinks::component::{SinkBuildError, SinkContext};
 use crate::sinks::runner::SinkRunner;
@@ -344,7 +342,8 @@ async fn start_kafka(
     options: &RunOptions,
     telemetry: &Arc<Telemetry>,
 ) -> Result<KafkaSide, PipelineError> {
-    if config.outputs.kafka.is_none() && config.sinks.is_empty() {
+    let declared = config.kafka_output();
+    if declared.is_none() && config.sinks.is_empty() {
         return Ok(KafkaSide::default());
     }
     let mut side = KafkaSide::default();
@@ -372,7 +371,9 @@ async fn start_kafka(
         .producer
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(producer.metrics_handle());
-    let settings = config.outputs.kafka.clone().unwrap_or_default();
+    // Sinks alone need it too (they read through it and write dead letters with its producer), with the
+    // Kafka output's defaults for the topics it creates.
+    let settings = declared.cloned().unwrap_or_default();
     let output = Arc::new(KafkaOutput::new(
         kafka,
         producer,
@@ -380,7 +381,7 @@ async fn start_kafka(
         settings.partitions,
         telemetry.clone(),
     )?);
-    if options.once && config.outputs.kafka.is_some() {
+    if options.once && declared.is_some() {
         // One cycle cannot wait for Kafka to come back: say so now rather than after the cycle.
         output
             .reach()
@@ -395,28 +396,15 @@ async fn start_kafka(
     Ok(side)
 }
 
-/// Every output the config declares; the Kafka output is the one [`start_kafka`] made.
-fn build_outputs(config: &Config, kafka: Option<&Arc<KafkaOutput>>) -> Vec<Output> {
-    let mut outputs = Vec::new();
-    if config.outputs.kafka.is_some()
-        && let Some(kafka) = kafka
-    {
-        outputs.push(Output::Kafka(kafka.clone()));
-    }
-    for syslog in &config.outputs.syslog {
-        outputs.push(Output::Syslog(SyslogOutput::new(
-            syslog.endpoint.clone(),
-            syslog.format.clone(),
-            syslog.ca_file.clone(),
-        )));
-    }
-    if config.outputs.stdout {
-        outputs.push(Output::Lines(LinesOutput::new(LinesTarget::Stdout)));
-    }
-    for path in &config.outputs.files {
-        outputs.push(Output::Lines(LinesOutput::new(LinesTarget::File(path.clone()))));
-    }
-    outputs
+/// Every output the config declares, each built by its kind; the Kafka output is the one [`start_kafka`]
+/// made.
+fn build_outputs(config: &Config, kafka: Option<&Arc<KafkaOutput>>) -> Vec<Arc<dyn Output>> {
+    let context = OutputContext { kafka };
+    config
+        .outputs
+        .iter()
+        .map(|output| output.build(&context))
+        .collect()
 }
 
 /// Builds and spawns every source; each reports how it ended on the returned channel.

@@ -9,6 +9,12 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+/// The output kinds' tables, for the commands that write a config in code (`publish`, `demo`).
+pub use crate::outputs::kafka::KafkaOutputFile;
+pub use crate::outputs::lines::{FileOutputFile, StdoutOutputFile};
+/// `[outputs]` is declared by the list of output kinds, with each kind's table in its own module.
+pub use crate::outputs::registry::OutputsSection;
+pub use crate::outputs::syslog::SyslogOutputFile;
 /// `[sinks]` likewise, by the list of sink kinds.
 pub use crate::sinks::registry::SinksSection;
 /// `[sources]` is declared by the list of source kinds, with each kind's table in its own module.
@@ -122,51 +128,4 @@ impl Default for AdminSection {
 /// 9464: the port the OpenTelemetry Prometheus exporter uses; free on most hosts.
 fn default_admin_listen() -> String {
     "127.0.0.1:9464".into()
-}
-
-/// `[outputs]`: where records go; any combination. None at all means Kafka.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OutputsSection {
-    pub kafka: Option<KafkaOutputFile>,
-    #[serde(default)]
-    pub syslog: Vec<SyslogOutputFile>,
-    pub stdout: Option<StdoutOutputFile>,
-    #[serde(default)]
-    pub file: Vec<FileOutputFile>,
-}
-
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KafkaOutputFile {
-    /// Create missing topics on first use (default true).
-    pub create_topics: Option<bool>,
-    /// Partitions of created topics (default 6, Confluent Cloud's default).
-    pub partitions: Option<i32>,
-}
-
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SyslogOutputFile {
-    /// `udp://HOST:PORT`, `tcp://HOST:PORT` (octet counting) or `tls://HOST:PORT`.
-    pub endpoint: String,
-    /// Facility name: `local0` (default) … `local7`, `user`, `daemon`.
-    pub facility: Option<String>,
-    /// APP-NAME (default `semaphore`).
-    pub app_name: Option<String>,
-    /// HOSTNAME (default this host's name).
-    pub hostname: Option<String>,
-    /// CA certificate (PEM) to trust for `tls://` (default: the Mozilla roots).
-    pub ca_file: Option<PathBuf>,
-}
-
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StdoutOutputFile {}
-
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileOutputFile {
-    /// JSON lines are appended to this file.
-    pub path: PathBuf,
 }

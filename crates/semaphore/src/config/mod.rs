@@ -4,6 +4,7 @@
 //! network. Secrets are never in the file: the environment holds them.
 
 pub mod file;
+mod one_or_many;
 pub mod sinks;
 pub mod validation;
 
@@ -11,13 +12,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use self::one_or_many::one_or_many;
 use crate::bus::config::KafkaConnection;
-use crate::config::file::{ConfigFile, KafkaSection, OutputsSection, SyslogOutputFile};
+use crate::config::file::{ConfigFile, KafkaSection};
 pub use crate::config::sinks::{ALERTS_TOPIC, DEAD_LETTER_TOPIC, SinkConfig, SinkKind};
 use crate::config::validation::Validation;
 use crate::env::Env;
-use crate::outputs::rfc5424::{SyslogFormat, facility_code};
-use crate::outputs::syslog::SyslogEndpoint;
+use crate::outputs::kafka::KafkaOutputConfig;
+pub use crate::outputs::registry::OutputConfig;
 use crate::sources::SourceConfig;
 pub use crate::sources::meraki_clients::CLIENTS_TOPIC;
 pub use crate::sources::meraki_history::HISTORY_TOPIC;
@@ -50,38 +52,9 @@ pub struct Config {
     pub admin_listen: Option<SocketAddr>,
     /// Every source, of every kind (see `sources::registry`).
     pub sources: Vec<SourceConfig>,
-    pub outputs: OutputsConfig,
+    /// Every output, of every kind (see `outputs::registry`); never empty, since none declared means Kafka.
+    pub outputs: Vec<OutputConfig>,
     pub sinks: Vec<SinkConfig>,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct OutputsConfig {
-    pub kafka: Option<KafkaOutputConfig>,
-    pub syslog: Vec<SyslogOutputConfig>,
-    pub stdout: bool,
-    pub files: Vec<PathBuf>,
-}
-
-#[derive(Clone, Debug)]
-pub struct KafkaOutputConfig {
-    pub create_topics: bool,
-    pub partitions: i32,
-}
-
-impl Default for KafkaOutputConfig {
-    fn default() -> Self {
-        Self {
-            create_topics: true,
-            partitions: crate::bus::admin::DEFAULT_PARTITIONS,
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct SyslogOutputConfig {
-    pub endpoint: SyslogEndpoint,
-    pub format: SyslogFormat,
-    pub ca_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -92,6 +65,11 @@ impl Config {
     /// Whether any source polls the Meraki Dashboard API.
     pub fn uses_meraki(&self) -> bool {
         self.sources.iter().any(SourceConfig::uses_meraki)
+    }
+
+    /// The Kafka output's settings, when it is declared (or implied by no output at all).
+    pub fn kafka_output(&self) -> Option<&KafkaOutputConfig> {
+        self.outputs.iter().find_map(OutputConfig::kafka)
     }
 }
 
@@ -146,7 +124,7 @@ pub fn validate(file: ConfigFile, path: &Path, env: &dyn Env) -> Result<Config, 
             )
         })?)
     };
-    let outputs = validate_outputs(&file.outputs, &validation)?;
+    let outputs = file.outputs.validate(&mut validation)?;
     let sinks = file.sinks.validate(&mut validation)?;
     let config = Config {
         data_dir: file
@@ -170,74 +148,6 @@ pub fn validate(file: ConfigFile, path: &Path, env: &dyn Env) -> Result<Config, 
         ));
     }
     Ok(config)
-}
-
-/// `[outputs]`: none at all means Kafka.
-fn validate_outputs(
-    file: &OutputsSection,
-    validation: &Validation<'_>,
-) -> Result<OutputsConfig, ConfigError> {
-    let mut outputs = OutputsConfig {
-        kafka: file.kafka.as_ref().map(|kafka| KafkaOutputConfig {
-            create_topics: kafka.create_topics.unwrap_or(true),
-            partitions: kafka.partitions.unwrap_or(crate::bus::admin::DEFAULT_PARTITIONS),
-        }),
-        syslog: Vec::new(),
-        stdout: file.stdout.is_some(),
-        files: file
-            .file
-            .iter()
-            .map(|file| validation.relative(&file.path))
-            .collect(),
-    };
-    if let Some(kafka) = &outputs.kafka
-        && !(1..=crate::bus::admin::MAX_PARTITIONS).contains(&kafka.partitions)
-    {
-        return Err(validation.invalid(
-            "outputs.kafka.partitions",
-            format!(
-                "{} is out of range: 1 to {}",
-                kafka.partitions,
-                crate::bus::admin::MAX_PARTITIONS
-            ),
-        ));
-    }
-    for (index, syslog) in file.syslog.iter().enumerate() {
-        outputs.syslog.push(validate_syslog(syslog, index, validation)?);
-    }
-    if outputs.kafka.is_none() && outputs.syslog.is_empty() && !outputs.stdout && outputs.files.is_empty() {
-        outputs.kafka = Some(KafkaOutputConfig::default());
-    }
-    Ok(outputs)
-}
-
-fn validate_syslog(
-    syslog: &SyslogOutputFile,
-    index: usize,
-    validation: &Validation<'_>,
-) -> Result<SyslogOutputConfig, ConfigError> {
-    let at = |key: &str| format!("outputs.syslog[{index}].{key}");
-    let endpoint: SyslogEndpoint = syslog
-        .endpoint
-        .parse()
-        .map_err(|reason: String| validation.invalid(at("endpoint"), reason))?;
-    let facility_name = syslog.facility.clone().unwrap_or_else(|| "local0".into());
-    let facility = facility_code(&facility_name).ok_or_else(|| {
-        validation.invalid(
-            at("facility"),
-            format!("{facility_name:?}: use local0 … local7, user or daemon"),
-        )
-    })?;
-    Ok(SyslogOutputConfig {
-        endpoint,
-        format: SyslogFormat {
-            facility,
-            hostname: syslog.hostname.clone().unwrap_or_else(host_name),
-            app_name: syslog.app_name.clone().unwrap_or_else(|| "semaphore".into()),
-            process_id: std::process::id(),
-        },
-        ca_file: syslog.ca_file.as_deref().map(|file| validation.relative(file)),
-    })
 }
 
 /// The Kafka connection a `[kafka]` section (or the equivalent flags) describes; errors name the key.
@@ -288,15 +198,6 @@ pub fn topic_name(name: &str) -> Result<(), String> {
         "{name:?} is not a valid Kafka topic name: 1 to 249 characters, each a letter, digit, '.', '_' or \
          '-', and not \".\" or \"..\""
     ))
-}
-
-/// This host's name, for syslog's HOSTNAME field.
-pub fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|name| name.trim().to_owned())
-        .ok()
-        .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| "-".into())
 }
 
 #[cfg(test)]

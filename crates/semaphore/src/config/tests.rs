@@ -70,8 +70,9 @@ fn every_example_loads() {
     assert_eq!(sinks.sinks.len(), 5);
     assert_eq!(sinks.source_count(), 0);
     let syslog = load(&examples().join("syslog-only.toml"), &env()).unwrap();
-    assert!(syslog.outputs.kafka.is_none());
-    assert_eq!(syslog.outputs.syslog.len(), 1);
+    assert!(syslog.kafka_output().is_none());
+    let kinds: Vec<&str> = syslog.outputs.iter().map(OutputConfig::kind).collect();
+    assert_eq!(kinds, ["syslog"]);
 }
 
 #[test]
@@ -81,7 +82,8 @@ fn minimal_config_defaults_to_kafka_and_safe_admin() {
     assert_eq!(uplinks.settings.id, "meraki_uplinks");
     assert_eq!(uplinks.settings.interval, Duration::from_secs(60));
     assert_eq!(uplinks.key, KeyStrategy::Serial);
-    assert!(config.outputs.kafka.is_some());
+    assert!(config.kafka_output().is_some());
+    assert_eq!(config.outputs.len(), 1);
     assert!(config.admin_listen.unwrap().ip().is_loopback());
     assert_eq!(config.embedded_listen.to_string(), "127.0.0.1:9092");
 }
@@ -279,6 +281,79 @@ fn bad_values_name_their_key() {
         "[[sources.meraki_uplinks]]\ntopic = \"..\"\n",
         &["topic", "not a valid Kafka topic"],
     );
+}
+
+/// Issue 10: outputs are components. Every kind keeps its keys, its `check -c` line and JSON; a kind may be
+/// written as one table or an array of them; relative paths start from the config file.
+#[test]
+fn outputs_keep_their_keys_lines_and_json() {
+    let config = load_text(
+        "[[sources.meraki_uplinks]]\n\
+         [outputs.kafka]\npartitions = 3\n\
+         [outputs.syslog]\nendpoint = \"tcp://logs.example.net:601\"\nca_file = \"ca.pem\"\n\
+         [outputs.stdout]\n\
+         [[outputs.file]]\npath = \"records.jsonl\"\n",
+    )
+    .unwrap();
+    let directory = std::env::temp_dir();
+    let records = directory.join("records.jsonl").display().to_string();
+    let kinds: Vec<&str> = config.outputs.iter().map(OutputConfig::kind).collect();
+    assert_eq!(kinds, ["kafka", "syslog", "stdout", "file"]);
+    let kafka = config.kafka_output().expect("declared");
+    assert!(kafka.create_topics);
+    assert_eq!(kafka.partitions, 3);
+    let lines: Vec<Option<String>> = config.outputs.iter().map(OutputConfig::describe).collect();
+    assert_eq!(
+        lines,
+        [
+            None,
+            Some("syslog tcp://logs.example.net:601".to_owned()),
+            Some("stdout".to_owned()),
+            Some(format!("file {records}")),
+        ]
+    );
+    let json: Vec<serde_json::Value> = config.outputs.iter().map(OutputConfig::json).collect();
+    assert_eq!(
+        json,
+        [
+            serde_json::json!({"kind": "kafka", "create_topics": true, "partitions": 3}),
+            serde_json::json!({"kind": "syslog", "endpoint": "tcp://logs.example.net:601"}),
+            serde_json::json!({"kind": "stdout"}),
+            serde_json::json!({"kind": "file", "path": records}),
+        ]
+    );
+    match &config.outputs[1] {
+        OutputConfig::Syslog(syslog) => {
+            assert_eq!(syslog.ca_file, Some(directory.join("ca.pem")));
+            assert_eq!(syslog.format.app_name, "semaphore");
+            assert_eq!(syslog.format.facility, 16, "local0");
+        }
+        other => panic!("output 1 is {}", other.kind()),
+    }
+}
+
+/// Issue 10: a kind written once (`[outputs.kafka]`, `[outputs.stdout]`) refuses a second table, naming it;
+/// the others take as many as are written.
+#[test]
+fn single_output_kinds_refuse_a_second_table() {
+    for kind in ["kafka", "stdout"] {
+        let message = error(&format!(
+            "[[sources.meraki_uplinks]]\n[[outputs.{kind}]]\n[[outputs.{kind}]]\n"
+        ));
+        assert!(
+            message.contains(&format!("outputs.{kind}: only one per process")),
+            "{message}"
+        );
+    }
+    let config = load_text(
+        "[[sources.meraki_uplinks]]\n\
+         [[outputs.file]]\npath = \"/tmp/a.jsonl\"\n[[outputs.file]]\npath = \"/tmp/b.jsonl\"\n",
+    )
+    .unwrap();
+    assert_eq!(config.outputs.len(), 2);
+    assert!(config.kafka_output().is_none());
+    let message = error("[[sources.meraki_uplinks]]\n[outputs.stdout]\nformat = \"json\"\n");
+    assert!(message.contains("unknown field `format`"), "{message}");
 }
 
 /// Issue 11: Kafka's topic name rule, shared by config files, `publish --topic` and `topics`.

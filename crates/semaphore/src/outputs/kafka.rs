@@ -1,19 +1,25 @@
 //! The Kafka output: records onto a topic per source through the shared producer, the topic created on first
 //! use (6 partitions, when the cluster allows it), and the read-back a restarted source uses to skip what
-//! Kafka already holds.
+//! Kafka already holds. Its table and validation are in `kafka/config.rs`.
+
+mod config;
+
+pub use config::{KafkaOutputConfig, KafkaOutputFile};
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use futures::future::BoxFuture;
 
 use crate::bus::admin::{TopicAdmin, TopicAdminError};
 use crate::bus::config::ResolvedKafka;
 use crate::bus::producer::{OutgoingRecord, ProduceError, Producer, RefusedRecords};
 use crate::bus::readback::{self, MetadataClient, MetadataClientError, ProbeError, ReadbackError};
 use crate::error_text::one_line;
-use crate::outputs::WriteError;
+use crate::outputs::component::Output;
+use crate::outputs::{OutputFailure, WriteError};
 use crate::record::EncodedRecord;
 use crate::send_future::{SendFuture, boxed};
 use crate::shutdown::Stop;
@@ -43,6 +49,32 @@ impl std::fmt::Debug for KafkaOutput {
             .debug_struct("KafkaOutput")
             .field("bootstrap", &self.kafka.bootstrap)
             .finish_non_exhaustive()
+    }
+}
+
+impl Output for KafkaOutput {
+    fn name(&self) -> String {
+        KafkaOutput::name(self)
+    }
+
+    fn label(&self) -> &'static str {
+        "kafka"
+    }
+
+    fn write<'a>(
+        &'a self,
+        topic: &'a str,
+        records: &'a [EncodedRecord],
+    ) -> BoxFuture<'a, Result<(), OutputFailure>> {
+        Box::pin(async move {
+            KafkaOutput::write(self, topic, records)
+                .await
+                .map_err(OutputFailure::Retry)
+        })
+    }
+
+    fn as_kafka(&self) -> Option<&KafkaOutput> {
+        Some(self)
     }
 }
 

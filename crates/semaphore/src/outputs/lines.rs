@@ -1,9 +1,16 @@
-//! JSON lines on standard output or appended to a file: one record per line, exactly the Kafka payload.
+//! JSON lines on standard output or appended to a file: one record per line, exactly the Kafka payload. The
+//! two kinds' tables (`stdout`, `file`) and their validation are in `lines/config.rs`.
+
+mod config;
+
+pub use config::{FileOutputConfig, FileOutputFile, StdoutOutputConfig, StdoutOutputFile};
 
 use std::path::PathBuf;
 
+use futures::future::BoxFuture;
 use tokio::io::AsyncWriteExt;
 
+use crate::outputs::component::Output;
 use crate::outputs::{OutputFailure, WriteError};
 use crate::record::EncodedRecord;
 
@@ -18,6 +25,26 @@ pub struct LinesOutput {
     target: LinesTarget,
     /// A Tokio mutex: batches from concurrent sources must not interleave their lines.
     file: tokio::sync::Mutex<Option<tokio::fs::File>>,
+}
+
+impl Output for LinesOutput {
+    fn name(&self) -> String {
+        LinesOutput::name(self)
+    }
+
+    /// One label for standard output and files alike.
+    fn label(&self) -> &'static str {
+        "lines"
+    }
+
+    /// Lines carry no topic: each is the record's own JSON.
+    fn write<'a>(
+        &'a self,
+        _topic: &'a str,
+        records: &'a [EncodedRecord],
+    ) -> BoxFuture<'a, Result<(), OutputFailure>> {
+        Box::pin(LinesOutput::write(self, records))
+    }
 }
 
 impl LinesOutput {

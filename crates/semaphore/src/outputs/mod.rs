@@ -7,12 +7,20 @@
 //! its reader (`semaphore publish ... | head`): no retry can reach a reader that is gone, so `publish`
 //! returns [`StdoutClosed`] without acknowledging the batch, and the pipeline stops as on a signal.
 //!
+//! Every kind has the same shape ([`component`]: its table, its validated config, what it is at run time) and
+//! one line in [`registry`], the list of kinds.
+//!
 //! **Architecture Invariant:** only `outputs/*` (and `bus`) know wire formats.
 
+pub mod component;
 pub mod kafka;
 pub mod lines;
+pub mod registry;
 pub mod rfc5424;
 pub mod syslog;
+
+pub use component::{Output, OutputComponent, OutputContext, OutputFile};
+pub use registry::{OutputConfig, OutputsSection};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,8 +29,6 @@ use semaphore_meraki::Backoff;
 use tokio::sync::watch;
 
 use crate::outputs::kafka::KafkaOutput;
-use crate::outputs::lines::LinesOutput;
-use crate::outputs::syslog::SyslogOutput;
 use crate::record::EncodedRecord;
 use crate::send_future::boxed;
 use crate::telemetry::Telemetry;
@@ -58,53 +64,19 @@ impl From<WriteError> for OutputFailure {
 #[error("standard output was closed by its reader")]
 pub struct StdoutClosed;
 
-#[derive(Debug)]
-pub enum Output {
-    Kafka(Arc<KafkaOutput>),
-    Syslog(SyslogOutput),
-    Lines(LinesOutput),
-}
-
-impl Output {
-    pub fn name(&self) -> String {
-        match self {
-            Output::Kafka(kafka) => kafka.name(),
-            Output::Syslog(syslog) => syslog.name(),
-            Output::Lines(lines) => lines.name(),
-        }
-    }
-
-    /// The metric label: the kind of output (bounded).
-    fn label(&self) -> &'static str {
-        match self {
-            Output::Kafka(_) => "kafka",
-            Output::Syslog(_) => "syslog",
-            Output::Lines(_) => "lines",
-        }
-    }
-
-    async fn write(&self, topic: &str, records: &[EncodedRecord]) -> Result<(), OutputFailure> {
-        match self {
-            Output::Kafka(kafka) => kafka.write(topic, records).await.map_err(OutputFailure::Retry),
-            Output::Syslog(syslog) => syslog.write(records).await.map_err(OutputFailure::Retry),
-            Output::Lines(lines) => lines.write(records).await,
-        }
-    }
-}
-
 /// Between two writes of what an output did not take: 1 s doubling to 30 s.
 const OUTPUT_RETRY: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
 
 #[derive(Debug)]
 pub struct Outputs {
-    outputs: Vec<Output>,
+    outputs: Vec<Arc<dyn Output>>,
     telemetry: Arc<Telemetry>,
     /// Set once standard output was found closed; the pipeline waits on it to stop.
     stdout_closed: watch::Sender<bool>,
 }
 
 impl Outputs {
-    pub fn new(outputs: Vec<Output>, telemetry: Arc<Telemetry>) -> Self {
+    pub fn new(outputs: Vec<Arc<dyn Output>>, telemetry: Arc<Telemetry>) -> Self {
         Self {
             outputs,
             telemetry,
@@ -119,23 +91,20 @@ impl Outputs {
         let _ = closed.wait_for(|closed| *closed).await;
     }
 
-    pub fn kafka(&self) -> Option<&Arc<KafkaOutput>> {
-        self.outputs.iter().find_map(|output| match output {
-            Output::Kafka(kafka) => Some(kafka),
-            _ => None,
-        })
+    /// The Kafka output, when one is declared: sources read back from it what a window interrupted by a
+    /// crash already wrote.
+    pub fn kafka(&self) -> Option<&KafkaOutput> {
+        self.outputs.iter().find_map(|output| output.as_kafka())
     }
 
     pub fn names(&self) -> Vec<String> {
-        self.outputs.iter().map(Output::name).collect()
+        self.outputs.iter().map(|output| output.name()).collect()
     }
 
     /// Closes connections cleanly (syslog streams), after the last batch.
     pub async fn close(&self) {
         for output in &self.outputs {
-            if let Output::Syslog(syslog) = output {
-                syslog.close().await;
-            }
+            output.close().await;
         }
     }
 
@@ -153,14 +122,14 @@ impl Outputs {
         let writes: Vec<_> = self
             .outputs
             .iter()
-            .map(|output| boxed(self.publish_to(output, topic, records)))
+            .map(|output| boxed(self.publish_to(output.as_ref(), topic, records)))
             .collect();
         futures::future::join_all(writes).await.into_iter().collect()
     }
 
     async fn publish_to(
         &self,
-        output: &Output,
+        output: &dyn Output,
         topic: &str,
         records: &[EncodedRecord],
     ) -> Result<(), StdoutClosed> {

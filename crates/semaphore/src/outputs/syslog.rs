@@ -1,19 +1,26 @@
 //! The syslog output: RFC 5424 messages over UDP (one datagram each), TCP with octet counting (RFC 6587) or
 //! TLS (RFC 5425, same framing). Stream connections are opened on first use and re-opened after an error;
-//! the batch is then resent from the first message not known to be written (at least once).
+//! the batch is then resent from the first message not known to be written (at least once). Its table and
+//! validation are in `syslog/config.rs`.
+
+mod config;
+
+pub use config::{SyslogOutputConfig, SyslogOutputFile};
 
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls;
 
 use crate::error_text::one_line;
-use crate::outputs::WriteError;
+use crate::outputs::component::Output;
 use crate::outputs::rfc5424::SyslogFormat;
+use crate::outputs::{OutputFailure, WriteError};
 use crate::record::EncodedRecord;
 
 /// Largest UDP payload; a longer message cannot be sent over UDP at all.
@@ -152,6 +159,33 @@ impl std::fmt::Debug for SyslogOutput {
             .debug_struct("SyslogOutput")
             .field("endpoint", &self.endpoint)
             .finish()
+    }
+}
+
+impl Output for SyslogOutput {
+    fn name(&self) -> String {
+        SyslogOutput::name(self)
+    }
+
+    fn label(&self) -> &'static str {
+        "syslog"
+    }
+
+    /// Syslog has no topics: the record's own fields say what it is.
+    fn write<'a>(
+        &'a self,
+        _topic: &'a str,
+        records: &'a [EncodedRecord],
+    ) -> BoxFuture<'a, Result<(), OutputFailure>> {
+        Box::pin(async move {
+            SyslogOutput::write(self, records)
+                .await
+                .map_err(OutputFailure::Retry)
+        })
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(SyslogOutput::close(self))
     }
 }
 

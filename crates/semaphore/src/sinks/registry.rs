@@ -3,7 +3,7 @@
 //! enum, validation, `check -c` and the pipeline all follow from this list.
 
 use futures::future::BoxFuture;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 use crate::check::Problem;
 use crate::config::ConfigError;
@@ -31,7 +31,7 @@ macro_rules! sink_kinds {
         #[serde(deny_unknown_fields)]
         pub struct SinksSection {
             $(
-                #[serde(default, deserialize_with = "one_or_many")]
+                #[serde(default, deserialize_with = "crate::config::one_or_many")]
                 pub $table: Vec<$file>,
             )*
         }
@@ -110,32 +110,4 @@ impl SinkKind {
     ) -> BoxFuture<'a, Result<BuiltSink, SinkBuildError>> {
         self.component().build(context)
     }
-}
-
-/// A kind's tables: `[[sinks.KIND]]` (an array of tables) or `[sinks.KIND]` (one table). serde's own
-/// errors (unknown keys with their line) come through unchanged, as they would not through an untagged enum.
-fn one_or_many<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    struct OneOrMany<T>(std::marker::PhantomData<T>);
-
-    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for OneOrMany<T> {
-        type Value = Vec<T>;
-
-        fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            formatter.write_str("a table or an array of tables")
-        }
-
-        fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<Vec<T>, M::Error> {
-            T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(|one| vec![one])
-        }
-
-        fn visit_seq<S: serde::de::SeqAccess<'de>>(self, seq: S) -> Result<Vec<T>, S::Error> {
-            Vec::<T>::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
-        }
-    }
-
-    deserializer.deserialize_any(OneOrMany(std::marker::PhantomData))
 }

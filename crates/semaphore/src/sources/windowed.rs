@@ -265,8 +265,10 @@ mod tests {
         fn new() -> Self {
             let directory = std::env::temp_dir().join(format!("semaphore-windowed-{}", uuid::Uuid::new_v4()));
             let telemetry = Telemetry::new();
-            let output = LinesOutput::new(LinesTarget::File(directory.join("records.jsonl")));
-            let outputs = Arc::new(Outputs::new(vec![Output::Lines(output)], telemetry.clone()));
+            let output: Arc<dyn Output> = Arc::new(LinesOutput::new(LinesTarget::File(
+                directory.join("records.jsonl"),
+            )));
+            let outputs = Arc::new(Outputs::new(vec![output], telemetry.clone()));
             let writer = WindowWriter {
                 source: SOURCE.to_owned(),
                 topic: "meraki.uplinks.loss_latency".to_owned(),
