@@ -2,4 +2,6 @@
 //! binary, linked separately): the Kafka bus against the embedded broker, and the house rules on the tree.
 
 mod bus;
+mod outputs;
+mod sink_runner;
 mod tidy;
