@@ -161,7 +161,7 @@ fn demo_config(options: &DemoOptions, simulator: &RunningSimulator, data_dir: &P
             ..Default::default()
         },
         outputs: OutputsSection {
-            kafka: Some(KafkaOutputFile::default()),
+            kafka: vec![KafkaOutputFile::default()],
             ..Default::default()
         },
         sinks: demo_sinks(options.dashboard_listen),

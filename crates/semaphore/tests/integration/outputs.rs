@@ -47,7 +47,7 @@ async fn syslog_publish_waits_for_a_refusing_server_then_delivers_every_record_i
         let endpoint: SyslogEndpoint = format!("tcp://{address}").parse().expect("a syslog endpoint");
         let telemetry = Telemetry::new();
         let outputs = Arc::new(Outputs::new(
-            vec![Output::Syslog(SyslogOutput::new(endpoint, syslog_format(), None))],
+            vec![Arc::new(SyslogOutput::new(endpoint, syslog_format(), None)) as Arc<dyn Output>],
             telemetry.clone(),
         ));
         let first = uplinks(0..5);
@@ -133,8 +133,8 @@ async fn kafka_and_file_publish_returns_only_when_both_took_every_record() {
         let path = blocker.join("records.jsonl");
         let outputs = Arc::new(Outputs::new(
             vec![
-                Output::Kafka(broker.output.clone()),
-                Output::Lines(LinesOutput::new(LinesTarget::File(path.clone()))),
+                broker.output.clone() as Arc<dyn Output>,
+                Arc::new(LinesOutput::new(LinesTarget::File(path.clone()))),
             ],
             broker.telemetry.clone(),
         ));
