@@ -35,6 +35,24 @@ pub struct ReadingKeys<'a> {
     pub dead_letter_topic: &'a Option<String>,
 }
 
+/// `SinkFile::reading` for a table whose read keys are fields of those names. (The keys cannot be one
+/// flattened struct: serde's `flatten` does not work with `deny_unknown_fields`, which names typos.)
+macro_rules! reading_keys {
+    () => {
+        fn reading(&self) -> $crate::sinks::component::ReadingKeys<'_> {
+            $crate::sinks::component::ReadingKeys {
+                id: &self.id,
+                topics: &self.topics,
+                group: &self.group,
+                start: &self.start,
+                batch_size: self.batch_size,
+                dead_letter_topic: &self.dead_letter_topic,
+            }
+        }
+    };
+}
+pub(crate) use reading_keys;
+
 /// A `[[sinks.KIND]]` table as written.
 pub trait SinkFile {
     type Config: SinkComponent;

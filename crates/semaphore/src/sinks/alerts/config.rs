@@ -15,7 +15,7 @@ use crate::env::Env;
 use crate::record::uplink::UPLINK_SCHEMA;
 use crate::sinks::alert_rules::{AlertEvaluator, AlertMetric, AlertRule, AlertWindow};
 use crate::sinks::component::{
-    BuiltSink, Deliver, ReadingKeys, SinkBuildError, SinkComponent, SinkContext, SinkFile,
+    BuiltSink, Deliver, SinkBuildError, SinkComponent, SinkContext, SinkFile, reading_keys,
 };
 use crate::sinks::message::ConsumedMessage;
 use crate::sinks::runner::SinkReading;
@@ -83,16 +83,7 @@ pub struct AlertsSettings {
 impl SinkFile for AlertsSinkFile {
     type Config = AlertsSettings;
 
-    fn reading(&self) -> ReadingKeys<'_> {
-        ReadingKeys {
-            id: &self.id,
-            topics: &self.topics,
-            group: &self.group,
-            start: &self.start,
-            batch_size: self.batch_size,
-            dead_letter_topic: &self.dead_letter_topic,
-        }
-    }
+    reading_keys!();
 
     fn validate(
         &self,

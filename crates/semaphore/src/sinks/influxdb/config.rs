@@ -13,7 +13,7 @@ use crate::error_text::one_line;
 use crate::record::uplink::UPLINK_SCHEMA;
 use crate::secret::Secret;
 use crate::sinks::component::{
-    BuiltSink, Deliver, ReadingKeys, SinkBuildError, SinkComponent, SinkContext, SinkFile,
+    BuiltSink, Deliver, SinkBuildError, SinkComponent, SinkContext, SinkFile, reading_keys,
 };
 use crate::sinks::runner::SinkReading;
 use crate::sinks::sink::{Accepted, SinkError};
@@ -54,16 +54,7 @@ pub struct InfluxSinkFile {
 impl SinkFile for InfluxSinkFile {
     type Config = InfluxSettings;
 
-    fn reading(&self) -> ReadingKeys<'_> {
-        ReadingKeys {
-            id: &self.id,
-            topics: &self.topics,
-            group: &self.group,
-            start: &self.start,
-            batch_size: self.batch_size,
-            dead_letter_topic: &self.dead_letter_topic,
-        }
-    }
+    reading_keys!();
 
     fn validate(
         &self,

@@ -11,7 +11,7 @@ use crate::config::sinks::listen;
 use crate::config::validation::{At, Validation};
 use crate::record::uplink::UPLINK_SCHEMA;
 use crate::sinks::component::{
-    BuiltSink, Deliver, ReadingKeys, SinkBuildError, SinkComponent, SinkContext, SinkFile,
+    BuiltSink, Deliver, SinkBuildError, SinkComponent, SinkContext, SinkFile, reading_keys,
 };
 use crate::sinks::runner::SinkReading;
 use crate::sinks::sink::{Accepted, SinkError};
@@ -37,16 +37,7 @@ pub struct PrometheusSinkFile {
 impl SinkFile for PrometheusSinkFile {
     type Config = PrometheusSettings;
 
-    fn reading(&self) -> ReadingKeys<'_> {
-        ReadingKeys {
-            id: &self.id,
-            topics: &self.topics,
-            group: &self.group,
-            start: &self.start,
-            batch_size: self.batch_size,
-            dead_letter_topic: &self.dead_letter_topic,
-        }
-    }
+    reading_keys!();
 
     fn validate(
         &self,

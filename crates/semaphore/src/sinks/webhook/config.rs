@@ -17,7 +17,7 @@ use crate::record::clients::CLIENTS_SCHEMA;
 use crate::record::uplink::UPLINK_SCHEMA;
 use crate::secret::Secret;
 use crate::sinks::component::{
-    BuiltSink, Deliver, ReadingKeys, SinkBuildError, SinkComponent, SinkContext, SinkFile,
+    BuiltSink, Deliver, SinkBuildError, SinkComponent, SinkContext, SinkFile, reading_keys,
 };
 use crate::sinks::runner::SinkReading;
 use crate::sinks::sink::{Accepted, SinkError};
@@ -59,16 +59,7 @@ impl SinkFile for WebhookSinkFile {
     type Config = WebhookSettings;
     const DEFAULT_BATCH: usize = 1;
 
-    fn reading(&self) -> ReadingKeys<'_> {
-        ReadingKeys {
-            id: &self.id,
-            topics: &self.topics,
-            group: &self.group,
-            start: &self.start,
-            batch_size: self.batch_size,
-            dead_letter_topic: &self.dead_letter_topic,
-        }
-    }
+    reading_keys!();
 
     fn validate(
         &self,
