@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use semaphore_meraki::RateBudget;
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 use crate::bus::config::KafkaConfigError;
 use crate::bus::embedded::{BrokerStorage, EmbeddedBroker, EmbeddedBrokerError};
@@ -473,11 +474,18 @@ async fn start_sinks(
             kafka: kafka.clone(),
             stop: stop.clone(),
         };
-        let built = sink.kind.build(&context).await.map_err(|error| match error {
-            SinkBuildError::Config(reason) => PipelineError::Config(reason),
-            SinkBuildError::Client(error) => PipelineError::HttpClient(error),
-            SinkBuildError::Listen(error) => PipelineError::Listen(error),
-        })?;
+        // Every line a sink logs, from its start on, carries its id and kind.
+        let span = tracing::error_span!("sink", id = %sink.id, kind = %sink.kind.table());
+        let built =
+            sink.kind
+                .build(&context)
+                .instrument(span.clone())
+                .await
+                .map_err(|error| match error {
+                    SinkBuildError::Config(reason) => PipelineError::Config(reason),
+                    SinkBuildError::Client(error) => PipelineError::HttpClient(error),
+                    SinkBuildError::Listen(error) => PipelineError::Listen(error),
+                })?;
         if let Some((address, handle)) = built.server {
             helpers.push(handle);
             if sink.kind.table() == "dashboard" {
@@ -492,7 +500,10 @@ async fn start_sinks(
             sink: built.deliver,
             telemetry: telemetry.clone(),
         };
-        sinks.push((sink.id.clone(), tokio::spawn(runner.run(stop.clone()))));
+        sinks.push((
+            sink.id.clone(),
+            tokio::spawn(runner.run(stop.clone()).instrument(span)),
+        ));
     }
     Ok((sinks, dashboard_address))
 }

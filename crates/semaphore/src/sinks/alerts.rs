@@ -78,7 +78,7 @@ impl AlertsSink {
             .filter_map(|payload| serde_json::from_slice(payload).ok())
             .collect();
         self.evaluator.restore(events);
-        tracing::info!(sink = %self.id, topic = %self.topic, firing = self.evaluator.firing(), "Alert state restored from the alerts topic.");
+        tracing::info!(topic = %self.topic, firing = self.evaluator.firing(), "Alert state restored from the alerts topic.");
         Ok(())
     }
 

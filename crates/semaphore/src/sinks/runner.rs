@@ -64,7 +64,7 @@ impl SinkRunner {
         let Some(reader) = self.start(&stop).await else {
             return;
         };
-        tracing::info!(sink = %self.id, kind = self.kind, topics = ?self.reading.topics, group = %self.reading.group, "Sink reading.");
+        tracing::info!(kind = self.kind, topics = ?self.reading.topics, group = %self.reading.group, "Sink reading.");
         let mut last_delivered: Vec<ConsumedMessage> = Vec::new();
         loop {
             let batch = tokio::select! {
@@ -76,14 +76,14 @@ impl SinkRunner {
                 break;
             }
             if let Err(error) = reader.commit(&batch, false) {
-                tracing::warn!(sink = %self.id, error = %one_line(&error), "Cannot commit offsets; the records are read again after a restart (at least once).");
+                tracing::warn!(error = %one_line(&error), "Cannot commit offsets; the records are read again after a restart (at least once).");
             }
             last_delivered = batch;
         }
         if let Err(error) = reader.commit(&last_delivered, true) {
-            tracing::warn!(sink = %self.id, error = %one_line(&error), "Cannot commit the last offsets at stop; those records are read again at the next start.");
+            tracing::warn!(error = %one_line(&error), "Cannot commit the last offsets at stop; those records are read again at the next start.");
         }
-        tracing::info!(sink = %self.id, "Sink stopped.");
+        tracing::info!("Sink stopped.");
     }
 
     /// Topics exist, the sink's own start work is done (alert state), the reader has joined its group; retried
@@ -95,7 +95,7 @@ impl SinkRunner {
                 Ok(reader) => return Some(reader),
                 Err(error) => {
                     attempt += 1;
-                    tracing::warn!(sink = %self.id, error = %one_line(&error), "Sink cannot start yet; retrying.");
+                    tracing::warn!(error = %one_line(&error), "Sink cannot start yet; retrying.");
                     if !stop.sleep(SINK_RETRY.delay(attempt)).await {
                         return None;
                     }
@@ -131,7 +131,7 @@ impl SinkRunner {
                 }),
                 Err(malformed) => {
                     self.telemetry.add(&SINK_MALFORMED, &[self.id.as_str()], 1.0);
-                    tracing::warn!(sink = %self.id, position = %message.position(), reason = %malformed, "Malformed message; sending it to the dead-letter topic.");
+                    tracing::warn!(position = %message.position(), reason = %malformed, "Malformed message; sending it to the dead-letter topic.");
                     if !self.dead_letter(message, &malformed.reason, stop).await {
                         return false;
                     }
@@ -150,7 +150,7 @@ impl SinkRunner {
                     attempt += 1;
                     self.telemetry.add(&SINK_RETRIES, &[self.id.as_str()], 1.0);
                     if attempt == 1 || attempt % 10 == 0 {
-                        tracing::warn!(sink = %self.id, attempt, error = %one_line(&*error), "Sink cannot take the batch yet; retrying (offsets not committed).");
+                        tracing::warn!(attempt, error = %one_line(&*error), "Sink cannot take the batch yet; retrying (offsets not committed).");
                     }
                     if !stop.sleep(SINK_RETRY.delay(attempt)).await {
                         return false;
@@ -158,7 +158,7 @@ impl SinkRunner {
                 }
                 Err(SinkError::Reject(error)) => {
                     let reason = one_line(&*error);
-                    tracing::error!(sink = %self.id, records = accepted.len(), first = %accepted.first().map(|a| a.message.position()).unwrap_or_default(), error = %reason, "Sink rejected a batch; sending it to the dead-letter topic.");
+                    tracing::error!(records = accepted.len(), first = %accepted.first().map(|a| a.message.position()).unwrap_or_default(), error = %reason, "Sink rejected a batch; sending it to the dead-letter topic.");
                     for record in &accepted {
                         if !self.dead_letter(&record.message, &reason, stop).await {
                             return false;
@@ -204,7 +204,7 @@ impl SinkRunner {
                 }
                 Err(error) => {
                     attempt += 1;
-                    tracing::warn!(sink = %self.id, error = %one_line(&error), "Cannot write to the dead-letter topic; retrying.");
+                    tracing::warn!(error = %one_line(&error), "Cannot write to the dead-letter topic; retrying.");
                     if !stop.sleep(SINK_RETRY.delay(attempt)).await {
                         return false;
                     }
