@@ -20,6 +20,7 @@ use crate::backoff::{RetryPolicy, parse_retry_after};
 use crate::base_url::BaseUrl;
 use crate::budget::RateBudget;
 use crate::error::MerakiError;
+use crate::error::one_line;
 use crate::link;
 use crate::metrics::ClientMetrics;
 use crate::model::ErrorBody;
@@ -352,7 +353,7 @@ impl Client {
                     });
                 }
                 Err(error) => {
-                    let reason = error_chain(&error.without_url());
+                    let reason = one_line(&error.without_url());
                     return Err(Failure::Retry {
                         cause: RetryCause::Connection(reason),
                         retry_after: None,
@@ -442,7 +443,7 @@ impl Client {
                 let bytes = response.bytes().await.map_err(|error| Failure::Retry {
                     cause: RetryCause::InvalidResponse(format!(
                         "the body was cut short: {}",
-                        error_chain(&error)
+                        one_line(&error)
                     )),
                     retry_after: None,
                 })?;
@@ -525,16 +526,4 @@ fn excerpt(bytes: &[u8]) -> String {
         cut.push('…');
     }
     cut
-}
-
-/// An error and its causes on one line.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -167,3 +167,19 @@ impl MerakiError {
         }
     }
 }
+
+/// An error and its causes on one line, `error: cause: cause`, each said once: a cause whose text the line
+/// already holds (an error that quotes its source in its own message) is not repeated.
+pub fn one_line(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(current) = cause {
+        let text = current.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = current.source();
+    }
+    line
+}

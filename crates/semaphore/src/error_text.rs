@@ -3,22 +3,9 @@
 /// An error and its causes, `error: cause: cause`, each said once. Many of semaphore's errors put their cause
 /// in their own message (so that a log line, which shows the message alone, is complete) and also keep it as
 /// their source; printing the chain as is (`{:#}`) would repeat it, as in "cannot use 127.0.0.1:9092 …:
-/// Address already in use (os error 98); …: Address already in use (os error 98)".
-pub fn one_line(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut line = String::new();
-    let mut cause = Some(error);
-    while let Some(current) = cause {
-        let text = current.to_string();
-        if !line.contains(&text) {
-            if !line.is_empty() {
-                line.push_str(": ");
-            }
-            line.push_str(&text);
-        }
-        cause = current.source();
-    }
-    line
-}
+/// Address already in use (os error 98); …: Address already in use (os error 98)". The Meraki client words
+/// its transport errors the same way, so there is one implementation, in its crate.
+pub use semaphore_meraki::error::one_line;
 
 #[cfg(test)]
 mod tests {
