@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """One collector cycle against the simulator at several estate sizes: Meraki API calls (by operation, from the
-simulator's own counters), cycle time, whole-process time and peak RSS, for the org-wide strategy
+simulator's own counters), cycle time, whole-process time, CPU seconds (user+sys of the whole process, also per record) and peak RSS, for the org-wide strategy
 (source meraki_uplinks) beside the per-device one (source meraki_device_history, the original scripts' way).
 
 Records go to a file (no Kafka), so the Meraki side is what is measured. The simulator enforces Meraki's
@@ -60,7 +60,7 @@ def run_cycle(address, strategy, directory):
     before = stats(address)
     started = time.monotonic()
     result = subprocess.run(
-        ["/usr/bin/time", "-f", "RSS_KB=%M", SEMAPHORE, "run", "--once", "-c", config],
+        ["/usr/bin/time", "-f", "RSS_KB=%M USER_S=%U SYS_S=%S", SEMAPHORE, "run", "--once", "-c", config],
         env={**os.environ, "MERAKI_DASHBOARD_API_KEY": "bench", "SEMAPHORE_LOG": "semaphore=debug"},
         capture_output=True, text=True)
     elapsed = time.monotonic() - started
@@ -71,6 +71,7 @@ def run_cycle(address, strategy, directory):
              for operation, count in after["by_operation"].items()}
     cycle = re.search(r"Cycle done\..*?seconds=([0-9.]+)", re.sub(r"\x1b\[[0-9;]*m", "", result.stderr))
     rss = int(re.search(r"RSS_KB=(\d+)", result.stderr).group(1))
+    cpu = sum(float(re.search(rf"{name}=([0-9.]+)", result.stderr).group(1)) for name in ("USER_S", "SYS_S"))
     with open(records) as file:
         lines = sum(1 for _ in file)
     return {
@@ -80,6 +81,7 @@ def run_cycle(address, strategy, directory):
         "cycle_s": float(cycle.group(1)) if cycle else float("nan"),
         "run_s": elapsed,
         "rss_mib": rss / 1024,
+        "cpu_s": cpu,
         "records": lines,
     }
 
@@ -91,8 +93,8 @@ def main():
     arguments = parser.parse_args()
     print("Building the release binary...", file=sys.stderr)
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "semaphore-cli"], cwd=ROOT, check=True)
-    print("| appliances | strategy | API calls | loss/latency calls | 429s | cycle (s) | whole run (s) | peak RSS (MiB) | records |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| appliances | strategy | API calls | loss/latency calls | 429s | cycle (s) | whole run (s) | CPU user+sys (s) | CPU µs/record | peak RSS (MiB) | records |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     per_call = None
     for appliances in arguments.sizes:
         simulator, address = start_simulator(appliances)
@@ -102,14 +104,15 @@ def main():
                     calls = 2 * appliances
                     estimate = f"~{calls / 9:.0f} (computed: {calls} calls at 9/s)" if per_call is None else \
                         f"~{calls * per_call:.0f} (computed from the {arguments.per_device_max}-appliance run)"
-                    print(f"| {appliances} | {strategy} | {calls} + inventory (computed) | {calls} | - | {estimate} | - | - | - |")
+                    print(f"| {appliances} | {strategy} | {calls} + inventory (computed) | {calls} | - | {estimate} | - | - | - | - | - |")
                     continue
                 with tempfile.TemporaryDirectory() as directory:
                     row = run_cycle(address, strategy, directory)
                 if strategy == "per-device":
                     per_call = row["cycle_s"] / max(row["loss_latency_calls"], 1)
                 print(f"| {appliances} | {strategy} | {row['calls']} | {row['loss_latency_calls']} | {row['rate_limited']} | "
-                      f"{row['cycle_s']:.2f} | {row['run_s']:.2f} | {row['rss_mib']:.0f} | {row['records']} |", flush=True)
+                      f"{row['cycle_s']:.2f} | {row['run_s']:.2f} | {row['cpu_s']:.2f} | "
+                      f"{1e6 * row['cpu_s'] / max(row['records'], 1):.1f} | {row['rss_mib']:.0f} | {row['records']} |", flush=True)
         finally:
             simulator.terminate()
             simulator.wait()

@@ -4,7 +4,7 @@
 //! redirects by hand (reqwest would drop the header, and must never carry it to a foreign host), retries what
 //! is worth retrying and turns every other answer into a typed [`MerakiError`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,6 +23,7 @@ use crate::error::MerakiError;
 use crate::error::one_line;
 use crate::link;
 use crate::metrics::ClientMetrics;
+use crate::organization_index::OrganizationIndex;
 use crate::model::ErrorBody;
 use crate::query::{QueryPairs, RuleViolation};
 
@@ -32,6 +33,9 @@ const USER_AGENT_VALUE: &str = concat!("semaphore/", env!("CARGO_PKG_VERSION"), 
 const MAX_REDIRECTS: usize = 5;
 /// Per-request time limit by default: long enough for a 1000-item page from a slow shard.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The limit of a request whose body is read as the outputs take it (see [`Client::get_streamed`]): only a
+/// bound against a server that trickles forever; each piece has the client's own limit.
+const STREAMED_LIMIT: Duration = Duration::from_secs(3600);
 /// How much of an unreadable body is quoted in an error.
 const BODY_EXCERPT: usize = 120;
 
@@ -50,10 +54,9 @@ struct Inner {
     retry: RetryPolicy,
     timeout: Duration,
     metrics: Arc<ClientMetrics>,
-    /// Which organization a network id or serial belongs to, learned from responses, so calls on
-    /// `/networks/...` and `/devices/...` are charged to the right budget. A std Mutex: held only for a map
-    /// lookup or insert, never across an await.
-    organization_of: Mutex<HashMap<String, String>>,
+    /// Which organization a network id or serial belongs to. A std Mutex: held only for a lookup or an insert,
+    /// never across an await.
+    organization_of: Mutex<OrganizationIndex>,
 }
 
 /// Builds a [`Client`].
@@ -172,6 +175,38 @@ impl RetryCause {
     }
 }
 
+/// How an attempt's body is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Body {
+    /// Whole, within the client's time limit for the request.
+    Whole,
+    /// By the caller, piece by piece (see [`Client::get_streamed`]).
+    Streamed,
+}
+
+/// A 2xx answer, its body not read yet, and the page after it when Meraki links one.
+struct Answer {
+    response: reqwest::Response,
+    next: Option<Url>,
+}
+
+impl Answer {
+    /// Reads the whole body and decodes it; a body cut short or not the JSON we expect is most often a proxy
+    /// or connection glitch, so it is retried.
+    async fn decode<T>(self, decode: Decode<T>) -> Result<(T, Option<Url>), Failure> {
+        let bytes = self.response.bytes().await.map_err(|error| Failure::Retry {
+            cause: RetryCause::InvalidResponse(format!("the body was cut short: {}", one_line(&error))),
+            retry_after: None,
+        })?;
+        let began = excerpt(&bytes);
+        let body = decode(bytes).map_err(|error| Failure::Retry {
+            cause: RetryCause::InvalidResponse(format!("not the expected JSON ({error}); it began {began:?}")),
+            retry_after: None,
+        })?;
+        Ok((body, self.next))
+    }
+}
+
 impl Client {
     /// A client for the API key in `MERAKI_DASHBOARD_API_KEY` of the given lookup, with defaults.
     pub fn builder(api_key: ApiKey) -> ClientBuilder {
@@ -188,23 +223,18 @@ impl Client {
 
     /// Records that `id` (a network id or serial) belongs to `organization_id`.
     pub(crate) fn remember_organization(&self, id: &str, organization_id: &str) {
-        let mut map = self
-            .inner
-            .organization_of
-            .lock()
-            .expect("organization map lock is never poisoned");
-        if map.get(id).is_none_or(|known| known != organization_id) {
-            map.insert(id.to_owned(), organization_id.to_owned());
-        }
+        self.organization_index().remember(id, organization_id);
     }
 
     pub(crate) fn organization_of(&self, id: &str) -> Option<String> {
+        self.organization_index().get(id)
+    }
+
+    fn organization_index(&self) -> std::sync::MutexGuard<'_, OrganizationIndex> {
         self.inner
             .organization_of
             .lock()
             .expect("organization map lock is never poisoned")
-            .get(id)
-            .cloned()
     }
 
     pub(crate) fn endpoint(&self, segments: &[&str], pairs: &QueryPairs) -> Url {
@@ -241,18 +271,6 @@ impl Client {
             .map(|(body, _next)| body)
     }
 
-    /// One non-paginated GET whose body is kept as sent (the caller reads it), retried as the policy allows.
-    pub(crate) async fn get_bytes(
-        &self,
-        operation: &'static str,
-        url: Url,
-        organization_id: Option<&str>,
-    ) -> Result<Bytes, MerakiError> {
-        self.get_page(operation, url, organization_id, json_text)
-            .await
-            .map(|(body, _next)| body)
-    }
-
     /// Every item of a paginated GET, following `Link: rel=next` until it is absent or `max_items` is reached.
     pub(crate) async fn get_all<T: DeserializeOwned>(
         &self,
@@ -262,6 +280,24 @@ impl Client {
         max_items: Option<usize>,
     ) -> Result<Vec<T>, MerakiError> {
         let mut items = Vec::new();
+        self.for_each_page(operation, first, organization_id, max_items, |page| {
+            items.extend(page)
+        })
+        .await?;
+        Ok(items)
+    }
+
+    /// As [`Client::get_all`], each page handed to `each` as it is read, so a large listing is never held whole
+    /// by the client.
+    pub(crate) async fn for_each_page<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        first: Url,
+        organization_id: Option<&str>,
+        max_items: Option<usize>,
+        mut each: impl FnMut(Vec<T>),
+    ) -> Result<(), MerakiError> {
+        let mut read = 0usize;
         let mut visited = HashSet::new();
         let mut next = Some(first);
         while let Some(url) = next.take() {
@@ -273,17 +309,19 @@ impl Client {
                 };
                 return Err(self.refused(error));
             }
-            let (page, link): (Vec<T>, Option<Url>) =
+            let (mut page, link): (Vec<T>, Option<Url>) =
                 self.get_page(operation, url, organization_id, json).await?;
             self.inner.metrics.page();
-            items.extend(page);
-            if let Some(max_items) = max_items.filter(|max_items| items.len() >= *max_items) {
-                items.truncate(max_items);
+            let room = max_items.map_or(usize::MAX, |max_items| max_items.saturating_sub(read));
+            page.truncate(room);
+            read += page.len();
+            each(page);
+            if max_items.is_some_and(|max_items| read >= max_items) {
                 break;
             }
             next = link;
         }
-        Ok(items)
+        Ok(())
     }
 
     async fn get_page<T>(
@@ -293,56 +331,104 @@ impl Client {
         organization_id: Option<&str>,
         decode: Decode<T>,
     ) -> Result<(T, Option<Url>), MerakiError> {
-        let retry = &self.inner.retry;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.attempt(&url, organization_id, decode).await {
+            let outcome = match self.attempt(&url, organization_id, Body::Whole).await {
+                Ok(answer) => answer.decode(decode).await,
+                Err(failure) => Err(failure),
+            };
+            match outcome {
                 Ok(page) => return Ok(page),
-                Err(Failure::Fatal(error)) => {
-                    self.inner.metrics.error(error.kind());
-                    return Err(error);
-                }
-                Err(Failure::Retry { retry_after, .. }) if attempt < retry.max_attempts => {
-                    let wait = retry.wait(retry_after, attempt);
-                    self.inner.metrics.retry();
-                    debug!(
-                        operation,
-                        attempt,
-                        wait_ms = wait.as_millis() as u64,
-                        "Retrying a Meraki call."
-                    );
-                    tokio::time::sleep(wait).await;
-                }
-                Err(Failure::Retry { cause, .. }) => {
-                    let error = cause.into_error(&url, attempt, self.inner.timeout);
-                    self.inner.metrics.error(error.kind());
-                    return Err(error);
-                }
+                Err(failure) => self.after(failure, operation, &url, attempt).await?,
             }
         }
     }
 
-    /// One attempt: the request and the redirects it leads to.
-    async fn attempt<T>(
+    /// One non-paginated GET retried as the policy allows until Meraki answers 2xx, its body left unread for
+    /// the caller to read as it arrives ([`Body::Streamed`]).
+    pub(crate) async fn get_streamed(
         &self,
+        operation: &'static str,
         url: &Url,
         organization_id: Option<&str>,
-        decode: Decode<T>,
-    ) -> Result<(T, Option<Url>), Failure> {
+    ) -> Result<reqwest::Response, MerakiError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.attempt(url, organization_id, Body::Streamed).await {
+                Ok(answer) => return Ok(answer.response),
+                Err(failure) => self.after(failure, operation, url, attempt).await?,
+            }
+        }
+    }
+
+    /// After a failed attempt: waits before the next one when the policy allows it, else the final error.
+    async fn after(
+        &self,
+        failure: Failure,
+        operation: &'static str,
+        url: &Url,
+        attempt: u32,
+    ) -> Result<(), MerakiError> {
+        let retry = &self.inner.retry;
+        match failure {
+            Failure::Fatal(error) => {
+                self.inner.metrics.error(error.kind());
+                Err(error)
+            }
+            Failure::Retry { retry_after, .. } if attempt < retry.max_attempts => {
+                let wait = retry.wait(retry_after, attempt);
+                self.inner.metrics.retry();
+                debug!(
+                    operation,
+                    attempt,
+                    wait_ms = wait.as_millis() as u64,
+                    "Retrying a Meraki call."
+                );
+                tokio::time::sleep(wait).await;
+                Ok(())
+            }
+            Failure::Retry { cause, .. } => {
+                let error = cause.into_error(url, attempt, self.inner.timeout);
+                self.inner.metrics.error(error.kind());
+                Err(error)
+            }
+        }
+    }
+
+    /// The time limit of a body read as it arrives, between two of its pieces: the pieces are asked for at
+    /// the pace the outputs accept records, so the request as a whole has no limit but [`STREAMED_LIMIT`].
+    pub(crate) fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    /// One attempt: the request and the redirects it leads to, up to a 2xx answer whose body is not read yet.
+    async fn attempt(&self, url: &Url, organization_id: Option<&str>, body: Body) -> Result<Answer, Failure> {
         let inner = &self.inner;
         let mut current = url.clone();
         for _hop in 0..=MAX_REDIRECTS {
             inner.budget.acquire(organization_id).await;
             inner.metrics.request();
-            let sent = inner
+            let mut request = inner
                 .http
                 .get(current.clone())
                 .bearer_auth(inner.api_key.expose())
                 .header(ACCEPT, "application/json")
-                .header(USER_AGENT, USER_AGENT_VALUE)
-                .send()
-                .await;
+                .header(USER_AGENT, USER_AGENT_VALUE);
+            if body == Body::Streamed {
+                request = request.timeout(STREAMED_LIMIT);
+            }
+            // The client's limit covers a whole body; a streamed one is bounded here up to its headers.
+            let sent = match tokio::time::timeout(inner.timeout, request.send()).await {
+                Ok(sent) => sent,
+                Err(_elapsed) => {
+                    return Err(Failure::Retry {
+                        cause: RetryCause::Timeout,
+                        retry_after: None,
+                    });
+                }
+            };
             let response = match sent {
                 Ok(response) => response,
                 // Timeouts and connection failures are transient from here: retry them.
@@ -366,7 +452,7 @@ impl Client {
                 inner.metrics.redirect();
                 continue;
             }
-            return self.classify(current, status, response, decode).await;
+            return self.classify(current, status, response).await;
         }
         Err(Failure::Fatal(MerakiError::Redirect {
             url: url.to_string(),
@@ -404,14 +490,13 @@ impl Client {
         Ok(target)
     }
 
-    /// Turns a non-redirect answer into a page, a retry or a final error.
-    async fn classify<T>(
+    /// Turns a non-redirect answer into a 2xx answer to read, a retry or a final error.
+    async fn classify(
         &self,
         url: Url,
         status: StatusCode,
         response: reqwest::Response,
-        decode: Decode<T>,
-    ) -> Result<(T, Option<Url>), Failure> {
+    ) -> Result<Answer, Failure> {
         let url_text = url.to_string();
         match status.as_u16() {
             200..=299 => {
@@ -439,22 +524,7 @@ impl Client {
                         reason: format!("the next-page link points to a foreign host ({next}); not followed"),
                     }));
                 }
-                // A body cut short or not the JSON we expect is most often a proxy or connection glitch: retry.
-                let bytes = response.bytes().await.map_err(|error| Failure::Retry {
-                    cause: RetryCause::InvalidResponse(format!(
-                        "the body was cut short: {}",
-                        one_line(&error)
-                    )),
-                    retry_after: None,
-                })?;
-                let began = excerpt(&bytes);
-                let body = decode(bytes).map_err(|error| Failure::Retry {
-                    cause: RetryCause::InvalidResponse(format!(
-                        "not the expected JSON ({error}); it began {began:?}"
-                    )),
-                    retry_after: None,
-                })?;
-                Ok((body, next))
+                Ok(Answer { response, next })
             }
             // Meraki's rate limiter: wait as long as it asks, then try again.
             429 => {
@@ -500,13 +570,6 @@ type Decode<T> = fn(Bytes) -> Result<T, serde_json::Error>;
 /// The body as JSON of the operation's type.
 fn json<T: DeserializeOwned>(bytes: Bytes) -> Result<T, serde_json::Error> {
     serde_json::from_slice(&bytes)
-}
-
-/// The body kept as sent, once checked to be JSON (nothing is built from it: `IgnoredAny` only reads), so a
-/// body cut short is retried like any other.
-fn json_text(bytes: Bytes) -> Result<Bytes, serde_json::Error> {
-    serde_json::from_slice::<serde::de::IgnoredAny>(&bytes)?;
-    Ok(bytes)
 }
 
 /// Meraki's `{"errors": [...]}` joined, or an excerpt of whatever else came back.

@@ -9,7 +9,8 @@
 //! - [`budget`]: the per-organization token bucket and the per-IP ceiling.
 //! - [`backoff`]: the client's retry policy, and [`Backoff`], the workspace's one retry schedule (the
 //!   collector's outputs, sinks and discovery use it too).
-//! - [`link`], [`base_url`], [`api_key`], [`metrics`], [`error`]: one concept each.
+//! - [`series_stream`]: the org-wide loss/latency answer read as it arrives, split by [`json_array`].
+//! - [`link`], [`base_url`], [`api_key`], [`metrics`], [`error`], `organization_index`: one concept each.
 //!
 //! **API Boundary:** this crate knows nothing of Kafka, records or configuration files.
 
@@ -19,12 +20,14 @@ pub mod base_url;
 pub mod budget;
 pub mod client;
 pub mod error;
+pub mod json_array;
 pub mod link;
 pub mod metrics;
 pub mod model;
 pub mod operations;
+mod organization_index;
 pub mod query;
-pub mod raw_series;
+pub mod series_stream;
 
 pub use api_key::{ApiKey, MERAKI_DASHBOARD_API_KEY};
 pub use backoff::Backoff;
@@ -33,4 +36,4 @@ pub use budget::RateBudget;
 pub use client::{Client, ClientBuilder};
 pub use error::MerakiError;
 pub use metrics::{ClientMetrics, MetricsSnapshot};
-pub use raw_series::RawSeries;
+pub use series_stream::SeriesStream;

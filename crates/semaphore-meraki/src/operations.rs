@@ -15,7 +15,7 @@ use crate::query::{
     ClientsQuery, DevicesQuery, HistoryQuery, NetworksQuery, QueryPairs, RuleViolation, UplinkStatusesQuery,
     UplinksLossAndLatencyQuery,
 };
-use crate::raw_series::RawSeries;
+use crate::series_stream::SeriesStream;
 
 impl Client {
     fn checked(
@@ -57,16 +57,30 @@ impl Client {
         organization_id: &str,
         query: &DevicesQuery,
     ) -> Result<Vec<Device>, MerakiError> {
+        let mut devices = Vec::new();
+        self.organization_devices_by_page(organization_id, query, |page| devices.extend(page))
+            .await?;
+        Ok(devices)
+    }
+
+    /// As [`Client::organization_devices`], each page handed to `each` as it is read: a large organization's
+    /// devices (50,000 appliances are 50 pages) are never all held as [`Device`] values at once.
+    pub async fn organization_devices_by_page(
+        &self,
+        organization_id: &str,
+        query: &DevicesQuery,
+        mut each: impl FnMut(Vec<Device>),
+    ) -> Result<(), MerakiError> {
         let operation = "getOrganizationDevices";
         let pairs = self.checked(operation, query.to_pairs())?;
         let url = self.endpoint(&["organizations", organization_id, "devices"], &pairs);
-        let devices: Vec<Device> = self
-            .get_all(operation, url, Some(organization_id), query.max_items)
-            .await?;
-        for device in &devices {
-            self.remember_organization(&device.serial, organization_id);
-        }
-        Ok(devices)
+        self.for_each_page(operation, url, Some(organization_id), query.max_items, |page: Vec<Device>| {
+            for device in &page {
+                self.remember_organization(&device.serial, organization_id);
+            }
+            each(page);
+        })
+        .await
     }
 
     /// `getNetworkDevices`. Deprecated by Meraki in favour of [`Client::organization_devices`] with
@@ -108,19 +122,24 @@ impl Client {
         organization_id: &str,
         query: &UplinksLossAndLatencyQuery,
     ) -> Result<Vec<UplinkLossAndLatency>, MerakiError> {
-        let series = self
-            .organization_uplinks_loss_and_latency_raw(organization_id, query)
+        let mut stream = self
+            .organization_uplinks_loss_and_latency_stream(organization_id, query)
             .await?;
-        Ok(series.chunks(usize::MAX).flatten().collect())
+        let mut series = Vec::new();
+        while let Some(chunk) = stream.next_chunk(usize::MAX).await? {
+            series.extend(chunk);
+        }
+        Ok(series)
     }
 
-    /// As [`Client::organization_uplinks_loss_and_latency`], the answer kept as JSON text and read a chunk at
-    /// a time ([`RawSeries`]): what a large organization's window costs in memory stays near the answer's size.
-    pub async fn organization_uplinks_loss_and_latency_raw(
+    /// As [`Client::organization_uplinks_loss_and_latency`], the answer read as it arrives, a chunk at a time
+    /// ([`SeriesStream`]): what a large organization's window costs in memory is one chunk, not the answer.
+    /// Retried as any call until Meraki answers 2xx; an error while reading the body ends the stream.
+    pub async fn organization_uplinks_loss_and_latency_stream(
         &self,
         organization_id: &str,
         query: &UplinksLossAndLatencyQuery,
-    ) -> Result<RawSeries, MerakiError> {
+    ) -> Result<SeriesStream, MerakiError> {
         let operation = "getOrganizationDevicesUplinksLossAndLatency";
         let pairs = self.checked(operation, query.to_pairs(Utc::now()))?;
         let url = self.endpoint(
@@ -132,19 +151,10 @@ impl Client {
             ],
             &pairs,
         );
-        let body = self
-            .get_bytes(operation, url.clone(), Some(organization_id))
+        let response = self
+            .get_streamed(operation, &url, Some(organization_id))
             .await?;
-        RawSeries::read(body, |uplink| {
-            self.remember_organization(&uplink.serial, organization_id)
-        })
-        .map_err(|error| {
-            self.refused(MerakiError::InvalidResponse {
-                url: url.to_string(),
-                attempts: 1,
-                reason: format!("not the expected uplink series: {error}"),
-            })
-        })
+        Ok(SeriesStream::new(self.clone(), url, response))
     }
 
     /// `getOrganizationApplianceUplinkStatuses`, every page.

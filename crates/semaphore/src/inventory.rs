@@ -6,8 +6,8 @@
 //! appliance, so they are fetched in the background at a capped pace ([`Inventory::fill_ddns`]) that leaves
 //! most of the organization's budget to the polls; records carry null host names until they are known.
 
-use std::collections::HashMap;
-use std::sync::RwLock;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use semaphore_meraki::model::DdnsHostnames;
@@ -23,11 +23,13 @@ pub struct NetworkInfo {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceInfo {
     pub name: Option<String>,
-    pub model: String,
+    /// Shared among the devices of the same model, network and type (see [`Interned`]).
+    pub model: Arc<str>,
     pub tags: Vec<String>,
-    pub network_id: Option<String>,
-    pub product_type: Option<String>,
-    pub ddns: Option<DdnsHostnames>,
+    pub network_id: Option<Arc<str>>,
+    pub product_type: Option<Arc<str>>,
+    /// Boxed: most devices have none, and an organization can hold 50,000 of these.
+    pub ddns: Option<Box<DdnsHostnames>>,
 }
 
 impl DeviceInfo {
@@ -42,10 +44,27 @@ impl DeviceInfo {
     }
 }
 
+/// Texts most devices share (a model, a network id, a product type), kept once: an organization can hold
+/// 50,000 devices in a handful of models.
+#[derive(Default)]
+struct Interned(HashSet<Arc<str>>);
+
+impl Interned {
+    fn get(&mut self, text: &str) -> Arc<str> {
+        if let Some(known) = self.0.get(text) {
+            return known.clone();
+        }
+        let text: Arc<str> = text.into();
+        self.0.insert(text.clone());
+        text
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 struct Snapshot {
     networks: HashMap<String, NetworkInfo>,
-    devices: HashMap<String, DeviceInfo>,
+    /// Shared, so a record's lookup copies a pointer, and the table's slots stay small for a large estate.
+    devices: HashMap<Box<str>, Arc<DeviceInfo>>,
     loaded: bool,
 }
 
@@ -69,16 +88,39 @@ impl Inventory {
         self.read().loaded
     }
 
-    /// Reads networks and devices again (two paginated calls); known DDNS host names are kept.
+    /// Reads networks and devices again (two paginated calls); known DDNS host names are kept. Devices are
+    /// kept page by page as they are read, only the fields records carry.
     pub async fn refresh(&self, client: &Client) -> Result<(), MerakiError> {
         let networks = client
             .organization_networks(&self.organization_id, &NetworksQuery::default())
             .await?;
-        let devices = client
-            .organization_devices(&self.organization_id, &DevicesQuery::default())
+        let mut devices = HashMap::new();
+        let mut interned = Interned::default();
+        client
+            .organization_devices_by_page(&self.organization_id, &DevicesQuery::default(), |page| {
+                devices.extend(page.into_iter().map(|device| {
+                    let mut tags = device.tags;
+                    tags.shrink_to_fit();
+                    let info = DeviceInfo {
+                        name: device.name,
+                        model: interned.get(&device.model),
+                        tags,
+                        network_id: device.network_id.as_deref().map(|id| interned.get(id)),
+                        product_type: device.product_type.as_deref().map(|kind| interned.get(kind)),
+                        ddns: None,
+                    };
+                    (device.serial.into_boxed_str(), info)
+                }));
+            })
             .await?;
         let mut snapshot = self.write();
-        let previous = std::mem::take(&mut snapshot.devices);
+        snapshot.devices = devices
+            .into_iter()
+            .map(|(serial, mut device)| {
+                device.ddns = snapshot.devices.get(&serial).and_then(|known| known.ddns.clone());
+                (serial, Arc::new(device))
+            })
+            .collect();
         snapshot.networks = networks
             .into_iter()
             .map(|network| {
@@ -87,23 +129,6 @@ impl Inventory {
                     NetworkInfo {
                         name: network.name,
                         tags: network.tags,
-                    },
-                )
-            })
-            .collect();
-        snapshot.devices = devices
-            .into_iter()
-            .map(|device| {
-                let ddns = previous.get(&device.serial).and_then(|known| known.ddns.clone());
-                (
-                    device.serial,
-                    DeviceInfo {
-                        name: device.name,
-                        model: device.model,
-                        tags: device.tags,
-                        network_id: device.network_id,
-                        product_type: device.product_type,
-                        ddns,
                     },
                 )
             })
@@ -121,7 +146,7 @@ impl Inventory {
                 .devices
                 .iter()
                 .filter(|(_, device)| device.has_uplinks() && device.ddns.is_none())
-                .map(|(serial, _)| serial.clone())
+                .map(|(serial, _)| serial.to_string())
                 .collect()
         };
         if pending.is_empty() {
@@ -139,8 +164,8 @@ impl Inventory {
             match client.device_management_interface(serial).await {
                 Ok(interface) => {
                     let ddns = interface.ddns_hostnames.unwrap_or_default();
-                    if let Some(device) = self.write().devices.get_mut(serial) {
-                        device.ddns = Some(ddns);
+                    if let Some(device) = self.write().devices.get_mut(serial.as_str()) {
+                        Arc::make_mut(device).ddns = Some(Box::new(ddns));
                         known += 1;
                     }
                 }
@@ -156,7 +181,7 @@ impl Inventory {
         self.read().networks.get(network_id).cloned()
     }
 
-    pub fn device(&self, serial: &str) -> Option<DeviceInfo> {
+    pub fn device(&self, serial: &str) -> Option<Arc<DeviceInfo>> {
         self.read().devices.get(serial).cloned()
     }
 
@@ -173,13 +198,13 @@ impl Inventory {
     }
 
     /// Devices with uplinks, by serial.
-    pub fn uplink_devices(&self) -> Vec<(String, DeviceInfo)> {
+    pub fn uplink_devices(&self) -> Vec<(String, Arc<DeviceInfo>)> {
         let mut devices: Vec<_> = self
             .read()
             .devices
             .iter()
             .filter(|(_, device)| device.has_uplinks())
-            .map(|(serial, info)| (serial.clone(), info.clone()))
+            .map(|(serial, info)| (serial.to_string(), info.clone()))
             .collect();
         devices.sort_by(|left, right| left.0.cmp(&right.0));
         devices

@@ -540,3 +540,57 @@ async fn clones_share_one_budget() {
         "36 calls from 35 tasks, no 429"
     );
 }
+
+#[tokio::test]
+async fn a_streamed_answer_comes_a_chunk_at_a_time_and_a_broken_one_is_a_clear_error() {
+    let simulator = small_simulator(Faults::default()).await;
+    let client = client_for(&simulator, fast_retries(2));
+    let organization_id = organization_id(&simulator);
+    let query = UplinksLossAndLatencyQuery::default();
+    let whole = client
+        .organization_uplinks_loss_and_latency(&organization_id, &query)
+        .await
+        .unwrap();
+    assert_eq!(whole.len(), 60, "two uplinks of 30 appliances");
+    let mut stream = client
+        .organization_uplinks_loss_and_latency_stream(&organization_id, &query)
+        .await
+        .unwrap();
+    let (mut sizes, mut streamed) = (Vec::new(), Vec::new());
+    while let Some(chunk) = stream.next_chunk(7).await.unwrap() {
+        sizes.push(chunk.len());
+        streamed.extend(chunk);
+    }
+    assert_eq!(sizes, [7, 7, 7, 7, 7, 7, 7, 7, 4]);
+    let uplinks = |series: &[semaphore_meraki::model::UplinkLossAndLatency]| {
+        series
+            .iter()
+            .map(|series| (series.serial.clone(), series.uplink.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(uplinks(&streamed), uplinks(&whole));
+
+    // The simulator answers 200, then half a body or a proxy's HTML page: the stream ends with the reason.
+    let faults = [
+        (Faults { truncate_rate: 1.0, ..Default::default() }, "the answer ends before its array is closed"),
+        (Faults { malformed_rate: 1.0, ..Default::default() }, "the answer is not an array"),
+    ];
+    for (faults, reason) in faults {
+        simulator.simulator.set_faults(faults);
+        let mut stream = client
+            .organization_uplinks_loss_and_latency_stream(&organization_id, &query)
+            .await
+            .unwrap();
+        let error = loop {
+            match stream.next_chunk(1000).await {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("a broken answer must end with an error"),
+                Err(error) => break error,
+            }
+        };
+        assert!(matches!(error, MerakiError::InvalidResponse { .. }), "{error}");
+        assert!(error.to_string().contains(reason), "{error}");
+        assert!(stream.next_chunk(1).await.unwrap().is_none(), "nothing after the error");
+    }
+    assert!(client.metrics().snapshot().errors_of(ErrorKind::InvalidResponse) >= 2);
+}

@@ -5,7 +5,9 @@ mod config;
 
 pub use config::{FileOutputConfig, FileOutputFile, StdoutOutputConfig, StdoutOutputFile};
 
+use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use tokio::io::AsyncWriteExt;
@@ -23,8 +25,9 @@ pub enum LinesTarget {
 #[derive(Debug)]
 pub struct LinesOutput {
     target: LinesTarget,
-    /// A Tokio mutex: batches from concurrent sources must not interleave their lines.
-    file: tokio::sync::Mutex<Option<tokio::fs::File>>,
+    /// A Tokio mutex: batches from concurrent sources must not interleave their lines. A std file written
+    /// from a blocking task: Tokio's own file type would copy every batch into a buffer of its own first.
+    file: tokio::sync::Mutex<Option<Arc<std::fs::File>>>,
 }
 
 impl Output for LinesOutput {
@@ -45,6 +48,21 @@ impl Output for LinesOutput {
     ) -> BoxFuture<'a, Result<(), OutputFailure>> {
         Box::pin(LinesOutput::write(self, records))
     }
+}
+
+/// Opens `path` for appending, creating it and its directory when absent.
+async fn open_for_append(path: PathBuf) -> std::io::Result<std::fs::File> {
+    tokio::task::spawn_blocking(move || {
+        if let Some(directory) = path
+            .parent()
+            .filter(|directory| !directory.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(directory)?;
+        }
+        std::fs::OpenOptions::new().create(true).append(true).open(path)
+    })
+    .await
+    .unwrap_or_else(|panicked| Err(std::io::Error::other(panicked)))
 }
 
 impl LinesOutput {
@@ -89,26 +107,12 @@ impl LinesOutput {
             }
             LinesTarget::File(path) => {
                 if file.is_none() {
-                    if let Some(directory) = path
-                        .parent()
-                        .filter(|directory| !directory.as_os_str().is_empty())
-                    {
-                        tokio::fs::create_dir_all(directory).await.map_err(failed)?;
-                    }
-                    let opened = tokio::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(path)
-                        .await
-                        .map_err(failed)?;
-                    *file = Some(opened);
+                    *file = Some(Arc::new(open_for_append(path.clone()).await.map_err(failed)?));
                 }
-                let handle = file.as_mut().expect("opened above");
-                let result = async {
-                    handle.write_all(&text).await?;
-                    handle.flush().await
-                }
-                .await;
+                let handle = file.clone().expect("opened above");
+                let result = tokio::task::spawn_blocking(move || (&*handle).write_all(&text))
+                    .await
+                    .unwrap_or_else(|panicked| Err(std::io::Error::other(panicked)));
                 if let Err(error) = result {
                     *file = None;
                     return Err(failed(error).into());

@@ -139,13 +139,13 @@ impl HistorySource {
         let settings = &self.settings;
         let mut calls = Vec::new();
         for (serial, device) in inventory.uplink_devices() {
-            let network_id = device.network_id.clone().unwrap_or_default();
+            let network_id = device.network_id.as_deref().unwrap_or_default().to_owned();
             let network = inventory.network(&network_id);
             for uplink in &settings.uplinks {
                 if settings.filter.keeps(
                     &network_id,
                     network.as_ref(),
-                    Some(&device),
+                    Some(device.as_ref()),
                     uplink.as_str(),
                     &settings.ip,
                 ) {
@@ -173,7 +173,7 @@ impl HistorySource {
                         .client
                         .device_loss_and_latency_history(&serial, &query)
                         .await?;
-                    let ddns = device.ddns.clone().unwrap_or_default();
+                    let ddns = device.ddns.as_deref().cloned().unwrap_or_default();
                     Ok(intervals
                         .into_iter()
                         .map(|interval| UplinkRecord {
@@ -182,7 +182,7 @@ impl HistorySource {
                             network_name: network.as_ref().map(|network| network.name.clone()),
                             serial: serial.clone(),
                             device_name: device.name.clone(),
-                            model: Some(device.model.clone()),
+                            model: Some(device.model.to_string()),
                             tags: device.tags.clone(),
                             uplink: uplink.as_str().to_owned(),
                             ip: settings.ip.clone(),
@@ -236,7 +236,7 @@ impl WindowReader for HistoryReader<'_> {
         // Per-device calls come back one device at a time anyway; the window is written as one chunk.
         boxed(async move {
             let records = self.source.fetch(organization_id, self.inventory, window).await?;
-            Ok(Box::new(std::iter::once(records)) as RecordChunks<'a>)
+            Ok(futures::stream::iter([Ok(records)]).boxed())
         })
     }
 }

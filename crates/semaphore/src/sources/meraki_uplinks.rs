@@ -13,9 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
-use semaphore_meraki::model::{Organization, UplinkLossAndLatency};
+use semaphore_meraki::model::{LossAndLatencyPoint, Organization, UplinkLossAndLatency};
 use semaphore_meraki::query::{TimeWindow, Uplink, UplinksLossAndLatencyQuery};
-use semaphore_meraki::{Client, MerakiError, RawSeries};
+use futures::StreamExt;
+use semaphore_meraki::{Client, MerakiError, SeriesStream};
 use tracing::Instrument;
 
 use crate::inventory::Inventory;
@@ -139,7 +140,7 @@ impl UplinksSource {
         windowed::catch_up(&reader, &self.writer, organization_id, Utc::now(), stop).await
     }
 
-    async fn fetch(&self, organization_id: &str, window: Window) -> Result<RawSeries, MerakiError> {
+    async fn fetch(&self, organization_id: &str, window: Window) -> Result<SeriesStream, MerakiError> {
         let filter = &self.settings.filter;
         let query = UplinksLossAndLatencyQuery {
             window: TimeWindow::between(window.t0, window.t1),
@@ -149,14 +150,14 @@ impl UplinksSource {
             ip: filter.single_ip().map(str::to_owned),
         };
         self.poll_client
-            .organization_uplinks_loss_and_latency_raw(organization_id, &query)
+            .organization_uplinks_loss_and_latency_stream(organization_id, &query)
             .await
     }
 }
 
-/// Uplink series turned into records and written at a time: a large organization's window (50,000 appliances
-/// are 100,000 series a minute) is never held whole as records or encoded bytes.
-const SERIES_PER_CHUNK: usize = 5_000;
+/// Uplink series read, turned into records and written at a time: a large organization's window (50,000
+/// appliances are 100,000 series a minute) is never held whole, as text, records or encoded bytes.
+const SERIES_PER_CHUNK: usize = 500;
 
 /// Reads one organization's windows: the org-wide call, enriched from the organization's inventory and
 /// filtered.
@@ -184,18 +185,22 @@ impl WindowReader for UplinksReader<'_> {
         boxed(async move {
             let series = self.source.fetch(organization_id, window).await?;
             let filter = &self.source.settings.filter;
-            let chunks = series
-                .chunks(SERIES_PER_CHUNK)
-                .map(move |chunk| to_records(organization_id, chunk, self.inventory, filter));
-            Ok(Box::new(chunks) as RecordChunks<'a>)
+            let chunks = futures::stream::try_unfold(series, move |mut series| async move {
+                let chunk = series.next_chunk(SERIES_PER_CHUNK).await?;
+                let records = |chunk| to_records(organization_id, chunk, window, self.inventory, filter);
+                Ok::<_, MerakiError>(chunk.map(|chunk| (records(chunk), series)))
+            });
+            Ok(chunks.boxed())
         })
     }
 }
 
-/// One record per sample, enriched and filtered.
-pub fn to_records(
+/// One record per sample inside `window` (Meraki answers at least 5 minutes, more than a window of one
+/// interval), enriched and filtered.
+fn to_records(
     organization_id: &str,
     series: Vec<UplinkLossAndLatency>,
+    window: Window,
     inventory: &Inventory,
     filter: &UplinkFilter,
 ) -> Vec<UplinkRecord> {
@@ -206,7 +211,7 @@ pub fn to_records(
         if !filter.keeps(
             &uplink.network_id,
             network.as_ref(),
-            device.as_ref(),
+            device.as_deref(),
             &uplink.uplink,
             &uplink.ip,
         ) {
@@ -214,16 +219,17 @@ pub fn to_records(
         }
         let ddns = device
             .as_ref()
-            .and_then(|device| device.ddns.clone())
+            .and_then(|device| device.ddns.as_deref().cloned())
             .unwrap_or_default();
-        for point in uplink.time_series {
+        let inside = |point: &LossAndLatencyPoint| point.ts >= window.t0 && point.ts < window.t1;
+        for point in uplink.time_series.into_iter().filter(inside) {
             records.push(UplinkRecord {
                 organization_id: organization_id.to_owned(),
                 network_id: uplink.network_id.clone(),
                 network_name: network.as_ref().map(|network| network.name.clone()),
                 serial: uplink.serial.clone(),
                 device_name: device.as_ref().and_then(|device| device.name.clone()),
-                model: device.as_ref().map(|device| device.model.clone()),
+                model: device.as_ref().map(|device| device.model.to_string()),
                 tags: device
                     .as_ref()
                     .map(|device| device.tags.clone())

@@ -6,11 +6,12 @@
 //! Outputs other than Kafka cannot be read back: after a crash mid-window they may receive part of that
 //! window twice (at least once).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use semaphore_meraki::MerakiError;
 
 use crate::outputs::{Outputs, StdoutClosed};
 use crate::record::uplink::SampleKey;
@@ -30,6 +31,9 @@ pub enum WindowError {
     /// The window stays in flight, as after a stop mid-window: the next start writes it again.
     #[error(transparent)]
     StdoutClosed(#[from] StdoutClosed),
+    /// Meraki's answer broke off: the window is read again next interval (in flight if part was sent).
+    #[error(transparent)]
+    Read(#[from] MerakiError),
 }
 
 #[derive(Debug)]
@@ -58,46 +62,53 @@ impl WindowWriter {
         self.store.progress(organization_id).watermark
     }
 
-    /// Writes the window's records (those inside `[t0, t1)`), chunk by chunk as they come, and moves the
-    /// watermark to `t1`. Returns how many records were sent.
+    /// Writes the window's records (those inside `[t0, t1)`), chunk by chunk as they are read, and moves the
+    /// watermark to `t1`. Returns how many records were sent. A read that breaks off leaves the window in
+    /// flight once part of it was sent ([`WindowError::Read`]).
     pub async fn write(
         &self,
         organization_id: &str,
         window: Window,
-        chunks: RecordChunks<'_>,
+        mut chunks: RecordChunks<'_>,
     ) -> Result<usize, WindowError> {
         let resumed = self.resumed(organization_id, window).await?;
         let already = resumed.as_ref().map(|(_, already)| already);
-        // Samples of a resumed window that Kafka holds already: counted, not sent again.
-        let skipped = AtomicUsize::new(0);
-        let mut chunks = chunks
-            .map(|chunk| {
-                let in_window = chunk
-                    .into_iter()
-                    .filter(|record| record.ts >= window.t0 && record.ts < window.t1);
-                let Some(already) = already else {
-                    return in_window.collect::<Vec<_>>();
-                };
-                in_window
-                    .filter(|record| {
-                        let written = already.contains(&record.sample_key());
-                        if written {
-                            skipped.fetch_add(1, Ordering::Relaxed);
-                        }
-                        !written
-                    })
-                    .collect()
-            })
-            .filter(|kept| !kept.is_empty());
-        // Nothing to write at all: the window is done without a journal entry.
-        let Some(first) = chunks.next() else {
-            drop(chunks);
-            self.count_skipped(skipped.into_inner());
-            self.store.advance(organization_id, window.t1)?;
-            return Ok(0);
-        };
-        let kafka_offsets = match (&resumed, self.outputs.kafka()) {
-            (Some((offsets, _)), _) => offsets.clone(),
+        let mut skipped = 0;
+        let mut journaled = false;
+        let mut sent = 0;
+        while let Some(chunk) = chunks.next().await {
+            let kept = keep_new(chunk?, window, already, &mut skipped);
+            if kept.is_empty() {
+                continue;
+            }
+            // Journaled before its first record is sent; a window with nothing to write never is.
+            if !journaled {
+                self.journal(organization_id, window, resumed.as_ref().map(|(offsets, _)| offsets))
+                    .await?;
+                journaled = true;
+            }
+            let encoded: Vec<EncodedRecord> = kept
+                .iter()
+                .map(|record| EncodedRecord::uplink(record, &self.key, &self.source))
+                .collect();
+            self.outputs.publish(&self.topic, &encoded).await?;
+            sent += encoded.len();
+        }
+        self.count_skipped(skipped);
+        self.store.advance(organization_id, window.t1)?;
+        Ok(sent)
+    }
+
+    /// Marks the window in flight with the Kafka offsets it starts at: a resumed window keeps its first
+    /// attempt's, so a second crash still reads back the first attempt.
+    async fn journal(
+        &self,
+        organization_id: &str,
+        window: Window,
+        resumed: Option<&BTreeMap<i32, i64>>,
+    ) -> Result<(), WindowError> {
+        let kafka_offsets = match (resumed, self.outputs.kafka()) {
+            (Some(offsets), _) => offsets.clone(),
             (None, Some(kafka)) => kafka.end_offsets(&self.topic).await?,
             (None, None) => Default::default(),
         };
@@ -109,19 +120,7 @@ impl WindowWriter {
                 kafka_offsets,
             },
         )?;
-        let mut sent = 0;
-        for chunk in std::iter::once(first).chain(&mut chunks) {
-            let encoded: Vec<EncodedRecord> = chunk
-                .iter()
-                .map(|record| EncodedRecord::uplink(record, &self.key, &self.source))
-                .collect();
-            self.outputs.publish(&self.topic, &encoded).await?;
-            sent += encoded.len();
-        }
-        drop(chunks);
-        self.count_skipped(skipped.into_inner());
-        self.store.advance(organization_id, window.t1)?;
-        Ok(sent)
+        Ok(())
     }
 
     fn count_skipped(&self, skipped: usize) {
@@ -140,7 +139,7 @@ impl WindowWriter {
         &self,
         organization_id: &str,
         window: Window,
-    ) -> Result<Option<(std::collections::BTreeMap<i32, i64>, HashSet<SampleKey>)>, WindowError> {
+    ) -> Result<Option<(BTreeMap<i32, i64>, HashSet<SampleKey>)>, WindowError> {
         let progress = self.store.progress(organization_id);
         let (Some(in_flight), Some(kafka)) = (&progress.in_flight, self.outputs.kafka()) else {
             return Ok(None);
@@ -159,6 +158,25 @@ impl WindowWriter {
         );
         Ok(Some((in_flight.kafka_offsets.clone(), already)))
     }
+}
+
+/// The records of `chunk` inside `window` that Kafka does not hold yet (`already`, for a resumed window);
+/// those it holds are counted in `skipped`.
+fn keep_new(
+    chunk: Vec<UplinkRecord>,
+    window: Window,
+    already: Option<&HashSet<SampleKey>>,
+    skipped: &mut usize,
+) -> Vec<UplinkRecord> {
+    chunk
+        .into_iter()
+        .filter(|record| record.ts >= window.t0 && record.ts < window.t1)
+        .filter(|record| {
+            let written = already.is_some_and(|already| already.contains(&record.sample_key()));
+            *skipped += usize::from(written);
+            !written
+        })
+        .collect()
 }
 
 /// The samples of `organization_id` inside `window` among payloads read back from Kafka; payloads of other

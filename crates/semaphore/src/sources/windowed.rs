@@ -11,6 +11,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use futures::stream::BoxStream;
 use semaphore_meraki::MerakiError;
 use tokio::time::Instant;
 
@@ -46,8 +47,9 @@ pub trait WindowReader: Sync {
     ) -> SendFuture<'a, Result<RecordChunks<'a>, MerakiError>>;
 }
 
-/// A window's records, a chunk at a time.
-pub type RecordChunks<'a> = Box<dyn Iterator<Item = Vec<UplinkRecord>> + Send + 'a>;
+/// A window's records, a chunk at a time as they are read; an error (an answer cut short) ends them and leaves
+/// the window to the next interval.
+pub type RecordChunks<'a> = BoxStream<'a, Result<Vec<UplinkRecord>, MerakiError>>;
 
 /// Reads and writes `organization_id`'s windows until it is caught up with what Meraki serves at `now` (the
 /// cycle's start: minutes that become available meanwhile are the next cycle's, so a cycle always ends), or
@@ -65,6 +67,8 @@ pub async fn catch_up<R: WindowReader>(
     let labels = [source, organization_id];
     let mut backfilled = 0u64;
     let mut last_progress = Instant::now();
+    // Answers that broke off in a row, for the window being read.
+    let mut broken = 0;
     while !stop.is_stopped() {
         let (window, behind) = match writer.in_flight(organization_id) {
             // First, whatever the plan says: its first attempt may be partly written already.
@@ -85,31 +89,10 @@ pub async fn catch_up<R: WindowReader>(
                 }
             }
         };
-        let records = match reader.fetch(organization_id, window).await {
-            Ok(records) => records,
-            Err(error) => {
-                telemetry.add(&POLL_ERRORS, &[source], 1.0);
-                if organizations::unreachable(&error) {
-                    telemetry.meraki_not_reached(source, &error);
-                }
-                let what = R::WHAT;
-                tracing::warn!(organization = %organization_id, %error, "Polling {what} failed; the window is retried next interval.");
-                return Err(format!("organization {organization_id}: {error}"));
-            }
-        };
-        telemetry.meraki_reached(source);
-        match writer.write(organization_id, window, records).await {
-            Ok(_) => {}
-            // Not a failure to report: the pipeline stops on it (see `Outputs::stdout_closed`).
-            Err(WindowError::StdoutClosed(_)) => return Ok(()),
-            Err(error) => {
-                // With its causes: a read-back error keeps Kafka's answer as its source.
-                let error = one_line(&error);
-                tracing::error!(organization = %organization_id, %error, "Cannot write the window; retrying next interval.");
-                return Err(format!(
-                    "organization {organization_id}: cannot write the window: {error}"
-                ));
-            }
+        match read_and_write(reader, writer, organization_id, window, &mut broken).await? {
+            Written::Window => broken = 0,
+            Written::Again => continue,
+            Written::StdoutClosed => return Ok(()),
         }
         telemetry.set(
             &WATERMARK_LAG_SECONDS,
@@ -131,6 +114,65 @@ pub async fn catch_up<R: WindowReader>(
         }
     }
     Ok(())
+}
+
+/// Answers that break off while being read, read again at once before the window is left to the next
+/// interval: the client retries a request that fails before its body, not a body that breaks off.
+const BROKEN_ANSWER_RETRIES: u32 = 2;
+
+/// How one window's read and write ended, when not with an error to report.
+enum Written {
+    Window,
+    /// Meraki's answer broke off: read the window again (resumed, if part of it was sent).
+    Again,
+    /// Standard output's reader went away: not a failure to report (see `Outputs::stdout_closed`).
+    StdoutClosed,
+}
+
+/// Reads `window` and writes it; `Err` says why the organization stops short (already logged).
+async fn read_and_write<R: WindowReader>(
+    reader: &R,
+    writer: &WindowWriter,
+    organization_id: &str,
+    window: Window,
+    broken: &mut u32,
+) -> Result<Written, String> {
+    let source = writer.source.as_str();
+    let records = match reader.fetch(organization_id, window).await {
+        Ok(records) => records,
+        Err(error) => return Err(read_failed::<R>(writer, organization_id, &error)),
+    };
+    writer.telemetry.meraki_reached(source);
+    match writer.write(organization_id, window, records).await {
+        Ok(_) => Ok(Written::Window),
+        Err(WindowError::StdoutClosed(_)) => Ok(Written::StdoutClosed),
+        Err(WindowError::Read(error)) if *broken < BROKEN_ANSWER_RETRIES => {
+            *broken += 1;
+            writer.telemetry.add(&POLL_ERRORS, &[source], 1.0);
+            tracing::warn!(organization = %organization_id, %error, "Meraki's answer broke off; reading the window again.");
+            Ok(Written::Again)
+        }
+        Err(WindowError::Read(error)) => Err(read_failed::<R>(writer, organization_id, &error)),
+        Err(error) => {
+            // With its causes: a read-back error keeps Kafka's answer as its source.
+            let error = one_line(&error);
+            tracing::error!(organization = %organization_id, %error, "Cannot write the window; retrying next interval.");
+            Err(format!("organization {organization_id}: cannot write the window: {error}"))
+        }
+    }
+}
+
+/// A window Meraki did not answer, or whose answer broke off: counted, logged, and left to the next interval
+/// (in flight when part of it was written, so that part is not written twice to Kafka).
+fn read_failed<R: WindowReader>(writer: &WindowWriter, organization_id: &str, error: &MerakiError) -> String {
+    let source = writer.source.as_str();
+    writer.telemetry.add(&POLL_ERRORS, &[source], 1.0);
+    if organizations::unreachable(error) {
+        writer.telemetry.meraki_not_reached(source, error);
+    }
+    let what = R::WHAT;
+    tracing::warn!(organization = %organization_id, %error, "Polling {what} failed; the window is retried next interval.");
+    format!("organization {organization_id}: {error}")
 }
 
 /// Moves the watermark past samples Meraki no longer serves: they are lost for good, which the operator must
@@ -160,6 +202,7 @@ mod tests {
     use crate::outputs::lines::{LinesOutput, LinesTarget};
     use crate::outputs::{Output, Outputs};
     use crate::record::KeyStrategy;
+    use futures::StreamExt;
     use crate::send_future::boxed;
     use crate::shutdown::stop_pair;
     use crate::sources::log_capture::CapturedLogs;
@@ -178,6 +221,8 @@ mod tests {
         rules: Rules,
         asked: Mutex<Vec<Window>>,
         failures: Mutex<VecDeque<MerakiError>>,
+        /// Answers still to break off after their record, as a body cut short does.
+        breaking: Mutex<u32>,
     }
 
     impl FakeReader {
@@ -186,6 +231,7 @@ mod tests {
                 rules,
                 asked: Mutex::new(Vec::new()),
                 failures: Mutex::new(VecDeque::new()),
+                breaking: Mutex::new(0),
             }
         }
 
@@ -221,12 +267,25 @@ mod tests {
                 let failure = self.failures.lock().unwrap().pop_front();
                 match failure {
                     Some(error) => Err(error),
-                    None => Ok(
-                        Box::new(std::iter::once(vec![record(organization_id, window.t0)]))
-                            as RecordChunks<'a>,
-                    ),
+                    None => {
+                        let mut chunks = vec![Ok(vec![record(organization_id, window.t0)])];
+                        let mut breaking = self.breaking.lock().unwrap();
+                        if *breaking > 0 {
+                            *breaking -= 1;
+                            chunks.push(Err(cut_short()));
+                        }
+                        Ok(futures::stream::iter(chunks).boxed())
+                    }
                 }
             })
+        }
+    }
+
+    fn cut_short() -> MerakiError {
+        MerakiError::InvalidResponse {
+            url: "http://meraki.test/".into(),
+            attempts: 1,
+            reason: "not the expected uplink series: the answer ends before its array is closed".into(),
         }
     }
 
@@ -529,5 +588,47 @@ mod tests {
             Some(at("2026-11-27T10:05:00Z"))
         );
         assert_eq!(fixture.records_written(), 5);
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_breaks_off_is_read_again_then_left_to_the_next_interval() {
+        let fixture = Fixture::new();
+        let (_trigger, stop) = stop_pair();
+        let now = at("2026-11-27T10:07:30Z");
+        fixture
+            .writer
+            .store
+            .advance(ORGANIZATION, at("2026-11-27T10:00:00Z"))
+            .unwrap();
+        // Breaks off twice, then answers: the window is written in the same cycle, its watermark moved.
+        let reader = FakeReader::new(window::ORG_UPLINKS);
+        *reader.breaking.lock().unwrap() = 2;
+        catch_up(&reader, &fixture.writer, ORGANIZATION, now, &stop)
+            .await
+            .unwrap();
+        let window = between("2026-11-27T10:00:00Z", "2026-11-27T10:05:00Z");
+        assert_eq!(reader.asked(), vec![window; 3]);
+        assert_eq!(fixture.writer.watermark(ORGANIZATION), Some(window.t1));
+        assert_eq!(fixture.writer.in_flight(ORGANIZATION), None);
+        assert_eq!(fixture.get(&POLL_ERRORS, &[SOURCE]), 2.0);
+        // A file cannot be read back: the record sent before each break is there again (at least once).
+        assert_eq!(fixture.records_written(), 3);
+
+        // Breaking off every time: after the retries the window stays in flight for the next interval.
+        fixture
+            .writer
+            .store
+            .advance(ORGANIZATION, at("2026-11-27T10:05:00Z"))
+            .unwrap();
+        let reader = FakeReader::new(window::ORG_UPLINKS);
+        *reader.breaking.lock().unwrap() = 10;
+        let error = catch_up(&reader, &fixture.writer, ORGANIZATION, at("2026-11-27T10:12:30Z"), &stop)
+            .await
+            .unwrap_err();
+        assert!(error.contains("ends before its array is closed"), "{error}");
+        let next = between("2026-11-27T10:05:00Z", "2026-11-27T10:10:00Z");
+        assert_eq!(reader.asked().len(), 1 + BROKEN_ANSWER_RETRIES as usize);
+        assert_eq!(fixture.writer.in_flight(ORGANIZATION), Some(next));
+        assert_eq!(fixture.writer.watermark(ORGANIZATION), Some(next.t0));
     }
 }
