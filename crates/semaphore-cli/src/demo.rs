@@ -302,7 +302,8 @@ fn start_consumer(
         .outputs
         .kafka()
         .expect("the demo writes to Kafka")
-        .kafka()
+        .handle()
+        .resolved()
         .clone();
     let consume = ConsumeOptions {
         topics: vec![UPLINKS_TOPIC.to_owned()],

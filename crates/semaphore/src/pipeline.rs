@@ -17,12 +17,13 @@ use tracing::Instrument;
 
 use crate::bus::config::KafkaConfigError;
 use crate::bus::embedded::{BrokerStorage, EmbeddedBroker, EmbeddedBrokerError};
-use crate::bus::producer::{Producer, ProducerError};
+use crate::bus::handle::{KafkaHandle, KafkaHandleError};
+use crate::bus::producer::ProducerError;
 use crate::bus::readback::{MetadataClientError, ProbeError};
 use crate::config::{Config, ConfigError};
 use crate::env::Env;
 use crate::http_server::ListenError;
-use crate::outputs::kafka::KafkaOutput;
+use crate::outputs::kafka::KafkaOutputConfig;
 use crate::outputs::{Output, OutputContext, Outputs};
 use crate::shutdown::{Stop, StopTrigger, stop_pair};
 use crate::sinks::component::{SinkBuildError, SinkContext};
@@ -126,6 +127,15 @@ pub enum PipelineError {
     },
 }
 
+impl From<KafkaHandleError> for PipelineError {
+    fn from(error: KafkaHandleError) -> Self {
+        match error {
+            KafkaHandleError::Producer(error) => PipelineError::Producer(error),
+            KafkaHandleError::MetadataClient(error) => PipelineError::KafkaClient(error),
+        }
+    }
+}
+
 /// A started pipeline.
 pub struct Pipeline {
     /// Where Kafka clients connect (the embedded broker's address when it runs).
@@ -136,8 +146,8 @@ pub struct Pipeline {
     pub dashboard_address: Option<SocketAddr>,
     pub telemetry: Arc<Telemetry>,
     pub outputs: Arc<Outputs>,
-    /// The shared producer (and topic admin) of the Kafka output and the sinks.
-    kafka_output: Option<Arc<KafkaOutput>>,
+    /// The Kafka handle (producer, topic admin) the Kafka output and the sinks share, flushed by the drain.
+    kafka: Option<Arc<KafkaHandle>>,
     sources: Vec<(String, tokio::task::JoinHandle<()>)>,
     /// Each source's outcome, sent when it ends.
     source_outcomes: mpsc::UnboundedReceiver<Result<(), SourceFailure>>,
@@ -149,12 +159,12 @@ pub struct Pipeline {
     grace: Duration,
 }
 
-/// The Kafka side of a pipeline: the embedded broker when no brokers are configured, and the output that
-/// holds the producer (shared by the sinks).
+/// The Kafka side of a pipeline: the embedded broker when no brokers are configured, and the handle the
+/// Kafka output and the sinks share.
 #[derive(Default)]
 struct KafkaSide {
     broker: Option<EmbeddedBroker>,
-    output: Option<Arc<KafkaOutput>>,
+    handle: Option<Arc<KafkaHandle>>,
 }
 
 /// The running sources, and the channel each reports its outcome on.
@@ -174,11 +184,11 @@ impl Pipeline {
         })?;
         let mut helpers = Vec::new();
         let kafka = start_kafka(&config, env, &options, &telemetry).await?;
-        if let Some(output) = &kafka.output {
-            helpers.push(tokio::spawn(output.clone().probe(stop.clone())));
+        if let Some(handle) = &kafka.handle {
+            helpers.push(tokio::spawn(handle.clone().probe(stop.clone())));
         }
         let outputs = Arc::new(Outputs::new(
-            build_outputs(&config, kafka.output.as_ref()),
+            build_outputs(&config, kafka.handle.as_ref()),
             telemetry.clone(),
         ));
         tracing::info!(outputs = ?outputs.names(), "Outputs ready.");
@@ -186,7 +196,7 @@ impl Pipeline {
         let (sinks, dashboard_address) = start_sinks(
             &config,
             env,
-            kafka.output.as_ref(),
+            kafka.handle.as_ref(),
             &telemetry,
             &stop,
             &mut helpers,
@@ -208,13 +218,13 @@ impl Pipeline {
         }
         tracing::info!(sources = sources.len(), sinks = sinks.len(), data_dir = %config.data_dir.display(), "semaphore is running.");
         Ok(Self {
-            kafka_bootstrap: kafka.output.as_ref().map(|output| output.bootstrap().to_owned()),
+            kafka_bootstrap: kafka.handle.as_ref().map(|handle| handle.bootstrap().to_owned()),
             embedded_broker: kafka.broker.as_ref().map(EmbeddedBroker::address),
             admin_address,
             dashboard_address,
             telemetry,
             outputs,
-            kafka_output: kafka.output,
+            kafka: kafka.handle,
             sources,
             source_outcomes,
             once: options.once,
@@ -293,31 +303,18 @@ impl Pipeline {
                 unfinished.push(format!("sink {id} was still delivering"));
             }
         }
-        if let Some(kafka) = &self.kafka_output {
-            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let producer = kafka.producer().clone();
-            let flushed = tokio::task::spawn_blocking(move || producer.flush(remaining))
-                .await
-                .expect("flush does not panic");
-            match flushed {
-                Ok(()) => tracing::info!("Kafka producer flushed."),
-                Err(pending) => {
-                    tracing::warn!(
-                        pending,
-                        "Kafka did not acknowledge every record within the grace period; their windows are written again at the next start."
-                    );
-                    unfinished.push(format!("{pending} records not acknowledged by Kafka"));
-                }
-            }
+        if let Some(kafka) = &self.kafka {
+            unfinished.extend(flush_kafka(kafka, deadline).await);
         }
         for helper in self.helpers {
             helper.abort();
             let _ = helper.await;
         }
         self.outputs.close().await;
-        // The producer goes before the embedded broker, so its last act is not a burst of "all brokers down".
+        // The producer goes before the embedded broker, so its last act is not a burst of "all brokers down":
+        // the Kafka output holds the handle too, and the probe (a helper) is gone already.
         drop(self.outputs);
-        drop(self.kafka_output);
+        drop(self.kafka);
         if let Some(broker) = self.broker {
             broker.stop().await;
             tracing::info!("Embedded Kafka broker stopped.");
@@ -335,71 +332,87 @@ impl Pipeline {
     }
 }
 
-/// Starts what Kafka needs: the embedded broker when no brokers are configured, then the producer and the
-/// Kafka output (used to write records, and by the sinks to read them). Nothing when neither needs Kafka.
+/// Starts what Kafka needs: the embedded broker when no brokers are configured, then the handle (producer,
+/// metadata, topic admin) that the Kafka output writes through and the sinks read and dead-letter through.
+/// Nothing when neither is configured; the Kafka output itself is built with the other outputs, only when
+/// the config declares it.
 async fn start_kafka(
     config: &Config,
     env: &dyn Env,
     options: &RunOptions,
     telemetry: &Arc<Telemetry>,
 ) -> Result<KafkaSide, PipelineError> {
-    let declared = config.kafka_output();
-    if declared.is_none() && config.sinks.is_empty() {
+    let declared = config.kafka_output().is_some();
+    if !declared && config.sinks.is_empty() {
         return Ok(KafkaSide::default());
     }
-    let mut side = KafkaSide::default();
-    let mut embedded_address = None;
-    if config.kafka.brokers.is_none() && config.kafka.client_properties.is_none() {
-        let storage = if options.embedded_memory {
-            BrokerStorage::Memory
-        } else {
-            BrokerStorage::Directory(config.data_dir.clone())
-        };
-        let started = EmbeddedBroker::start(config.embedded_listen, storage)
-            .await
-            .map_err(|source| PipelineError::EmbeddedBroker {
-                setting: "[kafka] brokers",
-                source,
-            })?;
-        let address = started.address();
-        tracing::info!(%address, "No Kafka brokers configured: started the embedded broker; other Kafka clients can use --brokers {address}.");
-        embedded_address = Some(address.to_string());
-        side.broker = Some(started);
-    }
+    let broker = start_embedded_broker(config, options).await?;
+    let embedded_address = broker.as_ref().map(|broker| broker.address().to_string());
     let kafka = config.kafka.resolve(env, embedded_address.as_deref())?;
-    let producer = Producer::new(&kafka)?;
-    *telemetry
-        .producer
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(producer.metrics_handle());
-    // Sinks alone need it too (they read through it and write dead letters with its producer), with the
-    // Kafka output's defaults for the topics it creates.
-    let settings = declared.cloned().unwrap_or_default();
-    let output = Arc::new(KafkaOutput::new(
-        kafka,
-        producer,
-        settings.create_topics,
-        settings.partitions,
-        telemetry.clone(),
-    )?);
-    if options.once && declared.is_some() {
+    let handle = Arc::new(KafkaHandle::new(kafka, telemetry.clone())?);
+    if options.once && declared {
         // One cycle cannot wait for Kafka to come back: say so now rather than after the cycle.
-        output
+        handle
             .reach()
             .await
             .map_err(|source| PipelineError::KafkaUnreachable {
-                bootstrap: output.bootstrap().to_owned(),
+                bootstrap: handle.bootstrap().to_owned(),
                 source,
             })?;
     }
     telemetry.kafka_required.store(true, Ordering::Relaxed);
-    side.output = Some(output);
-    Ok(side)
+    Ok(KafkaSide {
+        broker,
+        handle: Some(handle),
+    })
 }
 
-/// Every output the config declares, each built by its kind; the Kafka output is the one [`start_kafka`]
+/// The embedded broker, when the config names no brokers (`[kafka] brokers` nor `client.properties`).
+async fn start_embedded_broker(
+    config: &Config,
+    options: &RunOptions,
+) -> Result<Option<EmbeddedBroker>, PipelineError> {
+    if config.kafka.brokers.is_some() || config.kafka.client_properties.is_some() {
+        return Ok(None);
+    }
+    let storage = if options.embedded_memory {
+        BrokerStorage::Memory
+    } else {
+        BrokerStorage::Directory(config.data_dir.clone())
+    };
+    let started = EmbeddedBroker::start(config.embedded_listen, storage)
+        .await
+        .map_err(|source| PipelineError::EmbeddedBroker {
+            setting: "[kafka] brokers",
+            source,
+        })?;
+    let address = started.address();
+    tracing::info!(%address, "No Kafka brokers configured: started the embedded broker; other Kafka clients can use --brokers {address}.");
+    Ok(Some(started))
+}
+
+/// Waits until `deadline` for Kafka to acknowledge what the producer holds; what was left, for the drain's
+/// list of unfinished work.
+async fn flush_kafka(kafka: &KafkaHandle, deadline: tokio::time::Instant) -> Option<String> {
+    let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+    match kafka.flush(remaining).await {
+        Ok(()) => {
+            tracing::info!("Kafka producer flushed.");
+            None
+        }
+        Err(pending) => {
+            tracing::warn!(
+                pending,
+                "Kafka did not acknowledge every record within the grace period; their windows are written again at the next start."
+            );
+            Some(format!("{pending} records not acknowledged by Kafka"))
+        }
+    }
+}
+
+/// Every output the config declares, each built by its kind; the Kafka output on the handle [`start_kafka`]
 /// made.
-fn build_outputs(config: &Config, kafka: Option<&Arc<KafkaOutput>>) -> Vec<Arc<dyn Output>> {
+fn build_outputs(config: &Config, kafka: Option<&Arc<KafkaHandle>>) -> Vec<Arc<dyn Output>> {
     let context = OutputContext { kafka };
     config
         .outputs
@@ -457,21 +470,28 @@ fn start_sources(
 async fn start_sinks(
     config: &Config,
     env: &dyn Env,
-    kafka: Option<&Arc<KafkaOutput>>,
+    kafka: Option<&Arc<KafkaHandle>>,
     telemetry: &Arc<Telemetry>,
     stop: &Stop,
     helpers: &mut Vec<tokio::task::JoinHandle<()>>,
 ) -> Result<(Vec<(String, tokio::task::JoinHandle<()>)>, Option<SocketAddr>), PipelineError> {
     let mut sinks = Vec::new();
     let mut dashboard_address = None;
+    // The sinks' topics (read, dead letters, alerts) are created as the Kafka output creates its own:
+    // `[outputs.kafka]`'s settings when it is declared, their defaults otherwise.
+    let topic_creation = config
+        .kafka_output()
+        .map(KafkaOutputConfig::topic_creation)
+        .unwrap_or_default();
     for sink in &config.sinks {
         let kafka = kafka
-            .expect("Kafka is set up whenever a sink is configured")
+            .expect("the Kafka handle is made whenever a sink is configured")
             .clone();
         let context = SinkContext {
             id: &sink.id,
             env,
             kafka: kafka.clone(),
+            topic_creation,
             stop: stop.clone(),
         };
         // Every line a sink logs, from its start on, carries its id and kind.
@@ -496,6 +516,7 @@ async fn start_sinks(
             id: sink.id.clone(),
             reading: sink.reading.clone(),
             kafka,
+            topic_creation,
             kind: sink.kind.table(),
             sink: built.deliver,
             telemetry: telemetry.clone(),

@@ -52,7 +52,8 @@ pub struct Config {
     pub admin_listen: Option<SocketAddr>,
     /// Every source, of every kind (see `sources::registry`).
     pub sources: Vec<SourceConfig>,
-    /// Every output, of every kind (see `outputs::registry`); never empty, since none declared means Kafka.
+    /// Every output, of every kind (see `outputs::registry`); none declared means Kafka when there are
+    /// sources, and nothing with sinks alone.
     pub outputs: Vec<OutputConfig>,
     pub sinks: Vec<SinkConfig>,
 }
@@ -67,7 +68,7 @@ impl Config {
         self.sources.iter().any(SourceConfig::uses_meraki)
     }
 
-    /// The Kafka output's settings, when it is declared (or implied by no output at all).
+    /// The Kafka output's settings, when it is declared (or implied: sources and no output at all).
     pub fn kafka_output(&self) -> Option<&KafkaOutputConfig> {
         self.outputs.iter().find_map(OutputConfig::kafka)
     }
@@ -124,7 +125,7 @@ pub fn validate(file: ConfigFile, path: &Path, env: &dyn Env) -> Result<Config, 
             )
         })?)
     };
-    let outputs = file.outputs.validate(&mut validation)?;
+    let outputs = file.outputs.validate(&mut validation, !sources.is_empty())?;
     let sinks = file.sinks.validate(&mut validation)?;
     let config = Config {
         data_dir: file

@@ -88,6 +88,17 @@ fn minimal_config_defaults_to_kafka_and_safe_admin() {
     assert_eq!(config.embedded_listen.to_string(), "127.0.0.1:9092");
 }
 
+/// Issue 10: a config of sinks alone has no output, rather than a Kafka output nothing writes to (the sinks
+/// reach Kafka through the pipeline's Kafka handle); an `[outputs.kafka]` written there is still kept.
+#[test]
+fn sinks_alone_imply_no_output() {
+    let config = load_text("[[sinks.prometheus]]\n").unwrap();
+    assert!(config.outputs.is_empty(), "{:?}", config.outputs);
+    assert!(config.kafka_output().is_none());
+    let config = load_text("[[sinks.prometheus]]\n[outputs.kafka]\npartitions = 3\n").unwrap();
+    assert_eq!(config.kafka_output().map(|kafka| kafka.partitions), Some(3));
+}
+
 #[test]
 fn unknown_keys_are_named_with_their_line() {
     let message = error("[[sources.meraki_uplinks]]\ninterval_s = 60\nintervall_s = 30\n");

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use serde_json::Value;
 
+use crate::bus::handle::KafkaHandle;
 use crate::config::ConfigError;
 use crate::config::validation::{At, Validation};
 use crate::outputs::OutputFailure;
@@ -38,13 +39,12 @@ pub trait OutputComponent {
 
 /// What the pipeline gives every output it builds.
 pub struct OutputContext<'a> {
-    /// The process's Kafka output, its producer shared with the sinks and the sources' read-back; the
-    /// pipeline makes it before building any output, whenever the Kafka output is declared.
-    pub kafka: Option<&'a Arc<KafkaOutput>>,
+    /// The process's Kafka handle, shared with the sinks; the pipeline makes it before building any output,
+    /// whenever the Kafka output is declared (or a sink is).
+    pub kafka: Option<&'a Arc<KafkaHandle>>,
 }
 
-/// What every output is to [`crate::outputs::Outputs::publish`]. Held in an `Arc`, because the Kafka output
-/// is shared with the sinks and the pipeline's drain.
+/// What every output is to [`crate::outputs::Outputs::publish`].
 pub trait Output: Send + Sync + std::fmt::Debug {
     /// Names the output in logs: `kafka HOST:PORT`, `syslog udp://HOST:514`, `stdout`, `file PATH`.
     fn name(&self) -> String;

@@ -19,7 +19,7 @@ use crate::outputs::{kafka, lines, syslog};
 macro_rules! output_kinds {
     ($($variant:ident = $table:ident: $file:ty),* $(,)?) => {
         /// `[outputs]`: where records go; any combination. Per kind, an array of tables (or, for a kind
-        /// written once, one table). None at all means Kafka.
+        /// written once, one table). None at all means Kafka, when there are sources.
         #[derive(Clone, Debug, Default, Deserialize)]
         #[serde(deny_unknown_fields)]
         pub struct OutputsSection {
@@ -81,10 +81,16 @@ output_kinds! {
 }
 
 impl OutputsSection {
-    /// Every output; without any `[outputs...]` table, the Kafka output with its defaults.
-    pub fn validate(&self, validation: &mut Validation<'_>) -> Result<Vec<OutputConfig>, ConfigError> {
+    /// Every output; without any `[outputs...]` table, the Kafka output with its defaults when there are
+    /// sources. Outputs carry only what sources collect: a config of sinks alone gets none, rather than a
+    /// Kafka output nothing writes to (the sinks have the Kafka handle of their own).
+    pub fn validate(
+        &self,
+        validation: &mut Validation<'_>,
+        has_sources: bool,
+    ) -> Result<Vec<OutputConfig>, ConfigError> {
         let mut outputs = self.declared(validation)?;
-        if outputs.is_empty() {
+        if outputs.is_empty() && has_sources {
             outputs.push(OutputConfig::Kafka(KafkaOutputConfig::default()));
         }
         Ok(outputs)
@@ -104,8 +110,8 @@ impl OutputConfig {
         json
     }
 
-    /// The Kafka output's settings: the pipeline starts the producer (shared with the sinks) from them before
-    /// it builds any output.
+    /// The Kafka output's settings: where they are, the pipeline makes the Kafka handle (shared with the
+    /// sinks) before it builds any output.
     pub fn kafka(&self) -> Option<&KafkaOutputConfig> {
         match self {
             OutputConfig::Kafka(kafka) => Some(kafka),

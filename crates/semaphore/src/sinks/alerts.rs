@@ -11,11 +11,12 @@ mod config;
 
 pub use config::{ALERTS_TOPIC, AlertRuleFile, AlertWebhookFile, AlertsSettings, AlertsSinkFile};
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::bus::handle::{KafkaHandle, TopicCreation};
 use crate::bus::readback::ReadbackError;
 use crate::error_text::one_line;
-use crate::outputs::kafka::KafkaOutput;
 use crate::record::{AlertEvent, EncodedRecord};
 use crate::sinks::alert_rules::AlertEvaluator;
 use crate::sinks::message::{ConsumedMessage, Decoded};
@@ -27,16 +28,15 @@ use crate::sinks::webhook::{WebhookError, WebhookSink};
 pub enum RestoreError {
     #[error(transparent)]
     Readback(#[from] ReadbackError),
-    /// The blocking read-back task ended without an answer.
-    #[error(transparent)]
-    Task(#[from] tokio::task::JoinError),
 }
 
 pub struct AlertsSink {
     pub id: String,
     pub evaluator: AlertEvaluator,
     pub topic: String,
-    pub kafka: Arc<KafkaOutput>,
+    pub kafka: Arc<KafkaHandle>,
+    /// What becomes of the alerts topic when the cluster does not have it.
+    pub topic_creation: TopicCreation,
     pub webhook: Option<WebhookSink>,
     /// Events of the batch being delivered, and the position of that batch's last record.
     pending: Vec<AlertEvent>,
@@ -50,7 +50,8 @@ impl AlertsSink {
         id: String,
         evaluator: AlertEvaluator,
         topic: String,
-        kafka: Arc<KafkaOutput>,
+        kafka: Arc<KafkaHandle>,
+        topic_creation: TopicCreation,
         webhook: Option<WebhookSink>,
     ) -> Self {
         Self {
@@ -58,6 +59,7 @@ impl AlertsSink {
             evaluator,
             topic,
             kafka,
+            topic_creation,
             webhook,
             pending: Vec::new(),
             evaluated_through: None,
@@ -67,12 +69,7 @@ impl AlertsSink {
 
     /// Reads the alerts topic from its start and restores which alerts are firing.
     pub async fn restore(&mut self) -> Result<(), RestoreError> {
-        let kafka = self.kafka.kafka().clone();
-        let topic = self.topic.clone();
-        let payloads = tokio::task::spawn_blocking(move || {
-            crate::bus::readback::payloads_since(&kafka, &topic, &Default::default())
-        })
-        .await??;
+        let payloads = self.kafka.payloads_since(&self.topic, &BTreeMap::new()).await?;
         let events: Vec<AlertEvent> = payloads
             .iter()
             .filter_map(|payload| serde_json::from_slice(payload).ok())
@@ -125,10 +122,11 @@ impl AlertsSink {
             .iter()
             .map(|event| EncodedRecord::alert(event, &self.id))
             .collect();
+        // The topic was made sure of in `prepare`, before the first batch.
         self.kafka
-            .write(&self.topic, &records)
+            .send_all(&self.topic, &records)
             .await
-            .map_err(|error| SinkError::retry(error.reason))?;
+            .map_err(|unsent| SinkError::retry(unsent.refused))?;
         for event in std::mem::take(&mut self.pending) {
             tracing::info!(rule = %event.rule, status = ?event.status, serial = %event.serial, uplink = %event.uplink, value = ?event.value, "Alert.");
             if let Some(webhook) = &self.webhook {

@@ -10,12 +10,12 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 
 use crate::bus::group_reader::ReadStart;
+use crate::bus::handle::{KafkaHandle, TopicCreation};
 use crate::check::Problem;
 use crate::config::ConfigError;
 use crate::config::validation::{At, Validation};
 use crate::env::Env;
 use crate::http_server::ListenError;
-use crate::outputs::kafka::KafkaOutput;
 use crate::shutdown::Stop;
 use crate::sinks::message::ConsumedMessage;
 use crate::sinks::runner::SinkReading;
@@ -96,7 +96,9 @@ pub struct SinkContext<'a> {
     /// Secrets (tokens) come from here, never from the file.
     pub env: &'a dyn Env,
     /// The process's Kafka handle (the alerts sink writes its events with it).
-    pub kafka: Arc<KafkaOutput>,
+    pub kafka: Arc<KafkaHandle>,
+    /// What becomes of a topic the sink needs (its alerts topic) that the cluster does not have.
+    pub topic_creation: TopicCreation,
     pub stop: Stop,
 }
 

@@ -10,9 +10,9 @@ use semaphore_meraki::Backoff;
 
 use crate::bus::admin::TopicAdminError;
 use crate::bus::group_reader::{GroupReader, GroupReaderError, ReadStart};
+use crate::bus::handle::{KafkaHandle, TopicCreation};
 use crate::bus::producer::OutgoingRecord;
 use crate::error_text::one_line;
-use crate::outputs::kafka::KafkaOutput;
 use crate::shutdown::Stop;
 use crate::sinks::component::Deliver;
 use crate::sinks::message::{ConsumedMessage, decode};
@@ -35,7 +35,9 @@ pub struct SinkReading {
 pub struct SinkRunner {
     pub id: String,
     pub reading: SinkReading,
-    pub kafka: Arc<KafkaOutput>,
+    pub kafka: Arc<KafkaHandle>,
+    /// What becomes of a topic it reads or dead-letters to that the cluster does not have.
+    pub topic_creation: TopicCreation,
     /// The kind (`[[sinks.KIND]]`), for the log.
     pub kind: &'static str,
     pub sink: Box<dyn Deliver>,
@@ -106,12 +108,14 @@ impl SinkRunner {
 
     async fn try_start(&mut self) -> Result<GroupReader, SinkStartError> {
         for topic in &self.reading.topics {
-            self.kafka.ensure_topic(topic).await?;
+            self.kafka.ensure_topic(topic, self.topic_creation).await?;
         }
-        self.kafka.ensure_topic(&self.reading.dead_letter_topic).await?;
+        self.kafka
+            .ensure_topic(&self.reading.dead_letter_topic, self.topic_creation)
+            .await?;
         self.sink.prepare().await.map_err(SinkStartError::Prepare)?;
         Ok(GroupReader::open(
-            self.kafka.kafka(),
+            self.kafka.resolved(),
             &self.reading.topics,
             &self.reading.group,
             self.reading.start,

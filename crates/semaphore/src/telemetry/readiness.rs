@@ -1,6 +1,6 @@
 //! Reachability per component, behind `/readyz` and the `semaphore_meraki_up` / `semaphore_kafka_up` gauges:
 //! each Meraki source records its own (so one source reaching Meraki never hides another that cannot), the
-//! Kafka output records what its probe and deliveries found. [`Readiness`] names each component and, for one
+//! Kafka handle records what its probe and deliveries found. [`Readiness`] names each component and, for one
 //! that is not ready, why.
 
 use std::collections::BTreeMap;

@@ -8,8 +8,8 @@
 //! paused clock would skip past (its timeouts firing while the broker is still answering), and the crate's
 //! Tokio has no `test-util`. The runner's backoff is 0.5 s then 1 s, so the waits stay short.
 //!
-//! The helpers at the bottom (a broker with a Kafka output, reading a topic, waiting for a condition) are
-//! shared with `outputs.rs`.
+//! The helpers at the bottom (a broker with a Kafka handle and output, reading a topic, waiting for a
+//! condition) are shared with `outputs.rs`.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -24,7 +24,8 @@ use semaphore::bus::admin::TopicAdmin;
 use semaphore::bus::config::{KafkaConnection, ResolvedKafka};
 use semaphore::bus::embedded::{BrokerStorage, EmbeddedBroker};
 use semaphore::bus::group_reader::{ConsumedMessage, GroupReader, ReadStart};
-use semaphore::bus::producer::{OutgoingRecord, Producer};
+use semaphore::bus::handle::{KafkaHandle, TopicCreation};
+use semaphore::bus::producer::OutgoingRecord;
 use semaphore::outputs::kafka::KafkaOutput;
 use semaphore::record::uplink::UPLINK_SCHEMA;
 use semaphore::record::{Decoded, EncodedRecord, KeyStrategy, UplinkRecord};
@@ -477,12 +478,17 @@ pub(crate) async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     }
 }
 
-/// The embedded broker on a free port with a Kafka output (one partition per topic it creates), and the
-/// telemetry the output and runners share.
+/// One partition per topic the handle creates, for the output and the runners alike: offsets are in the
+/// order records were produced.
+const ONE_PARTITION: TopicCreation = TopicCreation::Create { partitions: 1 };
+
+/// The embedded broker on a free port with a Kafka handle and a Kafka output on it, and the telemetry the
+/// output and runners share.
 pub(crate) struct Broker {
     /// Kept for the test's life: the broker stops when dropped.
     _broker: EmbeddedBroker,
     kafka: ResolvedKafka,
+    handle: Arc<KafkaHandle>,
     pub(crate) output: Arc<KafkaOutput>,
     pub(crate) telemetry: Arc<Telemetry>,
 }
@@ -501,13 +507,12 @@ impl Broker {
         .resolve(&empty, None)
         .expect("the broker's address resolves");
         let telemetry = Telemetry::new();
-        let producer = Producer::new(&kafka).expect("a producer");
-        let output = Arc::new(
-            KafkaOutput::new(kafka.clone(), producer, true, 1, telemetry.clone()).expect("the Kafka output"),
-        );
+        let handle = Arc::new(KafkaHandle::new(kafka.clone(), telemetry.clone()).expect("the Kafka handle"));
+        let output = Arc::new(KafkaOutput::new(handle.clone(), ONE_PARTITION));
         Self {
             _broker: broker,
             kafka,
+            handle,
             output,
             telemetry,
         }
@@ -534,7 +539,7 @@ impl Broker {
 
     /// Produces a payload without headers, as a foreign producer could.
     async fn produce_raw(&self, topic: &str, payload: &[u8]) {
-        self.output
+        self.handle
             .producer()
             .send(&OutgoingRecord {
                 topic,
@@ -557,7 +562,8 @@ impl Broker {
                 linger: Duration::from_millis(200),
                 dead_letter_topic: dead_letter_topic(topic),
             },
-            kafka: self.output.clone(),
+            kafka: self.handle.clone(),
+            topic_creation: ONE_PARTITION,
             kind: "scripted",
             sink: destination.sink(),
             telemetry: self.telemetry.clone(),

@@ -76,7 +76,8 @@ fn killed_sink_restarts_without_a_gap() {
 
 /// A sinks-only process that has just delivered a batch, stopped while its broker is gone (killed before the
 /// signal, or right after it), exits within its grace period plus a few seconds: its last commit waits for a
-/// coordinator that never answers, and that wait must not hold the exit.
+/// coordinator that never answers, and that wait must not hold the exit. It built no output (issue 10: the
+/// sinks read through the Kafka handle, and a Kafka output would have nothing to write).
 #[test]
 fn a_sink_process_exits_in_time_whatever_its_broker_does() {
     if !have_python_kafka() {
@@ -99,6 +100,12 @@ fn a_sink_process_exits_in_time_whatever_its_broker_does() {
         assert!(
             eventually(Duration::from_secs(60), || delivered(&admin, "prometheus") >= 1.0),
             "{}",
+            sinks.log_text()
+        );
+        assert_eq!(
+            sinks.logged("Outputs ready.", "outputs").as_deref(),
+            Some("[]"),
+            "sinks alone build no output\n{}",
             sinks.log_text()
         );
         if broker_dies_first {

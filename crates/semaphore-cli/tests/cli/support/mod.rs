@@ -355,7 +355,9 @@ impl Daemon {
         let mut address = None;
         eventually(Duration::from_secs(60), || {
             let log = self.log_text();
-            address = log.lines().find_map(|line| logged_address(line, message_prefix));
+            address = log
+                .lines()
+                .find_map(|line| logged_field(line, message_prefix, "address"));
             address.is_some() || log.contains("semaphore: error: ")
         });
         address
@@ -369,6 +371,14 @@ impl Daemon {
                 self.log_text()
             )
         })
+    }
+
+    /// The `field` of the first JSON log line so far whose message starts with `message_prefix`, as logged
+    /// (a Debug value as its text): what the process said at start, read once it is known to have started.
+    pub fn logged(&self, message_prefix: &str, field: &str) -> Option<String> {
+        self.log_text()
+            .lines()
+            .find_map(|line| logged_field(line, message_prefix, field))
     }
 
     /// The admin server's address (the config says `[admin] listen = "127.0.0.1:0"`).
@@ -403,11 +413,11 @@ impl Drop for Daemon {
     }
 }
 
-/// The `address` field of one line of a `SEMAPHORE_LOG_FORMAT=json` log when its message starts with
+/// The `field` of one line of a `SEMAPHORE_LOG_FORMAT=json` log when its message starts with
 /// `message_prefix`. tracing-subscriber's JSON format puts an event's fields under `fields` (it does not
 /// flatten them unless asked), each Display or Debug value as a string; a flattened line is read as well. A
 /// line still being written is not JSON yet and is skipped.
-fn logged_address(line: &str, message_prefix: &str) -> Option<String> {
+fn logged_field(line: &str, message_prefix: &str, field: &str) -> Option<String> {
     let event: serde_json::Value = serde_json::from_str(line).ok()?;
     let fields = if event["fields"].is_object() {
         &event["fields"]
@@ -417,7 +427,7 @@ fn logged_address(line: &str, message_prefix: &str) -> Option<String> {
     if !fields["message"].as_str()?.starts_with(message_prefix) {
         return None;
     }
-    fields["address"].as_str().map(str::to_owned)
+    fields[field].as_str().map(str::to_owned)
 }
 
 /// Polls `condition` every 100 ms for up to `limit`; says whether it became true.

@@ -1,12 +1,14 @@
-//! `[outputs.kafka]`: the table as written, its validation, and how the output is built (from the Kafka
-//! output the pipeline made first, since its producer is shared with the sinks).
+//! `[outputs.kafka]`: the table as written, its validation, and how the output is built (on the Kafka handle
+//! the pipeline made first, since its producer is shared with the sinks).
 
 use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::KafkaOutput;
 use crate::bus::admin::{DEFAULT_PARTITIONS, MAX_PARTITIONS};
+use crate::bus::handle::TopicCreation;
 use crate::config::ConfigError;
 use crate::config::validation::{At, Validation};
 use crate::outputs::component::{Output, OutputComponent, OutputContext, OutputFile};
@@ -34,6 +36,19 @@ impl Default for KafkaOutputConfig {
         Self {
             create_topics: true,
             partitions: DEFAULT_PARTITIONS,
+        }
+    }
+}
+
+impl KafkaOutputConfig {
+    /// What becomes of a topic the output writes that the cluster does not have.
+    pub fn topic_creation(&self) -> TopicCreation {
+        if self.create_topics {
+            TopicCreation::Create {
+                partitions: self.partitions,
+            }
+        } else {
+            TopicCreation::Leave
         }
     }
 }
@@ -70,9 +85,37 @@ impl OutputComponent for KafkaOutputConfig {
     }
 
     fn build(&self, context: &OutputContext<'_>) -> Arc<dyn Output> {
-        context
+        let kafka = context
             .kafka
-            .expect("the pipeline makes the Kafka output whenever one is declared")
-            .clone()
+            .expect("the pipeline makes the Kafka handle whenever the Kafka output is declared");
+        Arc::new(KafkaOutput::new(kafka.clone(), self.topic_creation()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No `[outputs.kafka]` keys: topics are created as `topics create` and the sinks create them.
+    #[test]
+    fn the_default_output_creates_topics_as_everything_else_does() {
+        assert_eq!(
+            KafkaOutputConfig::default().topic_creation(),
+            TopicCreation::default()
+        );
+    }
+
+    #[test]
+    fn create_topics_false_leaves_missing_topics_alone() {
+        let settings = KafkaOutputConfig {
+            create_topics: false,
+            partitions: 3,
+        };
+        assert_eq!(settings.topic_creation(), TopicCreation::Leave);
+        let settings = KafkaOutputConfig {
+            create_topics: true,
+            partitions: 3,
+        };
+        assert_eq!(settings.topic_creation(), TopicCreation::Create { partitions: 3 });
     }
 }

@@ -198,6 +198,7 @@ impl SinkComponent for AlertsSettings {
                 AlertEvaluator::new(self.rules.clone()),
                 self.topic.clone(),
                 context.kafka.clone(),
+                context.topic_creation,
                 webhook,
             );
             Ok(BuiltSink {
@@ -215,7 +216,7 @@ impl Deliver for AlertsSink {
 
     fn prepare(&mut self) -> BoxFuture<'_, Result<(), BoxError>> {
         Box::pin(async move {
-            self.kafka.ensure_topic(&self.topic).await?;
+            self.kafka.ensure_topic(&self.topic, self.topic_creation).await?;
             self.restore().await?;
             Ok(())
         })
