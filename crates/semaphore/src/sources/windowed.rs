@@ -22,6 +22,7 @@ use crate::sources::organizations;
 use crate::sources::window::{self, Rules, Window};
 use crate::sources::window_writer::{WindowError, WindowWriter};
 use crate::telemetry::metrics::{BACKFILL_WINDOWS, LOST_SECONDS, POLL_ERRORS, WATERMARK_LAG_SECONDS};
+use crate::watermark::WatermarkError;
 
 /// How often back-fill progress is logged.
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
@@ -49,6 +50,32 @@ pub trait WindowReader: Sync {
 /// A window's records, a chunk at a time.
 pub type RecordChunks<'a> = Box<dyn Iterator<Item = Vec<UplinkRecord>> + Send + 'a>;
 
+/// Why an organization's catch-up stopped short: already logged, retried next interval, and failing `--once`.
+#[derive(Debug, thiserror::Error)]
+pub enum CatchUpError {
+    /// Meraki did not serve the window (unreachable, failing, or refusing).
+    #[error("organization {organization_id}: cannot read the window")]
+    Read {
+        organization_id: String,
+        #[source]
+        source: MerakiError,
+    },
+    /// The window was read but not written: Kafka's offsets or its read-back, or the watermark file.
+    #[error("organization {organization_id}: cannot write the window")]
+    Write {
+        organization_id: String,
+        #[source]
+        source: WindowError,
+    },
+    /// The watermark cannot move past the samples beyond Meraki's retention.
+    #[error("organization {organization_id}: cannot skip the samples beyond Meraki's retention")]
+    SkipLost {
+        organization_id: String,
+        #[source]
+        source: WatermarkError,
+    },
+}
+
 /// Reads and writes `organization_id`'s windows until it is caught up with what Meraki serves at `now` (the
 /// cycle's start: minutes that become available meanwhile are the next cycle's, so a cycle always ends), or
 /// until stopped. `Err` says why it stopped short: already logged, retried next interval, and failing
@@ -59,7 +86,7 @@ pub async fn catch_up<R: WindowReader>(
     organization_id: &str,
     now: DateTime<Utc>,
     stop: &Stop,
-) -> Result<(), String> {
+) -> Result<(), CatchUpError> {
     let source = writer.source.as_str();
     let telemetry = &writer.telemetry;
     let labels = [source, organization_id];
@@ -94,7 +121,10 @@ pub async fn catch_up<R: WindowReader>(
                 }
                 let what = R::WHAT;
                 tracing::warn!(organization = %organization_id, %error, "Polling {what} failed; the window is retried next interval.");
-                return Err(format!("organization {organization_id}: {error}"));
+                return Err(CatchUpError::Read {
+                    organization_id: organization_id.to_owned(),
+                    source: error,
+                });
             }
         };
         telemetry.meraki_reached(source);
@@ -104,11 +134,11 @@ pub async fn catch_up<R: WindowReader>(
             Err(WindowError::StdoutClosed(_)) => return Ok(()),
             Err(error) => {
                 // With its causes: a read-back error keeps Kafka's answer as its source.
-                let error = one_line(&error);
-                tracing::error!(organization = %organization_id, %error, "Cannot write the window; retrying next interval.");
-                return Err(format!(
-                    "organization {organization_id}: cannot write the window: {error}"
-                ));
+                tracing::error!(organization = %organization_id, error = %one_line(&error), "Cannot write the window; retrying next interval.");
+                return Err(CatchUpError::Write {
+                    organization_id: organization_id.to_owned(),
+                    source: error,
+                });
             }
         }
         telemetry.set(
@@ -135,7 +165,7 @@ pub async fn catch_up<R: WindowReader>(
 
 /// Moves the watermark past samples Meraki no longer serves: they are lost for good, which the operator must
 /// know (an ERROR, and the seconds counted).
-fn skip_lost(writer: &WindowWriter, organization_id: &str, lost: Window) -> Result<(), String> {
+fn skip_lost(writer: &WindowWriter, organization_id: &str, lost: Window) -> Result<(), CatchUpError> {
     let seconds = (lost.t1 - lost.t0).num_seconds();
     writer.telemetry.add(
         &LOST_SECONDS,
@@ -146,7 +176,10 @@ fn skip_lost(writer: &WindowWriter, organization_id: &str, lost: Window) -> Resu
         "Samples older than Meraki's 60-day retention cannot be read any more; skipping them.");
     writer.store.advance(organization_id, lost.t1).map_err(|error| {
         tracing::error!(organization = %organization_id, %error, "Cannot persist the watermark.");
-        format!("organization {organization_id}: {error}")
+        CatchUpError::SkipLost {
+            organization_id: organization_id.to_owned(),
+            source: error,
+        }
     })
 }
 
@@ -437,10 +470,22 @@ mod tests {
         fixture.writer.store.advance(ORGANIZATION, watermark).unwrap();
         let now = at("2026-11-27T10:07:30Z");
 
-        // Not reached at all: the reason, the count, and Meraki marked unreachable for `/readyz`.
-        let reason = catch_up(&reader, &fixture.writer, ORGANIZATION, now, &stop)
+        // Not reached at all: the reason with Meraki's error as its cause, the count, and Meraki marked
+        // unreachable for `/readyz`.
+        let error = catch_up(&reader, &fixture.writer, ORGANIZATION, now, &stop)
             .await
             .unwrap_err();
+        assert!(
+            matches!(
+                &error,
+                CatchUpError::Read {
+                    source: MerakiError::Connection { .. },
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        let reason = one_line(&error);
         assert!(
             reason.starts_with("organization 123: ") && reason.contains("connection refused"),
             "{reason}"
@@ -464,9 +509,11 @@ mod tests {
 
         // An answer, even a 500, means Meraki was reached: counted, but reachability stays as it was.
         fixture.telemetry.meraki_reached(SOURCE);
-        let reason = catch_up(&reader, &fixture.writer, ORGANIZATION, now, &stop)
-            .await
-            .unwrap_err();
+        let reason = one_line(
+            &catch_up(&reader, &fixture.writer, ORGANIZATION, now, &stop)
+                .await
+                .unwrap_err(),
+        );
         assert!(reason.contains("500"), "{reason}");
         assert_eq!(fixture.get(&POLL_ERRORS, &[SOURCE]), 2.0);
         assert!(fixture.telemetry.readiness().is_ready());
