@@ -20,15 +20,16 @@ use crate::sources::organizations::DiscoveryError;
 #[error("source {source_id}: {}", one_line(.error))]
 pub struct SourceFailure {
     pub source_id: String,
+    /// Boxed: Meraki's error is large, and a source's future carries this as its output.
     #[source]
-    pub error: SourceError,
+    pub error: Box<SourceError>,
 }
 
 impl SourceFailure {
     pub fn new(source_id: &str, error: impl Into<SourceError>) -> Self {
         Self {
             source_id: source_id.to_owned(),
-            error: error.into(),
+            error: Box::new(error.into()),
         }
     }
 }
@@ -108,7 +109,7 @@ mod tests {
                         organization 2: cannot write the window: no space left on device";
         assert_eq!(failure.to_string(), expected);
         assert_eq!(one_line(&failure), expected);
-        let SourceError::Unfinished(list) = &failure.error else {
+        let SourceError::Unfinished(list) = &*failure.error else {
             panic!("an unfinished cycle: {failure:?}");
         };
         assert!(list.0[1].downcast_ref::<WriteFailed>().is_some());

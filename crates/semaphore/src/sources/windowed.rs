@@ -60,12 +60,13 @@ pub enum CatchUpError {
         #[source]
         source: MerakiError,
     },
-    /// The window was read but not written: Kafka's offsets or its read-back, or the watermark file.
+    /// The window was read but not written: Kafka's offsets or its read-back, or the watermark file. Boxed:
+    /// Kafka's error is large, and this error is returned on every organization's path.
     #[error("organization {organization_id}: cannot write the window")]
     Write {
         organization_id: String,
         #[source]
-        source: WindowError,
+        source: Box<WindowError>,
     },
     /// The watermark cannot move past the samples beyond Meraki's retention.
     #[error("organization {organization_id}: cannot skip the samples beyond Meraki's retention")]
@@ -137,7 +138,7 @@ pub async fn catch_up<R: WindowReader>(
                 tracing::error!(organization = %organization_id, error = %one_line(&error), "Cannot write the window; retrying next interval.");
                 return Err(CatchUpError::Write {
                     organization_id: organization_id.to_owned(),
-                    source: error,
+                    source: Box::new(error),
                 });
             }
         }
