@@ -2,7 +2,8 @@
 //! each cycle counted, timed and charged with the Meraki requests its client spent, for `/metrics`.
 //!
 //! What a cycle could not do is retried next interval; with `--once` there is no next interval, so the
-//! source ends with a [`SourceFailure`] naming it and the command exits non-zero.
+//! source ends with a [`SourceFailure`] naming it and each organization's error, causes included, and the
+//! command exits non-zero.
 
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use tokio::time::{Instant, Interval, MissedTickBehavior};
 
 use crate::shutdown::Stop;
 use crate::sources::SourceFailure;
+use crate::sources::failure::{ErrorList, PollError};
 use crate::telemetry::Telemetry;
 use crate::telemetry::metrics::{CYCLE_API_REQUESTS, CYCLE_SECONDS, POLLS};
 
@@ -24,7 +26,7 @@ pub struct Cycles<'a> {
     /// Requests spent and start time of the cycle in progress.
     current: Option<(u64, Instant)>,
     /// What the `--once` cycle could not do.
-    failures: Vec<String>,
+    failures: Vec<PollError>,
 }
 
 impl<'a> Cycles<'a> {
@@ -51,10 +53,11 @@ impl<'a> Cycles<'a> {
         }
     }
 
-    /// Notes work the cycle could not do (already logged; retried next interval, or failing `--once`).
-    pub fn failed(&mut self, reason: String) {
+    /// Notes work the cycle could not do (already logged; retried next interval, or failing `--once`): the
+    /// source kind's own error, kept whole with its causes.
+    pub fn failed(&mut self, error: impl std::error::Error + Send + Sync + 'static) {
         if self.once {
-            self.failures.push(reason);
+            self.failures.push(PollError::new(error));
         }
     }
 
@@ -63,10 +66,7 @@ impl<'a> Cycles<'a> {
         if self.failures.is_empty() {
             return Ok(());
         }
-        Err(SourceFailure {
-            source_id: self.source.to_owned(),
-            reason: self.failures.join("; "),
-        })
+        Err(SourceFailure::new(self.source, ErrorList(self.failures)))
     }
 
     /// Ends the cycle in progress (recording its cost) and waits for the next tick. False when the source

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use futures::StreamExt;
-use semaphore_meraki::Client;
 use semaphore_meraki::query::ClientsQuery;
+use semaphore_meraki::{Client, MerakiError};
 use serde_json::Value;
 
 use crate::inventory::Inventory;
@@ -24,6 +24,7 @@ use crate::send_future::boxed;
 use crate::shutdown::Stop;
 use crate::sources::client_filter::ClientFilter;
 use crate::sources::cycles::Cycles;
+use crate::sources::failure::ErrorList;
 use crate::sources::uplink_filter::NetworkMatcher;
 use crate::sources::{SourceFailure, organizations};
 use crate::telemetry::Telemetry;
@@ -31,6 +32,34 @@ use crate::telemetry::metrics::POLL_ERRORS;
 
 /// Networks read at once; the organization's token bucket sets the real pace.
 const NETWORKS_IN_FLIGHT: usize = 4;
+
+/// What an organization's poll could not do: already logged, retried next interval, and failing `--once`.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientsPollError {
+    /// Its networks could not be listed, so none was read.
+    #[error("organization {organization_id}: cannot list the networks")]
+    Networks {
+        organization_id: String,
+        #[source]
+        source: MerakiError,
+    },
+    /// Some networks' clients could not be read; the others were published.
+    #[error("organization {organization_id}: cannot read the clients of {} networks", .unread.0.len())]
+    Clients {
+        organization_id: String,
+        #[source]
+        unread: ErrorList<NetworkClientsError>,
+    },
+}
+
+/// One network whose clients could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("network {network_id}")]
+pub struct NetworkClientsError {
+    pub network_id: String,
+    #[source]
+    pub source: MerakiError,
+}
 
 #[derive(Clone, Debug)]
 pub struct ClientsSettings {
@@ -66,7 +95,7 @@ impl ClientsSource {
             self.once,
         )
         .await
-        .map_err(|reason| SourceFailure::new(&source, reason))?
+        .map_err(|error| SourceFailure::new(&source, error))?
         else {
             return Ok(());
         };
@@ -83,8 +112,8 @@ impl ClientsSource {
                 if stop.is_stopped() {
                     break;
                 }
-                if let Err(reason) = self.poll_organization(&organization.id).await {
-                    cycles.failed(reason);
+                if let Err(error) = self.poll_organization(&organization.id).await {
+                    cycles.failed(error);
                 }
             }
         }
@@ -93,7 +122,7 @@ impl ClientsSource {
 
     /// Publishes a record per network; `Err` names what could not be read (already logged; retried next
     /// interval). The networks that were read are published either way.
-    async fn poll_organization(&self, organization_id: &str) -> Result<(), String> {
+    async fn poll_organization(&self, organization_id: &str) -> Result<(), ClientsPollError> {
         let settings = &self.settings;
         let inventory = Inventory::new(organization_id);
         if let Err(error) = inventory.refresh(&self.client).await {
@@ -102,9 +131,10 @@ impl ClientsSource {
                 self.telemetry.meraki_not_reached(&settings.id, &error);
             }
             tracing::warn!(organization = %organization_id, %error, "Cannot list the networks; retrying next interval.");
-            return Err(format!(
-                "organization {organization_id}: cannot list the networks: {error}"
-            ));
+            return Err(ClientsPollError::Networks {
+                organization_id: organization_id.to_owned(),
+                source: error,
+            });
         }
         self.telemetry.meraki_reached(&settings.id);
         let networks: Vec<_> = inventory
@@ -119,7 +149,7 @@ impl ClientsSource {
             })
             .collect();
         let polled_at = Utc::now();
-        let records: Vec<Result<EncodedRecord, String>> = futures::stream::iter(networks)
+        let records: Vec<Result<EncodedRecord, NetworkClientsError>> = futures::stream::iter(networks)
             // Boxed: see `send_future`.
             .map(|(network_id, network)| boxed(async move {
                 let query = ClientsQuery {
@@ -132,7 +162,10 @@ impl ClientsSource {
                     Err(error) => {
                         self.telemetry.add(&POLL_ERRORS, &[settings.id.as_str()], 1.0);
                         tracing::warn!(network = %network_id, %error, "Cannot read the network's clients; retrying next interval.");
-                        return Err(format!("network {network_id}: {error}"));
+                        return Err(NetworkClientsError {
+                            network_id,
+                            source: error,
+                        });
                     }
                 };
                 let mut kept = Vec::new();
@@ -168,13 +201,13 @@ impl ClientsSource {
         // A closed stdout needs nothing more here: the pipeline stops on it (see `Outputs::stdout_closed`),
         // and clients records have no watermark to hold back.
         let _ = self.outputs.publish(&settings.topic, &records).await;
-        match unread.into_iter().filter_map(Result::err).collect::<Vec<_>>() {
-            unread if unread.is_empty() => Ok(()),
-            unread => Err(format!(
-                "organization {organization_id}: cannot read the clients of {} networks: {}",
-                unread.len(),
-                unread.join("; ")
-            )),
+        let unread: Vec<NetworkClientsError> = unread.into_iter().filter_map(Result::err).collect();
+        if unread.is_empty() {
+            return Ok(());
         }
+        Err(ClientsPollError::Clients {
+            organization_id: organization_id.to_owned(),
+            unread: ErrorList(unread),
+        })
     }
 }

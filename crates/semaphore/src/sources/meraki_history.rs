@@ -24,7 +24,7 @@ use crate::sources::cycles::Cycles;
 use crate::sources::uplink_filter::UplinkFilter;
 use crate::sources::window::{Rules, Window};
 use crate::sources::window_writer::WindowWriter;
-use crate::sources::windowed::{self, RecordChunks, WindowReader};
+use crate::sources::windowed::{self, CatchUpError, RecordChunks, WindowReader};
 use crate::sources::{SourceFailure, organizations};
 use crate::telemetry::Telemetry;
 use crate::telemetry::metrics::POLL_ERRORS;
@@ -44,6 +44,20 @@ pub struct HistorySettings {
     pub interval: Duration,
     pub initial_lookback: TimeDelta,
     pub filter: UplinkFilter,
+}
+
+/// Why an organization's cycle stopped short: already logged, retried next interval, and failing `--once`.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryPollError {
+    /// The device list, which the calls are made from, could not be read.
+    #[error("organization {organization_id}: cannot list the devices")]
+    Devices {
+        organization_id: String,
+        #[source]
+        source: MerakiError,
+    },
+    #[error(transparent)]
+    Windows(#[from] CatchUpError),
 }
 
 pub struct HistorySource {
@@ -67,7 +81,7 @@ impl HistorySource {
             self.once,
         )
         .await
-        .map_err(|reason| SourceFailure::new(&source, reason))?
+        .map_err(|error| SourceFailure::new(&source, error))?
         else {
             return Ok(());
         };
@@ -85,8 +99,8 @@ impl HistorySource {
         );
         while cycles.next().await {
             for (organization, inventory) in organizations.iter().zip(&inventories) {
-                if let Err(reason) = self.catch_up(organization, inventory, &stop).await {
-                    cycles.failed(reason);
+                if let Err(error) = self.catch_up(organization, inventory, &stop).await {
+                    cycles.failed(error);
                 }
             }
         }
@@ -108,7 +122,7 @@ impl HistorySource {
         organization: &Organization,
         inventory: &Inventory,
         stop: &Stop,
-    ) -> Result<(), String> {
+    ) -> Result<(), HistoryPollError> {
         let source = self.settings.id.as_str();
         let organization_id = &organization.id;
         // The device list is re-read every cycle: this source's cost is per device anyway.
@@ -118,16 +132,19 @@ impl HistorySource {
                 self.telemetry.meraki_not_reached(source, &error);
             }
             tracing::warn!(organization = %organization_id, %error, "Cannot list the devices; retrying next interval.");
-            return Err(format!(
-                "organization {organization_id}: cannot list the devices: {error}"
-            ));
+            return Err(HistoryPollError::Devices {
+                organization_id: organization_id.clone(),
+                source: error,
+            });
         }
         self.telemetry.meraki_reached(source);
         let reader = HistoryReader {
             source: self,
             inventory,
         };
-        windowed::catch_up(&reader, &self.writer, organization_id, Utc::now(), stop).await
+        windowed::catch_up(&reader, &self.writer, organization_id, Utc::now(), stop)
+            .await
+            .map_err(HistoryPollError::Windows)
     }
 
     async fn fetch(

@@ -27,7 +27,7 @@ use crate::sources::cycles::Cycles;
 use crate::sources::uplink_filter::UplinkFilter;
 use crate::sources::window::{self, Rules, Window};
 use crate::sources::window_writer::WindowWriter;
-use crate::sources::windowed::{self, RecordChunks, WindowReader};
+use crate::sources::windowed::{self, CatchUpError, RecordChunks, WindowReader};
 use crate::sources::{SourceFailure, organizations};
 use crate::telemetry::Telemetry;
 use crate::telemetry::metrics::POLL_ERRORS;
@@ -71,7 +71,7 @@ impl UplinksSource {
             self.once,
         )
         .await
-        .map_err(|reason| SourceFailure::new(&source, reason))?
+        .map_err(|error| SourceFailure::new(&source, error))?
         else {
             return Ok(());
         };
@@ -110,7 +110,7 @@ impl UplinksSource {
             caught_up
                 .into_iter()
                 .filter_map(Result::err)
-                .for_each(|reason| cycles.failed(reason));
+                .for_each(|error| cycles.failed(error));
         }
         refresher.abort();
         cycles.outcome()
@@ -124,7 +124,7 @@ impl UplinksSource {
         organization: &Organization,
         inventory: &Inventory,
         stop: &Stop,
-    ) -> Result<(), String> {
+    ) -> Result<(), CatchUpError> {
         let organization_id = &organization.id;
         if !inventory.is_loaded()
             && let Err(error) = inventory.refresh(&self.inventory_client).await

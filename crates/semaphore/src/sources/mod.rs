@@ -6,7 +6,7 @@
 //! Every kind has the same shape ([`component`]: its table, its validated config, `build`) and one line in
 //! [`registry`], the list of kinds.
 //!
-//! Shared pieces: [`cycles`] (the poll loop), [`organizations`] (which organizations to poll), [`uplink_filter`],
+//! Shared pieces: [`cycles`] (the poll loop), [`failure`] (why a source ends on its own, with every cause), [`organizations`] (which organizations to poll), [`uplink_filter`],
 //! [`windowed`] (the catch-up loop of the windowed sources), [`window`] (which window to read next) and
 //! [`window_writer`] (exactly-once writing of a window across restarts).
 //!
@@ -22,6 +22,7 @@
 pub mod client_filter;
 pub mod component;
 pub mod cycles;
+pub mod failure;
 pub mod listener;
 #[cfg(test)]
 mod log_capture;
@@ -36,22 +37,5 @@ pub mod window_writer;
 pub mod windowed;
 
 pub use component::{BuildError, RunningSource, Source, SourceContext, SourceFile};
+pub use failure::{SourceError, SourceFailure};
 pub use registry::{SourceConfig, SourcesSection};
-
-/// Why a source ended on its own: Meraki refused it for good (a wrong key, no access), or its `--once` cycle
-/// left work undone (Meraki or an output unreachable).
-#[derive(Debug, thiserror::Error)]
-#[error("source {source_id}: {reason}")]
-pub struct SourceFailure {
-    pub source_id: String,
-    pub reason: String,
-}
-
-impl SourceFailure {
-    pub fn new(source_id: &str, reason: String) -> Self {
-        Self {
-            source_id: source_id.to_owned(),
-            reason,
-        }
-    }
-}

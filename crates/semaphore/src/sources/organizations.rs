@@ -20,7 +20,33 @@ const DISCOVERY_RETRY: Backoff = Backoff::new(Duration::from_secs(2), Duration::
 /// How long `--once` keeps trying an unreachable or failing Meraki before the command fails: a cron job must end.
 pub const ONCE_GIVES_UP_AFTER: Duration = Duration::from_secs(60);
 
-/// `Ok(None)` when stopped before Meraki answered; `Err` with the reason when listing cannot succeed.
+/// Why the organizations cannot be listed, which ends the source.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoveryError {
+    /// An answer no retry can change (401, 403, 404, a refused request).
+    #[error("cannot list the Meraki organizations")]
+    Refused(#[source] MerakiError),
+    /// `--once`: Meraki stayed unreachable or failing for [`ONCE_GIVES_UP_AFTER`]. The message says its
+    /// source itself, as the hint follows it.
+    #[error("cannot list the Meraki organizations: {source}; gave up after {} s (--once)", .waited.as_secs())]
+    GaveUp {
+        waited: Duration,
+        #[source]
+        source: ListingError,
+    },
+}
+
+/// Why one listing of the organizations failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ListingError {
+    #[error(transparent)]
+    Meraki(#[from] MerakiError),
+    /// `--once` stopped waiting for the client's own retries.
+    #[error("no answer within {0:?}")]
+    NoAnswer(Duration),
+}
+
+/// `Ok(None)` when stopped before Meraki answered; `Err` when listing cannot succeed.
 pub async fn discover(
     client: &Client,
     wanted: &[String],
@@ -28,7 +54,7 @@ pub async fn discover(
     telemetry: &Arc<Telemetry>,
     stop: &Stop,
     once: bool,
-) -> Result<Option<Vec<Organization>>, String> {
+) -> Result<Option<Vec<Organization>>, DiscoveryError> {
     let started = tokio::time::Instant::now();
     let mut retry = 0u32;
     loop {
@@ -50,24 +76,25 @@ pub async fn discover(
                 );
                 return Ok(Some(chosen));
             }
-            Ok(Err(ref error)) => error.to_string(),
-            Err(_) => format!("no answer within {ONCE_GIVES_UP_AFTER:?}"),
+            Ok(Err(error)) => ListingError::Meraki(error),
+            Err(_) => ListingError::NoAnswer(ONCE_GIVES_UP_AFTER),
         };
         telemetry.meraki_not_reached(source, &error);
         telemetry.add(&POLL_ERRORS, &[source], 1.0);
-        if let Ok(Err(error)) = &listed
-            && is_final(error)
-        {
-            tracing::error!(%error, "Meraki refused to list the organizations; retrying cannot change that.");
-            return Err(format!("cannot list the Meraki organizations: {error}"));
-        }
+        let error = match error {
+            ListingError::Meraki(error) if is_final(&error) => {
+                tracing::error!(%error, "Meraki refused to list the organizations; retrying cannot change that.");
+                return Err(DiscoveryError::Refused(error));
+            }
+            error => error,
+        };
         retry += 1;
         let delay = DISCOVERY_RETRY.delay(retry);
         if once && started.elapsed() + delay >= ONCE_GIVES_UP_AFTER {
-            return Err(format!(
-                "cannot list the Meraki organizations: {error}; gave up after {} s (--once)",
-                started.elapsed().as_secs()
-            ));
+            return Err(DiscoveryError::GaveUp {
+                waited: started.elapsed(),
+                source: error,
+            });
         }
         tracing::warn!(%error, retry_in_s = delay.as_secs(), "Cannot list the Meraki organizations; retrying.");
         if !stop.sleep(delay).await {

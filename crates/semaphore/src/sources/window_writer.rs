@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use semaphore_meraki::MerakiError;
 
+use crate::bus::readback::ReadbackError;
 use crate::outputs::{Outputs, StdoutClosed};
 use crate::record::uplink::SampleKey;
 use crate::record::{EncodedRecord, KeyStrategy, UplinkRecord};
@@ -22,12 +23,18 @@ use crate::telemetry::Telemetry;
 use crate::telemetry::metrics::RECORDS_DUPLICATE_SKIPPED;
 use crate::watermark::{InFlight, WatermarkError, WatermarkStore};
 
+/// Why a window was not written; it stays in flight (or unplanned) and is written again later.
 #[derive(Debug, thiserror::Error)]
 pub enum WindowError {
+    /// The journal or the watermark could not be persisted.
     #[error(transparent)]
     Watermark(#[from] WatermarkError),
-    #[error(transparent)]
-    Readback(#[from] crate::bus::readback::ReadbackError),
+    /// Kafka's end offsets, journaled before the window's first record is sent, could not be read.
+    #[error("cannot read Kafka's end offsets before writing the window")]
+    EndOffsets(#[source] ReadbackError),
+    /// What the window's first attempt wrote could not be read back, so it cannot tell what to skip.
+    #[error("cannot read back what the window's first attempt wrote")]
+    Readback(#[source] ReadbackError),
     /// The window stays in flight, as after a stop mid-window: the next start writes it again.
     #[error(transparent)]
     StdoutClosed(#[from] StdoutClosed),
@@ -109,7 +116,10 @@ impl WindowWriter {
     ) -> Result<(), WindowError> {
         let kafka_offsets = match (resumed, self.outputs.kafka()) {
             (Some(offsets), _) => offsets.clone(),
-            (None, Some(kafka)) => kafka.end_offsets(&self.topic).await?,
+            (None, Some(kafka)) => kafka
+                .end_offsets(&self.topic)
+                .await
+                .map_err(WindowError::EndOffsets)?,
             (None, None) => Default::default(),
         };
         self.store.begin(
@@ -149,7 +159,8 @@ impl WindowWriter {
         }
         let written = kafka
             .payloads_since(&self.topic, &in_flight.kafka_offsets)
-            .await?;
+            .await
+            .map_err(WindowError::Readback)?;
         let already = written_samples(&written, organization_id, window);
         tracing::info!(
             organization = %organization_id, t0 = %window.t0, t1 = %window.t1,

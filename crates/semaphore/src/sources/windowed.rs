@@ -23,6 +23,7 @@ use crate::sources::organizations;
 use crate::sources::window::{self, Rules, Window};
 use crate::sources::window_writer::{WindowError, WindowWriter};
 use crate::telemetry::metrics::{BACKFILL_WINDOWS, LOST_SECONDS, POLL_ERRORS, WATERMARK_LAG_SECONDS};
+use crate::watermark::WatermarkError;
 
 /// How often back-fill progress is logged.
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
@@ -51,6 +52,33 @@ pub trait WindowReader: Sync {
 /// the window to the next interval.
 pub type RecordChunks<'a> = BoxStream<'a, Result<Vec<UplinkRecord>, MerakiError>>;
 
+/// Why an organization's catch-up stopped short: already logged, retried next interval, and failing `--once`.
+#[derive(Debug, thiserror::Error)]
+pub enum CatchUpError {
+    /// Meraki did not serve the window (unreachable, failing, or refusing).
+    #[error("organization {organization_id}: cannot read the window")]
+    Read {
+        organization_id: String,
+        #[source]
+        source: MerakiError,
+    },
+    /// The window was read but not written: Kafka's offsets or its read-back, or the watermark file. Boxed:
+    /// Kafka's error is large, and this error is returned on every organization's path.
+    #[error("organization {organization_id}: cannot write the window")]
+    Write {
+        organization_id: String,
+        #[source]
+        source: Box<WindowError>,
+    },
+    /// The watermark cannot move past the samples beyond Meraki's retention.
+    #[error("organization {organization_id}: cannot skip the samples beyond Meraki's retention")]
+    SkipLost {
+        organization_id: String,
+        #[source]
+        source: WatermarkError,
+    },
+}
+
 /// Reads and writes `organization_id`'s windows until it is caught up with what Meraki serves at `now` (the
 /// cycle's start: minutes that become available meanwhile are the next cycle's, so a cycle always ends), or
 /// until stopped. `Err` says why it stopped short: already logged, retried next interval, and failing
@@ -61,7 +89,7 @@ pub async fn catch_up<R: WindowReader>(
     organization_id: &str,
     now: DateTime<Utc>,
     stop: &Stop,
-) -> Result<(), String> {
+) -> Result<(), CatchUpError> {
     let source = writer.source.as_str();
     let telemetry = &writer.telemetry;
     let labels = [source, organization_id];
@@ -136,11 +164,11 @@ async fn read_and_write<R: WindowReader>(
     organization_id: &str,
     window: Window,
     broken: &mut u32,
-) -> Result<Written, String> {
+) -> Result<Written, CatchUpError> {
     let source = writer.source.as_str();
     let records = match reader.fetch(organization_id, window).await {
         Ok(records) => records,
-        Err(error) => return Err(read_failed::<R>(writer, organization_id, &error)),
+        Err(error) => return Err(read_failed::<R>(writer, organization_id, error)),
     };
     writer.telemetry.meraki_reached(source);
     match writer.write(organization_id, window, records).await {
@@ -152,32 +180,37 @@ async fn read_and_write<R: WindowReader>(
             tracing::warn!(organization = %organization_id, %error, "Meraki's answer broke off; reading the window again.");
             Ok(Written::Again)
         }
-        Err(WindowError::Read(error)) => Err(read_failed::<R>(writer, organization_id, &error)),
+        Err(WindowError::Read(error)) => Err(read_failed::<R>(writer, organization_id, error)),
         Err(error) => {
             // With its causes: a read-back error keeps Kafka's answer as its source.
-            let error = one_line(&error);
-            tracing::error!(organization = %organization_id, %error, "Cannot write the window; retrying next interval.");
-            Err(format!("organization {organization_id}: cannot write the window: {error}"))
+            tracing::error!(organization = %organization_id, error = %one_line(&error), "Cannot write the window; retrying next interval.");
+            Err(CatchUpError::Write {
+                organization_id: organization_id.to_owned(),
+                source: Box::new(error),
+            })
         }
     }
 }
 
 /// A window Meraki did not answer, or whose answer broke off: counted, logged, and left to the next interval
 /// (in flight when part of it was written, so that part is not written twice to Kafka).
-fn read_failed<R: WindowReader>(writer: &WindowWriter, organization_id: &str, error: &MerakiError) -> String {
+fn read_failed<R: WindowReader>(writer: &WindowWriter, organization_id: &str, error: MerakiError) -> CatchUpError {
     let source = writer.source.as_str();
     writer.telemetry.add(&POLL_ERRORS, &[source], 1.0);
-    if organizations::unreachable(error) {
-        writer.telemetry.meraki_not_reached(source, error);
+    if organizations::unreachable(&error) {
+        writer.telemetry.meraki_not_reached(source, &error);
     }
     let what = R::WHAT;
     tracing::warn!(organization = %organization_id, %error, "Polling {what} failed; the window is retried next interval.");
-    format!("organization {organization_id}: {error}")
+    CatchUpError::Read {
+        organization_id: organization_id.to_owned(),
+        source: error,
+    }
 }
 
 /// Moves the watermark past samples Meraki no longer serves: they are lost for good, which the operator must
 /// know (an ERROR, and the seconds counted).
-fn skip_lost(writer: &WindowWriter, organization_id: &str, lost: Window) -> Result<(), String> {
+fn skip_lost(writer: &WindowWriter, organization_id: &str, lost: Window) -> Result<(), CatchUpError> {
     let seconds = (lost.t1 - lost.t0).num_seconds();
     writer.telemetry.add(
         &LOST_SECONDS,
@@ -188,7 +221,10 @@ fn skip_lost(writer: &WindowWriter, organization_id: &str, lost: Window) -> Resu
         "Samples older than Meraki's 60-day retention cannot be read any more; skipping them.");
     writer.store.advance(organization_id, lost.t1).map_err(|error| {
         tracing::error!(organization = %organization_id, %error, "Cannot persist the watermark.");
-        format!("organization {organization_id}: {error}")
+        CatchUpError::SkipLost {
+            organization_id: organization_id.to_owned(),
+            source: error,
+        }
     })
 }
 
@@ -496,10 +532,22 @@ mod tests {
         fixture.writer.store.advance(ORGANIZATION, watermark).unwrap();
         let now = at("2026-11-27T10:07:30Z");
 
-        // Not reached at all: the reason, the count, and Meraki marked unreachable for `/readyz`.
-        let reason = catch_up(&reader, &fixture.writer, ORGANIZATION, now, &stop)
+        // Not reached at all: the reason with Meraki's error as its cause, the count, and Meraki marked
+        // unreachable for `/readyz`.
+        let error = catch_up(&reader, &fixture.writer, ORGANIZATION, now, &stop)
             .await
             .unwrap_err();
+        assert!(
+            matches!(
+                &error,
+                CatchUpError::Read {
+                    source: MerakiError::Connection { .. },
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        let reason = one_line(&error);
         assert!(
             reason.starts_with("organization 123: ") && reason.contains("connection refused"),
             "{reason}"
@@ -523,9 +571,11 @@ mod tests {
 
         // An answer, even a 500, means Meraki was reached: counted, but reachability stays as it was.
         fixture.telemetry.meraki_reached(SOURCE);
-        let reason = catch_up(&reader, &fixture.writer, ORGANIZATION, now, &stop)
-            .await
-            .unwrap_err();
+        let reason = one_line(
+            &catch_up(&reader, &fixture.writer, ORGANIZATION, now, &stop)
+                .await
+                .unwrap_err(),
+        );
         assert!(reason.contains("500"), "{reason}");
         assert_eq!(fixture.get(&POLL_ERRORS, &[SOURCE]), 2.0);
         assert!(fixture.telemetry.readiness().is_ready());
@@ -625,6 +675,7 @@ mod tests {
         let error = catch_up(&reader, &fixture.writer, ORGANIZATION, at("2026-11-27T10:12:30Z"), &stop)
             .await
             .unwrap_err();
+        let error = one_line(&error);
         assert!(error.contains("ends before its array is closed"), "{error}");
         let next = between("2026-11-27T10:05:00Z", "2026-11-27T10:10:00Z");
         assert_eq!(reader.asked().len(), 1 + BROKEN_ANSWER_RETRIES as usize);

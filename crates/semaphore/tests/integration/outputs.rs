@@ -251,17 +251,18 @@ async fn listener_accepts_nothing_more(listener: &TcpListener) -> Option<SocketA
         .map(|accepted| accepted.expect("accept").1)
 }
 
-/// A directory under the system's temporary directory, removed when dropped (a failing test included).
-struct TempDirectory(PathBuf);
+/// A directory under the system's temporary directory, removed when dropped (a failing test included); shared
+/// with `window_writer.rs`.
+pub(crate) struct TempDirectory(PathBuf);
 
 impl TempDirectory {
-    fn new(name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         let path = std::env::temp_dir().join(format!("semaphore-{name}-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&path).expect("the temporary directory is created");
         Self(path)
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 }

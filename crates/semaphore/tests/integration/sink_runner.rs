@@ -9,7 +9,7 @@
 //! Tokio has no `test-util`. The runner's backoff is 0.5 s then 1 s, so the waits stay short.
 //!
 //! The helpers at the bottom (a broker with a Kafka handle and output, reading a topic, waiting for a
-//! condition) are shared with `outputs.rs`.
+//! condition) are shared with `outputs.rs` and `window_writer.rs`.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
