@@ -19,6 +19,7 @@ use semaphore::record::{EncodedRecord, KeyStrategy, UplinkRecord};
 use semaphore::send_future::boxed;
 use semaphore::sources::window::Window;
 use semaphore::sources::window_writer::{WindowError, WindowWriter};
+use futures::StreamExt;
 use semaphore::sources::windowed::RecordChunks;
 use semaphore::telemetry::metrics::{RECORDS_DUPLICATE_SKIPPED, RECORDS_FAILED, RECORDS_PRODUCED};
 use semaphore::watermark::{InFlight, Progress, WatermarkStore};
@@ -379,8 +380,8 @@ fn encode(record: &UplinkRecord) -> EncodedRecord {
 
 /// Meraki's answer for a window, `size` records at a time.
 fn chunks(records: Vec<UplinkRecord>, size: usize) -> RecordChunks<'static> {
-    let chunks: Vec<Vec<UplinkRecord>> = records.chunks(size).map(<[UplinkRecord]>::to_vec).collect();
-    Box::new(chunks.into_iter())
+    let chunks: Vec<_> = records.chunks(size).map(|chunk| Ok(chunk.to_vec())).collect();
+    futures::stream::iter(chunks).boxed()
 }
 
 /// Each sample as (serial, time).
