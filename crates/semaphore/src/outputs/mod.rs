@@ -111,6 +111,26 @@ impl Outputs {
     /// Writes the batch to every output and returns once all of them acknowledged all of it, or with
     /// [`StdoutClosed`] (the batch not acknowledged) once standard output was closed by its reader.
     pub async fn publish(&self, topic: &str, records: &[EncodedRecord]) -> Result<(), StdoutClosed> {
+        self.publish_where(topic, records, |_| true).await
+    }
+
+    /// As [`Outputs::publish`], to every output but Kafka: what a resumed window finds in Kafka already still
+    /// goes to the outputs that cannot be read back (at least once for them).
+    pub async fn publish_beside_kafka(
+        &self,
+        topic: &str,
+        records: &[EncodedRecord],
+    ) -> Result<(), StdoutClosed> {
+        self.publish_where(topic, records, |output| output.as_kafka().is_none())
+            .await
+    }
+
+    async fn publish_where(
+        &self,
+        topic: &str,
+        records: &[EncodedRecord],
+        chosen: impl Fn(&dyn Output) -> bool,
+    ) -> Result<(), StdoutClosed> {
         // The pipeline is stopping: writing more to the other outputs would only lengthen the drain.
         if *self.stdout_closed.borrow() {
             return Err(StdoutClosed);
@@ -122,6 +142,7 @@ impl Outputs {
         let writes: Vec<_> = self
             .outputs
             .iter()
+            .filter(|output| chosen(output.as_ref()))
             .map(|output| boxed(self.publish_to(output.as_ref(), topic, records)))
             .collect();
         futures::future::join_all(writes).await.into_iter().collect()

@@ -3,8 +3,8 @@
 //! watermark moves past it only after every output acknowledged every record. A window found in flight at
 //! start-up is read back from those offsets and only the samples Kafka does not hold yet are sent.
 //!
-//! Outputs other than Kafka cannot be read back: after a crash mid-window they may receive part of that
-//! window twice (at least once).
+//! Outputs other than Kafka cannot be read back: a resumed window sends them all of it again, including what
+//! Kafka holds already, so they may receive part of that window twice (at least once), never miss it.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -84,7 +84,9 @@ impl WindowWriter {
         let mut journaled = false;
         let mut sent = 0;
         while let Some(chunk) = chunks.next().await {
-            let kept = keep_new(chunk?, window, already, &mut skipped);
+            let (kept, in_kafka) = split_new(chunk?, window, already);
+            skipped += in_kafka.len();
+            self.publish_beside_kafka(&in_kafka).await?;
             if kept.is_empty() {
                 continue;
             }
@@ -94,10 +96,7 @@ impl WindowWriter {
                     .await?;
                 journaled = true;
             }
-            let encoded: Vec<EncodedRecord> = kept
-                .iter()
-                .map(|record| EncodedRecord::uplink(record, &self.key, &self.source))
-                .collect();
+            let encoded = self.encoded(&kept);
             self.outputs.publish(&self.topic, &encoded).await?;
             sent += encoded.len();
         }
@@ -131,6 +130,22 @@ impl WindowWriter {
             },
         )?;
         Ok(())
+    }
+
+    fn encoded(&self, records: &[UplinkRecord]) -> Vec<EncodedRecord> {
+        records
+            .iter()
+            .map(|record| EncodedRecord::uplink(record, &self.key, &self.source))
+            .collect()
+    }
+
+    /// Samples of a resumed window that Kafka holds already, to the outputs that cannot be read back.
+    async fn publish_beside_kafka(&self, records: &[UplinkRecord]) -> Result<(), WindowError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let encoded = self.encoded(records);
+        Ok(self.outputs.publish_beside_kafka(&self.topic, &encoded).await?)
     }
 
     fn count_skipped(&self, skipped: usize) {
@@ -171,23 +186,17 @@ impl WindowWriter {
     }
 }
 
-/// The records of `chunk` inside `window` that Kafka does not hold yet (`already`, for a resumed window);
-/// those it holds are counted in `skipped`.
-fn keep_new(
+/// The records of `chunk` inside `window`: those Kafka does not hold yet, and those it holds (`already`, for a
+/// resumed window).
+fn split_new(
     chunk: Vec<UplinkRecord>,
     window: Window,
     already: Option<&HashSet<SampleKey>>,
-    skipped: &mut usize,
-) -> Vec<UplinkRecord> {
+) -> (Vec<UplinkRecord>, Vec<UplinkRecord>) {
     chunk
         .into_iter()
         .filter(|record| record.ts >= window.t0 && record.ts < window.t1)
-        .filter(|record| {
-            let written = already.is_some_and(|already| already.contains(&record.sample_key()));
-            *skipped += usize::from(written);
-            !written
-        })
-        .collect()
+        .partition(|record| !already.is_some_and(|already| already.contains(&record.sample_key())))
 }
 
 /// The samples of `organization_id` inside `window` among payloads read back from Kafka; payloads of other
