@@ -5,6 +5,8 @@
 //! records, it costs one chunk. The body is asked for at the outputs' pace, so a slow output holds Meraki's
 //! answer back in the network buffers rather than in memory.
 
+use std::collections::VecDeque;
+
 use reqwest::Response;
 use url::Url;
 
@@ -20,6 +22,8 @@ pub struct SeriesStream {
     url: Url,
     response: Response,
     splitter: ArraySplitter,
+    /// Series read past the last chunk handed out (a piece of the body ends wherever it ends).
+    ready: VecDeque<UplinkLossAndLatency>,
     /// Elements read so far, for errors.
     read: usize,
     /// Read to the end, or failed: nothing more comes.
@@ -33,6 +37,7 @@ impl SeriesStream {
             url,
             response,
             splitter: ArraySplitter::default(),
+            ready: VecDeque::new(),
             read: 0,
             done: false,
         }
@@ -42,18 +47,19 @@ impl SeriesStream {
     /// (the body cut short, or not uplink series) ends the stream.
     pub async fn next_chunk(&mut self, size: usize) -> Result<Option<Vec<UplinkLossAndLatency>>, MerakiError> {
         let size = size.max(1);
-        let mut chunk = Vec::new();
-        while !self.done && chunk.len() < size {
-            if let Err(error) = self.read_piece(&mut chunk).await {
+        while !self.done && self.ready.len() < size {
+            if let Err(error) = self.read_piece().await {
                 self.done = true;
+                self.ready.clear();
                 return Err(error);
             }
         }
+        let chunk: Vec<_> = self.ready.drain(..size.min(self.ready.len())).collect();
         Ok((!chunk.is_empty()).then_some(chunk))
     }
 
-    /// Reads one piece of the body and the series it completes into `chunk`.
-    async fn read_piece(&mut self, chunk: &mut Vec<UplinkLossAndLatency>) -> Result<(), MerakiError> {
+    /// Reads one piece of the body and keeps the series it completes.
+    async fn read_piece(&mut self) -> Result<(), MerakiError> {
         let piece = tokio::time::timeout(self.client.timeout(), self.response.chunk()).await;
         let piece = match piece {
             Err(_elapsed) => {
@@ -71,7 +77,7 @@ impl SeriesStream {
             return self.splitter.finish().map_err(|error| self.invalid(error.to_string()));
         };
         let mut failed = None;
-        let read = &mut self.read;
+        let (read, ready) = (&mut self.read, &mut self.ready);
         self.splitter
             .feed(&piece, |element| {
                 if failed.is_some() {
@@ -81,7 +87,7 @@ impl SeriesStream {
                 // Serials are not remembered for the rate budget here (the devices listing does that): a large
                 // organization's would be a second copy of its inventory.
                 match serde_json::from_slice::<UplinkLossAndLatency>(element) {
-                    Ok(series) => chunk.push(series),
+                    Ok(series) => ready.push_back(series),
                     Err(error) => failed = Some(format!("element {} is not an uplink series: {error}", *read)),
                 }
             })
