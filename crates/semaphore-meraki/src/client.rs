@@ -23,8 +23,8 @@ use crate::error::MerakiError;
 use crate::error::one_line;
 use crate::link;
 use crate::metrics::ClientMetrics;
-use crate::organization_index::OrganizationIndex;
 use crate::model::ErrorBody;
+use crate::organization_index::OrganizationIndex;
 use crate::query::{QueryPairs, RuleViolation};
 
 /// Meraki asks integrators to identify themselves as `ApplicationName/Version VendorName`.
@@ -200,7 +200,9 @@ impl Answer {
         })?;
         let began = excerpt(&bytes);
         let body = decode(bytes).map_err(|error| Failure::Retry {
-            cause: RetryCause::InvalidResponse(format!("not the expected JSON ({error}); it began {began:?}")),
+            cause: RetryCause::InvalidResponse(format!(
+                "not the expected JSON ({error}); it began {began:?}"
+            )),
             retry_after: None,
         })?;
         Ok((body, self.next))

@@ -12,7 +12,11 @@ enum Place {
     /// After `[` or a comma: an element (or, right after `[`, the closing `]`) comes next.
     BeforeElement { first: bool },
     /// Inside an element, `depth` brackets or braces deep (0 for a bare scalar).
-    InElement { depth: u32, in_string: bool, escaped: bool },
+    InElement {
+        depth: u32,
+        in_string: bool,
+        escaped: bool,
+    },
     /// After an element: a comma or the closing `]`.
     AfterElement,
     /// After the closing `]`: only whitespace may follow.
@@ -145,7 +149,12 @@ impl ArraySplitter {
         self.element.push(byte);
         let depth = match byte {
             b'{' | b'[' => depth + 1,
-            b'}' | b']' if depth == 0 => return Err(SplitError { what: "a bracket closes nothing", at }),
+            b'}' | b']' if depth == 0 => {
+                return Err(SplitError {
+                    what: "a bracket closes nothing",
+                    at,
+                });
+            }
             b'}' | b']' => depth - 1,
             _ => depth,
         };
@@ -220,9 +229,21 @@ mod tests {
         assert_eq!(what(""), "the answer is empty, not an array");
         assert_eq!(what(r#"[{"a":1}"#), "the answer ends before its array is closed");
         assert_eq!(what(r#"[{"a":1},]"#), "an element is missing");
-        assert_eq!(what(r#"[{"a":1} {"b":2}]"#), "a comma or the end of the array is missing");
+        assert_eq!(
+            what(r#"[{"a":1} {"b":2}]"#),
+            "a comma or the end of the array is missing"
+        );
         assert_eq!(what(r#"[{"a":1}] x"#), "text follows the end of the array");
-        assert_eq!(what(r#"[{"a":1}}]"#), "a comma or the end of the array is missing");
-        assert_eq!(split(r#"[1}]"#, 3).unwrap_err(), SplitError { what: "a bracket closes nothing", at: 2 });
+        assert_eq!(
+            what(r#"[{"a":1}}]"#),
+            "a comma or the end of the array is missing"
+        );
+        assert_eq!(
+            split(r#"[1}]"#, 3).unwrap_err(),
+            SplitError {
+                what: "a bracket closes nothing",
+                at: 2
+            }
+        );
     }
 }

@@ -74,12 +74,18 @@ impl Client {
         let operation = "getOrganizationDevices";
         let pairs = self.checked(operation, query.to_pairs())?;
         let url = self.endpoint(&["organizations", organization_id, "devices"], &pairs);
-        self.for_each_page(operation, url, Some(organization_id), query.max_items, |page: Vec<Device>| {
-            for device in &page {
-                self.remember_organization(&device.serial, organization_id);
-            }
-            each(page);
-        })
+        self.for_each_page(
+            operation,
+            url,
+            Some(organization_id),
+            query.max_items,
+            |page: Vec<Device>| {
+                for device in &page {
+                    self.remember_organization(&device.serial, organization_id);
+                }
+                each(page);
+            },
+        )
         .await
     }
 
@@ -151,9 +157,7 @@ impl Client {
             ],
             &pairs,
         );
-        let response = self
-            .get_streamed(operation, &url, Some(organization_id))
-            .await?;
+        let response = self.get_streamed(operation, &url, Some(organization_id)).await?;
         Ok(SeriesStream::new(self.clone(), url, response))
     }
 

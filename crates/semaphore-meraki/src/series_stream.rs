@@ -45,7 +45,10 @@ impl SeriesStream {
 
     /// The next `size` series (fewer at the end of the answer), `None` once the answer is read. An error
     /// (the body cut short, or not uplink series) ends the stream.
-    pub async fn next_chunk(&mut self, size: usize) -> Result<Option<Vec<UplinkLossAndLatency>>, MerakiError> {
+    pub async fn next_chunk(
+        &mut self,
+        size: usize,
+    ) -> Result<Option<Vec<UplinkLossAndLatency>>, MerakiError> {
         let size = size.max(1);
         while !self.done && self.ready.len() < size {
             if let Err(error) = self.read_piece().await {
@@ -69,12 +72,17 @@ impl SeriesStream {
                     attempts: 1,
                 });
             }
-            Ok(Err(error)) => return Err(self.invalid(format!("the body was cut short: {}", one_line(&error)))),
+            Ok(Err(error)) => {
+                return Err(self.invalid(format!("the body was cut short: {}", one_line(&error))));
+            }
             Ok(Ok(piece)) => piece,
         };
         let Some(piece) = piece else {
             self.done = true;
-            return self.splitter.finish().map_err(|error| self.invalid(error.to_string()));
+            return self
+                .splitter
+                .finish()
+                .map_err(|error| self.invalid(error.to_string()));
         };
         let mut failed = None;
         let (read, ready) = (&mut self.read, &mut self.ready);
@@ -88,7 +96,9 @@ impl SeriesStream {
                 // organization's would be a second copy of its inventory.
                 match serde_json::from_slice::<UplinkLossAndLatency>(element) {
                     Ok(series) => ready.push_back(series),
-                    Err(error) => failed = Some(format!("element {} is not an uplink series: {error}", *read)),
+                    Err(error) => {
+                        failed = Some(format!("element {} is not an uplink series: {error}", *read))
+                    }
                 }
             })
             .map_err(|error| self.invalid(error.to_string()))?;

@@ -572,8 +572,20 @@ async fn a_streamed_answer_comes_a_chunk_at_a_time_and_a_broken_one_is_a_clear_e
 
     // The simulator answers 200, then half a body or a proxy's HTML page: the stream ends with the reason.
     let faults = [
-        (Faults { truncate_rate: 1.0, ..Default::default() }, "the answer ends before its array is closed"),
-        (Faults { malformed_rate: 1.0, ..Default::default() }, "the answer is not an array"),
+        (
+            Faults {
+                truncate_rate: 1.0,
+                ..Default::default()
+            },
+            "the answer ends before its array is closed",
+        ),
+        (
+            Faults {
+                malformed_rate: 1.0,
+                ..Default::default()
+            },
+            "the answer is not an array",
+        ),
     ];
     for (faults, reason) in faults {
         simulator.simulator.set_faults(faults);
@@ -590,7 +602,10 @@ async fn a_streamed_answer_comes_a_chunk_at_a_time_and_a_broken_one_is_a_clear_e
         };
         assert!(matches!(error, MerakiError::InvalidResponse { .. }), "{error}");
         assert!(error.to_string().contains(reason), "{error}");
-        assert!(stream.next_chunk(1).await.unwrap().is_none(), "nothing after the error");
+        assert!(
+            stream.next_chunk(1).await.unwrap().is_none(),
+            "nothing after the error"
+        );
     }
     assert!(client.metrics().snapshot().errors_of(ErrorKind::InvalidResponse) >= 2);
 }

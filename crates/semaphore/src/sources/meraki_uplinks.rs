@@ -13,9 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
+use futures::StreamExt;
 use semaphore_meraki::model::{LossAndLatencyPoint, Organization, UplinkLossAndLatency};
 use semaphore_meraki::query::{TimeWindow, Uplink, UplinksLossAndLatencyQuery};
-use futures::StreamExt;
 use semaphore_meraki::{Client, MerakiError, SeriesStream};
 use tracing::Instrument;
 

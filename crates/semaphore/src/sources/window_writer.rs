@@ -92,8 +92,12 @@ impl WindowWriter {
             }
             // Journaled before its first record is sent; a window with nothing to write never is.
             if !journaled {
-                self.journal(organization_id, window, resumed.as_ref().map(|(offsets, _)| offsets))
-                    .await?;
+                self.journal(
+                    organization_id,
+                    window,
+                    resumed.as_ref().map(|(offsets, _)| offsets),
+                )
+                .await?;
                 journaled = true;
             }
             let encoded = self.encoded(&kept);

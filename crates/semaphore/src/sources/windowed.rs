@@ -194,7 +194,11 @@ async fn read_and_write<R: WindowReader>(
 
 /// A window Meraki did not answer, or whose answer broke off: counted, logged, and left to the next interval
 /// (in flight when part of it was written, so that part is not written twice to Kafka).
-fn read_failed<R: WindowReader>(writer: &WindowWriter, organization_id: &str, error: MerakiError) -> CatchUpError {
+fn read_failed<R: WindowReader>(
+    writer: &WindowWriter,
+    organization_id: &str,
+    error: MerakiError,
+) -> CatchUpError {
     let source = writer.source.as_str();
     writer.telemetry.add(&POLL_ERRORS, &[source], 1.0);
     if organizations::unreachable(&error) {
@@ -238,12 +242,12 @@ mod tests {
     use crate::outputs::lines::{LinesOutput, LinesTarget};
     use crate::outputs::{Output, Outputs};
     use crate::record::KeyStrategy;
-    use futures::StreamExt;
     use crate::send_future::boxed;
     use crate::shutdown::stop_pair;
     use crate::sources::log_capture::CapturedLogs;
     use crate::telemetry::Telemetry;
     use crate::watermark::{InFlight, WatermarkStore};
+    use futures::StreamExt;
 
     const SOURCE: &str = "meraki_uplinks";
     const ORGANIZATION: &str = "123";
@@ -672,9 +676,15 @@ mod tests {
             .unwrap();
         let reader = FakeReader::new(window::ORG_UPLINKS);
         *reader.breaking.lock().unwrap() = 10;
-        let error = catch_up(&reader, &fixture.writer, ORGANIZATION, at("2026-11-27T10:12:30Z"), &stop)
-            .await
-            .unwrap_err();
+        let error = catch_up(
+            &reader,
+            &fixture.writer,
+            ORGANIZATION,
+            at("2026-11-27T10:12:30Z"),
+            &stop,
+        )
+        .await
+        .unwrap_err();
         let error = one_line(&error);
         assert!(error.contains("ends before its array is closed"), "{error}");
         let next = between("2026-11-27T10:05:00Z", "2026-11-27T10:10:00Z");

@@ -12,6 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use futures::StreamExt;
 use futures::future::BoxFuture;
 use semaphore::outputs::lines::{LinesOutput, LinesTarget};
 use semaphore::outputs::{Output, OutputFailure, Outputs};
@@ -19,7 +20,6 @@ use semaphore::record::{EncodedRecord, KeyStrategy, UplinkRecord};
 use semaphore::send_future::boxed;
 use semaphore::sources::window::Window;
 use semaphore::sources::window_writer::{WindowError, WindowWriter};
-use futures::StreamExt;
 use semaphore::sources::windowed::RecordChunks;
 use semaphore::telemetry::metrics::{RECORDS_DUPLICATE_SKIPPED, RECORDS_FAILED, RECORDS_PRODUCED};
 use semaphore::watermark::{InFlight, Progress, WatermarkStore};
