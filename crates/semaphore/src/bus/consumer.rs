@@ -3,7 +3,7 @@
 //! partition, and a summary.
 //!
 //! It runs on a blocking thread (librdkafka's poll blocks) and stops when the `stop` flag it is handed is set.
-//! Records are rendered into one buffer and written out in blocks ([`Printed`] says when), so reading at
+//! Records are rendered into one buffer and written out in blocks (`Printed` says when), so reading at
 //! librdkafka's pace costs a write per block, not per record.
 
 use std::collections::BTreeMap;
@@ -92,7 +92,7 @@ impl ConsumerContext for QuietContext {}
 
 /// Reads records and prints them to `out` until a stop condition or `stop` is set.
 ///
-/// `out` receives whole blocks of records and is flushed after each ([`Printed`] says when); with a group,
+/// `out` receives whole blocks of records and is flushed after each (`Printed` says when); with a group,
 /// a record's offset is stored for commit only once the block holding it was written and flushed.
 pub fn consume(
     kafka: &ResolvedKafka,
