@@ -622,7 +622,8 @@ async fn consume(args: ConsumeArgs) -> Result<(), Failure> {
     let topics = options.topics.join(", ");
     let mut reading = tokio::task::spawn_blocking(move || {
         // Not `stdout().lock()`: a reader stuck in its last commit must not hold the lock the exit path needs.
-        let mut out = std::io::BufWriter::new(std::io::stdout());
+        // No `BufWriter` either: `consume` hands over whole blocks of records and flushes after each.
+        let mut out = std::io::stdout();
         semaphore::bus::consumer::consume(&kafka, &options, &mut out, &stop)
     });
     let result = tokio::select! {
