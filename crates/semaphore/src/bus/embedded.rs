@@ -1,6 +1,6 @@
-//! The embedded Kafka-compatible broker (nisshi, formerly tansu), started in this process: `semaphore broker`
-//! runs it alone, `run` and `demo` start it when no `brokers` are configured, tests start it on a free port in
-//! memory.
+//! The embedded Kafka-compatible broker (nisshi, formerly tansu), started in this process: `semaphore
+//! broker` runs it alone, `run` and `demo` start it when no `brokers` are configured, tests start it on a
+//! free port in memory.
 //!
 //! nisshi speaks the Kafka wire protocol, so any Kafka client (librdkafka 2.12+, Python `confluent-kafka`,
 //! Java) can use it. SQLite storage keeps topics, records and committed offsets across restarts.
@@ -20,13 +20,13 @@ use url::Url;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BrokerStorage {
     /// Nothing survives the broker: for tests and demos. This is a SQLite database in a fresh temporary
-    /// directory, removed when the broker stops, not nisshi's `memory://` engine. tansu 0.6's memory engine
-    /// numbered a batch of several records as one offset, so a fetch from inside a batch returned nothing;
-    /// nisshi 0.8's numbers every record and returns the batch that holds the fetch offset. It is still not
-    /// used: it comes only with nisshi's `dynostore` feature (object_store with its S3 and GCS clients), keeps
-    /// every record in memory with no retention, and lists every batch of a partition at each fetch, which
-    /// the broker repeats while it holds a fetch; SQLite is what `--data-dir` runs, so both are the same
-    /// broker.
+    /// directory, removed when the broker stops, not nisshi's `memory://` engine. tansu 0.6's memory
+    /// engine numbered a batch of several records as one offset, so a fetch from inside a batch returned
+    /// nothing; nisshi 0.8's numbers every record and returns the batch that holds the fetch offset. It is
+    /// still not used: it comes only with nisshi's `dynostore` feature (object_store with its S3 and GCS
+    /// clients), keeps every record in memory with no retention, and lists every batch of a partition at
+    /// each fetch, which the broker repeats while it holds a fetch; SQLite is what `--data-dir` runs, so
+    /// both are the same broker.
     Memory,
     /// A SQLite database in this directory (created if needed), so data survives restarts.
     Directory(PathBuf),
@@ -50,9 +50,9 @@ pub enum EmbeddedBrokerError {
     #[error("cannot read the broker database {path}: {source}")]
     Database { path: PathBuf, source: libsql::Error },
     #[error(
-        "the broker database {path} was written by tansu 0.6, the embedded broker before nisshi, and nisshi cannot \
-         use it (it keeps record headers in a table of another shape); move it away to start with an empty \
-         broker (its topics, records and committed offsets are not carried over)"
+        "the broker database {path} was written by tansu 0.6, the embedded broker before nisshi, and nisshi \
+         cannot use it (it keeps record headers in a table of another shape); move it away to start with an \
+         empty broker (its topics, records and committed offsets are not carried over)"
     )]
     TansuDatabase { path: PathBuf },
     #[error("the embedded broker did not start: {reason}")]
@@ -104,15 +104,6 @@ impl EmbeddedBroker {
         storage: BrokerStorage,
     ) -> Result<Self, EmbeddedBrokerError> {
         let address = resolve_port(listen)?;
-        let (directory, scratch) = match storage {
-            BrokerStorage::Memory => {
-                let scratch = scratch_directory();
-                (scratch.clone(), Some(scratch))
-            }
-            BrokerStorage::Directory(directory) => (directory, None),
-        };
-        let storage_url = storage_url(&directory)?;
-        refuse_a_tansu_database(&directory.join(BROKER_DATABASE)).await?;
         let listener_url =
             Url::parse(&format!("tcp://{address}")).expect("a socket address makes a valid URL");
         let advertised_url = match advertise {
@@ -123,32 +114,52 @@ impl EmbeddedBroker {
             }
             None => listener_url.clone(),
         };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
+        let (directory, scratch) = match storage {
+            BrokerStorage::Memory => {
+                let scratch = scratch_directory();
+                (scratch.clone(), Some(scratch))
+            }
+            BrokerStorage::Directory(directory) => (directory, None),
+        };
+        let storage_url = storage_url(&directory)?;
+        refuse_a_tansu_database(&directory.join(BROKER_DATABASE)).await?;
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
             .worker_threads(BROKER_THREADS)
             .thread_name("kafka-broker")
             .enable_all()
             .build()
-            .map_err(|error| EmbeddedBrokerError::Start {
-                reason: format!("cannot start the broker's threads: {error}"),
-            })?;
-        let mut task = runtime.spawn(async move {
+        {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                if let Some(scratch) = scratch {
+                    let _ = std::fs::remove_dir_all(scratch);
+                }
+                return Err(EmbeddedBrokerError::Start {
+                    reason: format!("cannot start the broker's threads: {error}"),
+                });
+            }
+        };
+        let task = runtime.spawn(async move {
             let result = serve(listener_url, advertised_url, storage_url).await;
             if let Err(error) = &result {
                 tracing::error!(%error, "The embedded Kafka broker stopped with an error.");
             }
             result
         });
+        // From here on, a start that fails drops `broker`, which stops its threads and removes its scratch
+        // directory.
+        let mut broker = Self {
+            address,
+            task,
+            runtime: Some(runtime),
+            scratch,
+        };
         let started = Instant::now();
         while tokio::net::TcpStream::connect(address).await.is_err() {
-            if task.is_finished() {
-                let outcome = (&mut task).await;
-                // Not a blocking shutdown: this runs inside the caller's runtime.
-                runtime.shutdown_background();
-                return Err(start_failure(outcome));
+            if broker.task.is_finished() {
+                return Err(start_failure((&mut broker.task).await));
             }
             if started.elapsed() > READY_WITHIN {
-                task.abort();
-                runtime.shutdown_background();
                 return Err(EmbeddedBrokerError::NotReady {
                     address,
                     waited: READY_WITHIN,
@@ -156,12 +167,7 @@ impl EmbeddedBroker {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        Ok(Self {
-            address,
-            task,
-            runtime: Some(runtime),
-            scratch,
-        })
+        Ok(broker)
     }
 
     /// The address clients bootstrap from, `127.0.0.1:PORT`.
