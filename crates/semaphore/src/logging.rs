@@ -16,9 +16,10 @@ pub enum LoggingError {
     Format { format: String },
 }
 
-/// The filter when `SEMAPHORE_LOG` is unset: semaphore's own lifecycle at info; the embedded broker (tansu)
-/// logs per-request detail at info, so only its warnings and errors show.
-pub const DEFAULT_FILTER: &str = "info,tansu=warn";
+/// The filter when `SEMAPHORE_LOG` is unset: semaphore's own lifecycle at info; the embedded broker (nisshi,
+/// whose crates' targets all start with `nisshi`) logs its own lifecycle and group rebalances at info, so
+/// only its warnings and errors show.
+pub const DEFAULT_FILTER: &str = "info,nisshi=warn";
 
 /// Installs the global subscriber.
 pub fn init(env: &dyn Env) -> Result<(), LoggingError> {

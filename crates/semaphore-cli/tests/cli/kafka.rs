@@ -77,7 +77,9 @@ fn topics_create_list_describe_delete() {
     );
 }
 
-/// tansu 0.6 deleted every topic of the cluster when asked to delete one; the embedded broker guards it.
+/// tansu 0.6, the embedded broker before nisshi, deleted every topic of the cluster when asked to delete
+/// one (semaphore guarded its schema with a trigger); nisshi deletes the named topic only, and this test
+/// keeps it so.
 #[test]
 fn deleting_one_topic_keeps_the_others_and_their_records() {
     let broker = Broker::start();
@@ -190,9 +192,10 @@ fn topics_refuse_what_kafka_forbids() {
     );
 }
 
-/// Issue 11: `-o` past the end is the end. A time after the newest record (which tansu answers with offset
-/// 0) and an offset beyond the last one print nothing, and `-e` exits; a time between two batches prints
-/// the second batch only, including where a partition holds only older records.
+/// Issue 11: `-o` past the end is the end. A time after the newest record (which tansu 0.6 answered with
+/// offset 0, nisshi and Kafka with none) and an offset beyond the last one print nothing, and `-e` exits; a
+/// time between two batches prints the second batch only, including where a partition holds only older
+/// records.
 #[test]
 fn consume_offsets_past_the_end_are_the_end() {
     let broker = Broker::start();
@@ -229,8 +232,8 @@ fn consume_offsets_past_the_end_are_the_end() {
     std::thread::sleep(Duration::from_millis(50));
     let between = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis();
     std::thread::sleep(Duration::from_millis(50));
-    // Keys 0 and 1 only: a partition that only the other keys reach holds only older records, and tansu
-    // answers 0 for it.
+    // Keys 0 and 1 only: a partition that only the other keys reach holds only older records, for which
+    // tansu 0.6 answered 0 (nisshi answers none).
     if !produce_with_python(&broker, "ends", 2) {
         return;
     }
@@ -434,55 +437,96 @@ fn consume_usage_mistakes_exit_2() {
     assert!(all_output(&output).contains("KEY=VALUE"));
 }
 
-/// Issue 11: on a busy machine a fresh broker once logged "database is locked" and started without the header
-/// index semaphore adds to tansu's schema. The schema repairs (the index, and the guard that makes a topic
-/// delete delete only that topic) are retried until they hold: both are there after starts under load.
+/// Issue 12: semaphore added an index on the header table to tansu 0.6's schema, whose header lookups
+/// scanned every header of the database. nisshi's own schema keys headers by record (its primary key is
+/// topition, offset_id, ordinal), so semaphore adds nothing to it any more; this test fails if a later nisshi
+/// drops that key, which would bring the scan back.
 #[test]
-fn a_fresh_broker_under_load_has_its_index_and_delete_guard() {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
+fn a_broker_database_finds_headers_by_record_without_additions() {
+    let directory = support::temp_dir("broker-schema");
+    let mut broker = Broker::start_with("127.0.0.1:0", &["--data-dir", directory.to_str().unwrap()]);
+    broker.stop();
+    let database = directory.join("broker.db");
+    let output = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys\n\
+             db = sqlite3.connect(sys.argv[1])\n\
+             keys = [[column for (_, _, column) in db.execute(f\"pragma index_info('{name}')\")]\n\
+                     for (_, name, *_) in db.execute(\"pragma index_list('header')\")]\n\
+             print(any(key[:2] == ['topition', 'offset_id'] for key in keys),\n\
+                   sorted(name for (name,) in db.execute(\"select name from sqlite_master \
+                   where name like 'semaphore_%'\")))",
+        ])
+        .arg(&database)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", all_output(&output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "True []",
+        "{}",
+        database.display()
+    );
+    std::fs::remove_dir_all(directory).unwrap();
+}
 
-    let busy = Arc::new(AtomicBool::new(true));
-    // Every core kept busy while the brokers start, as on the machine where the race was seen.
-    let burners: Vec<_> = (0..4)
-        .map(|_| {
-            let busy = busy.clone();
-            std::thread::spawn(move || {
-                let mut spin = 0u64;
-                while busy.load(Ordering::Relaxed) {
-                    spin = spin.wrapping_mul(6364136223846793005).wrapping_add(1);
-                }
-                spin
-            })
-        })
-        .collect();
-    let directories: Vec<_> = (0..3).map(|_| support::temp_dir("fresh-broker")).collect();
-    for directory in &directories {
-        let mut broker = Broker::start_with("127.0.0.1:0", &["--data-dir", directory.to_str().unwrap()]);
-        broker.stop();
+/// Issue 12: a `broker.db` that tansu 0.6 wrote (semaphore's embedded broker before nisshi) is refused at
+/// start with the fix, and left as it was. nisshi would adopt it and then fail every produce with headers,
+/// since tansu's header table has no `ordinal` column.
+#[test]
+fn a_tansu_broker_database_is_refused_with_the_fix() {
+    let directory = support::temp_dir("tansu-database");
+    let database = directory.join("broker.db");
+    // tansu 0.6's cluster and header tables (tansu-storage 0.6.0, src/ddl), enough to be recognised.
+    let created = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys\n\
+             db = sqlite3.connect(sys.argv[1])\n\
+             db.execute('create table cluster (id integer primary key autoincrement, name text not null, \
+               last_updated datetime default current_timestamp not null, \
+               created_at datetime default current_timestamp not null, unique (name))')\n\
+             db.execute('create table header (topition integer, offset_id integer, k blob, v blob, \
+               last_updated datetime default current_timestamp not null, \
+               created_at datetime default current_timestamp not null)')\n\
+             db.commit()",
+        ])
+        .arg(&database)
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{}", all_output(&created));
+    let output = support::output_within(
+        semaphore().args([
+            "broker",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            directory.to_str().unwrap(),
+        ]),
+        Duration::from_secs(30),
+    );
+    let text = all_output(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    for expected in [database.to_str().unwrap(), "tansu 0.6", "move it away"] {
+        assert!(text.contains(expected), "{expected:?} in {text}");
     }
-    busy.store(false, Ordering::Relaxed);
-    for burner in burners {
-        burner.join().unwrap();
-    }
-    for directory in &directories {
-        let database = directory.join("broker.db");
-        let output = Command::new("python3")
-            .args([
-                "-c",
-                "import sqlite3, sys; print(sorted(name for (name,) in sqlite3.connect(sys.argv[1]).execute(\
-                 \"select name from sqlite_master where name like 'semaphore_%'\")))",
-            ])
-            .arg(&database)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{}", all_output(&output));
-        assert_eq!(
-            String::from_utf8_lossy(&output.stdout).trim(),
-            "['semaphore_delete_only_the_named_topic', 'semaphore_header_record']",
-            "{}",
-            database.display()
-        );
-        std::fs::remove_dir_all(directory).unwrap();
-    }
+    // Untouched: nisshi did not record its schema version in it.
+    let tables = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys\n\
+             db = sqlite3.connect(sys.argv[1])\n\
+             print(sorted(name for (name,) in db.execute(\"select name from sqlite_master \
+               where type = 'table' and name not like 'sqlite_%'\")))",
+        ])
+        .arg(&database)
+        .output()
+        .unwrap();
+    assert!(tables.status.success(), "{}", all_output(&tables));
+    assert_eq!(
+        String::from_utf8_lossy(&tables.stdout).trim(),
+        "['cluster', 'header']"
+    );
+    std::fs::remove_dir_all(directory).unwrap();
 }

@@ -461,8 +461,9 @@ fn start_assignment(
                 StartOffset::Beginning | StartOffset::Stored => Offset::Beginning,
                 StartOffset::End => Offset::End,
                 // An offset past the end is the end. librdkafka reports the end of a partition only when
-                // it fetches exactly at the high watermark: beyond it, tansu answers with nothing (so `-e`
-                // waited forever) and Kafka with "out of range" (so librdkafka restarted at the beginning).
+                // it fetches exactly at the high watermark: beyond it, the embedded broker answers with
+                // nothing (nisshi on purpose, as tansu did; so `-e` waited forever) and Kafka with "out of
+                // range" (so librdkafka restarted at the beginning).
                 StartOffset::Absolute(offset) => {
                     let (_, high) = consumer
                         .fetch_watermarks(topic, *partition, ADMIN_TIMEOUT)

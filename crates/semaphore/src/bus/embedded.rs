@@ -1,17 +1,18 @@
-//! The embedded Kafka-compatible broker (tansu), started in this process: `semaphore broker` runs it alone,
-//! `run` and `demo` start it when no `brokers` are configured, tests start it on a free port in memory.
+//! The embedded Kafka-compatible broker (nisshi, formerly tansu), started in this process: `semaphore
+//! broker` runs it alone, `run` and `demo` start it when no `brokers` are configured, tests start it on a
+//! free port in memory.
 //!
-//! tansu speaks the Kafka wire protocol, so any Kafka client (librdkafka 2.12+, Python `confluent-kafka`,
+//! nisshi speaks the Kafka wire protocol, so any Kafka client (librdkafka 2.12+, Python `confluent-kafka`,
 //! Java) can use it. SQLite storage keeps topics, records and committed offsets across restarts.
 
 use std::net::{SocketAddr, TcpListener as StdTcpListener};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tansu_broker::broker::Broker;
-use tansu_broker::coordinator::group::administrator::Controller;
-use tansu_storage::StorageContainer;
-use tokio::task::JoinHandle;
+use nisshi_broker::broker::Broker;
+use nisshi_broker::coordinator::group::administrator::{Controller, GroupCoordinatorConfig};
+use nisshi_storage::ArcDynStorage;
+use tokio::task::{JoinError, JoinHandle};
 use tokio::time::Instant;
 use url::Url;
 
@@ -19,9 +20,13 @@ use url::Url;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BrokerStorage {
     /// Nothing survives the broker: for tests and demos. This is a SQLite database in a fresh temporary
-    /// directory, removed when the broker stops, not tansu's `memory://` engine: in tansu 0.6 that engine
-    /// numbers a batch of several records as one offset, so ListOffsets falls short of the end and a fetch from
-    /// an offset inside such a batch (a committed offset, `-o -N`) returns nothing. SQLite numbers every record.
+    /// directory, removed when the broker stops, not nisshi's `memory://` engine. tansu 0.6's memory
+    /// engine numbered a batch of several records as one offset, so a fetch from inside a batch returned
+    /// nothing; nisshi 0.8's numbers every record and returns the batch that holds the fetch offset. It is
+    /// still not used: it comes only with nisshi's `dynostore` feature (object_store with its S3 and GCS
+    /// clients), keeps every record in memory with no retention, and lists every batch of a partition at
+    /// each fetch, which the broker repeats while it holds a fetch; SQLite is what `--data-dir` runs, so
+    /// both are the same broker.
     Memory,
     /// A SQLite database in this directory (created if needed), so data survives restarts.
     Directory(PathBuf),
@@ -42,6 +47,14 @@ pub enum EmbeddedBrokerError {
     },
     #[error("cannot create the broker data directory {path}: {source}")]
     DataDirectory { path: PathBuf, source: std::io::Error },
+    #[error("cannot read the broker database {path}: {source}")]
+    Database { path: PathBuf, source: libsql::Error },
+    #[error(
+        "the broker database {path} was written by tansu 0.6, the embedded broker before nisshi, and nisshi \
+         cannot use it (it keeps record headers in a table of another shape); move it away to start with an \
+         empty broker (its topics, records and committed offsets are not carried over)"
+    )]
+    TansuDatabase { path: PathBuf },
     #[error("the embedded broker did not start: {reason}")]
     Start { reason: String },
     #[error("the embedded broker did not accept connections on {address} within {waited:?}")]
@@ -52,21 +65,30 @@ pub enum EmbeddedBrokerError {
 #[derive(Debug)]
 pub struct EmbeddedBroker {
     address: SocketAddr,
-    task: JoinHandle<()>,
+    task: JoinHandle<Result<(), nisshi_broker::Error>>,
     /// The broker's own threads (see [`BROKER_THREADS`]).
     runtime: Option<tokio::runtime::Runtime>,
     /// The temporary directory of `BrokerStorage::Memory`, removed when the broker stops.
     scratch: Option<PathBuf>,
 }
 
-/// Worker threads of the broker's own runtime. tansu runs its SQLite queries on the calling thread, and its
-/// fetch query reads every record from the fetch offset to the end of the partition, so a consumer reading a
-/// large partition keeps a thread busy for a while. On its own runtime with several threads, such fetches
-/// neither starve the broker's metadata answers nor the collector sharing the process.
+/// Worker threads of the broker's own runtime. nisshi's SQLite engine serves one storage request at a time
+/// (its default `mode=semaphore`: one permit) and runs each statement on the worker thread that holds the
+/// permit, and its fetch query reads every record from the fetch offset to the high watermark, so a consumer
+/// reading a large partition keeps a thread busy for a while. On its own runtime with several threads, such a
+/// fetch blocks neither the broker's other connections (which wait for the permit without holding a thread)
+/// nor the collector sharing the process.
 const BROKER_THREADS: usize = 8;
 
 /// How long to wait for the broker to accept connections after start (SQLite schema set-up included).
 const READY_WITHIN: Duration = Duration::from_secs(20);
+
+/// How long a consumer group's first rebalance waits for more members to join (Kafka's
+/// `group.initial.rebalance.delay.ms`). nisshi waits 3 s, Kafka's default; tansu 0.6 did not wait. The
+/// embedded broker's groups are mostly of one member (a sink, `consume -G`), each of which would wait those
+/// 3 s at every start; Kafka's own `config/server.properties` sets 0 for development and testing for the
+/// same reason.
+const INITIAL_REBALANCE_DELAY: Duration = Duration::ZERO;
 
 impl EmbeddedBroker {
     /// Starts the broker on `listen` (port 0 picks a free port) and waits until it accepts connections.
@@ -82,15 +104,6 @@ impl EmbeddedBroker {
         storage: BrokerStorage,
     ) -> Result<Self, EmbeddedBrokerError> {
         let address = resolve_port(listen)?;
-        let (directory, scratch) = match storage {
-            BrokerStorage::Memory => {
-                let scratch = scratch_directory();
-                (scratch.clone(), Some(scratch))
-            }
-            BrokerStorage::Directory(directory) => (directory, None),
-        };
-        let storage_url = storage_url(&directory)?;
-        let database = directory.join(BROKER_DATABASE);
         let listener_url =
             Url::parse(&format!("tcp://{address}")).expect("a socket address makes a valid URL");
         let advertised_url = match advertise {
@@ -101,46 +114,52 @@ impl EmbeddedBroker {
             }
             None => listener_url.clone(),
         };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
+        let (directory, scratch) = match storage {
+            BrokerStorage::Memory => {
+                let scratch = scratch_directory();
+                (scratch.clone(), Some(scratch))
+            }
+            BrokerStorage::Directory(directory) => (directory, None),
+        };
+        let storage_url = storage_url(&directory)?;
+        refuse_a_tansu_database(&directory.join(BROKER_DATABASE)).await?;
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
             .worker_threads(BROKER_THREADS)
             .thread_name("kafka-broker")
             .enable_all()
             .build()
-            .map_err(|error| EmbeddedBrokerError::Start {
-                reason: format!("cannot start the broker's threads: {error}"),
-            })?;
-        let task = runtime.spawn(async move {
-            let built = Broker::<Controller<StorageContainer>, StorageContainer>::builder()
-                .node_id(tansu_broker::NODE_ID)
-                .cluster_id("semaphore")
-                .incarnation_id(uuid::Uuid::new_v4())
-                .advertised_listener(advertised_url)
-                .storage(storage_url)
-                .listener(listener_url)
-                .silent(true)
-                .build()
-                .await;
-            let result = match built {
-                Ok(mut broker) => broker
-                    .serve(Instant::now())
-                    .await
-                    .map_err(|error| error.to_string()),
-                Err(error) => Err(error.to_string()),
-            };
-            if let Err(error) = result {
-                tracing::error!(%error, "The embedded Kafka broker stopped with an error.");
-            }
-        });
-        let started = Instant::now();
-        while tokio::net::TcpStream::connect(address).await.is_err() {
-            if task.is_finished() {
+        {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                if let Some(scratch) = scratch {
+                    let _ = std::fs::remove_dir_all(scratch);
+                }
                 return Err(EmbeddedBrokerError::Start {
-                    reason: "it exited at start; see the log above".into(),
+                    reason: format!("cannot start the broker's threads: {error}"),
                 });
             }
+        };
+        let task = runtime.spawn(async move {
+            let result = serve(listener_url, advertised_url, storage_url).await;
+            if let Err(error) = &result {
+                tracing::error!(%error, "The embedded Kafka broker stopped with an error.");
+            }
+            result
+        });
+        // From here on, a start that fails drops `broker`, which stops its threads and removes its scratch
+        // directory.
+        let mut broker = Self {
+            address,
+            task,
+            runtime: Some(runtime),
+            scratch,
+        };
+        let started = Instant::now();
+        while tokio::net::TcpStream::connect(address).await.is_err() {
+            if broker.task.is_finished() {
+                return Err(start_failure((&mut broker.task).await));
+            }
             if started.elapsed() > READY_WITHIN {
-                task.abort();
-                runtime.shutdown_background();
                 return Err(EmbeddedBrokerError::NotReady {
                     address,
                     waited: READY_WITHIN,
@@ -148,14 +167,6 @@ impl EmbeddedBroker {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let broker = Self {
-            address,
-            task,
-            runtime: Some(runtime),
-            scratch,
-        };
-        // On failure the broker is dropped here, which stops it.
-        repair_schema(&database).await?;
         Ok(broker)
     }
 
@@ -188,58 +199,83 @@ impl Drop for EmbeddedBroker {
     }
 }
 
-/// What semaphore adds to tansu 0.6's SQLite schema, once the broker made it; each statement is idempotent.
+/// Builds the broker and serves until the task is aborted. nisshi's own `Broker::main` is not used: it
+/// installs SIGINT/SIGTERM handlers, and in semaphore the process's signals belong to `shutdown::install`.
 ///
-/// The index: tansu reads a record's headers with a query on (topition, offset_id) and has no index for it, so
-/// every fetched record scanned every header of the database and a consumer reading a topic of tens of
-/// thousands of records with headers (ours carry three) stalled the broker for minutes.
-///
-/// The trigger: tansu 0.6's `topic_delete_by.sql` deletes every topic of the cluster (its `where` selects the
-/// cluster, not the topic), so deleting one topic, through any client, deleted them all. tansu deletes the
-/// partitions (`topition` rows) of the topic being deleted just before that statement, so a topic that still
-/// has partitions is one it did not mean to delete: the trigger skips its row (`raise(ignore)` leaves that row
-/// and goes on with the others). nisshi, tansu's successor, fixed the statement.
-const SCHEMA_REPAIRS: [&str; 2] = [
-    "create index if not exists semaphore_header_record on header (topition, offset_id)",
-    "create trigger if not exists semaphore_delete_only_the_named_topic before delete on topic \
-     when exists (select 1 from topition where topition.topic = old.id) \
-     begin select raise(ignore); end",
-];
+/// `silent` keeps nisshi's start-up banner and progress spinners off the terminal; the node id is nisshi's
+/// own (every nisshi broker reports 111).
+async fn serve(listener: Url, advertised_listener: Url, storage: Url) -> Result<(), nisshi_broker::Error> {
+    let mut broker = Broker::<Controller<ArcDynStorage>, ArcDynStorage>::builder()
+        .node_id(nisshi_broker::NODE_ID)
+        .cluster_id("semaphore")
+        .incarnation_id(uuid::Uuid::new_v4())
+        .advertised_listener(advertised_listener)
+        .storage(storage)
+        .listener(listener)
+        .silent(true)
+        .group_coordinator(GroupCoordinatorConfig {
+            initial_rebalance_delay: INITIAL_REBALANCE_DELAY,
+            ..GroupCoordinatorConfig::default()
+        })
+        .build()
+        .await?;
+    broker.serve(Instant::now()).await
+}
 
-/// How long to keep trying [`SCHEMA_REPAIRS`]: tansu may still be creating its schema (no such table yet) or
-/// writing (database is locked) when the listener already accepts, most of all on a busy machine.
-const REPAIR_WITHIN: Duration = Duration::from_secs(30);
-
-/// Applies [`SCHEMA_REPAIRS`], retrying while tansu's own schema work is in the way. A broker without them
-/// would delete every topic on a topic delete, so failing here stops the start.
-async fn repair_schema(database: &Path) -> Result<(), EmbeddedBrokerError> {
-    let started = Instant::now();
-    loop {
-        match apply_schema_repairs(database).await {
-            Ok(()) => return Ok(()),
-            Err(error) if started.elapsed() < REPAIR_WITHIN => {
-                tracing::debug!(%error, "The broker's schema is not ready for semaphore's repairs yet; trying again.");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(error) => {
-                return Err(EmbeddedBrokerError::Start {
-                    reason: format!(
-                        "cannot add semaphore's index and topic-delete guard to {} within {REPAIR_WITHIN:?}: {error}",
-                        database.display()
-                    ),
-                });
-            }
-        }
+/// The error of a broker task that ended before it accepted a connection.
+fn start_failure(outcome: Result<Result<(), nisshi_broker::Error>, JoinError>) -> EmbeddedBrokerError {
+    match outcome {
+        // Another process took the port between `resolve_port` and nisshi's own bind.
+        Ok(Err(nisshi_broker::Error::ListenerInUse { addr })) => EmbeddedBrokerError::Bind {
+            address: addr,
+            source: std::io::ErrorKind::AddrInUse.into(),
+        },
+        Ok(Err(error)) => EmbeddedBrokerError::Start {
+            reason: error.to_string(),
+        },
+        Ok(Ok(())) => EmbeddedBrokerError::Start {
+            reason: "it stopped as soon as it started".into(),
+        },
+        Err(error) => EmbeddedBrokerError::Start {
+            reason: error.to_string(),
+        },
     }
 }
 
-async fn apply_schema_repairs(database: &Path) -> Result<(), libsql::Error> {
-    let connection = libsql::Builder::new_local(database).build().await?.connect()?;
-    connection.busy_timeout(Duration::from_secs(5))?;
-    for statement in SCHEMA_REPAIRS {
-        connection.execute(statement, ()).await?;
+/// Refuses a `broker.db` that tansu 0.6 wrote (semaphore's embedded broker before nisshi). nisshi would
+/// take it: it records its schema version in a database that has none, keeps the tables it finds, and only
+/// creates the missing ones (nisshi-storage-sql `lite.rs`, `ensure_schema`). But tansu 0.6's `header` table
+/// has no `ordinal` column, which nisshi writes with every header, so every produce with headers (all of
+/// semaphore's) would then fail. nisshi supports databases that its 0.7.0 or later set up.
+async fn refuse_a_tansu_database(database: &Path) -> Result<(), EmbeddedBrokerError> {
+    // No file yet: nisshi creates it, with its own schema.
+    if !database.exists() {
+        return Ok(());
     }
-    Ok(())
+    match header_columns(database).await {
+        Ok(columns) if columns.is_empty() || columns.iter().any(|column| column == "ordinal") => Ok(()),
+        Ok(_) => Err(EmbeddedBrokerError::TansuDatabase {
+            path: database.to_owned(),
+        }),
+        Err(source) => Err(EmbeddedBrokerError::Database {
+            path: database.to_owned(),
+            source,
+        }),
+    }
+}
+
+/// The columns of the `header` table of `database`; none where there is no such table.
+async fn header_columns(database: &Path) -> Result<Vec<String>, libsql::Error> {
+    let connection = libsql::Builder::new_local(database).build().await?.connect()?;
+    // A broker still running on the file (a second `semaphore broker` on the same directory) may hold a lock.
+    connection.busy_timeout(Duration::from_secs(5))?;
+    // `table_info` rows: cid, name, type, notnull, dflt_value, pk.
+    let mut rows = connection.query("pragma table_info(header)", ()).await?;
+    let mut columns = Vec::new();
+    while let Some(row) = rows.next().await? {
+        columns.push(row.get::<String>(1)?);
+    }
+    Ok(columns)
 }
 
 /// A fresh directory for a throw-away broker database.
@@ -249,7 +285,8 @@ fn scratch_directory() -> PathBuf {
     std::env::temp_dir().join(format!("semaphore-broker-{}-{sequence}", std::process::id()))
 }
 
-/// tansu binds the listener itself, so a port of 0 is resolved here to a free port first.
+/// nisshi binds the listener itself and does not say which port it got, so a port of 0 is resolved here to a
+/// free port first.
 fn resolve_port(listen: SocketAddr) -> Result<SocketAddr, EmbeddedBrokerError> {
     let probe = StdTcpListener::bind(listen).map_err(|source| EmbeddedBrokerError::Bind {
         address: listen,
@@ -261,9 +298,10 @@ fn resolve_port(listen: SocketAddr) -> Result<SocketAddr, EmbeddedBrokerError> {
     })
 }
 
-/// The SQLite URL of `directory/broker.db`, creating the directory. tansu opens `sqlite://` paths relative
-/// to the working directory (it pushes the URL path, minus one leading slash, onto the current directory; see
-/// DESIGN.md), so the path keeps a second leading slash and stays absolute.
+/// The SQLite URL of `directory/broker.db`, creating the directory. nisshi opens `sqlite://` paths relative
+/// to the working directory (it pushes the URL's host, then its path minus one leading slash, onto the
+/// current directory: nisshi-storage-sql `database_file.rs`), so the path keeps a second leading slash and
+/// stays absolute.
 fn storage_url(directory: &Path) -> Result<Url, EmbeddedBrokerError> {
     let failed = |source| EmbeddedBrokerError::DataDirectory {
         path: directory.to_owned(),
@@ -285,12 +323,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sqlite_url_keeps_the_path_absolute_for_tansu() {
+    fn sqlite_url_keeps_the_path_absolute_for_nisshi() {
         let url = sqlite_url(Path::new("/var/lib/semaphore/broker.db"));
-        // tansu strips one leading slash, then pushes the rest onto the working directory: an absolute
+        // nisshi strips one leading slash, then pushes the rest onto the working directory: an absolute
         // remainder replaces it.
         let remainder = url.path().strip_prefix('/').unwrap();
         assert_eq!(remainder, "/var/lib/semaphore/broker.db", "{url}");
         assert_eq!(url.domain(), None);
+        // nisshi's SQLite engine refuses a query option it does not know; semaphore sets none.
+        assert_eq!(url.query(), None);
+    }
+
+    /// Issue 12: a broker that cannot bind its port says so as a bind error, naming the address.
+    #[test]
+    fn a_listener_in_use_is_a_bind_error() {
+        let address: SocketAddr = "127.0.0.1:9092".parse().unwrap();
+        let error = start_failure(Ok(Err(nisshi_broker::Error::ListenerInUse { addr: address })));
+        assert!(
+            matches!(error, EmbeddedBrokerError::Bind { address: at, .. } if at == address),
+            "{error:?}"
+        );
     }
 }

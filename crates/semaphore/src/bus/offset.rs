@@ -88,10 +88,11 @@ pub(crate) enum TimeStart {
 }
 
 /// `answer` is the broker's offset for the time (`None` where it gave none), `low` and `high` the
-/// partition's watermarks. Kafka answers -1 where no record is that recent; tansu 0.6 (the embedded broker)
-/// answers 0, which is also its answer when the oldest record is that recent. So an answer past the oldest
-/// record is a record the broker found, and an answer at or before it is settled by the oldest record's
-/// timestamp. Where no record is that recent the partition starts at its end, so `-e` exits at once.
+/// partition's watermarks. Kafka, and nisshi (the embedded broker), answer -1 where no record is that
+/// recent; tansu 0.6, the embedded broker before nisshi, answered 0, which is also its answer when the oldest
+/// record is that recent. So an answer past the oldest record is a record the broker found, and an answer at
+/// or before it is settled by the oldest record's timestamp. Where no record is that recent the partition
+/// starts at its end, so `-e` exits at once.
 pub(crate) fn time_start(answer: Option<i64>, low: i64, high: i64) -> TimeStart {
     match answer {
         _ if low >= high => TimeStart::At(high),
@@ -117,7 +118,7 @@ mod tests {
     use super::*;
 
     /// Issue 11: a time past the newest record starts at the end, whether the broker says -1 (Kafka) or 0
-    /// (tansu); a time within the partition starts where the broker says.
+    /// (tansu 0.6); a time within the partition starts where the broker says.
     #[test]
     fn a_time_becomes_an_offset() {
         assert_eq!(time_start(None, 0, 40), TimeStart::At(40));

@@ -268,8 +268,9 @@ pub fn metric(text: &str, name_and_labels: &str) -> Option<f64> {
 }
 
 /// Every record of `topic` as `consume -e -f json` envelopes. A broker that does not answer metadata within
-/// `consume`'s 10 s is asked twice more: on this shared 2-core machine the embedded broker (tansu on SQLite)
-/// has been seen to stall that long under parallel tests, and these tests are about what the topic holds.
+/// `consume`'s 10 s is asked twice more: on this shared 2-core machine the embedded broker (then tansu 0.6 on
+/// SQLite) has been seen to stall that long under parallel tests, and these tests are about what the topic
+/// holds.
 pub fn consume_all(brokers: &str, topic: &str) -> Vec<serde_json::Value> {
     let mut attempt = 0;
     loop {
