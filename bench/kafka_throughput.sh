@@ -4,7 +4,9 @@
 #   librdkafka's own rdkafka_performance (built from the rdkafka-sys crate's copy of librdkafka),
 #   Python confluent-kafka (bench/python_kafka.py): its producer, and `print`, the peer of `semaphore consume`.
 # Every row has the whole process's CPU seconds (user + sys, from wait4) beside its wall time and records/s.
-# Usage: bench/kafka_throughput.sh [RECORDS] [SIZE]; BENCH_ROUNDS (default 3) runs of each consumer, median kept.
+# Usage: bench/kafka_throughput.sh [RECORDS] [SIZE]; BENCH_ROUNDS (default 3) runs of each consumer, median kept;
+# BENCH_STORAGE=memory (default) or sqlite: the broker's storage (`--memory` or `--data-dir` in a fresh directory);
+# BENCH_BROKER=PATH: another `semaphore` binary to run the broker with (an earlier build, to compare brokers).
 # Prints Markdown tables; copy them into bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,8 +17,8 @@ out=bench/out
 mkdir -p "$out"
 
 echo "Building release binaries..." >&2
-cargo build --release -q -p semaphore-cli
-cargo build --release -q -p semaphore --example bus_bench
+cargo build --release -q --ignore-rust-version -p semaphore-cli
+cargo build --release -q --ignore-rust-version -p semaphore --example bus_bench
 semaphore=target/release/semaphore
 
 # rdkafka_performance from the same librdkafka sources semaphore links.
@@ -29,9 +31,16 @@ fi
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 brokers=127.0.0.1:$port
-"$semaphore" broker --memory --listen "$brokers" > "$out/broker.log" 2>&1 &
+storage=${BENCH_STORAGE:-memory}
+broker_binary=${BENCH_BROKER:-$semaphore}
+case "$storage" in
+  memory) storage_flags=(--memory) ;;
+  sqlite) broker_data=$(mktemp -d); storage_flags=(--data-dir "$broker_data") ;;
+  *) echo "BENCH_STORAGE must be memory or sqlite, not $storage" >&2; exit 2 ;;
+esac
+"$broker_binary" broker "${storage_flags[@]}" --listen "$brokers" > "$out/broker.log" 2>&1 &
 broker_pid=$!
-trap 'kill $broker_pid 2>/dev/null || true' EXIT
+trap 'kill $broker_pid 2>/dev/null || true; [[ -n "${broker_data:-}" ]] && rm -rf "$broker_data"' EXIT
 for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.2; done
 export SEMAPHORE_BROKERS=$brokers
 
@@ -95,9 +104,10 @@ for round in $(seq "$rounds"); do
   done
 done
 
-python3 - "$records" "$size" "$rounds" "$out" <<'PY'
+python3 - "$records" "$size" "$rounds" "$out" "$storage" "$broker_binary" <<'PY'
 import json, statistics, sys
 records, size, rounds, out = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+storage, broker = sys.argv[5], sys.argv[6]
 
 def usage(path):
     with open(path) as file:
@@ -113,7 +123,7 @@ def check(name, run, lines=None):
     if lines is not None and run["lines"] != lines:
         warnings.append(f"{name} printed {run['lines']:,} lines, not {lines:,}")
 
-print(f"Records: {records:,} of {size} B, 6 partitions, 1,000 keys; embedded broker (--memory), one machine.\n")
+print(f"Records: {records:,} of {size} B, 6 partitions, 1,000 keys; embedded broker ({storage} storage, {broker}), one machine.\n")
 
 # Producers: seconds as each tool times itself (semaphore and Python from the first send to the last
 # acknowledgement, rdkafka_performance its whole process); CPU of the whole process.

@@ -154,13 +154,16 @@ mod tests {
     fn parses_each_transport() {
         let udp: ListenAddress = "udp://0.0.0.0:514".parse().unwrap();
         assert_eq!(udp.transport, Transport::Udp);
-        assert_eq!(udp.address, "0.0.0.0:514".parse().unwrap());
+        assert_eq!(
+            udp.address,
+            "0.0.0.0:514".parse::<std::net::SocketAddr>().unwrap()
+        );
         let tcp: ListenAddress = "tcp://127.0.0.1:0".parse().unwrap();
         assert_eq!(tcp.transport, Transport::Tcp);
         assert_eq!(tcp.address.port(), 0);
         let tls: ListenAddress = "tls://[::]:6514".parse().unwrap();
         assert_eq!(tls.transport, Transport::Tls);
-        assert_eq!(tls.address, "[::]:6514".parse().unwrap());
+        assert_eq!(tls.address, "[::]:6514".parse::<std::net::SocketAddr>().unwrap());
     }
 
     #[test]
