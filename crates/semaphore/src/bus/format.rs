@@ -336,7 +336,8 @@ mod tests {
             Some(b"{\"unfinished\":"),
             None,
         ];
-        let headers: [Vec<(&str, Option<&[u8]>)>; 3] = [
+        type Header<'a> = (&'a str, Option<&'a [u8]>);
+        let headers: [Vec<Header>; 3] = [
             vec![],
             vec![
                 ("b", Some(b"2".as_slice())),
