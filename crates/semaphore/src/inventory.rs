@@ -94,7 +94,8 @@ impl Inventory {
         let networks = client
             .organization_networks(&self.organization_id, &NetworksQuery::default())
             .await?;
-        let mut devices = HashMap::new();
+        // A list while paging, hashed once at the end (into a table sized once).
+        let mut devices = Vec::new();
         let mut interned = Interned::default();
         client
             .organization_devices_by_page(&self.organization_id, &DevicesQuery::default(), |page| {
