@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
@@ -429,32 +430,38 @@ fn serials(indexes: std::ops::Range<i64>) -> Vec<String> {
 
 /// Test records `indexes`, each an uplink sample of its own appliance, keyed by serial.
 pub(crate) fn uplinks(indexes: std::ops::Range<i64>) -> Vec<EncodedRecord> {
+    let ts = "2026-11-27T10:00:00Z".parse().expect("an RFC 3339 time");
     indexes
         .map(|index| {
-            let record = UplinkRecord {
-                organization_id: "1".into(),
-                network_id: "N_1".into(),
-                network_name: None,
-                serial: serial(index),
-                device_name: None,
-                model: None,
-                tags: Vec::new(),
-                uplink: "wan1".into(),
-                ip: "8.8.8.8".into(),
-                ts: "2026-11-27T10:00:00Z".parse().expect("an RFC 3339 time"),
-                start_ts: None,
-                end_ts: None,
-                loss_percent: Some(1.5),
-                latency_ms: Some(20.0),
-                jitter: None,
-                goodput: None,
-                active_ddns_hostname: None,
-                ddns_hostname_wan1: None,
-                ddns_hostname_wan2: None,
-            };
+            let record = uplink_record("1", index, ts);
             EncodedRecord::uplink(&record, &KeyStrategy::Serial, "test")
         })
         .collect()
+}
+
+/// Appliance `index`'s uplink sample at `ts` in `organization_id`.
+pub(crate) fn uplink_record(organization_id: &str, index: i64, ts: DateTime<Utc>) -> UplinkRecord {
+    UplinkRecord {
+        organization_id: organization_id.to_owned(),
+        network_id: "N_1".into(),
+        network_name: None,
+        serial: serial(index),
+        device_name: None,
+        model: None,
+        tags: Vec::new(),
+        uplink: "wan1".into(),
+        ip: "8.8.8.8".into(),
+        ts,
+        start_ts: None,
+        end_ts: None,
+        loss_percent: Some(1.5),
+        latency_ms: Some(20.0),
+        jitter: None,
+        goodput: None,
+        active_ddns_hostname: None,
+        ddns_hostname_wan1: None,
+        ddns_hostname_wan2: None,
+    }
 }
 
 /// How long a test waits for any one thing (a consumer group joining included).

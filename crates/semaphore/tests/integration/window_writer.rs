@@ -25,7 +25,7 @@ use semaphore::telemetry::metrics::{RECORDS_DUPLICATE_SKIPPED, RECORDS_FAILED, R
 use semaphore::watermark::{InFlight, Progress, WatermarkStore};
 
 use crate::outputs::TempDirectory;
-use crate::sink_runner::{Broker, bounded, eventually, serial};
+use crate::sink_runner::{Broker, bounded, eventually, uplink_record};
 
 /// The source whose watermarks the tests keep, and the `source` label of its metrics.
 const SOURCE: &str = "meraki_uplinks";
@@ -346,27 +346,7 @@ fn samples(organization_id: &str, window: Window, indexes: Range<i64>) -> Vec<Up
 
 /// Appliance `index`'s sample at minute `index % 5` of `window` (5 minutes long).
 fn sample(organization_id: &str, window: Window, index: i64) -> UplinkRecord {
-    UplinkRecord {
-        organization_id: organization_id.to_owned(),
-        network_id: "N_1".into(),
-        network_name: None,
-        serial: serial(index),
-        device_name: None,
-        model: None,
-        tags: Vec::new(),
-        uplink: "wan1".into(),
-        ip: "8.8.8.8".into(),
-        ts: window.t0 + TimeDelta::minutes(index % 5),
-        start_ts: None,
-        end_ts: None,
-        loss_percent: Some(0.0),
-        latency_ms: Some(20.0),
-        jitter: None,
-        goodput: None,
-        active_ddns_hostname: None,
-        ddns_hostname_wan1: None,
-        ddns_hostname_wan2: None,
-    }
+    uplink_record(organization_id, index, window.t0 + TimeDelta::minutes(index % 5))
 }
 
 fn encode(record: &UplinkRecord) -> EncodedRecord {
