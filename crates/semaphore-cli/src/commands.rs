@@ -266,6 +266,7 @@ fn pipeline_failure(error: PipelineError) -> Failure {
         | PipelineError::KafkaUnreachable { .. }
         | PipelineError::Listen(_)
         | PipelineError::Incomplete(_)
+        | PipelineError::Spool(_)
         | PipelineError::Sources(_) => runtime_error(error),
     }
 }
@@ -439,6 +440,7 @@ fn with_flag_names(failure: Failure) -> Failure {
                 | PipelineError::HttpClient(_)
                 | PipelineError::Start { .. }
                 | PipelineError::KafkaUnreachable { .. }
+                | PipelineError::Spool(_)
                 | PipelineError::Sources(_)
                 | PipelineError::Build { .. }) => unchanged,
             })

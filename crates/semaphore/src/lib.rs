@@ -10,6 +10,7 @@
 //! - [`sinks`]: consumers of the topics: InfluxDB, Prometheus exporter, webhook, alert rules, web dashboard.
 //! - [`inventory`]: the cached organization inventory records are enriched from.
 //! - [`watermark`]: per-organization progress, persisted under the data directory.
+//! - [`spool`]: the Kafka output's durable queue on disk, for records Kafka cannot take yet.
 //! - [`bus`]: Kafka: connection settings, the embedded broker, producer, topic admin, consumer, read-back.
 //! - [`telemetry`], [`admin_http`]: semaphore's own metrics and the `/metrics` `/healthz` `/readyz` server;
 //!   [`http_server`]: binding and serving it (and the sinks' pages) until stop.
@@ -39,5 +40,6 @@ pub mod send_future;
 pub mod shutdown;
 pub mod sinks;
 pub mod sources;
+pub mod spool;
 pub mod telemetry;
 pub mod watermark;

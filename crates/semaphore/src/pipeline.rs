@@ -23,13 +23,14 @@ use crate::bus::readback::{MetadataClientError, ProbeError};
 use crate::config::{Config, ConfigError};
 use crate::env::Env;
 use crate::http_server::ListenError;
-use crate::outputs::kafka::KafkaOutputConfig;
+use crate::outputs::kafka::{KafkaOutputConfig, KafkaSpool};
 use crate::outputs::{Output, OutputContext, Outputs};
 use crate::shutdown::{Stop, StopTrigger, stop_pair};
 use crate::sinks::component::{SinkBuildError, SinkContext};
 use crate::sinks::runner::SinkRunner;
 use crate::sinks::sink::HttpClientError;
 use crate::sources::{BuildError, SourceContext, SourceFailure};
+use crate::spool::SpoolError;
 use crate::telemetry::Telemetry;
 
 #[derive(Clone, Debug)]
@@ -110,6 +111,11 @@ pub enum PipelineError {
     /// A server (admin, exporter, dashboard) cannot listen where its setting says (exit code 1).
     #[error(transparent)]
     Listen(#[from] ListenError),
+    /// The spool under the data directory cannot be opened (exit code 1); the message names the file.
+    #[error(
+        "cannot open the Kafka output's spool: {0}; fix or move the file it names, or set [outputs.kafka] spool_max_bytes = 0 to run without a spool"
+    )]
+    Spool(Box<SpoolError>),
     /// The drain ran out of time with records not yet acknowledged (exit code 1); they are written again at
     /// the next start.
     #[error("{0}")]
@@ -153,6 +159,8 @@ pub struct Pipeline {
     source_outcomes: mpsc::UnboundedReceiver<Result<(), SourceFailure>>,
     once: bool,
     sinks: Vec<(String, tokio::task::JoinHandle<()>)>,
+    /// The spool's replayer: the drain lets it finish the batch it is sending.
+    replayer: Option<tokio::task::JoinHandle<()>>,
     helpers: Vec<tokio::task::JoinHandle<()>>,
     stop_trigger: StopTrigger,
     broker: Option<EmbeddedBroker>,
@@ -187,11 +195,13 @@ impl Pipeline {
         if let Some(handle) = &kafka.handle {
             helpers.push(tokio::spawn(handle.clone().probe(stop.clone())));
         }
+        let spool = open_spool(&config, kafka.handle.as_ref(), &telemetry)?;
         let outputs = Arc::new(Outputs::new(
-            build_outputs(&config, kafka.handle.as_ref()),
+            build_outputs(&config, kafka.handle.as_ref(), spool.as_ref()),
             telemetry.clone(),
         ));
         tracing::info!(outputs = ?outputs.names(), "Outputs ready.");
+        let replayer = start_replayer(spool, &outputs, &stop);
         let (sources, source_outcomes) = start_sources(&config, env, &options, &outputs, &telemetry, &stop)?;
         let (sinks, dashboard_address) = start_sinks(
             &config,
@@ -229,6 +239,7 @@ impl Pipeline {
             source_outcomes,
             once: options.once,
             sinks,
+            replayer,
             helpers,
             stop_trigger,
             broker: kafka.broker,
@@ -302,6 +313,15 @@ impl Pipeline {
                 tracing::warn!(sink = %id, "Sink still delivering at the end of the grace period; stopped it (its batch is not committed and is read again at the next start).");
                 unfinished.push(format!("sink {id} was still delivering"));
             }
+        }
+        if let Some(mut replayer) = self.replayer
+            && tokio::time::timeout_at(deadline, &mut replayer).await.is_err()
+        {
+            replayer.abort();
+            tracing::warn!(
+                "The spool's replay was still sending at the end of the grace period; its batch stays spooled and is sent at the next start."
+            );
+            unfinished.push("the spool's replay was still sending".to_owned());
         }
         if let Some(kafka) = &self.kafka {
             unfinished.extend(flush_kafka(kafka, deadline).await);
@@ -410,10 +430,48 @@ async fn flush_kafka(kafka: &KafkaHandle, deadline: tokio::time::Instant) -> Opt
     }
 }
 
+/// The Kafka output's spool under the data directory, when the Kafka output is declared with one; its
+/// counters on `/metrics` and `/readyz`.
+fn open_spool(
+    config: &Config,
+    kafka: Option<&Arc<KafkaHandle>>,
+    telemetry: &Telemetry,
+) -> Result<Option<Arc<KafkaSpool>>, PipelineError> {
+    let (Some(output), Some(_)) = (config.kafka_output(), kafka) else {
+        return Ok(None);
+    };
+    let Some(settings) = output.spool.clone() else {
+        return Ok(None);
+    };
+    let directory = config.data_dir.join("spool").join("kafka");
+    let spool = KafkaSpool::open(&directory, settings, output.spool_after)
+        .map_err(|error| PipelineError::Spool(Box::new(error)))?;
+    telemetry.register_spool(spool.stats());
+    Ok(Some(Arc::new(spool)))
+}
+
+/// The spool's replayer, on the Kafka output's handle and topic settings.
+fn start_replayer(
+    spool: Option<Arc<KafkaSpool>>,
+    outputs: &Outputs,
+    stop: &Stop,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let (spool, kafka) = (spool?, outputs.kafka()?);
+    Some(tokio::spawn(spool.replay(
+        kafka.handle().clone(),
+        kafka.topic_creation(),
+        stop.clone(),
+    )))
+}
+
 /// Every output the config declares, each built by its kind; the Kafka output on the handle [`start_kafka`]
-/// made.
-fn build_outputs(config: &Config, kafka: Option<&Arc<KafkaHandle>>) -> Vec<Arc<dyn Output>> {
-    let context = OutputContext { kafka };
+/// made, with the spool [`open_spool`] opened.
+fn build_outputs(
+    config: &Config,
+    kafka: Option<&Arc<KafkaHandle>>,
+    spool: Option<&Arc<KafkaSpool>>,
+) -> Vec<Arc<dyn Output>> {
+    let context = OutputContext { kafka, spool };
     config
         .outputs
         .iter()

@@ -10,3 +10,4 @@ mod meraki_python_sdk;
 mod shutdown;
 mod simulate_and_check;
 mod sinks;
+mod spool;

@@ -145,11 +145,19 @@ impl KafkaHandle {
     /// Sends every record to `topic` and waits for Kafka's acknowledgements; the records Kafka refused are
     /// returned to be sent again. The topic is not made sure of here: see [`KafkaHandle::ensure_topic`].
     pub async fn send_all(&self, topic: &str, records: &[EncodedRecord]) -> Result<(), UnsentRecords> {
+        self.send_each(records.iter().map(|record| (topic, record))).await
+    }
+
+    /// As [`KafkaHandle::send_all`], each record to its own topic, sent in the order given (so records of one
+    /// partition keep that order); `remaining` indexes the iterator's items.
+    pub async fn send_each<'a>(
+        &'a self,
+        records: impl Iterator<Item = (&'a str, &'a EncodedRecord)>,
+    ) -> Result<(), UnsentRecords> {
         // Boxed (see `send_future`) and collected before the first await.
-        let sends: Vec<SendFuture<'_, (usize, Result<(), ProduceError>)>> = records
-            .iter()
+        let sends: Vec<SendFuture<'a, (usize, Result<(), ProduceError>)>> = records
             .enumerate()
-            .map(|(index, record)| {
+            .map(|(index, (topic, record))| {
                 boxed(async move {
                     let headers = record.headers();
                     let outgoing = OutgoingRecord {
@@ -163,6 +171,7 @@ impl KafkaHandle {
                 })
             })
             .collect();
+        let count = sends.len();
         let results: Vec<(usize, Result<(), ProduceError>)> = futures::stream::iter(sends)
             .buffer_unordered(SENDS_IN_FLIGHT)
             .collect()
@@ -176,7 +185,7 @@ impl KafkaHandle {
             }
         }
         let Some(first_refusal) = first_refusal else {
-            if !records.is_empty() {
+            if count > 0 {
                 self.telemetry.kafka_reached();
             }
             return Ok(());

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _, PurgeConfig};
 use rdkafka::util::Timeout;
 use serde::Serialize;
 
@@ -202,6 +202,13 @@ impl Producer {
                 })
             }
         }
+    }
+
+    /// Takes back every record still waiting in librdkafka's queue, not yet sent to a broker: each one's
+    /// `send` fails (`PurgeQueue`), so its sender knows it never reached Kafka and may keep it elsewhere (the
+    /// spool) without risking a duplicate. Records in flight to a broker are left alone: they may have arrived.
+    pub fn purge_queued(&self) {
+        self.inner.purge(PurgeConfig::default().queue().non_blocking());
     }
 
     /// Waits up to `timeout` for every queued record to be acknowledged; says how many were still pending.

@@ -327,7 +327,8 @@ fn outputs_keep_their_keys_lines_and_json() {
     assert_eq!(
         json,
         [
-            serde_json::json!({"kind": "kafka", "create_topics": true, "partitions": 3}),
+            serde_json::json!({"kind": "kafka", "create_topics": true, "partitions": 3,
+                "spool": {"max_bytes": 1u64 << 30, "when_full": "refuse_newest", "after_s": 5}}),
             serde_json::json!({"kind": "syslog", "endpoint": "tcp://logs.example.net:601"}),
             serde_json::json!({"kind": "stdout"}),
             serde_json::json!({"kind": "file", "path": records}),
@@ -495,4 +496,32 @@ fn the_dashboard_is_one_table() {
         message.contains("line 3") && message.contains("listne"),
         "{message}"
     );
+}
+
+/// The spool's keys: off with 0, a policy by name, and a size too small or a policy unknown named.
+#[test]
+fn the_kafka_spool_is_configured_and_its_mistakes_named() {
+    let config = load_text("[[sources.meraki_uplinks]]\n[outputs.kafka]\nspool_max_bytes = 0\n").unwrap();
+    assert!(config.kafka_output().expect("declared").spool.is_none());
+    let config = load_text(
+        "[[sources.meraki_uplinks]]\n[outputs.kafka]\nspool_max_bytes = 10485760\nspool_when_full = \"drop_oldest\"\nspool_after_s = 2\n",
+    )
+    .unwrap();
+    let kafka = config.kafka_output().expect("declared");
+    let spool = kafka.spool.as_ref().expect("on");
+    assert_eq!(
+        (spool.max_bytes, spool.when_full),
+        (10 << 20, crate::spool::WhenFull::DropOldest)
+    );
+    assert_eq!(kafka.spool_after, std::time::Duration::from_secs(2));
+    for (text, key) in [
+        ("spool_max_bytes = 1024", "outputs.kafka.spool_max_bytes"),
+        ("spool_when_full = \"block\"", "outputs.kafka.spool_when_full"),
+        ("spool_after_s = 0", "outputs.kafka.spool_after_s"),
+    ] {
+        let error = load_text(&format!("[[sources.meraki_uplinks]]\n[outputs.kafka]\n{text}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(key), "{text}: {error}");
+    }
 }

@@ -12,7 +12,7 @@ use crate::bus::handle::KafkaHandle;
 use crate::config::ConfigError;
 use crate::config::validation::{At, Validation};
 use crate::outputs::OutputFailure;
-use crate::outputs::kafka::KafkaOutput;
+use crate::outputs::kafka::{KafkaOutput, KafkaSpool};
 use crate::record::EncodedRecord;
 
 /// An `[[outputs.KIND]]` table (or `[outputs.KIND]`) as written.
@@ -42,6 +42,8 @@ pub struct OutputContext<'a> {
     /// The process's Kafka handle, shared with the sinks; the pipeline makes it before building any output,
     /// whenever the Kafka output is declared (or a sink is).
     pub kafka: Option<&'a Arc<KafkaHandle>>,
+    /// The Kafka output's spool, opened by the pipeline under the data directory (none when disabled).
+    pub spool: Option<&'a Arc<KafkaSpool>>,
 }
 
 /// What every output is to [`crate::outputs::Outputs::publish`].
@@ -57,6 +59,15 @@ pub trait Output: Send + Sync + std::fmt::Debug {
         topic: &'a str,
         records: &'a [EncodedRecord],
     ) -> BoxFuture<'a, Result<(), OutputFailure>>;
+    /// As `write`, for a source that cannot hold its senders back (a push source): an output with a spool
+    /// (Kafka) keeps on disk what its destination cannot take now, and returns; the others write.
+    fn write_or_spool<'a>(
+        &'a self,
+        topic: &'a str,
+        records: &'a [EncodedRecord],
+    ) -> BoxFuture<'a, Result<(), OutputFailure>> {
+        self.write(topic, records)
+    }
     /// Closes connections cleanly after the last batch (syslog streams).
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(async {})

@@ -4,8 +4,10 @@
 //! validation are in `kafka/config.rs`.
 
 mod config;
+pub mod spooling;
 
 pub use config::{KafkaOutputConfig, KafkaOutputFile};
+pub use spooling::KafkaSpool;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -24,6 +26,8 @@ pub struct KafkaOutput {
     kafka: Arc<KafkaHandle>,
     /// `create_topics` and `partitions`: what becomes of a topic it writes that the cluster does not have.
     topic_creation: TopicCreation,
+    /// Where records go that Kafka cannot take now, for sources that cannot wait (`write_or_spool`).
+    spool: Option<Arc<KafkaSpool>>,
 }
 
 impl Output for KafkaOutput {
@@ -47,17 +51,39 @@ impl Output for KafkaOutput {
         })
     }
 
+    fn write_or_spool<'a>(
+        &'a self,
+        topic: &'a str,
+        records: &'a [EncodedRecord],
+    ) -> BoxFuture<'a, Result<(), OutputFailure>> {
+        Box::pin(async move {
+            KafkaOutput::write_or_spool(self, topic, records)
+                .await
+                .map_err(OutputFailure::Retry)
+        })
+    }
+
     fn as_kafka(&self) -> Option<&KafkaOutput> {
         Some(self)
     }
 }
 
 impl KafkaOutput {
-    pub fn new(kafka: Arc<KafkaHandle>, topic_creation: TopicCreation) -> Self {
+    pub fn new(
+        kafka: Arc<KafkaHandle>,
+        topic_creation: TopicCreation,
+        spool: Option<Arc<KafkaSpool>>,
+    ) -> Self {
         Self {
             kafka,
             topic_creation,
+            spool,
         }
+    }
+
+    /// What `create_topics` and `partitions` say, for the spool's replay.
+    pub fn topic_creation(&self) -> TopicCreation {
+        self.topic_creation
     }
 
     pub fn name(&self) -> String {
@@ -86,6 +112,45 @@ impl KafkaOutput {
                 remaining: unsent.remaining,
                 reason: one_line(&unsent.refused),
             })
+    }
+
+    /// As [`KafkaOutput::write`] while Kafka takes the records within `spool_after_s`; what it does not is
+    /// spooled, and so is everything after it until the spool is empty again. Without a spool, `write`.
+    pub async fn write_or_spool(&self, topic: &str, records: &[EncodedRecord]) -> Result<(), WriteError> {
+        let Some(spool) = &self.spool else {
+            return self.write(topic, records).await;
+        };
+        if spool.in_use() {
+            let all: Vec<usize> = (0..records.len()).collect();
+            return spool.append(topic, records, &all).await;
+        }
+        let unsent = match self.write_within(topic, records, spool.spool_after()).await {
+            Ok(()) => return Ok(()),
+            Err(unsent) => unsent,
+        };
+        tracing::warn!(
+            %topic, records = unsent.remaining.len(), error = %unsent.reason,
+            "Kafka did not take these records in time; spooling them to disk, with every record after them until Kafka takes them (nothing is dropped)."
+        );
+        spool.append(topic, records, &unsent.remaining).await
+    }
+
+    /// Makes sure of the topic and sends, taking back from librdkafka's queue what Kafka leaves waiting
+    /// longer than `after`.
+    async fn write_within(
+        &self,
+        topic: &str,
+        records: &[EncodedRecord],
+        after: std::time::Duration,
+    ) -> Result<(), WriteError> {
+        self.kafka
+            .ensure_topic(topic, self.topic_creation)
+            .await
+            .map_err(|error| WriteError {
+                remaining: (0..records.len()).collect(),
+                reason: one_line(&error),
+            })?;
+        spooling::send_taking_back(&self.kafka, self.kafka.send_all(topic, records), after).await
     }
 
     /// Each partition's end offset of `topic` now (none when the topic does not exist yet): where a window's

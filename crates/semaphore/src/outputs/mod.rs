@@ -64,6 +64,13 @@ impl From<WriteError> for OutputFailure {
 #[error("standard output was closed by its reader")]
 pub struct StdoutClosed;
 
+/// Whether outputs that can spool ([`Output::write_or_spool`]) do.
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    Wait,
+    Spool,
+}
+
 /// Between two writes of what an output did not take: 1 s doubling to 30 s.
 const OUTPUT_RETRY: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
 
@@ -111,7 +118,14 @@ impl Outputs {
     /// Writes the batch to every output and returns once all of them acknowledged all of it, or with
     /// [`StdoutClosed`] (the batch not acknowledged) once standard output was closed by its reader.
     pub async fn publish(&self, topic: &str, records: &[EncodedRecord]) -> Result<(), StdoutClosed> {
-        self.publish_where(topic, records, |_| true).await
+        self.publish_where(topic, records, Mode::Wait, |_| true).await
+    }
+
+    /// As [`Outputs::publish`], for a source that cannot hold its senders back (syslog, traps, dial-out
+    /// telemetry, the generator): the Kafka output spools what Kafka cannot take now rather than waiting for it
+    /// (`Output::write_or_spool`). A source that can re-read what it missed (the Meraki windows) publishes.
+    pub async fn accept(&self, topic: &str, records: &[EncodedRecord]) -> Result<(), StdoutClosed> {
+        self.publish_where(topic, records, Mode::Spool, |_| true).await
     }
 
     /// As [`Outputs::publish`], to every output but Kafka: what a resumed window finds in Kafka already still
@@ -121,7 +135,7 @@ impl Outputs {
         topic: &str,
         records: &[EncodedRecord],
     ) -> Result<(), StdoutClosed> {
-        self.publish_where(topic, records, |output| output.as_kafka().is_none())
+        self.publish_where(topic, records, Mode::Wait, |output| output.as_kafka().is_none())
             .await
     }
 
@@ -129,6 +143,7 @@ impl Outputs {
         &self,
         topic: &str,
         records: &[EncodedRecord],
+        mode: Mode,
         chosen: impl Fn(&dyn Output) -> bool,
     ) -> Result<(), StdoutClosed> {
         // The pipeline is stopping: writing more to the other outputs would only lengthen the drain.
@@ -143,7 +158,7 @@ impl Outputs {
             .outputs
             .iter()
             .filter(|output| chosen(output.as_ref()))
-            .map(|output| boxed(self.publish_to(output.as_ref(), topic, records)))
+            .map(|output| boxed(self.publish_to(output.as_ref(), topic, records, mode)))
             .collect();
         futures::future::join_all(writes).await.into_iter().collect()
     }
@@ -153,6 +168,7 @@ impl Outputs {
         output: &dyn Output,
         topic: &str,
         records: &[EncodedRecord],
+        mode: Mode,
     ) -> Result<(), StdoutClosed> {
         let started = tokio::time::Instant::now();
         // Only a retry copies records: the ones the output did not take.
@@ -161,7 +177,11 @@ impl Outputs {
         loop {
             attempt += 1;
             let batch = retry.as_deref().unwrap_or(records);
-            match output.write(topic, batch).await {
+            let written = match mode {
+                Mode::Wait => output.write(topic, batch).await,
+                Mode::Spool => output.write_or_spool(topic, batch).await,
+            };
+            match written {
                 Ok(()) => break,
                 // Nobody reads the records any more: stop instead of retrying, and say so once.
                 Err(OutputFailure::StdoutClosed) => {

@@ -11,6 +11,7 @@
 pub mod alert;
 pub mod clients;
 pub mod encoded;
+pub mod generated;
 pub mod key;
 pub mod registry;
 pub mod uplink;
@@ -18,6 +19,7 @@ pub mod uplink;
 pub use alert::{AlertEvent, AlertStatus};
 pub use clients::ClientsRecord;
 pub use encoded::EncodedRecord;
+pub use generated::GeneratedRecord;
 pub use key::KeyStrategy;
 pub use registry::{Decoded, RECORD_KINDS, RecordDescriptor, RecordKind};
 pub use uplink::UplinkRecord;

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use crate::record::KeyStrategy;
 use crate::record::alert::AlertEvent;
 use crate::record::clients::ClientsRecord;
+use crate::record::generated::GeneratedRecord;
 use crate::record::uplink::UplinkRecord;
 
 /// The Kafka header that names a record's schema as `name/version` (DESIGN.md "Kafka conventions").
@@ -104,6 +105,7 @@ record_kinds! {
     Uplink: UplinkRecord,
     Alert: AlertEvent,
     Clients: ClientsRecord,
+    Generated: GeneratedRecord,
 }
 
 /// The registered kind whose [`RecordKind::HEADER`] is `header`.
@@ -206,6 +208,18 @@ mod tests {
         }
     }
 
+    fn generated() -> GeneratedRecord {
+        GeneratedRecord {
+            ts: time("2026-12-02T10:00:00Z"),
+            source: "generator".to_owned(),
+            run: "3f2c".to_owned(),
+            sequence: 7,
+            key: "key-1".to_owned(),
+            key_sequence: 2,
+            message: "xxxx".to_owned(),
+        }
+    }
+
     /// One encoded record of every registered kind; a kind added to the list without a sample here fails
     /// `every_kind_round_trips_through_the_registry`.
     fn samples() -> Vec<(EncodedRecord, Decoded)> {
@@ -219,6 +233,10 @@ mod tests {
                 clients().into(),
             ),
             (EncodedRecord::alert(&alert(), "alerts"), alert().into()),
+            (
+                EncodedRecord::new(&generated(), Some("key-1".to_owned()), "generator"),
+                generated().into(),
+            ),
         ]
     }
 
@@ -301,8 +319,18 @@ mod tests {
         assert_eq!(UplinkRecord::DEFAULT_KEY, Some(KeyStrategy::Serial));
         assert_eq!(ClientsRecord::DEFAULT_KEY, Some(KeyStrategy::NetworkId));
         assert_eq!(AlertEvent::DEFAULT_KEY, None);
-        let [(uplink_sample, _), (clients_sample, _), (alert_sample, _)] =
-            <[(EncodedRecord, Decoded); 3]>::try_from(samples()).unwrap_or_else(|_| panic!("three samples"));
+        assert_eq!(GeneratedRecord::DEFAULT_KEY, None);
+        let [
+            (uplink_sample, _),
+            (clients_sample, _),
+            (alert_sample, _),
+            (generated_sample, _),
+        ] = <[(EncodedRecord, Decoded); 4]>::try_from(samples()).unwrap_or_else(|_| panic!("four samples"));
+        assert_eq!(generated_sample.key.as_deref(), Some("key-1"));
+        assert_eq!(
+            generated_sample.timestamp_ms,
+            time("2026-12-02T10:00:00Z").timestamp_millis()
+        );
         assert_eq!(uplink_sample.key.as_deref(), Some("Q2AA-BBBB-CCCC/wan1"));
         assert_eq!(
             uplink_sample.timestamp_ms,

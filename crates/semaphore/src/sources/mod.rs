@@ -3,6 +3,9 @@
 //! - [`meraki_history`]: per-device loss/latency history (the original scripts' way; jitter and goodput).
 //! - [`meraki_clients`]: the clients of every network, with the original's filter file ([`client_filter`]).
 //!
+//! And [`generator`]: synthetic, numbered records at a steady rate, for trying a pipeline and checking
+//! delivery (it publishes as the push sources will, through the Kafka output's spool).
+//!
 //! Every kind has the same shape ([`component`]: its table, its validated config, `build`) and one line in
 //! [`registry`], the list of kinds.
 //!
@@ -23,6 +26,7 @@ pub mod client_filter;
 pub mod component;
 pub mod cycles;
 pub mod failure;
+pub mod generator;
 pub mod listener;
 #[cfg(test)]
 mod log_capture;

@@ -10,6 +10,7 @@ use semaphore_meraki::error::ErrorKind;
 use semaphore_meraki::{Client, MetricsSnapshot};
 
 use crate::bus::producer::ProducerSnapshot;
+use crate::spool::SpoolSnapshot;
 use crate::telemetry::{Telemetry, lock};
 
 const SOURCE: &str = "source";
@@ -48,6 +49,13 @@ pub static METRICS: &[&Metric] = &[
     &KAFKA_FAILED,
     &KAFKA_DELIVERED_BYTES,
     &KAFKA_QUEUE_DEPTH,
+    &SPOOL_RECORDS,
+    &SPOOL_BYTES,
+    &SPOOL_OLDEST_AGE,
+    &SPOOL_SPOOLED,
+    &SPOOL_REPLAYED,
+    &SPOOL_DROPPED,
+    &SPOOL_CORRUPT_BYTES,
 ];
 
 pub static POLLS: Metric = Metric::recorded(
@@ -250,6 +258,68 @@ pub static KAFKA_QUEUE_DEPTH: Metric = Metric::read(
     },
 );
 
+pub static SPOOL_RECORDS: Metric = Metric::read(
+    "semaphore_spool_records",
+    Kind::Gauge,
+    &[],
+    "Records waiting in the Kafka output's spool for Kafka.",
+    |telemetry| spool_value(telemetry, |spool| spool.records as f64),
+);
+pub static SPOOL_BYTES: Metric = Metric::read(
+    "semaphore_spool_bytes",
+    Kind::Gauge,
+    &[],
+    "Bytes the spool's segments take on disk (bounded by spool_max_bytes).",
+    |telemetry| spool_value(telemetry, |spool| spool.bytes as f64),
+);
+pub static SPOOL_OLDEST_AGE: Metric = Metric::read(
+    "semaphore_spool_oldest_age_seconds",
+    Kind::Gauge,
+    &[],
+    "Seconds since the oldest record waiting in the spool was spooled; 0 when none waits.",
+    |telemetry| {
+        spool_value(telemetry, |spool| {
+            spool
+                .oldest_spooled_ms
+                .map_or(0.0, crate::telemetry::oldest_age_seconds)
+        })
+    },
+);
+pub static SPOOL_SPOOLED: Metric = Metric::read(
+    "semaphore_spool_spooled_records_total",
+    Kind::Counter,
+    &[],
+    "Records written to the spool because Kafka could not take them yet (or records waited before them).",
+    |telemetry| spool_value(telemetry, |spool| spool.spooled as f64),
+);
+pub static SPOOL_REPLAYED: Metric = Metric::read(
+    "semaphore_spool_replayed_records_total",
+    Kind::Counter,
+    &[],
+    "Spooled records Kafka acknowledged.",
+    |telemetry| spool_value(telemetry, |spool| spool.replayed as f64),
+);
+pub static SPOOL_DROPPED: Metric = Metric::read(
+    "semaphore_spool_dropped_records_total",
+    Kind::Counter,
+    &["reason"],
+    "Records the full spool did not keep: refused newest (the source was pushed back) or dropped oldest (lost).",
+    |telemetry| {
+        let spool = lock(&telemetry.spool).as_ref()?.snapshot();
+        Some(vec![
+            (vec!["refused_newest".to_owned()], spool.refused as f64),
+            (vec!["dropped_oldest".to_owned()], spool.dropped_oldest as f64),
+        ])
+    },
+);
+pub static SPOOL_CORRUPT_BYTES: Metric = Metric::read(
+    "semaphore_spool_corrupt_bytes_total",
+    Kind::Counter,
+    &[],
+    "Bytes of damaged spool segments skipped (the files are kept as .corrupt).",
+    |telemetry| spool_value(telemetry, |spool| spool.corrupt_bytes as f64),
+);
+
 /// One metric family: what `# HELP` and `# TYPE` say, its labels, and where its samples come from.
 #[derive(Debug)]
 pub struct Metric {
@@ -353,6 +423,12 @@ fn meraki_errors_per_kind(telemetry: &Telemetry) -> Option<Vec<Sample>> {
 fn producer_total(telemetry: &Telemetry, counter: fn(&ProducerSnapshot) -> u64) -> Option<Vec<Sample>> {
     let producer = lock(&telemetry.producer).clone()?;
     Some(unlabelled(counter(&producer.snapshot()) as f64))
+}
+
+/// A spool figure; `None` in a process without a spool.
+fn spool_value(telemetry: &Telemetry, value: fn(&SpoolSnapshot) -> f64) -> Option<Vec<Sample>> {
+    let spool = lock(&telemetry.spool).as_ref()?.snapshot();
+    Some(unlabelled(value(&spool)))
 }
 
 fn meraki_up_per_source(telemetry: &Telemetry) -> Vec<Sample> {

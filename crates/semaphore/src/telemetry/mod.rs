@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use semaphore_meraki::{Client, MetricsSnapshot};
 
 use crate::bus::producer::ProducerMetrics;
+use crate::spool::SpoolStats;
 use crate::telemetry::exposition::Exposition;
 use crate::telemetry::metrics::{METRICS, Metric, Sample, Values};
 use crate::telemetry::readiness::{Reach, Reachability, Readiness};
@@ -42,6 +43,8 @@ pub struct Telemetry {
     /// Every Meraki client of the process; `/metrics` shows their sum.
     pub meraki: Mutex<Vec<Client>>,
     pub producer: Mutex<Option<Arc<ProducerMetrics>>>,
+    /// The Kafka output's spool, when it has one.
+    pub spool: Mutex<Option<Arc<SpoolStats>>>,
 }
 
 impl Telemetry {
@@ -131,10 +134,27 @@ impl Telemetry {
         self.reachability.set_kafka(Reach::failed(error));
     }
 
-    /// Each component `/readyz` waits for: every source (Meraki), and Kafka when an output or sink needs it.
+    /// Each component `/readyz` waits for: every source (Meraki), and Kafka when an output or sink needs it;
+    /// and, while records wait in the spool, a line saying how many (it does not make the process unready).
     pub fn readiness(&self) -> Readiness {
-        self.reachability
-            .readiness(self.kafka_required.load(Ordering::Relaxed))
+        let mut readiness = self
+            .reachability
+            .readiness(self.kafka_required.load(Ordering::Relaxed));
+        if let Some(spool) = lock(&self.spool).as_ref().map(|spool| spool.snapshot())
+            && spool.records > 0
+        {
+            let age = spool.oldest_spooled_ms.map_or(0.0, oldest_age_seconds);
+            readiness.notes.push(format!(
+                "spool: in use, {} records waiting for Kafka, the oldest spooled {age:.0} s ago",
+                spool.records
+            ));
+        }
+        readiness
+    }
+
+    /// Shows the spool's counters on `/metrics` and `/readyz`.
+    pub fn register_spool(&self, stats: Arc<SpoolStats>) {
+        *lock(&self.spool) = Some(stats);
     }
 
     /// Adds a Meraki client to those `/metrics` reports.
@@ -174,6 +194,12 @@ impl Telemetry {
             })
             .unwrap_or_default()
     }
+}
+
+/// Seconds since `spooled_ms` (ms since the epoch); never negative when the clock stepped back.
+pub fn oldest_age_seconds(spooled_ms: i64) -> f64 {
+    let now = chrono::Utc::now().timestamp_millis();
+    (now - spooled_ms).max(0) as f64 / 1000.0
 }
 
 /// Locks a telemetry mutex; a panic elsewhere while it was held leaves counters that are still worth showing.

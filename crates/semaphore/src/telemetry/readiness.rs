@@ -78,7 +78,10 @@ impl Reachability {
                 problem: problem(&self.kafka(), "not reached"),
             });
         }
-        Readiness { components }
+        Readiness {
+            components,
+            notes: Vec::new(),
+        }
     }
 }
 
@@ -86,6 +89,8 @@ impl Reachability {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Readiness {
     pub components: Vec<Component>,
+    /// Lines about the process that do not decide readiness (the spool in use).
+    pub notes: Vec<String>,
 }
 
 /// One component of [`Readiness`]: `source ID` or `kafka`, and why it is not ready (`None` when it is).
@@ -108,6 +113,9 @@ impl Readiness {
         for component in &self.components {
             let state = component.problem.as_deref().unwrap_or("ok");
             let _ = writeln!(text, "{}: {state}", component.name);
+        }
+        for note in &self.notes {
+            let _ = writeln!(text, "{note}");
         }
         text
     }

@@ -515,7 +515,7 @@ impl Broker {
         .expect("the broker's address resolves");
         let telemetry = Telemetry::new();
         let handle = Arc::new(KafkaHandle::new(kafka.clone(), telemetry.clone()).expect("the Kafka handle"));
-        let output = Arc::new(KafkaOutput::new(handle.clone(), ONE_PARTITION));
+        let output = Arc::new(KafkaOutput::new(handle.clone(), ONE_PARTITION, None));
         Self {
             _broker: broker,
             kafka,

@@ -2,6 +2,7 @@
 //! the pipeline made first, since its producer is shared with the sinks).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -12,6 +13,7 @@ use crate::bus::handle::TopicCreation;
 use crate::config::ConfigError;
 use crate::config::validation::{At, Validation};
 use crate::outputs::component::{Output, OutputComponent, OutputContext, OutputFile};
+use crate::spool::{SpoolSettings, WhenFull};
 
 /// `[outputs.kafka]`: records onto a topic per source.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -21,6 +23,13 @@ pub struct KafkaOutputFile {
     pub create_topics: Option<bool>,
     /// Partitions of created topics (default 6, Confluent Cloud's default).
     pub partitions: Option<i32>,
+    /// The most the spool may take on disk (default 1 GiB); 0 turns the spool off.
+    pub spool_max_bytes: Option<u64>,
+    /// `refuse_newest` (default) or `drop_oldest`: what a full spool does.
+    pub spool_when_full: Option<String>,
+    /// Seconds a batch waits for Kafka's acknowledgements before what Kafka did not take is spooled
+    /// (default 5).
+    pub spool_after_s: Option<u64>,
 }
 
 /// The Kafka output's settings, validated.
@@ -28,7 +37,16 @@ pub struct KafkaOutputFile {
 pub struct KafkaOutputConfig {
     pub create_topics: bool,
     pub partitions: i32,
+    /// `None`: no spool (`spool_max_bytes = 0`).
+    pub spool: Option<SpoolSettings>,
+    pub spool_after: Duration,
 }
+
+/// 1 GiB: hours of a busy syslog feed, and a size any data disk has to spare.
+pub const DEFAULT_SPOOL_MAX_BYTES: u64 = 1 << 30;
+const DEFAULT_SPOOL_AFTER_S: u64 = 5;
+/// Below this a spool holds too little to be worth its files (and a typo like `1024` is likely).
+const MIN_SPOOL_BYTES: u64 = 1 << 20;
 
 impl Default for KafkaOutputConfig {
     /// What `[outputs.kafka]` with no keys means, and what no `[outputs...]` at all means.
@@ -36,6 +54,11 @@ impl Default for KafkaOutputConfig {
         Self {
             create_topics: true,
             partitions: DEFAULT_PARTITIONS,
+            spool: Some(SpoolSettings {
+                max_bytes: DEFAULT_SPOOL_MAX_BYTES,
+                when_full: WhenFull::RefuseNewest,
+            }),
+            spool_after: Duration::from_secs(DEFAULT_SPOOL_AFTER_S),
         }
     }
 }
@@ -70,7 +93,40 @@ impl OutputFile for KafkaOutputFile {
         Ok(KafkaOutputConfig {
             create_topics: self.create_topics.unwrap_or(defaults.create_topics),
             partitions,
+            spool: self.spool(validation, at)?,
+            spool_after: validation.seconds(
+                at.key("spool_after_s"),
+                self.spool_after_s,
+                DEFAULT_SPOOL_AFTER_S,
+                None,
+            )?,
         })
+    }
+}
+
+impl KafkaOutputFile {
+    fn spool(&self, validation: &Validation<'_>, at: &At) -> Result<Option<SpoolSettings>, ConfigError> {
+        let max_bytes = self.spool_max_bytes.unwrap_or(DEFAULT_SPOOL_MAX_BYTES);
+        if max_bytes == 0 {
+            return Ok(None);
+        }
+        if max_bytes < MIN_SPOOL_BYTES {
+            return Err(validation.invalid(
+                at.key("spool_max_bytes"),
+                format!("{max_bytes} is less than 1 MiB ({MIN_SPOOL_BYTES} bytes); give bytes, or 0 to turn the spool off"),
+            ));
+        }
+        let when_full = match self.spool_when_full.as_deref() {
+            None | Some("refuse_newest") => WhenFull::RefuseNewest,
+            Some("drop_oldest") => WhenFull::DropOldest,
+            Some(other) => {
+                return Err(validation.invalid(
+                    at.key("spool_when_full"),
+                    format!("{other:?} is not a policy: use \"refuse_newest\" or \"drop_oldest\""),
+                ));
+            }
+        };
+        Ok(Some(SpoolSettings { max_bytes, when_full }))
     }
 }
 
@@ -81,14 +137,28 @@ impl OutputComponent for KafkaOutputConfig {
     }
 
     fn json(&self) -> Value {
-        json!({"create_topics": self.create_topics, "partitions": self.partitions})
+        let spool = self.spool.as_ref().map(|spool| {
+            json!({
+                "max_bytes": spool.max_bytes,
+                "when_full": match spool.when_full {
+                    WhenFull::RefuseNewest => "refuse_newest",
+                    WhenFull::DropOldest => "drop_oldest",
+                },
+                "after_s": self.spool_after.as_secs(),
+            })
+        });
+        json!({"create_topics": self.create_topics, "partitions": self.partitions, "spool": spool})
     }
 
     fn build(&self, context: &OutputContext<'_>) -> Arc<dyn Output> {
         let kafka = context
             .kafka
             .expect("the pipeline makes the Kafka handle whenever the Kafka output is declared");
-        Arc::new(KafkaOutput::new(kafka.clone(), self.topic_creation()))
+        Arc::new(KafkaOutput::new(
+            kafka.clone(),
+            self.topic_creation(),
+            context.spool.cloned(),
+        ))
     }
 }
 
@@ -110,11 +180,13 @@ mod tests {
         let settings = KafkaOutputConfig {
             create_topics: false,
             partitions: 3,
+            ..KafkaOutputConfig::default()
         };
         assert_eq!(settings.topic_creation(), TopicCreation::Leave);
         let settings = KafkaOutputConfig {
             create_topics: true,
             partitions: 3,
+            ..KafkaOutputConfig::default()
         };
         assert_eq!(settings.topic_creation(), TopicCreation::Create { partitions: 3 });
     }
