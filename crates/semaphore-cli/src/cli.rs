@@ -75,6 +75,19 @@ pub struct BrokerArgs {
     /// Throw-away storage (a temporary database removed at exit): nothing survives a restart (tests, demos).
     #[arg(long)]
     pub memory: bool,
+    /// Speak TLS on --listen with this certificate (PEM: the server's, then any intermediates); clients then
+    /// connect with --security-protocol SSL, or SASL_SSL with --sasl-users.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Require a SASL login (SCRAM-SHA-256 or SCRAM-SHA-512; nisshi has no PLAIN) as a user of FILE: one
+    /// USERNAME:PASSWORD per line, '#' starts a comment. SEMAPHORE_BROKER_USERNAME and
+    /// SEMAPHORE_BROKER_PASSWORD add a user (and alone require the login too). With --data-dir, users left
+    /// out since the last start are removed.
+    #[arg(long, value_name = "FILE")]
+    pub sasl_users: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

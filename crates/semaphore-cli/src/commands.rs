@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use semaphore::bus::admin::{TopicAdmin, TopicAdminError};
-use semaphore::bus::config::ResolvedKafka;
+use semaphore::bus::broker_security::{BrokerSecurity, load_users};
+use semaphore::bus::config::{ResolvedKafka, SecurityProtocol};
 use semaphore::bus::consumer::{ConsumeError, ConsumeOptions};
 use semaphore::bus::embedded::{BrokerStorage, EmbeddedBroker};
 use semaphore::bus::format::OutputFormat;
@@ -19,6 +20,7 @@ use semaphore::config::file::{
 };
 use semaphore::env::ProcessEnv;
 use semaphore::pipeline::{Pipeline, PipelineError, RunOptions};
+use semaphore::sources::listener::tls::TlsFiles;
 use semaphore::sources::meraki_clients::ClientsSourceFile;
 use semaphore::sources::meraki_uplinks::UplinksSourceFile;
 use semaphore_meraki_sim::estate::MAX_ESTATE;
@@ -264,6 +266,7 @@ fn pipeline_failure(error: PipelineError) -> Failure {
         PipelineError::Start { .. }
         | PipelineError::EmbeddedBroker { .. }
         | PipelineError::KafkaUnreachable { .. }
+        | PipelineError::KafkaRefused(_)
         | PipelineError::Listen(_)
         | PipelineError::Incomplete(_)
         | PipelineError::Spool(_)
@@ -441,6 +444,7 @@ fn with_flag_names(failure: Failure) -> Failure {
                 | PipelineError::Start { .. }
                 | PipelineError::KafkaUnreachable { .. }
                 | PipelineError::Spool(_)
+                | PipelineError::KafkaRefused(_)
                 | PipelineError::Sources(_)
                 | PipelineError::Build { .. }) => unchanged,
             })
@@ -475,13 +479,20 @@ async fn broker(args: BrokerArgs) -> Result<(), Failure> {
     } else {
         BrokerStorage::Directory(
             args.data_dir
+                .clone()
                 .unwrap_or_else(|| semaphore::env::data_dir(&ProcessEnv)),
         )
     };
+    let security = broker_security(&args)?;
     let shutdown = semaphore::shutdown::install().map_err(runtime_error)?;
-    let broker = EmbeddedBroker::start_advertising(args.listen, args.advertise.clone(), storage.clone())
-        .await
-        .map_err(runtime_error)?;
+    let broker = EmbeddedBroker::start_secured(
+        args.listen,
+        args.advertise.clone(),
+        storage.clone(),
+        security.clone(),
+    )
+    .await
+    .map_err(runtime_error)?;
     let address = broker.address();
     let storage_text = match &storage {
         BrokerStorage::Memory => "memory (nothing survives a restart)".to_owned(),
@@ -494,20 +505,78 @@ async fn broker(args: BrokerArgs) -> Result<(), Failure> {
             )
         }
     };
-    tracing::info!(%address, storage = %storage_text, "Embedded Kafka broker listening.");
+    let security_text = security.describe();
+    tracing::info!(
+        %address,
+        storage = %storage_text,
+        security = %security_text,
+        "Embedded Kafka broker listening."
+    );
     let advertised = args.advertise.clone().unwrap_or_else(|| address.to_string());
     announce(|stdout| {
         writeln!(stdout, "Kafka-compatible broker listening on {address}")?;
         writeln!(stdout, "  storage: {storage_text}")?;
-        writeln!(
-            stdout,
-            "  clients: --brokers {advertised} (kcat needs librdkafka 2.12+; Python: confluent-kafka)"
-        )
+        writeln!(stdout, "  security: {security_text}")?;
+        for line in client_lines(&advertised, &security) {
+            writeln!(stdout, "  {line}")?;
+        }
+        Ok(())
     });
     shutdown.await;
     broker.stop().await;
     tracing::info!("Embedded Kafka broker stopped.");
     Ok(())
+}
+
+/// What the broker asks of its clients, from its flags and the environment. The users file is read here and
+/// the certificate and key when the broker starts: a mistake in either ends the start with exit code 1,
+/// naming the file (and line), as any other failure to start the broker does.
+fn broker_security(args: &BrokerArgs) -> Result<BrokerSecurity, Failure> {
+    let users = load_users(args.sasl_users.as_deref(), &ProcessEnv).map_err(runtime_error)?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(certificate), Some(key)) => Some(TlsFiles {
+            certificate: certificate.clone(),
+            key: key.clone(),
+            client_ca: None,
+        }),
+        // clap takes --tls-cert and --tls-key together or not at all.
+        _ => None,
+    };
+    Ok(BrokerSecurity { tls, users })
+}
+
+/// How a client connects, for the start-up lines: semaphore's flags, and where credentials and trust come
+/// from (never a password).
+fn client_lines(advertised: &str, security: &BrokerSecurity) -> Vec<String> {
+    let mut flags = vec![format!("--brokers {advertised}")];
+    let protocol = security.protocol();
+    if protocol != SecurityProtocol::Plaintext {
+        flags.push(format!("--security-protocol {}", protocol.as_str()));
+    }
+    if !security.users.is_empty() {
+        flags.push("--sasl-mechanism SCRAM-SHA-256".to_owned());
+    }
+    if security.tls.is_some() {
+        flags.push("--ssl-ca-location CA-FILE".to_owned());
+    }
+    let mut lines = vec![format!(
+        "clients: {} (kcat needs librdkafka 2.12+; Python: confluent-kafka)",
+        flags.join(" ")
+    )];
+    if !security.users.is_empty() {
+        lines.push(
+            "  username and password: SEMAPHORE_KAFKA_USERNAME and SEMAPHORE_KAFKA_PASSWORD (SCRAM-SHA-512 \
+             works too)"
+                .to_owned(),
+        );
+    }
+    if let Some(tls) = &security.tls {
+        lines.push(format!(
+            "  CA-FILE: the CA certificate that signed {} (that file itself when it is self-signed)",
+            tls.certificate.display()
+        ));
+    }
+    lines
 }
 
 async fn topics(args: TopicsArgs) -> Result<(), Failure> {

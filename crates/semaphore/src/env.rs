@@ -26,6 +26,12 @@ pub const CLUSTER_API_KEY: &str = "CLUSTER_API_KEY";
 /// Confluent Cloud API secret, read as the SASL password when `SEMAPHORE_KAFKA_PASSWORD` is unset.
 pub const CLUSTER_API_SECRET: &str = "CLUSTER_API_SECRET";
 
+/// A user `semaphore broker` lets log in (with `SEMAPHORE_BROKER_PASSWORD`), besides those of `--sasl-users`;
+/// any user makes the broker require a SASL login.
+pub const SEMAPHORE_BROKER_USERNAME: &str = "SEMAPHORE_BROKER_USERNAME";
+/// The password of `SEMAPHORE_BROKER_USERNAME`; never printed.
+pub const SEMAPHORE_BROKER_PASSWORD: &str = "SEMAPHORE_BROKER_PASSWORD";
+
 /// InfluxDB 2.x API token for the InfluxDB sink (sent as `Authorization: Token …`); never printed.
 pub const SEMAPHORE_INFLUXDB_TOKEN: &str = "SEMAPHORE_INFLUXDB_TOKEN";
 /// InfluxDB 1.x user for the InfluxDB sink (HTTP basic authentication).

@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use tracing::Instrument;
 
 use crate::bus::config::KafkaConfigError;
+use crate::bus::contact::{ContactError, KafkaRefusal};
 use crate::bus::embedded::{BrokerStorage, EmbeddedBroker, EmbeddedBrokerError};
 use crate::bus::handle::{KafkaHandle, KafkaHandleError};
 use crate::bus::producer::ProducerError;
@@ -108,6 +109,10 @@ pub enum PipelineError {
         #[source]
         source: ProbeError,
     },
+    /// Kafka refuses the connection for good at start: credentials or a certificate (exit code 1). The
+    /// message names the fix.
+    #[error(transparent)]
+    KafkaRefused(KafkaRefusal),
     /// A server (admin, exporter, dashboard) cannot listen where its setting says (exit code 1).
     #[error(transparent)]
     Listen(#[from] ListenError),
@@ -370,21 +375,29 @@ async fn start_kafka(
     let embedded_address = broker.as_ref().map(|broker| broker.address().to_string());
     let kafka = config.kafka.resolve(env, embedded_address.as_deref())?;
     let handle = Arc::new(KafkaHandle::new(kafka, telemetry.clone())?);
-    if options.once && declared {
-        // One cycle cannot wait for Kafka to come back: say so now rather than after the cycle.
-        handle
-            .reach()
-            .await
-            .map_err(|source| PipelineError::KafkaUnreachable {
-                bootstrap: handle.bootstrap().to_owned(),
-                source,
-            })?;
-    }
+    first_contact(&handle, options.once && declared).await?;
     telemetry.kafka_required.store(true, Ordering::Relaxed);
     Ok(KafkaSide {
         broker,
         handle: Some(handle),
     })
+}
+
+/// Waits for Kafka's first answer (at most the probe's 10 s), so that credentials or a certificate Kafka
+/// refuses end the start at once, with the fix named, instead of a producer, a probe and every sink
+/// retrying for ever. Kafka not answering at all ends it only when `required` (`--once` with the Kafka
+/// output: one cycle cannot wait for Kafka to come back, so it says so now rather than after the cycle); a
+/// daemon starts anyway, and its probe reports the outage.
+async fn first_contact(handle: &KafkaHandle, required: bool) -> Result<(), PipelineError> {
+    match handle.reach().await {
+        Ok(()) => Ok(()),
+        Err(ContactError::Refused(refusal)) => Err(PipelineError::KafkaRefused(refusal)),
+        Err(source) if required => Err(PipelineError::KafkaUnreachable {
+            bootstrap: handle.bootstrap().to_owned(),
+            source,
+        }),
+        Err(_) => Ok(()),
+    }
 }
 
 /// The embedded broker, when the config names no brokers (`[kafka] brokers` nor `client.properties`).

@@ -5,6 +5,7 @@ mod support;
 
 mod collector;
 mod kafka;
+mod kafka_sasl_ssl;
 mod kafka_tls;
 mod meraki_python_sdk;
 mod shutdown;

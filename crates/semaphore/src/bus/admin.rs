@@ -12,6 +12,8 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use serde::Serialize;
 
 use crate::bus::config::ResolvedKafka;
+use crate::bus::consumer::QuietContext;
+use crate::bus::contact::{ContactError, KafkaRefusal, first_contact};
 use crate::config::topic_name;
 
 /// Confluent Cloud's default partition count; semaphore's too.
@@ -38,6 +40,9 @@ pub enum TopicAdminError {
         #[source]
         source: KafkaError,
     },
+    /// The cluster refuses this client for good (credentials, certificate); the message names the fix.
+    #[error(transparent)]
+    Denied(KafkaRefusal),
     #[error("no topic {topic} on {bootstrap}")]
     NotFound { topic: String, bootstrap: String },
     #[error("Kafka refused to {action} topic {topic}")]
@@ -129,26 +134,36 @@ impl TopicAdmin {
     }
 
     fn unreachable(&self, source: KafkaError) -> TopicAdminError {
-        TopicAdminError::Unreachable {
-            bootstrap: self.kafka.bootstrap.clone(),
-            source,
-        }
+        unreachable(&self.kafka, source)
     }
 
-    /// Runs `work` with a metadata client on Tokio's blocking pool (librdkafka's metadata calls block); any
-    /// failure there means the cluster could not be reached.
+    /// Runs `work` with a metadata client on Tokio's blocking pool (librdkafka's metadata calls block), once
+    /// the cluster answered it: a cluster that refuses the client fails here at once, naming the fix; any
+    /// other failure means the cluster could not be reached.
     async fn with_metadata_client<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&BaseConsumer) -> Result<T, KafkaError> + Send + 'static,
+        work: impl FnOnce(&BaseConsumer<QuietContext>) -> Result<T, KafkaError> + Send + 'static,
     ) -> Result<T, TopicAdminError> {
         let kafka = self.kafka.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let consumer: BaseConsumer = kafka.client_config().create()?;
-            work(&consumer)
+        tokio::task::spawn_blocking(move || {
+            let consumer: BaseConsumer<QuietContext> = kafka
+                .client_config()
+                .create_with_context(QuietContext::default())
+                .map_err(|source| unreachable(&kafka, source))?;
+            first_contact(&consumer, &kafka, ADMIN_TIMEOUT).map_err(|error| match error {
+                ContactError::Refused(refusal) => TopicAdminError::Denied(refusal),
+                ContactError::Unreachable(source) => unreachable(&kafka, source),
+            })?;
+            work(&consumer).map_err(|source| unreachable(&kafka, source))
         })
         .await
-        .expect("the metadata task does not panic");
-        result.map_err(|source| self.unreachable(source))
+        .expect("the metadata task does not panic")
+    }
+
+    /// Whether the cluster answers this client: before a request of the admin client, which would wait its
+    /// whole timeout for a cluster that refuses the client.
+    async fn reach(&self) -> Result<(), TopicAdminError> {
+        self.with_metadata_client(|_| Ok(())).await
     }
 
     /// Every topic but Kafka's internal ones, by name.
@@ -208,6 +223,7 @@ impl TopicAdmin {
 
     pub async fn delete(&self, topic: &str) -> Result<(), TopicAdminError> {
         check_name(topic)?;
+        self.reach().await?;
         let results = self
             .admin
             .delete_topics(&[topic], &admin_options())
@@ -247,6 +263,13 @@ impl TopicAdmin {
             topic: topic.to_owned(),
             bootstrap: self.kafka.bootstrap.clone(),
         })
+    }
+}
+
+fn unreachable(kafka: &ResolvedKafka, source: KafkaError) -> TopicAdminError {
+    TopicAdminError::Unreachable {
+        bootstrap: kafka.bootstrap.clone(),
+        source,
     }
 }
 

@@ -224,11 +224,20 @@ impl ResolvedKafka {
     pub fn settings(&self) -> &BTreeMap<String, String> {
         &self.settings
     }
+
+    /// `text` with the SASL password replaced by `<redacted>`: for what others wrote (librdkafka, a broker)
+    /// before semaphore prints it.
+    pub fn redact(&self, text: &str) -> String {
+        match &self.password {
+            Some(password) if !password.expose().is_empty() => text.replace(password.expose(), "<redacted>"),
+            _ => text.to_owned(),
+        }
+    }
 }
 
 impl KafkaConnection {
     /// Resolves everything into one librdkafka configuration. `embedded` is the embedded broker's address
-    /// when it runs (used when no brokers are given).
+    /// when it runs, used when neither the brokers nor the client properties say where Kafka is.
     pub fn resolve(&self, env: &dyn Env, embedded: Option<&str>) -> Result<ResolvedKafka, KafkaConfigError> {
         let mut settings = BTreeMap::new();
         let mut password = None;
@@ -247,6 +256,9 @@ impl KafkaConnection {
         }
         // First-class settings override the properties file; remember which option each one owns.
         let mut owned: Vec<(&str, String)> = Vec::new();
+        // The client properties' `bootstrap.servers` (Confluent's file always has one) comes before the
+        // embedded broker's address.
+        let embedded = embedded.filter(|_| !settings.contains_key("bootstrap.servers"));
         if let Some(brokers) = self.brokers.as_deref().or(embedded) {
             settings.insert("bootstrap.servers".into(), brokers.to_owned());
             owned.push((
@@ -407,6 +419,38 @@ mod tests {
             resolved.client_config().get("sasl.password"),
             Some("s3cr3t-value")
         );
+        std::fs::remove_dir_all(directory).unwrap();
+    }
+
+    /// Issue 12: `topics` and `consume` pass the embedded broker's default address; a properties file's
+    /// `bootstrap.servers` comes first, and `--brokers` before both.
+    #[test]
+    fn the_client_properties_say_where_kafka_is_before_the_embedded_default() {
+        let directory = std::env::temp_dir().join(format!("semaphore-props-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&directory).unwrap();
+        let path = directory.join("client.properties");
+        std::fs::write(
+            &path,
+            "bootstrap.servers=kafka.example:9093\nsecurity.protocol=SASL_SSL\n\
+             sasl.mechanisms=SCRAM-SHA-256\nsasl.username={{ CLUSTER_API_KEY }}\n\
+             sasl.password={{ CLUSTER_API_SECRET }}\n",
+        )
+        .unwrap();
+        let credentials = env(&[("CLUSTER_API_KEY", "KEY1"), ("CLUSTER_API_SECRET", "s3cr3t")]);
+        let mut connection = KafkaConnection {
+            client_properties: Some(path),
+            ..Default::default()
+        };
+        let resolved = connection.resolve(&credentials, Some("127.0.0.1:9092")).unwrap();
+        assert_eq!(resolved.bootstrap, "kafka.example:9093");
+        assert_eq!(resolved.settings()["sasl.mechanisms"], "SCRAM-SHA-256");
+        assert_eq!(
+            resolved.redact("refused s3cr3t for KEY1"),
+            "refused <redacted> for KEY1"
+        );
+        connection.brokers = Some("other.example:9093".into());
+        let resolved = connection.resolve(&credentials, Some("127.0.0.1:9092")).unwrap();
+        assert_eq!(resolved.bootstrap, "other.example:9093");
         std::fs::remove_dir_all(directory).unwrap();
     }
 

@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use crate::bus::admin::ADMIN_TIMEOUT;
 use crate::bus::config::ResolvedKafka;
+use crate::bus::contact::{ContactError, KafkaRefusal, RefusalWatch, first_contact};
 use crate::bus::format::{ConsumedRecord, OutputFormat, render};
 use crate::bus::offset::{StartOffset, TimeStart, start_after_oldest, time_start};
 
@@ -62,6 +63,9 @@ pub enum ConsumeError {
         timeout: Duration,
         reason: String,
     },
+    /// The cluster refuses this client (credentials, certificate); the message names the fix.
+    #[error(transparent)]
+    Denied(KafkaRefusal),
     #[error("no topic {topic} on {bootstrap}; `semaphore topics list` shows what exists")]
     NoSuchTopic { topic: String, bootstrap: String },
     #[error("{0}")]
@@ -75,13 +79,29 @@ pub enum ConsumeError {
 type TopicPartition = (String, i32);
 
 /// A client context that does not log end-of-partition as an error: with `enable.partition.eof` it is a
-/// normal event, which the poll loop handles.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct QuietContext;
+/// normal event, which the poll loop handles. It keeps a refusal (a login or a certificate the cluster will
+/// never accept) for [`first_contact`] instead of logging it.
+#[derive(Clone, Debug, Default)]
+pub struct QuietContext {
+    refusals: RefusalWatch,
+}
+
+impl QuietContext {
+    /// The last refusal the client reported.
+    pub fn refusals(&self) -> &RefusalWatch {
+        &self.refusals
+    }
+}
 
 impl ClientContext for QuietContext {
     fn error(&self, error: KafkaError, reason: &str) {
         if error.rdkafka_error_code() == Some(RDKafkaErrorCode::PartitionEOF) {
+            return;
+        }
+        // Whoever waits for the cluster reports a refusal, once, with its fix; a warning per reconnect
+        // saying that librdkafka keeps retrying would say the opposite.
+        if self.refusals.note(&error, reason) {
+            tracing::debug!(%error, reason, "Kafka refused the client.");
             return;
         }
         tracing::warn!(%error, reason, "Kafka client error; librdkafka keeps retrying.");
@@ -102,7 +122,9 @@ pub fn consume(
 ) -> Result<ConsumeSummary, ConsumeError> {
     validate(options)?;
     let consumer: BaseConsumer<QuietContext> =
-        consumer_config(kafka, options).create_with_context(QuietContext)?;
+        consumer_config(kafka, options).create_with_context(QuietContext::default())?;
+    // Before anything is assigned: the first contact serves the consumer's queue.
+    first_contact(&consumer, kafka, ADMIN_TIMEOUT).map_err(|error| contact_failure(kafka, error))?;
     let partitions_of = partitions_of_topics(&consumer, kafka, &options.topics)?;
     if options.group.is_some() {
         let topics: Vec<&str> = options.topics.iter().map(String::as_str).collect();
@@ -406,6 +428,13 @@ fn ensure_reachable(
 /// How long the probe of a stalled `-e` read waits for the cluster.
 const STALL_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
+fn contact_failure(kafka: &ResolvedKafka, error: ContactError) -> ConsumeError {
+    match error {
+        ContactError::Refused(refusal) => ConsumeError::Denied(refusal),
+        ContactError::Unreachable(error) => unreachable(kafka, error),
+    }
+}
+
 fn unreachable(kafka: &ResolvedKafka, error: impl ToString) -> ConsumeError {
     ConsumeError::Unreachable {
         bootstrap: kafka.bootstrap.clone(),
@@ -559,7 +588,7 @@ fn timestamps_at(
         .set("group.id", "semaphore-consume-unused")
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest");
-    let consumer: BaseConsumer<QuietContext> = config.create_with_context(QuietContext)?;
+    let consumer: BaseConsumer<QuietContext> = config.create_with_context(QuietContext::default())?;
     let mut assignment = TopicPartitionList::new();
     for ((topic, partition), offset) in &offsets {
         assignment.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;

@@ -4,17 +4,28 @@
 //!
 //! nisshi speaks the Kafka wire protocol, so any Kafka client (librdkafka 2.12+, Python `confluent-kafka`,
 //! Java) can use it. SQLite storage keeps topics, records and committed offsets across restarts.
+//!
+//! `semaphore broker` can ask its clients for TLS and a SASL/SCRAM login ([`BrokerSecurity`]): nisshi's own
+//! TLS listener (rustls) and logins, checked against the users' credentials that
+//! [`broker_credentials`](crate::bus::broker_credentials) writes into its storage before it serves.
 
 use std::net::{SocketAddr, TcpListener as StdTcpListener};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use nisshi_broker::broker::Broker;
 use nisshi_broker::coordinator::group::administrator::{Controller, GroupCoordinatorConfig};
 use nisshi_storage::ArcDynStorage;
+use tokio::runtime::Runtime;
 use tokio::task::{JoinError, JoinHandle};
 use tokio::time::Instant;
+use tokio_rustls::rustls;
 use url::Url;
+
+use crate::bus::broker_credentials::{self, BrokerCredentialsError, CredentialStore};
+use crate::bus::broker_security::{BrokerSecurity, BrokerUser};
+use crate::sources::listener::tls::{TlsSetupError, server_config};
 
 /// Where the embedded broker keeps its data.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,6 +45,9 @@ pub enum BrokerStorage {
 
 /// The file name of the SQLite database inside the data directory.
 pub const BROKER_DATABASE: &str = "broker.db";
+
+/// The cluster id the broker reports, and under which its storage keeps topics and users.
+pub const CLUSTER_ID: &str = "semaphore";
 
 /// A failure to start the embedded broker.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +71,11 @@ pub enum EmbeddedBrokerError {
     TansuDatabase { path: PathBuf },
     #[error("the embedded broker did not start: {reason}")]
     Start { reason: String },
+    /// The certificate or key the broker speaks TLS with cannot serve; the message names the file.
+    #[error(transparent)]
+    Tls(#[from] TlsSetupError),
+    #[error(transparent)]
+    Credentials(#[from] BrokerCredentialsError),
     #[error("the embedded broker did not accept connections on {address} within {waited:?}")]
     NotReady { address: SocketAddr, waited: Duration },
 }
@@ -103,17 +122,30 @@ impl EmbeddedBroker {
         advertise: Option<String>,
         storage: BrokerStorage,
     ) -> Result<Self, EmbeddedBrokerError> {
+        Self::start_secured(listen, advertise, storage, BrokerSecurity::default()).await
+    }
+
+    /// As [`EmbeddedBroker::start_advertising`], asking every client for what `security` says: TLS on the
+    /// listener (which then speaks nothing else), and a SASL/SCRAM login as one of its users before any
+    /// other request.
+    pub async fn start_secured(
+        listen: SocketAddr,
+        advertise: Option<String>,
+        storage: BrokerStorage,
+        security: BrokerSecurity,
+    ) -> Result<Self, EmbeddedBrokerError> {
         let address = resolve_port(listen)?;
         let listener_url =
             Url::parse(&format!("tcp://{address}")).expect("a socket address makes a valid URL");
-        let advertised_url = match advertise {
-            Some(advertise) => {
-                Url::parse(&format!("tcp://{advertise}")).map_err(|error| EmbeddedBrokerError::Start {
-                    reason: format!("advertised address {advertise:?}: {error}"),
-                })?
-            }
-            None => listener_url.clone(),
-        };
+        let advertised_url = advertised_url(advertise, &listener_url)?;
+        // Read before anything is made, so that a wrong file leaves nothing behind. nisshi takes the
+        // configuration itself, not a shared one.
+        let tls = security
+            .tls
+            .as_ref()
+            .map(server_config)
+            .transpose()?
+            .map(Arc::unwrap_or_clone);
         let (directory, scratch) = match storage {
             BrokerStorage::Memory => {
                 let scratch = scratch_directory();
@@ -123,24 +155,30 @@ impl EmbeddedBroker {
         };
         let storage_url = storage_url(&directory)?;
         refuse_a_tansu_database(&directory.join(BROKER_DATABASE)).await?;
-        let runtime = match tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(BROKER_THREADS)
-            .thread_name("kafka-broker")
-            .enable_all()
-            .build()
-        {
+        let runtime = match broker_runtime() {
             Ok(runtime) => runtime,
             Err(error) => {
-                if let Some(scratch) = scratch {
-                    let _ = std::fs::remove_dir_all(scratch);
-                }
-                return Err(EmbeddedBrokerError::Start {
-                    reason: format!("cannot start the broker's threads: {error}"),
-                });
+                remove_scratch(scratch);
+                return Err(error);
             }
         };
+        let access = Access {
+            authentication: !security.users.is_empty(),
+            tls,
+        };
+        let store = CredentialStore {
+            storage: storage_url.clone(),
+            database: directory.join(BROKER_DATABASE),
+            advertised: advertised_url.clone(),
+        };
+        if let Err(error) = store_credentials(&runtime, store, security.users).await {
+            // Not a blocking shutdown: this runs inside another runtime.
+            runtime.shutdown_background();
+            remove_scratch(scratch);
+            return Err(error);
+        }
         let task = runtime.spawn(async move {
-            let result = serve(listener_url, advertised_url, storage_url).await;
+            let result = serve(listener_url, advertised_url, storage_url, access).await;
             if let Err(error) = &result {
                 tracing::error!(%error, "The embedded Kafka broker stopped with an error.");
             }
@@ -154,20 +192,26 @@ impl EmbeddedBroker {
             runtime: Some(runtime),
             scratch,
         };
+        broker.wait_until_ready().await?;
+        Ok(broker)
+    }
+
+    /// Waits until the broker accepts connections, or its task ended, or [`READY_WITHIN`] passed.
+    async fn wait_until_ready(&mut self) -> Result<(), EmbeddedBrokerError> {
         let started = Instant::now();
-        while tokio::net::TcpStream::connect(address).await.is_err() {
-            if broker.task.is_finished() {
-                return Err(start_failure((&mut broker.task).await));
+        while tokio::net::TcpStream::connect(self.address).await.is_err() {
+            if self.task.is_finished() {
+                return Err(start_failure((&mut self.task).await));
             }
             if started.elapsed() > READY_WITHIN {
                 return Err(EmbeddedBrokerError::NotReady {
-                    address,
+                    address: self.address,
                     waited: READY_WITHIN,
                 });
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        Ok(broker)
+        Ok(())
     }
 
     /// The address clients bootstrap from, `127.0.0.1:PORT`.
@@ -204,15 +248,22 @@ impl Drop for EmbeddedBroker {
 ///
 /// `silent` keeps nisshi's start-up banner and progress spinners off the terminal; the node id is nisshi's
 /// own (every nisshi broker reports 111).
-async fn serve(listener: Url, advertised_listener: Url, storage: Url) -> Result<(), nisshi_broker::Error> {
+async fn serve(
+    listener: Url,
+    advertised_listener: Url,
+    storage: Url,
+    access: Access,
+) -> Result<(), nisshi_broker::Error> {
     let mut broker = Broker::<Controller<ArcDynStorage>, ArcDynStorage>::builder()
         .node_id(nisshi_broker::NODE_ID)
-        .cluster_id("semaphore")
+        .cluster_id(CLUSTER_ID)
         .incarnation_id(uuid::Uuid::new_v4())
         .advertised_listener(advertised_listener)
         .storage(storage)
         .listener(listener)
         .silent(true)
+        .authentication(access.authentication)
+        .tls_server_config(access.tls)
         .group_coordinator(GroupCoordinatorConfig {
             initial_rebalance_delay: INITIAL_REBALANCE_DELAY,
             ..GroupCoordinatorConfig::default()
@@ -220,6 +271,62 @@ async fn serve(listener: Url, advertised_listener: Url, storage: Url) -> Result<
         .build()
         .await?;
     broker.serve(Instant::now()).await
+}
+
+/// What the broker asks of its clients, as nisshi's builder takes it.
+struct Access {
+    /// A SASL/SCRAM login before any other request, checked against the credentials in the storage.
+    authentication: bool,
+    /// The listener's TLS configuration; plain TCP without.
+    tls: Option<rustls::ServerConfig>,
+}
+
+/// The address advertised to clients: `advertise` when given, else the listener's own.
+fn advertised_url(advertise: Option<String>, listener: &Url) -> Result<Url, EmbeddedBrokerError> {
+    match advertise {
+        Some(advertise) => {
+            Url::parse(&format!("tcp://{advertise}")).map_err(|error| EmbeddedBrokerError::Start {
+                reason: format!("advertised address {advertise:?}: {error}"),
+            })
+        }
+        None => Ok(listener.clone()),
+    }
+}
+
+/// The broker's own runtime (see [`BROKER_THREADS`]).
+fn broker_runtime() -> Result<Runtime, EmbeddedBrokerError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(BROKER_THREADS)
+        .thread_name("kafka-broker")
+        .enable_all()
+        .build()
+        .map_err(|error| EmbeddedBrokerError::Start {
+            reason: format!("cannot start the broker's threads: {error}"),
+        })
+}
+
+/// Writes the users' credentials into the broker's storage before it serves, on the broker's runtime, where
+/// nisshi's storage spawns its tasks. Nothing without users: the broker then asks for no login.
+async fn store_credentials(
+    runtime: &Runtime,
+    store: CredentialStore,
+    users: Vec<BrokerUser>,
+) -> Result<(), EmbeddedBrokerError> {
+    if users.is_empty() {
+        return Ok(());
+    }
+    match runtime.spawn(broker_credentials::store_users(store, users)).await {
+        Ok(stored) => stored.map_err(EmbeddedBrokerError::from),
+        Err(error) => Err(EmbeddedBrokerError::Start {
+            reason: format!("storing the broker's users failed: {error}"),
+        }),
+    }
+}
+
+fn remove_scratch(scratch: Option<PathBuf>) {
+    if let Some(scratch) = scratch {
+        let _ = std::fs::remove_dir_all(scratch);
+    }
 }
 
 /// The error of a broker task that ended before it accepted a connection.

@@ -133,7 +133,7 @@ impl GroupReader {
             config.set("fetch.wait.max.ms", "100");
         }
         let consumer: StreamConsumer<QuietContext> = config
-            .create_with_context(QuietContext)
+            .create_with_context(QuietContext::default())
             .map_err(GroupReaderError::Create)?;
         let topic_names: Vec<&str> = topics.iter().map(String::as_str).collect();
         match start {

@@ -11,6 +11,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use crate::bus::config::ResolvedKafka;
 use crate::bus::consumer::QuietContext;
+use crate::bus::contact::{ContactError, first_contact};
 
 const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
 /// A read-back covers one window of one source: seconds of reading at most, unless Kafka is unreachable.
@@ -42,10 +43,9 @@ fn failed(topic: &str, source: KafkaError) -> ReadbackError {
     }
 }
 
-/// The cluster did not answer a metadata request (librdkafka's error, as it says it).
-#[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct ProbeError(KafkaError);
+/// The cluster did not answer a metadata request (librdkafka's error, as it says it), or refuses this client
+/// for good (credentials, certificate).
+pub type ProbeError = ContactError;
 
 /// The read-back and probe client could not be created from the connection settings.
 #[derive(Debug, thiserror::Error)]
@@ -54,21 +54,31 @@ pub struct MetadataClientError(#[source] pub KafkaError);
 
 /// A client for end offsets and reachability probes. Long-lived callers keep one: a librdkafka client is
 /// costly to create (threads, connections), too costly to make per window or per probe.
-pub struct MetadataClient(BaseConsumer<QuietContext>);
+pub struct MetadataClient {
+    consumer: BaseConsumer<QuietContext>,
+    /// The connection settings, for the refusal's message.
+    kafka: ResolvedKafka,
+}
 
 impl MetadataClient {
     pub fn new(kafka: &ResolvedKafka) -> Result<Self, MetadataClientError> {
-        consumer(kafka).map(Self).map_err(MetadataClientError)
+        let consumer = consumer(kafka).map_err(MetadataClientError)?;
+        Ok(Self {
+            consumer,
+            kafka: kafka.clone(),
+        })
     }
 
     /// Each partition's end offset of `topic` now. Blocking.
     pub fn end_offsets(&self, topic: &str) -> Result<BTreeMap<i32, i64>, ReadbackError> {
-        end_offsets(&self.0, topic)
+        end_offsets(&self.consumer, topic)
     }
 
-    /// Whether the cluster answers a metadata request within 10 s. Blocking.
+    /// Whether the cluster answers a metadata request within 10 s (generous: a busy broker is slow, not
+    /// down, and readiness should rather pass falsely than fail falsely), and whether it refuses this client
+    /// for good, which is said as soon as librdkafka reports it. Blocking.
     pub fn probe(&self) -> Result<(), ProbeError> {
-        probe(&self.0).map_err(ProbeError)
+        first_contact(&self.consumer, &self.kafka, METADATA_TIMEOUT)
     }
 }
 
@@ -78,7 +88,7 @@ fn consumer(kafka: &ResolvedKafka) -> Result<BaseConsumer<QuietContext>, KafkaEr
         .set("group.id", "semaphore-readback-unused")
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "false");
-    config.create_with_context(QuietContext)
+    config.create_with_context(QuietContext::default())
 }
 
 /// Each partition's end offset (high watermark) now. A topic that does not exist yet has none. Blocking.
@@ -161,12 +171,6 @@ pub fn payloads_since(
         }
     }
     Ok(payloads)
-}
-
-/// Whether the cluster answers a metadata request within 10 s (generous: a busy broker is slow, not down,
-/// and readiness should rather pass falsely than fail falsely). Blocking.
-fn probe(consumer: &BaseConsumer<QuietContext>) -> Result<(), KafkaError> {
-    consumer.fetch_metadata(None, METADATA_TIMEOUT).map(|_| ())
 }
 
 #[cfg(test)]

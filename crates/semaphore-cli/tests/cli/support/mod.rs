@@ -30,8 +30,17 @@ type StdoutLines = std::io::Lines<BufReader<std::process::ChildStdout>>;
 /// Starts `semaphore ARGUMENTS` in the background and reads the first line it prints (its address); returns
 /// the child, the line's last word and the rest of stdout, which the caller keeps open.
 fn spawn_announcing(arguments: &[&str]) -> (Child, String, String, StdoutLines) {
+    spawn_announcing_with_env(arguments, &[])
+}
+
+/// As [`spawn_announcing`], with extra environment variables (the broker's users).
+fn spawn_announcing_with_env(
+    arguments: &[&str],
+    env: &[(&str, &str)],
+) -> (Child, String, String, StdoutLines) {
     let mut child = semaphore()
         .args(arguments)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -122,8 +131,13 @@ impl Broker {
     /// On `listen` with extra arguments (e.g. `--data-dir DIR`): `127.0.0.1:0` for a port the broker picks,
     /// or the address a stopped broker had, to restart it where its clients look.
     pub fn start_with(listen: &str, arguments: &[&str]) -> Self {
+        Self::start_with_env(listen, arguments, &[])
+    }
+
+    /// As [`Broker::start_with`], with extra environment variables (`SEMAPHORE_BROKER_USERNAME`, ...).
+    pub fn start_with_env(listen: &str, arguments: &[&str], env: &[(&str, &str)]) -> Self {
         let broker = [&["broker", "--listen", listen], arguments].concat();
-        let (child, first, address, lines) = spawn_announcing(&broker);
+        let (child, first, address, lines) = spawn_announcing_with_env(&broker, env);
         if listen.ends_with(":0") {
             assert!(
                 address.starts_with("127.0.0.1:") && !address.ends_with(":0"),
