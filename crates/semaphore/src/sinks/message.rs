@@ -64,7 +64,9 @@ pub fn decode(message: &ConsumedMessage, accepted: &[&'static str]) -> Result<De
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{AlertEvent, ClientsRecord, EncodedRecord, RECORD_KINDS, RecordKind, UplinkRecord};
+    use crate::record::{
+        AlertEvent, ClientsRecord, EncodedRecord, GeneratedRecord, RECORD_KINDS, RecordKind, UplinkRecord,
+    };
 
     const UPLINK_SCHEMA: &str = UplinkRecord::HEADER;
     const CLIENTS_SCHEMA: &str = ClientsRecord::HEADER;
@@ -146,12 +148,22 @@ mod tests {
             timespan_seconds: 300,
             clients: Vec::new(),
         };
+        let generated = GeneratedRecord {
+            ts: "2026-12-02T10:00:00Z".parse().unwrap(),
+            source: "generator".into(),
+            run: "r".into(),
+            sequence: 0,
+            key: "key-0".into(),
+            key_sequence: 0,
+            message: String::new(),
+        };
         let encoded = [
             EncodedRecord::new(&uplink, None, "uplinks"),
             EncodedRecord::new(&alert, None, "alerts"),
             EncodedRecord::new(&clients, None, "clients"),
+            EncodedRecord::new(&generated, None, "generator"),
         ];
-        let expected: [Decoded; 3] = [uplink.into(), alert.into(), clients.into()];
+        let expected: [Decoded; 4] = [uplink.into(), alert.into(), clients.into(), generated.into()];
         for kind in RECORD_KINDS {
             assert!(
                 encoded.iter().any(|record| record.schema == kind.header),

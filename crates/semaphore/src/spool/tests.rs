@@ -1,3 +1,6 @@
+//! The spool's tests: order across segments, resume after a reopen, torn tails, damaged segments and the two
+//! policies of a full spool, on real files in a temporary directory.
+
 use super::*;
 use crate::spool::frame::spooled;
 
