@@ -6,6 +6,8 @@
 //! And [`generator`]: synthetic, numbered records at a steady rate, for trying a pipeline and checking
 //! delivery (it publishes as the push sources will, through the Kafka output's spool).
 //!
+//! And [`syslog`]: so far only its parser (RFC 5424, RFC 3164, Cisco, Junos, Arista, Meraki), not yet a kind.
+//!
 //! Every kind has the same shape ([`component`]: its table, its validated config, `build`) and one line in
 //! [`registry`], the list of kinds.
 //!
@@ -35,6 +37,7 @@ pub mod meraki_history;
 pub mod meraki_uplinks;
 pub mod organizations;
 pub mod registry;
+pub mod syslog;
 pub mod uplink_filter;
 pub mod window;
 pub mod window_writer;
