@@ -90,7 +90,7 @@ pub fn mnemonic(text: &str) -> Option<(Mnemonic<'_>, &str)> {
 /// which IOS, IOS-XE and NX-OS never do (their mnemonic follows the header directly); IOS XR's tag carries
 /// a pid (`ifmgr[227]:`), so a tag with a pid stays Cisco.
 pub fn vendor(mnemonic: &Mnemonic<'_>, tag: Option<&Tag<'_>>) -> &'static str {
-    if FIREWALL_FACILITIES.iter().any(|name| *name == mnemonic.facility) {
+    if FIREWALL_FACILITIES.contains(&mnemonic.facility) {
         return "cisco-asa";
     }
     match tag {

@@ -88,10 +88,7 @@ fn subtype(text: &str) -> (Option<&str>, &str) {
 /// The text after a marker word at the front of `text`.
 fn marker(text: &str) -> Option<&str> {
     let (word, rest) = token(text)?;
-    MARKERS
-        .iter()
-        .any(|marker| *marker == word)
-        .then(|| skip_spaces(rest))
+    MARKERS.contains(&word).then(|| skip_spaces(rest))
 }
 
 /// `key=value`, `key='value'` or `key="value"` at the front of `text`: the key, the value without its quotes
