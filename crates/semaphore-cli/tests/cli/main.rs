@@ -12,3 +12,4 @@ mod shutdown;
 mod simulate_and_check;
 mod sinks;
 mod spool;
+mod syslog_source;

@@ -14,6 +14,7 @@ pub mod encoded;
 pub mod generated;
 pub mod key;
 pub mod registry;
+pub mod syslog;
 pub mod uplink;
 
 pub use alert::{AlertEvent, AlertStatus};
@@ -22,4 +23,5 @@ pub use encoded::EncodedRecord;
 pub use generated::GeneratedRecord;
 pub use key::KeyStrategy;
 pub use registry::{Decoded, RECORD_KINDS, RecordDescriptor, RecordKind};
+pub use syslog::{SyslogRecord, SyslogTimeSource, SyslogTransport};
 pub use uplink::UplinkRecord;

@@ -9,6 +9,7 @@ use crate::record::KeyStrategy;
 use crate::record::alert::AlertEvent;
 use crate::record::clients::ClientsRecord;
 use crate::record::generated::GeneratedRecord;
+use crate::record::syslog::SyslogRecord;
 use crate::record::uplink::UplinkRecord;
 
 /// The Kafka header that names a record's schema as `name/version` (DESIGN.md "Kafka conventions").
@@ -106,6 +107,7 @@ record_kinds! {
     Alert: AlertEvent,
     Clients: ClientsRecord,
     Generated: GeneratedRecord,
+    Syslog: SyslogRecord,
 }
 
 /// The registered kind whose [`RecordKind::HEADER`] is `header`.
@@ -123,6 +125,7 @@ mod tests {
     use super::*;
     use crate::record::EncodedRecord;
     use crate::record::alert::AlertStatus;
+    use crate::record::syslog::{SyslogTimeSource, SyslogTransport};
 
     fn schemas_dir() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas")
@@ -220,6 +223,39 @@ mod tests {
         }
     }
 
+    fn syslog() -> SyslogRecord {
+        SyslogRecord {
+            ts: time("2026-12-03T18:46:11.123Z"),
+            ts_source: SyslogTimeSource::Message,
+            received_at: time("2026-12-03T18:46:11.200Z"),
+            facility: Some(23),
+            facility_name: Some("local7".to_owned()),
+            severity: Some(3),
+            severity_name: Some("err".to_owned()),
+            hostname: None,
+            app_name: None,
+            proc_id: None,
+            msg_id: None,
+            structured_data: Some(serde_json::json!({"origin@0": {"ip": ["10.0.0.1", "10.0.0.2"]}})),
+            message: "Interface Gi0/1, changed state to down".to_owned(),
+            vendor: Some("cisco".to_owned()),
+            mnemonic: Some("LINK-3-UPDOWN".to_owned()),
+            sequence: Some(58),
+            event_type: None,
+            fields: None,
+            parse_error: None,
+            invalid_utf8: false,
+            source_ip: "10.0.0.1".parse().unwrap(),
+            source_port: 51514,
+            transport: SyslogTransport::Udp,
+            truncated: false,
+            raw: Some(
+                "<187>58: Dec  3 18:46:11.123: %LINK-3-UPDOWN: Interface Gi0/1, changed state to down"
+                    .to_owned(),
+            ),
+        }
+    }
+
     /// One encoded record of every registered kind; a kind added to the list without a sample here fails
     /// `every_kind_round_trips_through_the_registry`.
     fn samples() -> Vec<(EncodedRecord, Decoded)> {
@@ -236,6 +272,10 @@ mod tests {
             (
                 EncodedRecord::new(&generated(), Some("key-1".to_owned()), "generator"),
                 generated().into(),
+            ),
+            (
+                EncodedRecord::new(&syslog(), Some(syslog().key()), "syslog"),
+                syslog().into(),
             ),
         ]
     }
@@ -320,12 +360,19 @@ mod tests {
         assert_eq!(ClientsRecord::DEFAULT_KEY, Some(KeyStrategy::NetworkId));
         assert_eq!(AlertEvent::DEFAULT_KEY, None);
         assert_eq!(GeneratedRecord::DEFAULT_KEY, None);
+        assert_eq!(SyslogRecord::DEFAULT_KEY, None);
         let [
             (uplink_sample, _),
             (clients_sample, _),
             (alert_sample, _),
             (generated_sample, _),
-        ] = <[(EncodedRecord, Decoded); 4]>::try_from(samples()).unwrap_or_else(|_| panic!("four samples"));
+            (syslog_sample, _),
+        ] = <[(EncodedRecord, Decoded); 5]>::try_from(samples()).unwrap_or_else(|_| panic!("five samples"));
+        assert_eq!(syslog_sample.key.as_deref(), Some("10.0.0.1"));
+        assert_eq!(
+            syslog_sample.timestamp_ms,
+            time("2026-12-03T18:46:11.123Z").timestamp_millis()
+        );
         assert_eq!(generated_sample.key.as_deref(), Some("key-1"));
         assert_eq!(
             generated_sample.timestamp_ms,

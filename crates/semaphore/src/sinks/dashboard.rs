@@ -135,7 +135,7 @@ impl Dashboard {
                         };
                         alert_events.push((**event).clone());
                     }
-                    Decoded::Clients(_) | Decoded::Generated(_) => {}
+                    Decoded::Clients(_) | Decoded::Generated(_) | Decoded::Syslog(_) => {}
                 }
             }
         }

@@ -65,7 +65,8 @@ pub fn decode(message: &ConsumedMessage, accepted: &[&'static str]) -> Result<De
 mod tests {
     use super::*;
     use crate::record::{
-        AlertEvent, ClientsRecord, EncodedRecord, GeneratedRecord, RECORD_KINDS, RecordKind, UplinkRecord,
+        AlertEvent, ClientsRecord, EncodedRecord, GeneratedRecord, RECORD_KINDS, RecordKind, SyslogRecord,
+        UplinkRecord,
     };
 
     const UPLINK_SCHEMA: &str = UplinkRecord::HEADER;
@@ -107,6 +108,13 @@ mod tests {
         "networkId":"N_1","networkName":null,"serial":"Q2AA-BBBB-CCCC","deviceName":null,"uplink":"wan1",
         "ip":"8.8.8.8","value":7.5,"threshold":5.0,"startsAt":"2026-11-27T10:00:00Z","endsAt":null,
         "ts":"2026-11-27T10:00:00Z"}"#;
+
+    const SYSLOG: &str = r#"{"ts":"2026-12-03T10:00:00Z","tsSource":"received","receivedAt":"2026-12-03T10:00:00Z",
+        "facility":null,"facilityName":null,"severity":null,"severityName":null,"hostname":null,"appName":null,
+        "procId":null,"msgId":null,"structuredData":null,"message":"no priority","vendor":null,"mnemonic":null,
+        "sequence":null,"eventType":null,"fields":null,"parseError":"no priority: the line does not start with `<`",
+        "invalidUtf8":false,"sourceIp":"10.0.0.1","sourcePort":514,"transport":"tcp","truncated":false,
+        "raw":"no priority"}"#;
 
     #[test]
     fn uplink_with_and_without_header() {
@@ -157,13 +165,21 @@ mod tests {
             key_sequence: 0,
             message: String::new(),
         };
+        let syslog: SyslogRecord = serde_json::from_str(SYSLOG).unwrap();
         let encoded = [
             EncodedRecord::new(&uplink, None, "uplinks"),
             EncodedRecord::new(&alert, None, "alerts"),
             EncodedRecord::new(&clients, None, "clients"),
             EncodedRecord::new(&generated, None, "generator"),
+            EncodedRecord::new(&syslog, None, "syslog"),
         ];
-        let expected: [Decoded; 4] = [uplink.into(), alert.into(), clients.into(), generated.into()];
+        let expected: [Decoded; 5] = [
+            uplink.into(),
+            alert.into(),
+            clients.into(),
+            generated.into(),
+            syslog.into(),
+        ];
         for kind in RECORD_KINDS {
             assert!(
                 encoded.iter().any(|record| record.schema == kind.header),

@@ -7,10 +7,11 @@ use std::error::Error;
 use std::fmt;
 
 use crate::error_text::one_line;
+use crate::sources::listener::ListenerError;
 use crate::sources::organizations::DiscoveryError;
 
-/// Why a source ended on its own: Meraki refused it for good (a wrong key, no access), or its `--once` cycle
-/// left work undone (Meraki or an output unreachable).
+/// Why a source ended on its own: Meraki refused it for good (a wrong key, no access), its `--once` cycle
+/// left work undone (Meraki or an output unreachable), or a listener could not bind.
 ///
 /// Its message says the whole chain on one line (`source ID: organization 1: cannot write the window: …`)
 /// and it keeps the chain as its source too: the pipeline logs a failure with Display alone
@@ -43,6 +44,10 @@ pub enum SourceError {
     /// What the `--once` cycle could not do, organization by organization.
     #[error(transparent)]
     Unfinished(#[from] ErrorList<PollError>),
+    /// A push source could not open one of its `listen` addresses (taken, not this machine's, TLS files
+    /// unreadable): the error names the address.
+    #[error(transparent)]
+    Listen(#[from] ListenerError),
 }
 
 /// What one organization's part of a cycle could not do, as the source kind's own typed error

@@ -6,7 +6,8 @@
 //! And [`generator`]: synthetic, numbered records at a steady rate, for trying a pipeline and checking
 //! delivery (it publishes as the push sources will, through the Kafka output's spool).
 //!
-//! And [`syslog`]: so far only its parser (RFC 5424, RFC 3164, Cisco, Junos, Arista, Meraki), not yet a kind.
+//! And [`syslog`]: a push source, syslog received over UDP, TCP or TLS ([`listener`]) and parsed (RFC 5424,
+//! RFC 3164, Cisco, Junos, Arista, Meraki), published as the generator does.
 //!
 //! Every kind has the same shape ([`component`]: its table, its validated config, `build`) and one line in
 //! [`registry`], the list of kinds.

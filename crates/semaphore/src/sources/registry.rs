@@ -8,7 +8,7 @@ use tracing::{Instrument, Span};
 use crate::config::ConfigError;
 use crate::config::validation::{At, Validation};
 use crate::sources::component::{BuildError, RunningSource, Source, SourceContext, SourceFile};
-use crate::sources::{generator, meraki_clients, meraki_history, meraki_uplinks};
+use crate::sources::{generator, meraki_clients, meraki_history, meraki_uplinks, syslog};
 
 /// Declares the kinds: `Variant = table_name: FileType`, where `[[sources.table_name]]` holds `FileType`.
 macro_rules! source_kinds {
@@ -65,6 +65,7 @@ source_kinds! {
     MerakiDeviceHistory = meraki_device_history: meraki_history::HistorySourceFile,
     MerakiClients = meraki_clients: meraki_clients::ClientsSourceFile,
     Generator = generator: generator::GeneratorSourceFile,
+    Syslog = syslog: syslog::SyslogSourceFile,
 }
 
 impl SourceConfig {

@@ -1,5 +1,12 @@
-//! Syslog (issue 13). For now only its pure half: [`parse`] turns one received line, whatever its bytes,
-//! into a [`parse::ParsedMessage`], the future `syslog.message/1` record. The listener that feeds it and the
-//! record kind that carries it are not wired yet.
+//! `[[sources.syslog]]` (issue 13): syslog over `udp://`, `tcp://` and `tls://` into Kafka as
+//! `syslog.message/1` records. [`config`] is the table and its validation, `source` the listeners and the
+//! handler that publishes what they receive, `convert` one frame → its record, and [`parse`] one received
+//! line, whatever its bytes, → a [`parse::ParsedMessage`].
 
+pub mod config;
+mod convert;
 pub mod parse;
+mod source;
+
+pub use config::{RawPolicy, SYSLOG_TOPIC, SyslogSettings, SyslogSourceFile};
+pub use source::SyslogSource;

@@ -1,0 +1,158 @@
+//! Issue 13, `[[sources.syslog]]` through the binary: util-linux `logger` sends RFC 5424 over UDP and
+//! RFC 3164 octet-counted over TCP, a Cisco line arrives newline-framed over TCP, and all three are in Kafka
+//! as `syslog.message/1` records, keyed by the sender's address, valid against the JSON Schema.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::{Broker, Daemon, all_output, eventually, have, required, temp_dir, try_consume_all};
+
+const TOPIC: &str = "syslog.messages";
+const CISCO: &str =
+    "<189>58: *Mar  1 18:46:11.123 UTC: %LINK-3-UPDOWN: Interface Gi0/1, changed state to down\n";
+
+/// Sends one message with `logger` to 127.0.0.1 at `port`, with the given transport and format arguments.
+fn logger(port: &str, arguments: &[&str], message: &str) {
+    let output = Command::new("logger")
+        .args([
+            "--server",
+            "127.0.0.1",
+            "--port",
+            port,
+            "--tag",
+            "app",
+            "-p",
+            "local0.warning",
+        ])
+        .args(arguments)
+        .arg(message)
+        .output()
+        .expect("logger runs");
+    assert!(output.status.success(), "logger failed: {}", all_output(&output));
+}
+
+fn port_of(address: &str) -> &str {
+    address.rsplit_once(':').expect("ADDRESS:PORT").1
+}
+
+fn schema_errors(record: &Value) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/syslog.message.v1.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    validator
+        .iter_errors(record)
+        .map(|error| error.to_string())
+        .collect()
+}
+
+/// The envelope whose record's message is `message`.
+fn by_message<'a>(envelopes: &'a [Value], message: &str) -> &'a Value {
+    envelopes
+        .iter()
+        .find(|envelope| envelope["value"]["message"] == message)
+        .unwrap_or_else(|| panic!("no record with message {message:?} in {envelopes:#?}"))
+}
+
+#[test]
+fn logger_and_a_cisco_line_over_udp_and_tcp_arrive_as_records() {
+    if !required("logger (util-linux)", have("logger")) {
+        return;
+    }
+    let broker = Broker::start();
+    let directory = temp_dir("syslog-source");
+    let config = directory.join("semaphore.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"{data}\"\n\
+             [kafka]\nbrokers = \"{brokers}\"\n\
+             [admin]\nlisten = \"127.0.0.1:0\"\n\
+             [[sources.syslog]]\nlisten = [\"udp://127.0.0.1:0\", \"tcp://127.0.0.1:0\"]\n",
+            data = directory.join("data").display(),
+            brokers = broker.address,
+        ),
+    )
+    .unwrap();
+    let daemon = Daemon::start(&config, &directory.join("semaphore.log"));
+    let udp = daemon.listening_address("Syslog listening (udp)");
+    let tcp = daemon.listening_address("Syslog listening (tcp)");
+
+    logger(port_of(&udp), &["--udp", "--rfc5424"], "hello udp");
+    logger(
+        port_of(&tcp),
+        &["--tcp", "--octet-count", "--rfc3164"],
+        "hello tcp",
+    );
+    let mut stream = std::net::TcpStream::connect(&tcp).expect("the syslog listener accepts");
+    stream.write_all(CISCO.as_bytes()).unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+
+    let mut envelopes = Vec::new();
+    let arrived = eventually(Duration::from_secs(60), || {
+        envelopes = try_consume_all(&broker.address, TOPIC).unwrap_or_default();
+        envelopes.len() >= 3
+    });
+    assert!(
+        arrived,
+        "{} records of 3 arrived: {envelopes:#?}\n{}",
+        envelopes.len(),
+        daemon.log_text()
+    );
+    assert_eq!(envelopes.len(), 3, "{envelopes:#?}");
+    for envelope in &envelopes {
+        let record = &envelope["value"];
+        assert_eq!(envelope["key"], "127.0.0.1", "keyed by the sender: {envelope}");
+        assert_eq!(
+            envelope["headers"]["semaphore-schema"], "syslog.message/1",
+            "{envelope}"
+        );
+        assert_eq!(record["sourceIp"], "127.0.0.1", "{record}");
+        assert!(
+            record["sourcePort"].as_u64().is_some_and(|port| port > 0),
+            "{record}"
+        );
+        assert_eq!(record["truncated"], false, "{record}");
+        let errors = schema_errors(record);
+        assert!(errors.is_empty(), "{errors:?} in {record}");
+    }
+
+    let udp_record = &by_message(&envelopes, "hello udp")["value"];
+    assert_eq!(udp_record["transport"], "udp", "{udp_record}");
+    assert_eq!(udp_record["facility"], 16, "{udp_record}");
+    assert_eq!(udp_record["facilityName"], "local0", "{udp_record}");
+    assert_eq!(udp_record["severity"], 4, "{udp_record}");
+    assert_eq!(udp_record["appName"], "app", "{udp_record}");
+    assert_eq!(udp_record["tsSource"], "message", "{udp_record}");
+    assert!(udp_record["hostname"].is_string(), "{udp_record}");
+    assert_eq!(udp_record["parseError"], Value::Null, "{udp_record}");
+    assert_eq!(
+        udp_record["raw"],
+        Value::Null,
+        "raw = on_error by default: {udp_record}"
+    );
+
+    let tcp_record = &by_message(&envelopes, "hello tcp")["value"];
+    assert_eq!(tcp_record["transport"], "tcp", "{tcp_record}");
+    assert_eq!(tcp_record["facility"], 16, "{tcp_record}");
+    assert_eq!(tcp_record["severity"], 4, "{tcp_record}");
+    assert_eq!(tcp_record["appName"], "app", "{tcp_record}");
+    assert!(tcp_record["hostname"].is_string(), "{tcp_record}");
+    assert_eq!(tcp_record["parseError"], Value::Null, "{tcp_record}");
+
+    let cisco = &by_message(&envelopes, "Interface Gi0/1, changed state to down")["value"];
+    assert_eq!(cisco["transport"], "tcp", "{cisco}");
+    assert_eq!(cisco["facility"], 23, "{cisco}");
+    assert_eq!(cisco["severity"], 5, "{cisco}");
+    assert_eq!(cisco["severityName"], "notice", "{cisco}");
+    assert_eq!(cisco["vendor"], "cisco", "{cisco}");
+    assert_eq!(cisco["mnemonic"], "LINK-3-UPDOWN", "{cisco}");
+    assert_eq!(cisco["sequence"], 58, "{cisco}");
+    assert_eq!(
+        cisco["tsSource"], "received",
+        "a `*` time is not authoritative: {cisco}"
+    );
+}

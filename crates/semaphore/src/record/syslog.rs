@@ -1,0 +1,100 @@
+//! `syslog.message/1`: one syslog line as received by `[[sources.syslog]]`: what the parser read from it,
+//! and who sent it over what.
+//!
+//! The fields are spelled out rather than flattened from the parser's `ParsedMessage`: serde cannot combine
+//! `flatten` with `deny_unknown_fields`, and a record type must not depend on the parser's internals (the
+//! source converts one into the other).
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::record::KeyStrategy;
+use crate::record::registry::RecordKind;
+
+/// Where `ts` came from: the device's own time, or the arrival time when the line had none that could be
+/// placed on the UTC timeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyslogTimeSource {
+    Message,
+    Received,
+}
+
+/// How the line arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyslogTransport {
+    Udp,
+    Tcp,
+    Tls,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SyslogRecord {
+    /// The message's time in UTC; the Kafka record timestamp.
+    pub ts: DateTime<Utc>,
+    pub ts_source: SyslogTimeSource,
+    /// When the bytes were read from the socket.
+    pub received_at: DateTime<Utc>,
+    /// From `<PRI>`: 0 to 23.
+    pub facility: Option<u8>,
+    pub facility_name: Option<String>,
+    /// From `<PRI>`: 0 (emergency) to 7 (debug).
+    pub severity: Option<u8>,
+    pub severity_name: Option<String>,
+    pub hostname: Option<String>,
+    pub app_name: Option<String>,
+    pub proc_id: Option<String>,
+    pub msg_id: Option<String>,
+    /// RFC 5424 STRUCTURED-DATA as `{sd-id: {param: value}}`.
+    pub structured_data: Option<Value>,
+    pub message: String,
+    /// `cisco`, `cisco-asa`, `juniper`, `arista` or `meraki`.
+    pub vendor: Option<String>,
+    /// Cisco's `FACILITY-SEVERITY-MNEMONIC`, or the Junos event name.
+    pub mnemonic: Option<String>,
+    /// Cisco's sequence number.
+    pub sequence: Option<u64>,
+    /// Meraki's event type.
+    pub event_type: Option<String>,
+    /// Meraki's key=value pairs.
+    pub fields: Option<Map<String, Value>>,
+    /// What was wrong with the line; the other fields hold what could be read.
+    pub parse_error: Option<String>,
+    /// The line was not valid UTF-8 (invalid bytes became U+FFFD).
+    pub invalid_utf8: bool,
+    /// The sender: the datagram's source or the connection's peer (the record's key).
+    pub source_ip: IpAddr,
+    pub source_port: u16,
+    pub transport: SyslogTransport,
+    /// The line was longer than the source's `max_message_bytes` and was cut to it.
+    pub truncated: bool,
+    /// The line as received (lossily decoded), when the source's `raw` setting keeps it.
+    pub raw: Option<String>,
+}
+
+impl SyslogRecord {
+    /// The Kafka key: the sender's IP address. One device's lines must stay in order, and the address is
+    /// what identifies the sender: the hostname is missing from many lines (Cisco without `logging
+    /// origin-id`, relays that strip it) and is whatever the device was told to call itself.
+    pub fn key(&self) -> String {
+        self.source_ip.to_string()
+    }
+}
+
+impl RecordKind for SyslogRecord {
+    const SCHEMA: &'static str = "syslog.message";
+    const VERSION: u32 = 1;
+    const HEADER: &'static str = "syslog.message/1";
+    const JSON_SCHEMA: &'static str = "syslog.message.v1.json";
+    /// No strategy: always keyed by the sender's address ([`SyslogRecord::key`]).
+    const DEFAULT_KEY: Option<KeyStrategy> = None;
+
+    fn timestamp_ms(&self) -> i64 {
+        self.ts.timestamp_millis()
+    }
+}

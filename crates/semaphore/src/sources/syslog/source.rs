@@ -1,0 +1,100 @@
+//! The running `[[sources.syslog]]`: one listener per `listen` address, all feeding one handler that parses
+//! each frame into a `syslog.message/1` record and hands the batch to the outputs.
+//!
+//! Back-pressure: the handler awaits [`Outputs::accept`], and the listener reads a connection again only
+//! once that returned. `accept` (rather than `publish`) because senders cannot be told to resend: while
+//! Kafka is away, the Kafka output spools the records to disk instead of holding every sender back.
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+
+use crate::outputs::Outputs;
+use crate::record::EncodedRecord;
+use crate::shutdown::Stop;
+use crate::sources::SourceFailure;
+use crate::sources::listener::{Frame, FrameHandler, Listener};
+use crate::sources::syslog::config::{RawPolicy, SyslogSettings};
+use crate::sources::syslog::convert;
+
+pub struct SyslogSource {
+    settings: SyslogSettings,
+    outputs: Arc<Outputs>,
+}
+
+impl SyslogSource {
+    pub fn new(settings: SyslogSettings, outputs: Arc<Outputs>) -> Self {
+        Self { settings, outputs }
+    }
+
+    /// Binds every address, then receives until stopped and waits for the listeners to close. A bind that
+    /// fails ends the source (and, as for any failed source, the daemon): half the configured ports open
+    /// would lose the other half's devices without anyone noticing.
+    pub async fn run(self, stop: Stop, once: bool) -> Result<(), SourceFailure> {
+        if once {
+            // A listener has no cycle to finish: under --once there is nothing for it to do.
+            tracing::warn!("A syslog source has no cycle: --once does not run it.");
+            return Ok(());
+        }
+        let handler: Arc<dyn FrameHandler> = Arc::new(SyslogHandler {
+            source_id: self.settings.id.clone(),
+            topic: self.settings.topic.clone(),
+            raw: self.settings.raw,
+            outputs: self.outputs,
+        });
+        let mut listeners = Vec::with_capacity(self.settings.listeners.len());
+        for config in self.settings.listeners {
+            match Listener::bind(config, handler.clone(), stop.clone()).await {
+                Ok(listener) => {
+                    let bound = listener.listen_address();
+                    // One message per transport, so a test (or an operator's grep) finds each port-0 address.
+                    tracing::info!(
+                        address = %bound.address,
+                        listen = %bound,
+                        topic = %self.settings.topic,
+                        "Syslog listening ({}).",
+                        bound.transport
+                    );
+                    listeners.push(listener);
+                }
+                Err(error) => {
+                    // The listeners already bound would otherwise serve until the pipeline's stop.
+                    for listener in listeners {
+                        listener.into_task().abort();
+                    }
+                    return Err(SourceFailure::new(&self.settings.id, error));
+                }
+            }
+        }
+        stop.stopped().await;
+        for listener in listeners {
+            listener.wait().await;
+        }
+        Ok(())
+    }
+}
+
+/// What every listener of one source hands its frames to.
+struct SyslogHandler {
+    source_id: String,
+    topic: String,
+    raw: RawPolicy,
+    outputs: Arc<Outputs>,
+}
+
+impl FrameHandler for SyslogHandler {
+    fn handle(&self, frames: Vec<Frame>) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let records: Vec<EncodedRecord> = frames
+                .iter()
+                .map(|frame| {
+                    let record = convert::record(frame, self.raw);
+                    EncodedRecord::new(&record, Some(record.key()), &self.source_id)
+                })
+                .collect();
+            // Err only when standard output was closed by its reader: the pipeline stops on that by itself,
+            // and these lines have nowhere left to go.
+            let _ = self.outputs.accept(&self.topic, &records).await;
+        })
+    }
+}
