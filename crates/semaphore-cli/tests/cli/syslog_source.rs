@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{Broker, Daemon, all_output, eventually, have, required, temp_dir, try_consume_all};
+use crate::support::{
+    Broker, Daemon, all_output, eventually, have, http_get, metric, required, temp_dir, try_consume_all,
+};
 
 const TOPIC: &str = "syslog.messages";
 const CISCO: &str =
@@ -154,5 +156,21 @@ fn logger_and_a_cisco_line_over_udp_and_tcp_arrive_as_records() {
     assert_eq!(
         cisco["tsSource"], "received",
         "a `*` time is not authoritative: {cisco}"
+    );
+
+    // Each listener's counters, by source and bound address, and the kernel's drops for the UDP one.
+    let (_, metrics) = http_get(&daemon.admin_address(), "/metrics").expect("/metrics answers");
+    let (udp, tcp) = (format!("udp://{udp}"), format!("tcp://{tcp}"));
+    let series = |name: &str, listener: &str| {
+        metric(&metrics, &format!("{name}{{source=\"syslog\",listener=\"{listener}\"}}"))
+    };
+    assert_eq!(series("semaphore_listener_messages_total", &udp), Some(1.0), "{metrics}");
+    assert_eq!(series("semaphore_listener_messages_total", &tcp), Some(2.0), "{metrics}");
+    assert_eq!(series("semaphore_listener_kernel_drops_total", &udp), Some(0.0), "{metrics}");
+    assert!(series("semaphore_listener_bytes_total", &tcp).is_some_and(|bytes| bytes > 100.0));
+    assert_eq!(
+        metric(&metrics, "semaphore_syslog_messages_total{source=\"syslog\",parsed=\"true\"}"),
+        Some(3.0),
+        "{metrics}"
     );
 }

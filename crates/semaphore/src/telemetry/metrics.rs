@@ -10,6 +10,7 @@ use semaphore_meraki::error::ErrorKind;
 use semaphore_meraki::{Client, MetricsSnapshot};
 
 use crate::bus::producer::ProducerSnapshot;
+use crate::sources::listener::{ListenerStatsSnapshot, Transport, kernel_drops};
 use crate::spool::SpoolSnapshot;
 use crate::telemetry::{Telemetry, lock};
 
@@ -17,6 +18,7 @@ const SOURCE: &str = "source";
 const ORGANIZATION: &str = "organization";
 const OUTPUT: &str = "output";
 const SINK: &str = "sink";
+const LISTENER: &str = "listener";
 
 /// Every metric, in the order `/metrics` shows them.
 pub static METRICS: &[&Metric] = &[
@@ -56,6 +58,15 @@ pub static METRICS: &[&Metric] = &[
     &SPOOL_REPLAYED,
     &SPOOL_DROPPED,
     &SPOOL_CORRUPT_BYTES,
+    &SYSLOG_MESSAGES,
+    &LISTENER_MESSAGES,
+    &LISTENER_BYTES,
+    &LISTENER_CONNECTIONS,
+    &LISTENER_CONNECTIONS_REFUSED,
+    &LISTENER_TLS_HANDSHAKE_FAILURES,
+    &LISTENER_OVERSIZE,
+    &LISTENER_FRAMING_ERRORS,
+    &LISTENER_KERNEL_DROPS,
 ];
 
 pub static POLLS: Metric = Metric::recorded(
@@ -320,6 +331,69 @@ pub static SPOOL_CORRUPT_BYTES: Metric = Metric::read(
     |telemetry| spool_value(telemetry, |spool| spool.corrupt_bytes as f64),
 );
 
+pub static SYSLOG_MESSAGES: Metric = Metric::recorded(
+    "semaphore_syslog_messages_total",
+    Kind::Counter,
+    &[SOURCE, "parsed"],
+    "Syslog lines received per source: parsed=\"true\", or \"false\" for lines kept whole with parseError.",
+);
+pub static LISTENER_MESSAGES: Metric = Metric::read(
+    "semaphore_listener_messages_total",
+    Kind::Counter,
+    &[SOURCE, LISTENER],
+    "Messages a push source's listener received (datagrams, or frames cut from streams).",
+    |telemetry| Some(listener_samples(telemetry, |stats| stats.frames)),
+);
+pub static LISTENER_BYTES: Metric = Metric::read(
+    "semaphore_listener_bytes_total",
+    Kind::Counter,
+    &[SOURCE, LISTENER],
+    "Bytes a listener read from its sockets, before framing.",
+    |telemetry| Some(listener_samples(telemetry, |stats| stats.bytes)),
+);
+pub static LISTENER_CONNECTIONS: Metric = Metric::read(
+    "semaphore_listener_connections",
+    Kind::Gauge,
+    &[SOURCE, LISTENER],
+    "TCP/TLS connections open now.",
+    |telemetry| Some(listener_samples(telemetry, |stats| stats.connections_active)),
+);
+pub static LISTENER_CONNECTIONS_REFUSED: Metric = Metric::read(
+    "semaphore_listener_connections_refused_total",
+    Kind::Counter,
+    &[SOURCE, LISTENER],
+    "Connections closed at once because max_connections were open.",
+    |telemetry| Some(listener_samples(telemetry, |stats| stats.connections_refused)),
+);
+pub static LISTENER_TLS_HANDSHAKE_FAILURES: Metric = Metric::read(
+    "semaphore_listener_tls_handshake_failures_total",
+    Kind::Counter,
+    &[SOURCE, LISTENER],
+    "TLS handshakes that failed or timed out.",
+    |telemetry| Some(listener_samples(telemetry, |stats| stats.tls_handshake_failures)),
+);
+pub static LISTENER_OVERSIZE: Metric = Metric::read(
+    "semaphore_listener_oversize_total",
+    Kind::Counter,
+    &[SOURCE, LISTENER],
+    "Messages longer than max_message_bytes, delivered cut and flagged.",
+    |telemetry| Some(listener_samples(telemetry, |stats| stats.oversize_frames)),
+);
+pub static LISTENER_FRAMING_ERRORS: Metric = Metric::read(
+    "semaphore_listener_framing_errors_total",
+    Kind::Counter,
+    &[SOURCE, LISTENER],
+    "Stream input that was not a frame (a bad octet count, a frame cut by the connection's end), skipped.",
+    |telemetry| Some(listener_samples(telemetry, |stats| stats.framing_errors)),
+);
+pub static LISTENER_KERNEL_DROPS: Metric = Metric::read(
+    "semaphore_listener_kernel_drops_total",
+    Kind::Counter,
+    &[SOURCE, LISTENER],
+    "Datagrams the kernel dropped for a UDP listener (its receive buffer was full), from /proc/net/udp.",
+    |telemetry| Some(kernel_drop_samples(telemetry)),
+);
+
 /// One metric family: what `# HELP` and `# TYPE` say, its labels, and where its samples come from.
 #[derive(Debug)]
 pub struct Metric {
@@ -429,6 +503,29 @@ fn producer_total(telemetry: &Telemetry, counter: fn(&ProducerSnapshot) -> u64) 
 fn spool_value(telemetry: &Telemetry, value: fn(&SpoolSnapshot) -> f64) -> Option<Vec<Sample>> {
     let spool = lock(&telemetry.spool).as_ref()?.snapshot();
     Some(unlabelled(value(&spool)))
+}
+
+/// A listener counter per registered listener, labelled with its source and the address it bound.
+fn listener_samples(telemetry: &Telemetry, value: fn(&ListenerStatsSnapshot) -> u64) -> Vec<Sample> {
+    lock(&telemetry.listeners)
+        .iter()
+        .map(|listener| {
+            let labels = vec![listener.source.clone(), listener.listen.to_string()];
+            (labels, value(&listener.stats.snapshot()) as f64)
+        })
+        .collect()
+}
+
+/// The kernel's drops for each UDP listener whose socket the kernel's table shows.
+fn kernel_drop_samples(telemetry: &Telemetry) -> Vec<Sample> {
+    lock(&telemetry.listeners)
+        .iter()
+        .filter(|listener| listener.listen.transport == Transport::Udp)
+        .filter_map(|listener| {
+            let drops = kernel_drops::udp_drops(listener.listen.address)?;
+            Some((vec![listener.source.clone(), listener.listen.to_string()], drops as f64))
+        })
+        .collect()
 }
 
 fn meraki_up_per_source(telemetry: &Telemetry) -> Vec<Sample> {

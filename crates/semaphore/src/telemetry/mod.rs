@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use semaphore_meraki::{Client, MetricsSnapshot};
 
 use crate::bus::producer::ProducerMetrics;
+use crate::sources::listener::{ListenAddress, ListenerStats};
 use crate::spool::SpoolStats;
 use crate::telemetry::exposition::Exposition;
 use crate::telemetry::metrics::{METRICS, Metric, Sample, Values};
@@ -45,6 +46,16 @@ pub struct Telemetry {
     pub producer: Mutex<Option<Arc<ProducerMetrics>>>,
     /// The Kafka output's spool, when it has one.
     pub spool: Mutex<Option<Arc<SpoolStats>>>,
+    /// Every push source's listeners (syslog's), their counters shown per source and address.
+    pub listeners: Mutex<Vec<RegisteredListener>>,
+}
+
+/// A listener `/metrics` shows: its source, the address it bound, its counters.
+#[derive(Clone, Debug)]
+pub struct RegisteredListener {
+    pub source: String,
+    pub listen: ListenAddress,
+    pub stats: Arc<ListenerStats>,
 }
 
 impl Telemetry {
@@ -150,6 +161,15 @@ impl Telemetry {
             ));
         }
         readiness
+    }
+
+    /// Shows a listener's counters on `/metrics`, labelled with its source and the address it bound.
+    pub fn register_listener(&self, source: &str, listen: ListenAddress, stats: Arc<ListenerStats>) {
+        lock(&self.listeners).push(RegisteredListener {
+            source: source.to_owned(),
+            listen,
+            stats,
+        });
     }
 
     /// Shows the spool's counters on `/metrics` and `/readyz`.

@@ -22,7 +22,8 @@
 //!   call in progress completes first. [`Listener::wait`] returns once every connection has closed.
 //!
 //! One concept per file: [`address`] (parsing `listen`), [`config`] (the settings and their defaults),
-//! [`frame`] (what the handler gets), [`framing`] (newline, octet counting, auto-detection), [`tls`] (the
+//! [`frame`] (what the handler gets), [`framing`] (newline, octet counting, auto-detection), [`kernel_drops`]
+//! (what the kernel dropped for a UDP socket, from `/proc/net/udp`), [`tls`] (the
 //! server configuration from PEM files), [`stats`] (the counters), `driver` (bind and the [`Listener`]
 //! handle), `udp` and `tcp` (the loops; `tcp` serves TLS too).
 
@@ -31,6 +32,7 @@ pub mod config;
 mod driver;
 pub mod frame;
 pub mod framing;
+pub mod kernel_drops;
 pub mod stats;
 mod tcp;
 #[cfg(test)]

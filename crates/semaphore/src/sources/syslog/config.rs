@@ -238,7 +238,11 @@ impl Source for SyslogSettings {
     }
 
     fn build(&self, context: &SourceContext<'_>) -> Result<RunningSource, BuildError> {
-        let source = SyslogSource::new(self.clone(), context.outputs.clone());
+        let source = SyslogSource::new(
+            self.clone(),
+            context.outputs.clone(),
+            context.telemetry.clone(),
+        );
         Ok(Box::pin(source.run(context.stop.clone(), context.once)))
     }
 }

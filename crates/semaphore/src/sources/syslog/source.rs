@@ -16,15 +16,22 @@ use crate::sources::SourceFailure;
 use crate::sources::listener::{Frame, FrameHandler, Listener};
 use crate::sources::syslog::config::{RawPolicy, SyslogSettings};
 use crate::sources::syslog::convert;
+use crate::telemetry::Telemetry;
+use crate::telemetry::metrics::SYSLOG_MESSAGES;
 
 pub struct SyslogSource {
     settings: SyslogSettings,
     outputs: Arc<Outputs>,
+    telemetry: Arc<Telemetry>,
 }
 
 impl SyslogSource {
-    pub fn new(settings: SyslogSettings, outputs: Arc<Outputs>) -> Self {
-        Self { settings, outputs }
+    pub fn new(settings: SyslogSettings, outputs: Arc<Outputs>, telemetry: Arc<Telemetry>) -> Self {
+        Self {
+            settings,
+            outputs,
+            telemetry,
+        }
     }
 
     /// Binds every address, then receives until stopped and waits for the listeners to close. A bind that
@@ -41,6 +48,7 @@ impl SyslogSource {
             topic: self.settings.topic.clone(),
             raw: self.settings.raw,
             outputs: self.outputs,
+            telemetry: self.telemetry.clone(),
         });
         let mut listeners = Vec::with_capacity(self.settings.listeners.len());
         for config in self.settings.listeners {
@@ -55,6 +63,8 @@ impl SyslogSource {
                         "Syslog listening ({}).",
                         bound.transport
                     );
+                    self.telemetry
+                        .register_listener(&self.settings.id, bound, listener.stats().clone());
                     listeners.push(listener);
                 }
                 Err(error) => {
@@ -80,18 +90,25 @@ struct SyslogHandler {
     topic: String,
     raw: RawPolicy,
     outputs: Arc<Outputs>,
+    telemetry: Arc<Telemetry>,
 }
 
 impl FrameHandler for SyslogHandler {
     fn handle(&self, frames: Vec<Frame>) -> BoxFuture<'_, ()> {
         Box::pin(async move {
+            let mut unparsed = 0;
             let records: Vec<EncodedRecord> = frames
                 .iter()
                 .map(|frame| {
                     let record = convert::record(frame, self.raw);
+                    unparsed += usize::from(record.parse_error.is_some());
                     EncodedRecord::new(&record, Some(record.key()), &self.source_id)
                 })
                 .collect();
+            let source = self.source_id.as_str();
+            let parsed = (records.len() - unparsed) as f64;
+            self.telemetry.add(&SYSLOG_MESSAGES, &[source, "true"], parsed);
+            self.telemetry.add(&SYSLOG_MESSAGES, &[source, "false"], unparsed as f64);
             // Err only when standard output was closed by its reader: the pipeline stops on that by itself,
             // and these lines have nowhere left to go.
             let _ = self.outputs.accept(&self.topic, &records).await;
