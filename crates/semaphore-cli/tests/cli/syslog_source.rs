@@ -162,14 +162,32 @@ fn logger_and_a_cisco_line_over_udp_and_tcp_arrive_as_records() {
     let (_, metrics) = http_get(&daemon.admin_address(), "/metrics").expect("/metrics answers");
     let (udp, tcp) = (format!("udp://{udp}"), format!("tcp://{tcp}"));
     let series = |name: &str, listener: &str| {
-        metric(&metrics, &format!("{name}{{source=\"syslog\",listener=\"{listener}\"}}"))
+        metric(
+            &metrics,
+            &format!("{name}{{source=\"syslog\",listener=\"{listener}\"}}"),
+        )
     };
-    assert_eq!(series("semaphore_listener_messages_total", &udp), Some(1.0), "{metrics}");
-    assert_eq!(series("semaphore_listener_messages_total", &tcp), Some(2.0), "{metrics}");
-    assert_eq!(series("semaphore_listener_kernel_drops_total", &udp), Some(0.0), "{metrics}");
+    assert_eq!(
+        series("semaphore_listener_messages_total", &udp),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        series("semaphore_listener_messages_total", &tcp),
+        Some(2.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        series("semaphore_listener_kernel_drops_total", &udp),
+        Some(0.0),
+        "{metrics}"
+    );
     assert!(series("semaphore_listener_bytes_total", &tcp).is_some_and(|bytes| bytes > 100.0));
     assert_eq!(
-        metric(&metrics, "semaphore_syslog_messages_total{source=\"syslog\",parsed=\"true\"}"),
+        metric(
+            &metrics,
+            "semaphore_syslog_messages_total{source=\"syslog\",parsed=\"true\"}"
+        ),
         Some(3.0),
         "{metrics}"
     );

@@ -523,7 +523,10 @@ fn kernel_drop_samples(telemetry: &Telemetry) -> Vec<Sample> {
         .filter(|listener| listener.listen.transport == Transport::Udp)
         .filter_map(|listener| {
             let drops = kernel_drops::udp_drops(listener.listen.address)?;
-            Some((vec![listener.source.clone(), listener.listen.to_string()], drops as f64))
+            Some((
+                vec![listener.source.clone(), listener.listen.to_string()],
+                drops as f64,
+            ))
         })
         .collect()
 }

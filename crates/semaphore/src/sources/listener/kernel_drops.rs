@@ -7,7 +7,11 @@ use std::net::{IpAddr, SocketAddr};
 /// The drops the kernel counted for the UDP socket bound to `local`; `None` where the tables are unreadable
 /// (not Linux) or hold no such socket.
 pub fn udp_drops(local: SocketAddr) -> Option<u64> {
-    let table = if local.is_ipv4() { "/proc/net/udp" } else { "/proc/net/udp6" };
+    let table = if local.is_ipv4() {
+        "/proc/net/udp"
+    } else {
+        "/proc/net/udp6"
+    };
     let text = std::fs::read_to_string(table).ok()?;
     drops_in(&text, local)
 }

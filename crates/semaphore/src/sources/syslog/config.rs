@@ -238,11 +238,7 @@ impl Source for SyslogSettings {
     }
 
     fn build(&self, context: &SourceContext<'_>) -> Result<RunningSource, BuildError> {
-        let source = SyslogSource::new(
-            self.clone(),
-            context.outputs.clone(),
-            context.telemetry.clone(),
-        );
+        let source = SyslogSource::new(self.clone(), context.outputs.clone(), context.telemetry.clone());
         Ok(Box::pin(source.run(context.stop.clone(), context.once)))
     }
 }

@@ -108,7 +108,8 @@ impl FrameHandler for SyslogHandler {
             let source = self.source_id.as_str();
             let parsed = (records.len() - unparsed) as f64;
             self.telemetry.add(&SYSLOG_MESSAGES, &[source, "true"], parsed);
-            self.telemetry.add(&SYSLOG_MESSAGES, &[source, "false"], unparsed as f64);
+            self.telemetry
+                .add(&SYSLOG_MESSAGES, &[source, "false"], unparsed as f64);
             // Err only when standard output was closed by its reader: the pipeline stops on that by itself,
             // and these lines have nowhere left to go.
             let _ = self.outputs.accept(&self.topic, &records).await;
