@@ -205,8 +205,10 @@ impl Producer {
     }
 
     /// Takes back every record still waiting in librdkafka's queue, not yet sent to a broker: each one's
-    /// `send` fails (`PurgeQueue`), so its sender knows it never reached Kafka and may keep it elsewhere (the
-    /// spool) without risking a duplicate. Records in flight to a broker are left alone: they may have arrived.
+    /// `send` fails (`PurgeQueue`), and its sender may keep it elsewhere (the spool). Records in flight to a
+    /// broker are left alone. A queued record that librdkafka had sent before and queued again for a retry
+    /// (its connection broke) may nonetheless have arrived: librdkafka cannot say, so a spooled copy of it can
+    /// be a duplicate (`outputs/kafka/spooling.rs`).
     pub fn purge_queued(&self) {
         self.inner.purge(PurgeConfig::default().queue().non_blocking());
     }

@@ -1,13 +1,16 @@
 //! The Kafka output's spool at work, for sources that cannot hold their senders back (syslog over UDP, traps,
 //! dial-out telemetry): what Kafka does not acknowledge within `spool_after_s` is taken back from librdkafka's
-//! queue (never sent, so never a duplicate) and written to the [`Spool`]; from then on every new record goes
-//! to the spool behind it, and one replayer sends the spool to Kafka in the order it was written. Once the
-//! spool is empty, records go straight to Kafka again. Per key, the order records were accepted in is the
+//! queue and written to the [`Spool`]; from then on every new record goes to the spool behind it, and one
+//! replayer sends the spool to Kafka in the order it was written. Once the spool is empty, records go
+//! straight to Kafka again. Per key, the order records were accepted in is the
 //! order Kafka gets them.
 //!
-//! Exactly once: a record is in the spool or in librdkafka's hands, never both; the ledger moves only after
-//! Kafka acknowledged a replayed batch. A crash between that acknowledgement and the ledger's write (a few
-//! milliseconds) sends that one batch again at the next start.
+//! Never lost: a record is in the spool or in librdkafka's hands, and the ledger moves only after Kafka
+//! acknowledged a replayed batch. Twice, in two cases: a crash between that acknowledgement and the ledger's
+//! write sends that one batch again at the next start; and a record that was in flight when the broker went
+//! away, then retried by librdkafka and purged from its queue, may already have been written by the broker
+//! (librdkafka knows it as "possibly persisted", which rust-rdkafka does not expose), and is spooled and sent
+//! again. Reading those back before their replay, as the window writer does, is the fix still to make.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
