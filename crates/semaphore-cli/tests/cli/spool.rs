@@ -141,13 +141,7 @@ fn a_two_minute_outage_at_500_records_a_second_loses_nothing_and_repeats_only_wh
         "the spool was replayed: {}",
         metrics(&admin)
     );
-    daemon.signal("TERM");
-    assert!(
-        daemon
-            .wait_exit(Duration::from_secs(20))
-            .expect("stops")
-            .success()
-    );
+    daemon.stop_cleanly();
     let text = daemon.log_text();
     assert!(text.contains("spooling them to disk"), "{text}");
     assert!(
@@ -218,13 +212,7 @@ fn sigkill_during_an_outage_then_restart_loses_nothing() {
             .log_text()
             .contains("The spool holds records from an earlier run")
     );
-    daemon.signal("TERM");
-    assert!(
-        daemon
-            .wait_exit(Duration::from_secs(20))
-            .expect("stops")
-            .success()
-    );
+    daemon.stop_cleanly();
 
     let runs = runs_in_kafka(&brokers, true);
     assert_eq!(runs.len(), 2, "the killed run and the next");
@@ -267,13 +255,7 @@ fn a_damaged_spool_segment_is_named_and_the_rest_replayed() {
         "{}",
         daemon.log_text()
     );
-    daemon.signal("TERM");
-    assert!(
-        daemon
-            .wait_exit(Duration::from_secs(20))
-            .expect("stops")
-            .success()
-    );
+    daemon.stop_cleanly();
 
     let spool = directory.join("data/spool/kafka");
     let mut segments: Vec<PathBuf> = std::fs::read_dir(&spool)
@@ -309,13 +291,7 @@ fn a_damaged_spool_segment_is_named_and_the_rest_replayed() {
     );
     assert!(spool_figure(&admin, "semaphore_spool_corrupt_bytes_total") > 0.0);
     assert!(damaged.with_extension("spool.corrupt").exists());
-    daemon.signal("TERM");
-    assert!(
-        daemon
-            .wait_exit(Duration::from_secs(20))
-            .expect("stops")
-            .success()
-    );
+    daemon.stop_cleanly();
 
     // The damaged run has a hole by design: no order check.
     let runs = runs_in_kafka(&brokers, false);

@@ -408,6 +408,17 @@ impl Daemon {
             .expect("kill runs");
     }
 
+    /// SIGTERM, then asserts that it exits successfully within 20 s (its grace period and some).
+    pub fn stop_cleanly(&mut self) {
+        self.signal("TERM");
+        let status = self.wait_exit(Duration::from_secs(20));
+        assert!(
+            status.is_some_and(|status| status.success()),
+            "{status:?}: {}",
+            self.log_text()
+        );
+    }
+
     /// Waits up to `limit` for the exit.
     pub fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
         let mut status = None;
