@@ -12,4 +12,6 @@ mod shutdown;
 mod simulate_and_check;
 mod sinks;
 mod spool;
+mod syslog_outage;
+mod syslog_senders;
 mod syslog_source;

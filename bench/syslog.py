@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""Syslog into Kafka: semaphore's `[[sources.syslog]]` against rsyslog with `omkafka` (Debian's rsyslog-kafka)
+into the same embedded broker, the same messages from syslog-ng's `loggen`, in the same run.
+
+For each receiver and transport, one loggen run sends RFC 5424 messages of ~300 bytes (octet counted over TCP),
+and the table gives, on the whole receiving process: messages in Kafka, wall seconds from loggen's start to the
+last one in Kafka, messages/s, CPU seconds (user+sys from /proc/PID/stat) and CPU µs per message. TCP runs
+at loggen's full speed (TCP holds loggen back when the receiver is slower); UDP at a fixed rate, and what did
+not arrive is reported as lost. A last phase sends 2,000 messages/s over TCP for 10 s while a consumer tails
+each topic and reports receive → readable in Kafka latency (p50, p99) from the receiver's own receive time in
+the record (semaphore's `receivedAt`, rsyslog's `timegenerated`).
+
+Peers, as the issue asks: rsyslog to a file (its ceiling without Kafka), and a Python receiver that parses and
+produces with confluent-kafka (what a user would otherwise write).
+
+Usage: bench/syslog.py [--messages 300000] [--udp-rate 20000] [--binary target/release/semaphore]
+Needs: rsyslog, rsyslog-kafka, loggen (.ci/install-syslog-ng), python3-confluent-kafka (.ci/requirements.txt).
+"""
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import datetime
+
+from confluent_kafka import Consumer, TopicPartition
+
+TICKS = os.sysconf("SC_CLK_TCK")
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def wait_for(condition, limit, what):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return time.monotonic()
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
+def listening(port, udp=False):
+    if udp:
+        return True
+    with socket.create_connection(("127.0.0.1", port), timeout=1):
+        return True
+
+
+class Topic:
+    """Counts what a topic holds: the sum of its partitions' high watermarks."""
+
+    def __init__(self, brokers, name):
+        self.name = name
+        self.consumer = Consumer({"bootstrap.servers": brokers, "group.id": "bench-count"})
+
+    def count(self):
+        metadata = self.consumer.list_topics(self.name, timeout=5)
+        partitions = metadata.topics[self.name].partitions
+        return sum(self.consumer.get_watermark_offsets(TopicPartition(self.name, p), timeout=5)[1]
+                   for p in partitions)
+
+
+def semaphore_receiver(binary, directory, brokers, tcp, udp):
+    config = os.path.join(directory, "semaphore.toml")
+    with open(config, "w") as file:
+        file.write(f'data_dir = "{directory}/semaphore"\n[kafka]\nbrokers = "{brokers}"\n'
+                   f'[[sources.syslog]]\nlisten = ["tcp://127.0.0.1:{tcp}", "udp://127.0.0.1:{udp}"]\n'
+                   f'receive_buffer_bytes = 8388608\nraw = "never"\n')
+    log = open(os.path.join(directory, "semaphore.log"), "w")
+    return subprocess.Popen([binary, "run", "-c", config], stdout=subprocess.DEVNULL, stderr=log)
+
+
+RSYSLOG_JSON = ('template(name="semaphore_bench" type="list") {\n'
+                '  constant(value="{\\"receivedAt\\":\\"") property(name="timegenerated" dateFormat="rfc3339")\n'
+                '  constant(value="\\",\\"hostname\\":\\"") property(name="hostname" format="json")\n'
+                '  constant(value="\\",\\"appName\\":\\"") property(name="app-name" format="json")\n'
+                '  constant(value="\\",\\"severity\\":") property(name="syslogseverity")\n'
+                '  constant(value=",\\"message\\":\\"") property(name="msg" format="json")\n'
+                '  constant(value="\\"}")\n}\n')
+
+
+def rsyslog_receiver(directory, brokers, tcp, udp, destination):
+    """rsyslogd with imtcp and imudp, writing each message as JSON to Kafka (omkafka) or to a file."""
+    if destination == "kafka":
+        action = (f'action(type="omkafka" broker=["{brokers}"] topic="syslog.rsyslog" template="semaphore_bench" '
+                  f'confParam=["linger.ms=5", "compression.codec=none"])\n')
+        modules = 'module(load="omkafka")\n'
+    else:
+        action = f'action(type="omfile" file="{directory}/rsyslog.out" template="semaphore_bench")\n'
+        modules = ""
+    config = os.path.join(directory, f"rsyslog-{destination}.conf")
+    with open(config, "w") as file:
+        file.write(f'global(workDirectory="{directory}" maxMessageSize="64k")\n'
+                   f'module(load="imtcp")\nmodule(load="imudp")\n{modules}{RSYSLOG_JSON}'
+                   f'input(type="imtcp" address="127.0.0.1" port="{tcp}")\n'
+                   f'input(type="imudp" address="127.0.0.1" port="{udp}" rcvbufSize="8m")\n{action}')
+    log = open(os.path.join(directory, f"rsyslog-{destination}.log"), "w")
+    return subprocess.Popen(["rsyslogd", "-n", "-i", os.path.join(directory, f"rsyslog-{destination}.pid"),
+                             "-f", config], stdout=log, stderr=log)
+
+
+def python_receiver(directory, brokers, tcp, udp):
+    log = open(os.path.join(directory, "python.log"), "w")
+    return subprocess.Popen([sys.executable, os.path.join(HERE, "syslog_python_receiver.py"), brokers,
+                             str(tcp), str(udp)], stdout=log, stderr=log)
+
+
+def loggen(transport, port, messages, rate):
+    arguments = ["loggen", "--inet", "--syslog-proto", "--size", "300", "--number", str(messages),
+                 "--rate", str(rate), "--quiet"]
+    arguments.append("--stream" if transport == "tcp" else "--dgram")
+    return subprocess.Popen(arguments + ["127.0.0.1", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def measure(name, process, counted, transport, port, messages, rate):
+    """One loggen run into `process`; returns its table row, or a row saying why it could not be measured."""
+    before_count, before_cpu = counted(), cpu_seconds(process.pid)
+    started = time.monotonic()
+    sender = loggen(transport, port, messages, rate)
+    sender.wait()
+    sent_by = time.monotonic()
+    try:
+        # UDP: what arrived once nothing more came for 3 s; TCP: every message.
+        if transport == "udp":
+            last, last_change = counted(), time.monotonic()
+            while time.monotonic() - last_change < 3:
+                time.sleep(0.2)
+                now = counted()
+                if now != last:
+                    last, last_change = now, time.monotonic()
+            done = last_change
+        else:
+            done = wait_for(lambda: counted() - before_count >= messages, 300, f"{name} over {transport}")
+    except TimeoutError as error:
+        return f"| {name} | {transport} | {counted() - before_count:,} of {messages:,} | {error} | | | |"
+    arrived = counted() - before_count
+    cpu = cpu_seconds(process.pid) - before_cpu
+    lost = f" ({messages - arrived:,} lost)" if arrived < messages else ""
+    return (f"| {name} | {transport} | {arrived:,}{lost} | {done - started:.2f} (loggen {sent_by - started:.2f}) "
+            f"| {arrived / (done - started):,.0f} | {cpu:.2f} | {cpu / max(arrived, 1) * 1e6:.2f} |")
+
+
+def receive_latencies(brokers, topic, stop, out):
+    """Tails `topic` from its end and appends (now - receivedAt) in ms for every record until `stop`."""
+    consumer = Consumer({"bootstrap.servers": brokers, "group.id": f"bench-latency-{topic}",
+                         "auto.offset.reset": "latest", "fetch.wait.max.ms": 10, "enable.auto.commit": False})
+    consumer.subscribe([topic])
+    while not stop.is_set():
+        message = consumer.poll(0.1)
+        if message is None or message.error():
+            continue
+        now = time.time()
+        value = json.loads(message.value())
+        received = value["receivedAt"]
+        out.append((now - datetime.fromisoformat(received.replace("Z", "+00:00")).timestamp()) * 1000)
+    consumer.close()
+
+
+def latency(name, brokers, topic, port):
+    stop, samples = threading.Event(), []
+    tail = threading.Thread(target=receive_latencies, args=(brokers, topic, stop, samples))
+    tail.start()
+    time.sleep(5)  # the consumer's group join and first fetch
+    loggen("tcp", port, 20_000, 2_000).wait()
+    time.sleep(3)
+    stop.set()
+    tail.join()
+    if not samples:
+        return f"| {name} | no records read |"
+    samples.sort()
+    pick = lambda q: samples[min(len(samples) - 1, int(q * len(samples)))]
+    return f"| {name} | {len(samples):,} | {pick(0.5):.1f} | {pick(0.99):.1f} | {samples[-1]:.1f} |"
+
+
+def file_lines(path):
+    try:
+        with open(path, "rb") as file:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: file.read(1 << 20), b""))
+    except FileNotFoundError:
+        return 0
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=300_000)
+    parser.add_argument("--udp-rate", type=int, default=20_000)
+    parser.add_argument("--binary", default="target/release/semaphore")
+    arguments = parser.parse_args()
+    directory = tempfile.mkdtemp(prefix="semaphore-syslog-bench-")
+    port = free_port()
+    brokers = f"127.0.0.1:{port}"
+    broker = subprocess.Popen([arguments.binary, "broker", "--memory", "--listen", brokers],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(lambda: listening(port), 30, "the broker")
+    for topic in ["syslog.messages", "syslog.rsyslog", "syslog.python"]:
+        subprocess.run([arguments.binary, "topics", "create", topic, "--brokers", brokers], check=True,
+                       stdout=subprocess.DEVNULL)
+
+    receivers = [
+        ("semaphore", lambda tcp, udp: semaphore_receiver(arguments.binary, directory, brokers, tcp, udp),
+         Topic(brokers, "syslog.messages").count, "syslog.messages"),
+        ("rsyslog omkafka", lambda tcp, udp: rsyslog_receiver(directory, brokers, tcp, udp, "kafka"),
+         Topic(brokers, "syslog.rsyslog").count, "syslog.rsyslog"),
+        ("python confluent-kafka", lambda tcp, udp: python_receiver(directory, brokers, tcp, udp),
+         Topic(brokers, "syslog.python").count, "syslog.python"),
+        ("rsyslog to a file (no Kafka)", lambda tcp, udp: rsyslog_receiver(directory, brokers, tcp, udp, "file"),
+         lambda: file_lines(os.path.join(directory, "rsyslog.out")), None),
+    ]
+    rows, latency_rows = [], []
+    for name, start, counted, topic in receivers:
+        tcp, udp = free_port(), free_port()
+        process = start(tcp, udp)
+        try:
+            wait_for(lambda: listening(tcp), 60, f"{name} listening")
+            time.sleep(1)
+            rows.append(measure(name, process, counted, "tcp", tcp, arguments.messages, 10_000_000))
+            rows.append(measure(name, process, counted, "udp", udp, arguments.messages // 3,
+                                arguments.udp_rate))
+            if topic:
+                latency_rows.append(latency(name, brokers, topic, tcp))
+        finally:
+            process.terminate()
+            process.wait()
+    broker.terminate()
+    broker.wait()
+    print("| receiver | transport | messages in Kafka | wall s | messages/s | CPU s (user+sys) | CPU µs/message |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    print("\n".join(rows))
+    print("\nReceive → readable in Kafka, TCP at 2,000 messages/s:\n")
+    print("| receiver | messages | p50 ms | p99 ms | max ms |")
+    print("|---|---:|---:|---:|---:|")
+    print("\n".join(latency_rows))
+
+
+if __name__ == "__main__":
+    main()
