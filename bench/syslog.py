@@ -10,7 +10,12 @@ not arrive is reported as lost. A last phase sends 2,000 messages/s over TCP for
 each topic and reports receive → readable in Kafka latency (p50, p99) from the receiver's own receive time in
 the record (semaphore's `receivedAt`, rsyslog's `timegenerated`).
 
-Peers, as the issue asks: rsyslog to a file (its ceiling without Kafka), and a Python receiver that parses and
+Debian's omkafka links Debian's librdkafka 2.0.2, which cannot read the embedded broker's ApiVersions v3 answer
+("Protocol read buffer underflow for ApiVersion v3"), so rsyslogd runs with the librdkafka that the
+confluent-kafka wheel bundles (2.16, same ABI) on LD_LIBRARY_PATH: Debian's rsyslog and omkafka, a current
+librdkafka, as semaphore links one too.
+
+Other peers, as the issue asks: rsyslog to a file (its ceiling without Kafka), and a Python receiver that parses and
 produces with confluent-kafka (what a user would otherwise write).
 
 Usage: bench/syslog.py [--messages 300000] [--udp-rate 20000] [--binary target/release/semaphore]
@@ -99,6 +104,17 @@ RSYSLOG_JSON = ('template(name="semaphore_bench" type="list") {\n'
                 '  constant(value="\\"}")\n}\n')
 
 
+def modern_librdkafka(directory):
+    """A directory holding `librdkafka.so.1`: the library bundled in the confluent-kafka wheel."""
+    import confluent_kafka
+    bundled = os.path.join(os.path.dirname(os.path.dirname(confluent_kafka.__file__)), "confluent_kafka.libs")
+    library = next(name for name in os.listdir(bundled) if name.startswith("librdkafka"))
+    linked = os.path.join(directory, "librdkafka")
+    os.makedirs(linked, exist_ok=True)
+    os.symlink(os.path.join(bundled, library), os.path.join(linked, "librdkafka.so.1"))
+    return linked
+
+
 def rsyslog_receiver(directory, brokers, tcp, udp, destination):
     """rsyslogd with imtcp and imudp, writing each message as JSON to Kafka (omkafka) or to a file."""
     if destination == "kafka":
@@ -115,8 +131,11 @@ def rsyslog_receiver(directory, brokers, tcp, udp, destination):
                    f'input(type="imtcp" address="127.0.0.1" port="{tcp}")\n'
                    f'input(type="imudp" address="127.0.0.1" port="{udp}" rcvbufSize="8m")\n{action}')
     log = open(os.path.join(directory, f"rsyslog-{destination}.log"), "w")
+    environment = dict(os.environ)
+    if destination == "kafka":
+        environment["LD_LIBRARY_PATH"] = modern_librdkafka(directory)
     return subprocess.Popen(["rsyslogd", "-n", "-i", os.path.join(directory, f"rsyslog-{destination}.pid"),
-                             "-f", config], stdout=log, stderr=log)
+                             "-f", config], stdout=log, stderr=log, env=environment)
 
 
 def python_receiver(directory, brokers, tcp, udp):
