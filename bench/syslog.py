@@ -95,13 +95,15 @@ def semaphore_receiver(binary, directory, brokers, tcp, udp):
     return subprocess.Popen([binary, "run", "-c", config], stdout=subprocess.DEVNULL, stderr=log)
 
 
-RSYSLOG_JSON = ('template(name="semaphore_bench" type="list") {\n'
-                '  constant(value="{\\"receivedAt\\":\\"") property(name="timegenerated" dateFormat="rfc3339")\n'
-                '  constant(value="\\",\\"hostname\\":\\"") property(name="hostname" format="json")\n'
-                '  constant(value="\\",\\"appName\\":\\"") property(name="app-name" format="json")\n'
-                '  constant(value="\\",\\"severity\\":") property(name="syslogseverity")\n'
-                '  constant(value=",\\"message\\":\\"") property(name="msg" format="json")\n'
-                '  constant(value="\\"}")\n}\n')
+def rsyslog_json(end):
+    """The record rsyslog writes: its receive time (`timegenerated`, microseconds) and the parsed fields."""
+    return ('template(name="semaphore_bench" type="list") {\n'
+            '  constant(value="{\\"receivedAt\\":\\"") property(name="timegenerated" dateFormat="rfc3339")\n'
+            '  constant(value="\\",\\"hostname\\":\\"") property(name="hostname" format="json")\n'
+            '  constant(value="\\",\\"appName\\":\\"") property(name="app-name" format="json")\n'
+            '  constant(value="\\",\\"severity\\":") property(name="syslogseverity")\n'
+            '  constant(value=",\\"message\\":\\"") property(name="msg" format="json")\n'
+            f'  constant(value="\\"}}{end}")\n}}\n')
 
 
 def modern_librdkafka(directory):
@@ -120,14 +122,15 @@ def rsyslog_receiver(directory, brokers, tcp, udp, destination):
     if destination == "kafka":
         action = (f'action(type="omkafka" broker=["{brokers}"] topic="syslog.rsyslog" template="semaphore_bench" '
                   f'confParam=["linger.ms=5", "compression.codec=none"])\n')
-        modules = 'module(load="omkafka")\n'
+        modules, end = 'module(load="omkafka")\n', ""
     else:
         action = f'action(type="omfile" file="{directory}/rsyslog.out" template="semaphore_bench")\n'
-        modules = ""
+        # One line per message: the file is counted in lines.
+        modules, end = "", "\\n"
     config = os.path.join(directory, f"rsyslog-{destination}.conf")
     with open(config, "w") as file:
         file.write(f'global(workDirectory="{directory}" maxMessageSize="64k")\n'
-                   f'module(load="imtcp")\nmodule(load="imudp")\n{modules}{RSYSLOG_JSON}'
+                   f'module(load="imtcp")\nmodule(load="imudp")\n{modules}{rsyslog_json(end)}'
                    f'input(type="imtcp" address="127.0.0.1" port="{tcp}")\n'
                    f'input(type="imudp" address="127.0.0.1" port="{udp}" rcvbufSize="8m")\n{action}')
     log = open(os.path.join(directory, f"rsyslog-{destination}.log"), "w")
@@ -236,13 +239,14 @@ def main():
         subprocess.run([arguments.binary, "topics", "create", topic, "--brokers", brokers], check=True,
                        stdout=subprocess.DEVNULL)
 
+    topics = {name: Topic(brokers, name) for name in ["syslog.messages", "syslog.rsyslog", "syslog.python"]}
     receivers = [
         ("semaphore", lambda tcp, udp: semaphore_receiver(arguments.binary, directory, brokers, tcp, udp),
-         Topic(brokers, "syslog.messages").count, "syslog.messages"),
+         topics["syslog.messages"].count, "syslog.messages"),
         ("rsyslog omkafka", lambda tcp, udp: rsyslog_receiver(directory, brokers, tcp, udp, "kafka"),
-         Topic(brokers, "syslog.rsyslog").count, "syslog.rsyslog"),
+         topics["syslog.rsyslog"].count, "syslog.rsyslog"),
         ("python confluent-kafka", lambda tcp, udp: python_receiver(directory, brokers, tcp, udp),
-         Topic(brokers, "syslog.python").count, "syslog.python"),
+         topics["syslog.python"].count, "syslog.python"),
         ("rsyslog to a file (no Kafka)", lambda tcp, udp: rsyslog_receiver(directory, brokers, tcp, udp, "file"),
          lambda: file_lines(os.path.join(directory, "rsyslog.out")), None),
     ]
@@ -261,6 +265,8 @@ def main():
         finally:
             process.terminate()
             process.wait()
+    for topic in topics.values():
+        topic.consumer.close()
     broker.terminate()
     broker.wait()
     print("| receiver | transport | messages in Kafka | wall s | messages/s | CPU s (user+sys) | CPU µs/message |")
