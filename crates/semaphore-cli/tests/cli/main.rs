@@ -12,4 +12,5 @@ mod shutdown;
 mod simulate_and_check;
 mod sinks;
 mod spool;
+mod syslog_relp;
 mod syslog_source;
