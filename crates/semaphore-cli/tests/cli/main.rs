@@ -14,4 +14,5 @@ mod sinks;
 mod spool;
 mod syslog_outage;
 mod syslog_senders;
+mod syslog_relp;
 mod syslog_source;

@@ -3,14 +3,14 @@
 //! as `syslog.message/1` records, keyed by the sender's address, valid against the JSON Schema.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::support::{
-    Broker, Daemon, all_output, eventually, have, http_get, metric, required, temp_dir, try_consume_all,
+    Broker, Daemon, all_output, eventually, have, http_get, metric, port_of, required, syslog_schema_errors,
+    temp_dir, try_consume_all,
 };
 
 const TOPIC: &str = "syslog.messages";
@@ -35,20 +35,6 @@ fn logger(port: &str, arguments: &[&str], message: &str) {
         .output()
         .expect("logger runs");
     assert!(output.status.success(), "logger failed: {}", all_output(&output));
-}
-
-fn port_of(address: &str) -> &str {
-    address.rsplit_once(':').expect("ADDRESS:PORT").1
-}
-
-fn schema_errors(record: &Value) -> Vec<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/syslog.message.v1.json");
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    validator
-        .iter_errors(record)
-        .map(|error| error.to_string())
-        .collect()
 }
 
 /// The envelope whose record's message is `message`.
@@ -118,7 +104,7 @@ fn logger_and_a_cisco_line_over_udp_and_tcp_arrive_as_records() {
             "{record}"
         );
         assert_eq!(record["truncated"], false, "{record}");
-        let errors = schema_errors(record);
+        let errors = syslog_schema_errors(record);
         assert!(errors.is_empty(), "{errors:?} in {record}");
     }
 

@@ -30,6 +30,8 @@ pub enum SyslogTransport {
     Udp,
     Tcp,
     Tls,
+    /// RELP (rsyslog's `omrelp`): acknowledged to the sender only once Kafka had it.
+    Relp,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -383,7 +383,7 @@ pub static LISTENER_FRAMING_ERRORS: Metric = Metric::read(
     "semaphore_listener_framing_errors_total",
     Kind::Counter,
     &[SOURCE, LISTENER],
-    "Stream input that was not a frame (a bad octet count, a frame cut by the connection's end), skipped.",
+    "Input that was not a frame (a bad octet count, a frame cut by the connection's end, broken RELP).",
     |telemetry| Some(listener_samples(telemetry, |stats| stats.framing_errors)),
 );
 pub static LISTENER_KERNEL_DROPS: Metric = Metric::read(

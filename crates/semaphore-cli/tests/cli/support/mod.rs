@@ -495,6 +495,22 @@ pub fn self_signed(
     (certificate, key)
 }
 
+/// The port of `ADDRESS:PORT`.
+pub fn port_of(address: &str) -> &str {
+    address.rsplit_once(':').expect("ADDRESS:PORT").1
+}
+
+/// What `schemas/syslog.message.v1.json` finds wrong with a `syslog.message/1` record.
+pub fn syslog_schema_errors(record: &serde_json::Value) -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/syslog.message.v1.json");
+    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    validator
+        .iter_errors(record)
+        .map(|error| error.to_string())
+        .collect()
+}
+
 pub fn have(program: &str) -> bool {
     Command::new("which")
         .arg(program)

@@ -1,4 +1,5 @@
-//! Where a listener listens: `udp://ADDRESS:PORT`, `tcp://ADDRESS:PORT` or `tls://ADDRESS:PORT`.
+//! Where a listener listens: `udp://ADDRESS:PORT`, `tcp://ADDRESS:PORT`, `tls://ADDRESS:PORT` or
+//! `relp://ADDRESS:PORT`.
 //!
 //! The address is an IP address, never a host name: resolving a name would make validation touch the network,
 //! and a name can resolve to an address this machine does not have. IPv6 addresses go in brackets, as in
@@ -9,12 +10,16 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
 
-/// How frames arrive: one datagram each, or cut from a byte stream (plain or inside TLS).
+/// How frames arrive: one datagram each, cut from a byte stream (plain or inside TLS), or as RELP
+/// transactions over TCP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Transport {
     Udp,
     Tcp,
     Tls,
+    /// rsyslog's Reliable Event Logging Protocol: each message is acknowledged, and the sender keeps and
+    /// sends again what was not.
+    Relp,
 }
 
 impl Transport {
@@ -23,12 +28,23 @@ impl Transport {
             Transport::Udp => "udp",
             Transport::Tcp => "tcp",
             Transport::Tls => "tls",
+            Transport::Relp => "relp",
         }
     }
 
-    /// Whether frames are cut from a byte stream (TCP and TLS) rather than one per datagram.
+    /// Whether frames are cut from a byte stream (TCP, TLS and RELP) rather than one per datagram.
     pub fn is_stream(self) -> bool {
         !matches!(self, Transport::Udp)
+    }
+
+    /// Whether the sender waits for each message's acknowledgement and sends again what was not acknowledged
+    /// (RELP). Its messages are then acknowledged only once every output took them ([`Handled`]), so they
+    /// wait for Kafka rather than go to the spool: the sender holds them meanwhile, and resends them after a
+    /// crash.
+    ///
+    /// [`Handled`]: crate::sources::listener::frame::Handled
+    pub fn acknowledges(self) -> bool {
+        matches!(self, Transport::Relp)
     }
 }
 
@@ -48,11 +64,13 @@ pub struct ListenAddress {
 /// Why a `listen` setting is not an address to listen on. Each variant carries the text as written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AddressError {
-    #[error("{text:?}: expected udp://ADDRESS:PORT, tcp://ADDRESS:PORT or tls://ADDRESS:PORT")]
+    #[error("{text:?}: expected udp://ADDRESS:PORT (or tcp://, tls://, relp://)")]
     MissingScheme { text: String },
-    #[error("{text:?}: unknown transport {scheme:?}; use udp, tcp or tls")]
+    #[error("{text:?}: unknown transport {scheme:?}; use udp, tcp, tls or relp")]
     UnknownTransport { text: String, scheme: String },
-    #[error("{text:?}: missing :PORT (for syslog: 514 udp, 601 tcp, 6514 tls; 0 for any free port)")]
+    #[error(
+        "{text:?}: missing :PORT (for syslog: 514 udp, 601 tcp, 6514 tls, 2514 relp; 0 for any free port)"
+    )]
     MissingPort { text: String },
     #[error("{text:?}: {port:?} is not a port number (0 to 65535)")]
     BadPort { text: String, port: String },
@@ -83,6 +101,7 @@ impl FromStr for ListenAddress {
             "udp" => Transport::Udp,
             "tcp" => Transport::Tcp,
             "tls" => Transport::Tls,
+            "relp" => Transport::Relp,
             other => {
                 return Err(AddressError::UnknownTransport {
                     text: owned(),
@@ -164,11 +183,20 @@ mod tests {
         let tls: ListenAddress = "tls://[::]:6514".parse().unwrap();
         assert_eq!(tls.transport, Transport::Tls);
         assert_eq!(tls.address, "[::]:6514".parse::<std::net::SocketAddr>().unwrap());
+        let relp: ListenAddress = "relp://127.0.0.1:2514".parse().unwrap();
+        assert_eq!(relp.transport, Transport::Relp);
+        assert!(relp.transport.is_stream() && relp.transport.acknowledges());
+        assert!(!tls.transport.acknowledges() && !udp.transport.acknowledges());
     }
 
     #[test]
     fn displays_as_written() {
-        for text in ["udp://0.0.0.0:514", "tcp://127.0.0.1:601", "tls://[::1]:6514"] {
+        for text in [
+            "udp://0.0.0.0:514",
+            "tcp://127.0.0.1:601",
+            "tls://[::1]:6514",
+            "relp://[::]:2514",
+        ] {
             assert_eq!(text.parse::<ListenAddress>().unwrap().to_string(), text);
         }
     }
@@ -179,6 +207,8 @@ mod tests {
             ("0.0.0.0:514", "expected udp://"),
             ("http://0.0.0.0:80", "unknown transport \"http\""),
             ("udp://0.0.0.0", "missing :PORT"),
+            ("relp://0.0.0.0", "2514 relp"),
+            ("https://0.0.0.0:443", "use udp, tcp, tls or relp"),
             ("tcp://0.0.0.0:syslog", "\"syslog\" is not a port number"),
             ("tcp://0.0.0.0:65536", "\"65536\" is not a port number"),
             ("tcp://0.0.0.0:", "\"\" is not a port number"),

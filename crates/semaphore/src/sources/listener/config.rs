@@ -10,7 +10,7 @@ use crate::sources::listener::tls::TlsFiles;
 /// A listener's settings; [`ListenerConfig::new`] fills in the defaults below.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListenerConfig {
-    /// `udp://`, `tcp://` or `tls://` with an IP address and a port (0: any free port).
+    /// `udp://`, `tcp://`, `tls://` or `relp://` with an IP address and a port (0: any free port).
     pub listen: ListenAddress,
     /// Certificate and key (and, for mutual TLS, the client CA): required for `tls://`, refused otherwise.
     pub tls: Option<TlsFiles>,

@@ -11,7 +11,7 @@ use tracing::Instrument;
 use crate::shutdown::Stop;
 use crate::sources::listener::address::{ListenAddress, Transport};
 use crate::sources::listener::config::ListenerConfig;
-use crate::sources::listener::frame::{Frame, FrameHandler};
+use crate::sources::listener::frame::{Frame, FrameHandler, Handled};
 use crate::sources::listener::framing::FramerOutput;
 use crate::sources::listener::stats::ListenerStats;
 use crate::sources::listener::tls::{self, TlsSetupError};
@@ -73,7 +73,7 @@ impl Listener {
                 let bound = socket.local_addr().map_err(|source| bind_error(listen, source))?;
                 (bound, tokio::spawn(udp::run(socket, context).in_current_span()))
             }
-            Transport::Tcp | Transport::Tls => {
+            Transport::Tcp | Transport::Tls | Transport::Relp => {
                 let listener = tcp::bind(&context.config)?;
                 let bound = listener
                     .local_addr()
@@ -131,10 +131,10 @@ pub(super) struct Context {
 
 impl Context {
     /// Hands a framer's output to the handler (when it holds frames) and returns once the handler did.
-    pub(super) async fn deliver(&self, output: FramerOutput, peer: SocketAddr) {
+    pub(super) async fn deliver(&self, output: FramerOutput, peer: SocketAddr) -> Handled {
         self.stats.record_framing(&output);
         if output.frames.is_empty() {
-            return;
+            return Handled::Delivered;
         }
         let received_at = chrono::Utc::now();
         let transport = self.config.listen.transport;
@@ -149,15 +149,16 @@ impl Context {
                 received_at,
             })
             .collect();
-        self.deliver_frames(frames).await;
+        self.deliver_frames(frames).await
     }
 
-    pub(super) async fn deliver_frames(&self, frames: Vec<Frame>) {
+    /// Hands frames to the handler and returns what it said; no frames are delivered as they are.
+    pub(super) async fn deliver_frames(&self, frames: Vec<Frame>) -> Handled {
         if frames.is_empty() {
-            return;
+            return Handled::Delivered;
         }
         self.stats.frames.add(frames.len() as u64);
-        self.handler.handle(frames).await;
+        self.handler.handle(frames).await
     }
 }
 
@@ -176,7 +177,9 @@ fn tls_acceptor(config: &ListenerConfig) -> Result<Option<TlsAcceptor>, Listener
             Ok(Some(TlsAcceptor::from(server_config)))
         }
         (Transport::Tls, None) => Err(ListenerError::TlsFilesMissing { listen }),
-        (Transport::Udp | Transport::Tcp, Some(_)) => Err(ListenerError::TlsFilesUnused { listen }),
-        (Transport::Udp | Transport::Tcp, None) => Ok(None),
+        (Transport::Udp | Transport::Tcp | Transport::Relp, Some(_)) => {
+            Err(ListenerError::TlsFilesUnused { listen })
+        }
+        (Transport::Udp | Transport::Tcp | Transport::Relp, None) => Ok(None),
     }
 }

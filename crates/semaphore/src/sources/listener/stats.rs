@@ -44,7 +44,8 @@ pub struct ListenerStats {
     /// Frames longer than `max_frame_bytes`, delivered cut to the limit and flagged.
     pub oversize_frames: Counter,
     /// Stream input that was not a frame: a bad octet-counting length, a frame cut short by the end of the
-    /// connection.
+    /// connection; for RELP also a broken rule of the protocol (a transaction number out of sequence, a
+    /// command a server does not take, `syslog` before `open`).
     pub framing_errors: Counter,
     /// Bytes dropped: the part of an oversize frame beyond the limit, input skipped after a framing error.
     pub discarded_bytes: Counter,

@@ -1,5 +1,6 @@
-//! The stream side, for TCP and TLS alike: an accept loop that admits up to `max_connections`, and one task
-//! per connection (TLS handshake, then read → frame → hand over → read again).
+//! The stream side, for TCP, TLS and RELP alike: an accept loop that admits up to `max_connections`, and one
+//! task per connection (TLS handshake, then read → frame → hand over → read again; a RELP connection speaks
+//! its protocol in `relp` with this module's reading).
 //!
 //! Each connection is its own task, so a slow handshake, a silent or half-open peer or a stream of garbage
 //! holds up nothing but itself, and the idle timeout reclaims it. A connection reads again only after the
@@ -19,13 +20,15 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 use tracing::Instrument;
 
+use crate::sources::listener::address::Transport;
 use crate::sources::listener::config::ListenerConfig;
 use crate::sources::listener::driver::{Context, ListenerError, bind_error};
 use crate::sources::listener::framing::FramerOutput;
+use crate::sources::listener::relp;
 use crate::sources::listener::stats::{ListenerStats, worth_logging};
 
 /// Bytes read at a time; also the most a connection reads ahead of a waiting handler.
-const READ_BUFFER_BYTES: usize = 16 * 1024;
+pub(super) const READ_BUFFER_BYTES: usize = 16 * 1024;
 
 /// Pending connections the kernel queues before we accept them (mio's default for `TcpListener::bind`).
 const BACKLOG: u32 = 1024;
@@ -36,7 +39,7 @@ const ACCEPT_PAUSE_FIRST: Duration = Duration::from_millis(10);
 const ACCEPT_PAUSE_MAX: Duration = Duration::from_secs(1);
 
 /// How long a closing connection may take to send its FIN (and TLS close_notify).
-const CLOSE_WITHIN: Duration = Duration::from_secs(1);
+pub(super) const CLOSE_WITHIN: Duration = Duration::from_secs(1);
 
 pub(super) fn bind(config: &ListenerConfig) -> Result<TcpListener, ListenerError> {
     let listen = config.listen;
@@ -187,12 +190,24 @@ fn connection_ended(joined: Result<(), JoinError>) {
 async fn serve(stream: TcpStream, peer: SocketAddr, tls: Option<TlsAcceptor>, context: &Context) {
     tracing::debug!(%peer, "Connection opened.");
     match tls {
-        None => read_frames(stream, peer, context).await,
+        None => serve_stream(stream, peer, context).await,
         Some(acceptor) => {
             if let Some(stream) = handshake(&acceptor, stream, peer, context).await {
-                read_frames(stream, peer, context).await;
+                serve_stream(stream, peer, context).await;
             }
         }
+    }
+}
+
+/// Serves an open stream (after its TLS handshake, if any) as its transport says: RELP transactions, or
+/// syslog frames.
+async fn serve_stream<S>(stream: S, peer: SocketAddr, context: &Context)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    match context.config.listen.transport {
+        Transport::Relp => relp::serve(stream, peer, context).await,
+        Transport::Tcp | Transport::Tls | Transport::Udp => read_frames(stream, peer, context).await,
     }
 }
 
@@ -222,7 +237,7 @@ async fn handshake(
 }
 
 /// Why a connection's reading ended.
-enum ReadOutcome {
+pub(super) enum ReadOutcome {
     Data(usize),
     Ended(&'static str),
 }
@@ -242,6 +257,7 @@ where
                 context.stats.bytes.add(length as u64);
                 framer.push(&buffer[..length], &mut output);
                 // The back-pressure: nothing more is read from this connection until the handler returned.
+                // What it says about the batch is of no use here: a plain stream cannot tell its sender.
                 context.deliver(output, peer).await;
             }
             ReadOutcome::Ended(reason) => {
@@ -256,7 +272,9 @@ where
     }
 }
 
-async fn read_some<S>(stream: &mut S, buffer: &mut [u8], context: &Context) -> ReadOutcome
+/// Reads what the peer sent, up to `buffer`'s length, unless the listener stops or the connection stays
+/// silent for `idle_timeout` first.
+pub(super) async fn read_some<S>(stream: &mut S, buffer: &mut [u8], context: &Context) -> ReadOutcome
 where
     S: AsyncRead + Unpin,
 {

@@ -18,7 +18,7 @@ use tokio_rustls::{TlsConnector, rustls};
 use crate::shutdown::{StopTrigger, stop_pair};
 use crate::sources::listener::config::ListenerConfig;
 use crate::sources::listener::driver::Listener;
-use crate::sources::listener::frame::{Frame, FrameHandler};
+use crate::sources::listener::frame::{Frame, FrameHandler, Handled};
 
 /// Keeps every frame and the size of every batch; a gated one holds each call until the gate opens.
 pub(super) struct Collector {
@@ -65,7 +65,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl FrameHandler for Collector {
-    fn handle(&self, frames: Vec<Frame>) -> BoxFuture<'_, ()> {
+    fn handle(&self, frames: Vec<Frame>) -> BoxFuture<'_, Handled> {
         Box::pin(async move {
             lock(&self.batch_sizes).push(frames.len());
             lock(&self.frames).extend(frames);
@@ -73,6 +73,7 @@ impl FrameHandler for Collector {
                 let mut gate = gate.clone();
                 let _ = gate.wait_for(|open| *open).await;
             }
+            Handled::Delivered
         })
     }
 }

@@ -30,13 +30,13 @@ const MAX_RECEIVE_BUFFER_BYTES: usize = 1 << 30;
 #[serde(deny_unknown_fields)]
 pub struct SyslogSourceFile {
     pub id: Option<String>,
-    /// `udp://ADDRESS:PORT`, `tcp://…`, `tls://…`; required, at least one, no default port.
+    /// `udp://ADDRESS:PORT`, `tcp://…`, `tls://…`, `relp://…`; required, at least one, no default port.
     pub listen: Option<Vec<String>>,
     /// Longer lines are cut to this and flagged `truncated` (default 65536).
     pub max_message_bytes: Option<usize>,
-    /// TCP/TLS connections open at once, per address (default 512).
+    /// TCP/TLS/RELP connections open at once, per address (default 512).
     pub max_connections: Option<usize>,
-    /// A TCP/TLS connection silent this long is closed (default 600).
+    /// A TCP/TLS/RELP connection silent this long is closed (default 600).
     pub idle_timeout_s: Option<u64>,
     /// `SO_RCVBUF` of each socket (default: the kernel's).
     pub receive_buffer_bytes: Option<usize>,
@@ -326,6 +326,24 @@ mod tests {
         assert!(error.contains("sources.syslog[0].tls_key"), "{error}");
         let error = validate(
             r#"listen = ["udp://0.0.0.0:514"]
+               tls_cert = "cert.pem"
+               tls_key = "key.pem""#,
+        )
+        .unwrap_err();
+        assert!(error.contains("only used by a tls:// address"), "{error}");
+    }
+
+    #[test]
+    fn relp_is_a_transport_to_listen_on_without_tls() {
+        let settings = validate(r#"listen = ["relp://127.0.0.1:2514", "tcp://127.0.0.1:601"]"#).unwrap();
+        assert_eq!(settings.listeners[0].listen.transport, Transport::Relp);
+        assert_eq!(settings.listeners[0].tls, None);
+        assert_eq!(
+            settings.describe(),
+            "syslog relp://127.0.0.1:2514, tcp://127.0.0.1:601 -> syslog.messages"
+        );
+        let error = validate(
+            r#"listen = ["relp://0.0.0.0:2514"]
                tls_cert = "cert.pem"
                tls_key = "key.pem""#,
         )

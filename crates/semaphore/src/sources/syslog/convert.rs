@@ -51,6 +51,7 @@ fn from_parsed(parsed: ParsedMessage, frame: &Frame, raw: Option<String>) -> Sys
             Transport::Udp => SyslogTransport::Udp,
             Transport::Tcp => SyslogTransport::Tcp,
             Transport::Tls => SyslogTransport::Tls,
+            Transport::Relp => SyslogTransport::Relp,
         },
         truncated: frame.truncated,
         raw,
@@ -126,6 +127,18 @@ mod tests {
         assert_eq!(always.app_name.as_deref(), Some("app"));
         assert_eq!(always.ts_source, SyslogTimeSource::Message);
         assert_eq!(always.transport, SyslogTransport::Udp);
+    }
+
+    #[test]
+    fn a_relp_message_says_so() {
+        let relp = frame(
+            b"<13>1 2026-12-03T10:00:00Z host app - - - hi",
+            "10.0.0.3:40001",
+            Transport::Relp,
+        );
+        let record = record(&relp, RawPolicy::OnError);
+        assert_eq!(record.transport, SyslogTransport::Relp);
+        assert_eq!(serde_json::to_value(&record).unwrap()["transport"], "relp");
     }
 
     #[test]

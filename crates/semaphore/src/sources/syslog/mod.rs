@@ -1,4 +1,4 @@
-//! `[[sources.syslog]]` (issue 13): syslog over `udp://`, `tcp://` and `tls://` into Kafka as
+//! `[[sources.syslog]]` (issue 13): syslog over `udp://`, `tcp://`, `tls://` and `relp://` into Kafka as
 //! `syslog.message/1` records. [`config`] is the table and its validation, `source` the listeners and the
 //! handler that publishes what they receive, `convert` one frame → its record, and [`parse`] one received
 //! line, whatever its bytes, → a [`parse::ParsedMessage`].

@@ -2,18 +2,25 @@
 //! each frame into a `syslog.message/1` record and hands the batch to the outputs.
 //!
 //! Back-pressure: the handler awaits [`Outputs::accept`], and the listener reads a connection again only
-//! once that returned. `accept` (rather than `publish`) because senders cannot be told to resend: while
-//! Kafka is away, the Kafka output spools the records to disk instead of holding every sender back.
+//! once that returned. `accept` (rather than `publish`) because UDP, TCP and TLS senders cannot be told to
+//! resend: while Kafka is away, the Kafka output spools the records to disk instead of holding every sender
+//! back.
+//!
+//! RELP senders can (rsyslog keeps every message until it is acknowledged, and sends again what was not):
+//! their batches go through [`Outputs::publish`], which returns only once Kafka acknowledged them and never
+//! spools, and the listener acknowledges them to the sender only after that. A RELP message thus survives a
+//! crash of semaphore, held by its sender, instead of depending on the spool; while Kafka is away the
+//! sender waits (and queues), as it would for any RELP receiver that is down.
 
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
-use crate::outputs::Outputs;
+use crate::outputs::{Outputs, StdoutClosed};
 use crate::record::EncodedRecord;
 use crate::shutdown::Stop;
 use crate::sources::SourceFailure;
-use crate::sources::listener::{Frame, FrameHandler, Listener};
+use crate::sources::listener::{Frame, FrameHandler, Handled, Listener};
 use crate::sources::syslog::config::{RawPolicy, SyslogSettings};
 use crate::sources::syslog::convert;
 use crate::telemetry::Telemetry;
@@ -94,8 +101,10 @@ struct SyslogHandler {
 }
 
 impl FrameHandler for SyslogHandler {
-    fn handle(&self, frames: Vec<Frame>) -> BoxFuture<'_, ()> {
+    fn handle(&self, frames: Vec<Frame>) -> BoxFuture<'_, Handled> {
         Box::pin(async move {
+            // One batch comes from one connection (or socket), so its frames share their transport.
+            let acknowledged = frames.iter().any(|frame| frame.transport.acknowledges());
             let mut unparsed = 0;
             let records: Vec<EncodedRecord> = frames
                 .iter()
@@ -111,8 +120,16 @@ impl FrameHandler for SyslogHandler {
             self.telemetry
                 .add(&SYSLOG_MESSAGES, &[source, "false"], unparsed as f64);
             // Err only when standard output was closed by its reader: the pipeline stops on that by itself,
-            // and these lines have nowhere left to go.
-            let _ = self.outputs.accept(&self.topic, &records).await;
+            // and these lines have nowhere left to go (a RELP sender keeps them: they are not acknowledged).
+            let published = if acknowledged {
+                self.outputs.publish(&self.topic, &records).await
+            } else {
+                self.outputs.accept(&self.topic, &records).await
+            };
+            match published {
+                Ok(()) => Handled::Delivered,
+                Err(StdoutClosed) => Handled::Undelivered,
+            }
         })
     }
 }
