@@ -13,6 +13,6 @@ mod simulate_and_check;
 mod sinks;
 mod spool;
 mod syslog_outage;
-mod syslog_senders;
 mod syslog_relp;
+mod syslog_senders;
 mod syslog_source;

@@ -49,7 +49,7 @@ fn rsyslogd() -> Option<PathBuf> {
     let directory = temp_dir("rsyslog-check");
     let config = directory.join("check.conf");
     // Without an action rsyslogd refuses any configuration; this one is checked, never run.
-    let check = "module(load=\"imtcp\")\nmodule(load=\"omrelp\")\n\
+    let check = "module(load=\"omrelp\")\n\
                  action(type=\"omrelp\" target=\"127.0.0.1\" port=\"1\")\n";
     std::fs::write(&config, check).unwrap();
     let checked = Command::new(&program)
