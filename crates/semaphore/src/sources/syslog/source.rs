@@ -4,11 +4,15 @@
 //! Back-pressure: the handler awaits [`Outputs::accept`], and the listener reads a connection again only
 //! once that returned. `accept` (rather than `publish`) because senders cannot be told to resend: while
 //! Kafka is away, the Kafka output spools the records to disk instead of holding every sender back.
+//!
+//! Each sender is looked up in the process's device directory (`[inventory]`), so its records carry the
+//! device's identity and are keyed by the device.
 
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
+use crate::device_identity::DeviceDirectory;
 use crate::outputs::Outputs;
 use crate::record::EncodedRecord;
 use crate::shutdown::Stop;
@@ -23,14 +27,22 @@ pub struct SyslogSource {
     settings: SyslogSettings,
     outputs: Arc<Outputs>,
     telemetry: Arc<Telemetry>,
+    /// Who each sender is.
+    devices: Arc<DeviceDirectory>,
 }
 
 impl SyslogSource {
-    pub fn new(settings: SyslogSettings, outputs: Arc<Outputs>, telemetry: Arc<Telemetry>) -> Self {
+    pub fn new(
+        settings: SyslogSettings,
+        outputs: Arc<Outputs>,
+        telemetry: Arc<Telemetry>,
+        devices: Arc<DeviceDirectory>,
+    ) -> Self {
         Self {
             settings,
             outputs,
             telemetry,
+            devices,
         }
     }
 
@@ -49,6 +61,7 @@ impl SyslogSource {
             raw: self.settings.raw,
             outputs: self.outputs,
             telemetry: self.telemetry.clone(),
+            devices: self.devices,
         });
         let mut listeners = Vec::with_capacity(self.settings.listeners.len());
         for config in self.settings.listeners {
@@ -91,6 +104,7 @@ struct SyslogHandler {
     raw: RawPolicy,
     outputs: Arc<Outputs>,
     telemetry: Arc<Telemetry>,
+    devices: Arc<DeviceDirectory>,
 }
 
 impl FrameHandler for SyslogHandler {
@@ -100,7 +114,8 @@ impl FrameHandler for SyslogHandler {
             let records: Vec<EncodedRecord> = frames
                 .iter()
                 .map(|frame| {
-                    let record = convert::record(frame, self.raw);
+                    let device = self.devices.lookup(frame.peer.ip());
+                    let record = convert::record(frame, self.raw, device.as_deref());
                     unparsed += usize::from(record.parse_error.is_some());
                     EncodedRecord::new(&record, Some(record.key()), &self.source_id)
                 })
