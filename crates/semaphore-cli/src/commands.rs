@@ -367,6 +367,7 @@ async fn publish(args: PublishArgs) -> Result<(), Failure> {
                 .map(|address| address.to_string())
                 .unwrap_or_default(),
         },
+        inventory: Default::default(),
         sources,
         outputs,
         sinks: Default::default(),

@@ -146,6 +146,7 @@ fn demo_config(options: &DemoOptions, simulator: &RunningSimulator, data_dir: &P
         admin: AdminSection {
             listen: free_or_any(options.admin_listen).to_string(),
         },
+        inventory: Default::default(),
         sources: SourcesSection {
             meraki_uplinks: vec![UplinksSourceFile {
                 interval_s: Some(10),

@@ -98,6 +98,16 @@ impl ConfigReport {
         }
         self.lines
             .push(format!("  data directory: {}", config.data_dir.display()));
+        if let Some(file) = &config.inventory.file {
+            let devices = config.inventory.devices.len();
+            self.lines
+                .push(format!("  inventory: {devices} devices from {}", file.display()));
+            self.document["inventory"] = json!({
+                "file": file.display().to_string(),
+                "devices": devices,
+                "meraki": config.inventory.meraki,
+            });
+        }
         self.document["sources"] = config
             .sources
             .iter()

@@ -9,6 +9,8 @@
 //! - [`outputs`]: Kafka, syslog (RFC 5424), stdout and file.
 //! - [`sinks`]: consumers of the topics: InfluxDB, Prometheus exporter, webhook, alert rules, web dashboard.
 //! - [`inventory`]: the cached organization inventory records are enriched from.
+//! - [`device_identity`]: `[inventory]`, who sent a record by its address (a device file, Meraki's devices),
+//!   shared by every source of the process.
 //! - [`watermark`]: per-organization progress, persisted under the data directory.
 //! - [`spool`]: the Kafka output's durable queue on disk, for records Kafka cannot take yet.
 //! - [`bus`]: Kafka: connection settings, the embedded broker, producer, topic admin, consumer, read-back.
@@ -26,6 +28,7 @@ pub mod admin_http;
 pub mod bus;
 pub mod check;
 pub mod config;
+pub mod device_identity;
 pub mod env;
 pub mod error_text;
 pub mod http_server;

@@ -22,6 +22,7 @@ use crate::bus::handle::{KafkaHandle, KafkaHandleError};
 use crate::bus::producer::ProducerError;
 use crate::bus::readback::{MetadataClientError, ProbeError};
 use crate::config::{Config, ConfigError};
+use crate::device_identity::DeviceDirectory;
 use crate::env::Env;
 use crate::http_server::ListenError;
 use crate::outputs::kafka::{KafkaOutputConfig, KafkaSpool};
@@ -30,7 +31,7 @@ use crate::shutdown::{Stop, StopTrigger, stop_pair};
 use crate::sinks::component::{SinkBuildError, SinkContext};
 use crate::sinks::runner::SinkRunner;
 use crate::sinks::sink::HttpClientError;
-use crate::sources::{BuildError, SourceContext, SourceFailure};
+use crate::sources::{BuildError, SourceConfig, SourceContext, SourceFailure};
 use crate::spool::SpoolError;
 use crate::telemetry::Telemetry;
 
@@ -511,6 +512,7 @@ fn start_sources(
         meraki_url: config.meraki_url.clone(),
         meraki_timeout: config.meraki_timeout,
         meraki_budget: Arc::new(RateBudget::default()),
+        devices: device_directory(config),
     };
     let (sender, outcomes) = mpsc::unbounded_channel();
     let mut sources = Vec::new();
@@ -534,6 +536,19 @@ fn start_sources(
             .map(|source| source.id()),
     );
     Ok((sources, outcomes))
+}
+
+/// The device directory every source shares: the `[inventory] file`'s devices, and the Meraki sources' when
+/// a source names its senders from it and `[inventory] meraki` lets them.
+fn device_directory(config: &Config) -> Arc<DeviceDirectory> {
+    let inventory = &config.inventory;
+    if let Some(file) = &inventory.file {
+        tracing::info!(file = %file.display(), devices = inventory.devices.len(), "Device inventory read.");
+    }
+    // Meraki's devices are read and kept only for a source that names its senders.
+    let looked_up = config.sources.iter().any(SourceConfig::uses_device_identity);
+    let wants_meraki = inventory.meraki && looked_up;
+    Arc::new(DeviceDirectory::new(inventory.devices.clone(), wants_meraki))
 }
 
 /// Builds and spawns every sink (the servers they run start listening first); the dashboard's address when

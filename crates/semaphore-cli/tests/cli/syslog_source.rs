@@ -1,8 +1,13 @@
 //! Issue 13, `[[sources.syslog]]` through the binary: util-linux `logger` sends RFC 5424 over UDP and
 //! RFC 3164 octet-counted over TCP, a Cisco line arrives newline-framed over TCP, and all three are in Kafka
-//! as `syslog.message/1` records, keyed by the sender's address, valid against the JSON Schema.
+//! as `syslog.message/1` records, valid against the JSON Schema. Their sender, 127.0.0.1, is a device of the
+//! `[inventory]` file, so they carry its identity and are keyed by its serial; a line from 127.0.0.2, which
+//! the file does not list, carries none and is keyed by its address. One daemon for all of it: each start
+//! costs seconds.
 
 use std::io::Write;
+use std::net::UdpSocket;
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -16,6 +21,20 @@ use crate::support::{
 const TOPIC: &str = "syslog.messages";
 const CISCO: &str =
     "<189>58: *Mar  1 18:46:11.123 UTC: %LINK-3-UPDOWN: Interface Gi0/1, changed state to down\n";
+/// The device file: this host's loopback address as a NetBox export names a core switch.
+const DEVICES: &str =
+    "ip,hostname,serial,site,role,tags\n127.0.0.1,core-sw1,FOC1234X,madrid,core,\"dc;core\"\n";
+const STRANGER: &str = "<13>1 2026-12-03T10:00:00Z stranger app - - - hello from a stranger";
+/// What a record says of its sending device.
+const IDENTITY_FIELDS: [&str; 7] = [
+    "deviceName",
+    "serial",
+    "site",
+    "role",
+    "networkId",
+    "networkName",
+    "tags",
+];
 
 /// Sends one message with `logger` to 127.0.0.1 at `port`, with the given transport and format arguments.
 fn logger(port: &str, arguments: &[&str], message: &str) {
@@ -53,12 +72,15 @@ fn logger_and_a_cisco_line_over_udp_and_tcp_arrive_as_records() {
     let broker = Broker::start();
     let directory = temp_dir("syslog-source");
     let config = directory.join("semaphore.toml");
+    // Relative to the config file, as every path the config names.
+    std::fs::write(directory.join("devices.csv"), DEVICES).unwrap();
     std::fs::write(
         &config,
         format!(
             "data_dir = \"{data}\"\n\
              [kafka]\nbrokers = \"{brokers}\"\n\
              [admin]\nlisten = \"127.0.0.1:0\"\n\
+             [inventory]\nfile = \"devices.csv\"\n\
              [[sources.syslog]]\nlisten = [\"udp://127.0.0.1:0\", \"tcp://127.0.0.1:0\"]\n",
             data = directory.join("data").display(),
             brokers = broker.address,
@@ -78,27 +100,28 @@ fn logger_and_a_cisco_line_over_udp_and_tcp_arrive_as_records() {
     let mut stream = std::net::TcpStream::connect(&tcp).expect("the syslog listener accepts");
     stream.write_all(CISCO.as_bytes()).unwrap();
     stream.shutdown(std::net::Shutdown::Write).unwrap();
+    // Linux's loopback answers the whole of 127.0.0.0/8: a second sender on this host.
+    let stranger_socket = UdpSocket::bind("127.0.0.2:0").expect("127.0.0.2 is a loopback address");
+    stranger_socket.send_to(STRANGER.as_bytes(), udp.as_str()).unwrap();
 
     let mut envelopes = Vec::new();
     let arrived = eventually(Duration::from_secs(60), || {
         envelopes = try_consume_all(&broker.address, TOPIC).unwrap_or_default();
-        envelopes.len() >= 3
+        envelopes.len() >= 4
     });
     assert!(
         arrived,
-        "{} records of 3 arrived: {envelopes:#?}\n{}",
+        "{} records of 4 arrived: {envelopes:#?}\n{}",
         envelopes.len(),
         daemon.log_text()
     );
-    assert_eq!(envelopes.len(), 3, "{envelopes:#?}");
+    assert_eq!(envelopes.len(), 4, "{envelopes:#?}");
     for envelope in &envelopes {
         let record = &envelope["value"];
-        assert_eq!(envelope["key"], "127.0.0.1", "keyed by the sender: {envelope}");
         assert_eq!(
             envelope["headers"]["semaphore-schema"], "syslog.message/1",
             "{envelope}"
         );
-        assert_eq!(record["sourceIp"], "127.0.0.1", "{record}");
         assert!(
             record["sourcePort"].as_u64().is_some_and(|port| port > 0),
             "{record}"
@@ -106,6 +129,32 @@ fn logger_and_a_cisco_line_over_udp_and_tcp_arrive_as_records() {
         assert_eq!(record["truncated"], false, "{record}");
         let errors = syslog_schema_errors(record);
         assert!(errors.is_empty(), "{errors:?} in {record}");
+    }
+    // The device file's core switch: named, and keyed by its serial.
+    let known: Vec<&Value> = envelopes
+        .iter()
+        .filter(|envelope| envelope["value"]["sourceIp"] == "127.0.0.1")
+        .collect();
+    assert_eq!(known.len(), 3, "{envelopes:#?}");
+    for envelope in known {
+        let record = &envelope["value"];
+        assert_eq!(envelope["key"], "FOC1234X", "{envelope}");
+        assert_eq!(record["deviceName"], "core-sw1", "{record}");
+        assert_eq!(record["serial"], "FOC1234X", "{record}");
+        assert_eq!(record["site"], "madrid", "{record}");
+        assert_eq!(record["role"], "core", "{record}");
+        assert_eq!(record["tags"], serde_json::json!(["dc", "core"]), "{record}");
+        // Not a Meraki device.
+        assert_eq!(record["networkId"], Value::Null, "{record}");
+        assert_eq!(record["networkName"], Value::Null, "{record}");
+    }
+    // A sender the file does not list: no identity, keyed by its address.
+    let stranger = by_message(&envelopes, "hello from a stranger");
+    assert_eq!(stranger["key"], "127.0.0.2", "{stranger}");
+    let record = &stranger["value"];
+    assert_eq!(record["sourceIp"], "127.0.0.2", "{record}");
+    for field in IDENTITY_FIELDS {
+        assert_eq!(record[field], Value::Null, "{field}: {record}");
     }
 
     let udp_record = &by_message(&envelopes, "hello udp")["value"];
@@ -155,7 +204,7 @@ fn logger_and_a_cisco_line_over_udp_and_tcp_arrive_as_records() {
     };
     assert_eq!(
         series("semaphore_listener_messages_total", &udp),
-        Some(1.0),
+        Some(2.0),
         "{metrics}"
     );
     assert_eq!(
@@ -174,7 +223,7 @@ fn logger_and_a_cisco_line_over_udp_and_tcp_arrive_as_records() {
             &metrics,
             "semaphore_syslog_messages_total{source=\"syslog\",parsed=\"true\"}"
         ),
-        Some(3.0),
+        Some(4.0),
         "{metrics}"
     );
 }

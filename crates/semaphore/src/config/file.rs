@@ -9,6 +9,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+/// `[inventory]`: who each sender is, in its own module with the directory it fills.
+pub use crate::device_identity::InventorySection;
 /// The output kinds' tables, for the commands that write a config in code (`publish`, `demo`).
 pub use crate::outputs::kafka::KafkaOutputFile;
 pub use crate::outputs::lines::{FileOutputFile, StdoutOutputFile};
@@ -33,6 +35,9 @@ pub struct ConfigFile {
     pub kafka: KafkaSection,
     #[serde(default)]
     pub admin: AdminSection,
+    /// Who each sender is: a device file, and the Meraki sources' devices.
+    #[serde(default)]
+    pub inventory: InventorySection,
     #[serde(default)]
     pub sources: SourcesSection,
     #[serde(default)]

@@ -1,7 +1,7 @@
 //! `semaphore.toml`: loaded in two phases, as STYLE.md asks. [`file`] is what the user writes (serde, unknown
 //! keys rejected with their line); [`validate`] checks every value and builds the [`Config`] the pipeline
-//! runs. Validation touches nothing but the config and the files it names (a clients filter file), never the
-//! network. Secrets are never in the file: the environment holds them.
+//! runs. Validation touches nothing but the config and the files it names (a clients filter file, the
+//! `[inventory]` device file), never the network. Secrets are never in the file: the environment holds them.
 
 pub mod file;
 mod one_or_many;
@@ -17,6 +17,7 @@ use crate::bus::config::KafkaConnection;
 use crate::config::file::{ConfigFile, KafkaSection};
 pub use crate::config::sinks::{ALERTS_TOPIC, DEAD_LETTER_TOPIC, SinkConfig, SinkKind};
 use crate::config::validation::Validation;
+use crate::device_identity::InventoryConfig;
 use crate::env::Env;
 use crate::outputs::kafka::KafkaOutputConfig;
 pub use crate::outputs::registry::OutputConfig;
@@ -50,6 +51,8 @@ pub struct Config {
     pub kafka: KafkaConnection,
     pub embedded_listen: SocketAddr,
     pub admin_listen: Option<SocketAddr>,
+    /// `[inventory]`: the device file's devices, and whether Meraki's name senders too.
+    pub inventory: InventoryConfig,
     /// Every source, of every kind (see `sources::registry`).
     pub sources: Vec<SourceConfig>,
     /// Every output, of every kind (see `outputs::registry`); none declared means Kafka when there are
@@ -125,6 +128,7 @@ pub fn validate(file: ConfigFile, path: &Path, env: &dyn Env) -> Result<Config, 
             )
         })?)
     };
+    let inventory = file.inventory.validate(&validation)?;
     let outputs = file.outputs.validate(&mut validation, !sources.is_empty())?;
     let sinks = file.sinks.validate(&mut validation)?;
     let config = Config {
@@ -138,6 +142,7 @@ pub fn validate(file: ConfigFile, path: &Path, env: &dyn Env) -> Result<Config, 
         kafka,
         embedded_listen,
         admin_listen,
+        inventory,
         sources,
         outputs,
         sinks,

@@ -525,3 +525,34 @@ fn the_kafka_spool_is_configured_and_its_mistakes_named() {
         assert!(error.contains(key), "{text}: {error}");
     }
 }
+
+/// A syslog source, for configs whose other tables are under test.
+const SYSLOG_SOURCE: &str = "[[sources.syslog]]\nlisten = [\"udp://127.0.0.1:0\"]\n";
+
+/// Issue 13: `[inventory] file` is read at load, relative to the config file, and a row semaphore cannot use
+/// stops the load naming the key, the file, the line and the column.
+#[test]
+fn the_inventory_file_is_read_at_load_and_its_mistakes_named() {
+    let config = load_text(SYSLOG_SOURCE).unwrap();
+    assert!(config.inventory.file.is_none());
+    assert!(config.inventory.devices.is_empty());
+    assert!(config.inventory.meraki, "Meraki's devices name senders by default");
+    let name = format!("semaphore-devices-{}.csv", uuid::Uuid::new_v4());
+    let devices = std::env::temp_dir().join(&name);
+    std::fs::write(&devices, "ip,hostname\n10.0.0.1,sw1\n").unwrap();
+    let text = format!("[inventory]\nfile = \"{name}\"\nmeraki = false\n{SYSLOG_SOURCE}");
+    let config = load_text(&text).unwrap();
+    assert_eq!(config.inventory.file.as_deref(), Some(devices.as_path()));
+    assert_eq!(config.inventory.devices.len(), 1);
+    assert!(!config.inventory.meraki);
+    std::fs::write(&devices, "ip,hostname\n10.0.0.1,sw1\n10.0.0.x,sw2\n").unwrap();
+    let message = error(&text);
+    std::fs::remove_file(&devices).unwrap();
+    let expected = format!(
+        "inventory.file: the device file {}, line 3, column 1 (ip): \"10.0.0.x\" is not an IP address",
+        devices.display()
+    );
+    assert!(message.contains(&expected), "{message}");
+    let message = error(&format!("[inventory]\nfiles = \"{name}\"\n{SYSLOG_SOURCE}"));
+    assert!(message.contains("unknown field `files`"), "{message}");
+}

@@ -248,6 +248,13 @@ mod tests {
             source_ip: "10.0.0.1".parse().unwrap(),
             source_port: 51514,
             transport: SyslogTransport::Udp,
+            device_name: Some("core-sw1".to_owned()),
+            serial: Some("FOC1234X".to_owned()),
+            site: Some("madrid".to_owned()),
+            role: Some("core".to_owned()),
+            network_id: None,
+            network_name: None,
+            tags: Some(vec!["dc".to_owned(), "core".to_owned()]),
             truncated: false,
             raw: Some(
                 "<187>58: Dec  3 18:46:11.123: %LINK-3-UPDOWN: Interface Gi0/1, changed state to down"
@@ -368,7 +375,8 @@ mod tests {
             (generated_sample, _),
             (syslog_sample, _),
         ] = <[(EncodedRecord, Decoded); 5]>::try_from(samples()).unwrap_or_else(|_| panic!("five samples"));
-        assert_eq!(syslog_sample.key.as_deref(), Some("10.0.0.1"));
+        // Keyed by the device's serial, the sender's address being only the fallback.
+        assert_eq!(syslog_sample.key.as_deref(), Some("FOC1234X"));
         assert_eq!(
             syslog_sample.timestamp_ms,
             time("2026-12-03T18:46:11.123Z").timestamp_millis()

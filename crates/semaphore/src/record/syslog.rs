@@ -1,5 +1,8 @@
 //! `syslog.message/1`: one syslog line as received by `[[sources.syslog]]`: what the parser read from it,
-//! and who sent it over what.
+//! who sent it over what, and which device that is when `[inventory]` knows the sender.
+//!
+//! The device's fields came after the first records of this version were written: they are optional when
+//! read (a record without them decodes with them null), as the JSON Schema says, so one version covers both.
 //!
 //! The fields are spelled out rather than flattened from the parser's `ParsedMessage`: serde cannot combine
 //! `flatten` with `deny_unknown_fields`, and a record type must not depend on the parser's internals (the
@@ -69,10 +72,23 @@ pub struct SyslogRecord {
     pub parse_error: Option<String>,
     /// The line was not valid UTF-8 (invalid bytes became U+FFFD).
     pub invalid_utf8: bool,
-    /// The sender: the datagram's source or the connection's peer (the record's key).
+    /// The sender: the datagram's source or the connection's peer (the record's key when the device is not
+    /// known).
     pub source_ip: IpAddr,
     pub source_port: u16,
     pub transport: SyslogTransport,
+    /// The sending device's name in `[inventory]`: the device file's hostname, or Meraki's device name.
+    pub device_name: Option<String>,
+    pub serial: Option<String>,
+    /// From the device file.
+    pub site: Option<String>,
+    /// From the device file.
+    pub role: Option<String>,
+    /// The device's Meraki network.
+    pub network_id: Option<String>,
+    pub network_name: Option<String>,
+    /// The device's tags; null when the device is not known, `[]` when it has none.
+    pub tags: Option<Vec<String>>,
     /// The line was longer than the source's `max_message_bytes` and was cut to it.
     pub truncated: bool,
     /// The line as received (lossily decoded), when the source's `raw` setting keeps it.
@@ -80,11 +96,16 @@ pub struct SyslogRecord {
 }
 
 impl SyslogRecord {
-    /// The Kafka key: the sender's IP address. One device's lines must stay in order, and the address is
-    /// what identifies the sender: the hostname is missing from many lines (Cisco without `logging
-    /// origin-id`, relays that strip it) and is whatever the device was told to call itself.
+    /// The Kafka key: the device, so one device's lines stay in order (one partition). Its serial when
+    /// `[inventory]` knows it (a serial never changes, while names do and two addresses of one device share
+    /// it), else its inventory name, else the sender's IP address. Never the line's own hostname: many lines
+    /// lack one (Cisco without `logging origin-id`, relays that strip it) and it is whatever the device was
+    /// told to call itself.
     pub fn key(&self) -> String {
-        self.source_ip.to_string()
+        self.serial
+            .clone()
+            .or_else(|| self.device_name.clone())
+            .unwrap_or_else(|| self.source_ip.to_string())
     }
 }
 
@@ -93,7 +114,7 @@ impl RecordKind for SyslogRecord {
     const VERSION: u32 = 1;
     const HEADER: &'static str = "syslog.message/1";
     const JSON_SCHEMA: &'static str = "syslog.message.v1.json";
-    /// No strategy: always keyed by the sender's address ([`SyslogRecord::key`]).
+    /// No strategy: always keyed by the sending device ([`SyslogRecord::key`]).
     const DEFAULT_KEY: Option<KeyStrategy> = None;
 
     fn timestamp_ms(&self) -> i64 {

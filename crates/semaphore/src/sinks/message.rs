@@ -109,6 +109,7 @@ mod tests {
         "ip":"8.8.8.8","value":7.5,"threshold":5.0,"startsAt":"2026-11-27T10:00:00Z","endsAt":null,
         "ts":"2026-11-27T10:00:00Z"}"#;
 
+    /// A syslog record from before `[inventory]`: without the device's fields, which read as null.
     const SYSLOG: &str = r#"{"ts":"2026-12-03T10:00:00Z","tsSource":"received","receivedAt":"2026-12-03T10:00:00Z",
         "facility":null,"facilityName":null,"severity":null,"severityName":null,"hostname":null,"appName":null,
         "procId":null,"msgId":null,"structuredData":null,"message":"no priority","vendor":null,"mnemonic":null,

@@ -12,6 +12,7 @@ use semaphore_meraki::{Client, MerakiError, RateBudget};
 
 use crate::config::ConfigError;
 use crate::config::validation::{At, Validation};
+use crate::device_identity::DeviceDirectory;
 use crate::env::Env;
 use crate::outputs::Outputs;
 use crate::record::KeyStrategy;
@@ -36,6 +37,12 @@ pub trait Source {
     fn describe(&self) -> String;
     /// Whether it polls the Meraki Dashboard API (so `check -c` reaches Meraki, and `/readyz` waits for it).
     fn uses_meraki(&self) -> bool;
+    /// Whether it names its records' senders from the device directory (`[inventory]`). Only then do the
+    /// Meraki sources feed it their devices, at the cost of one uplink-statuses call per organization per
+    /// inventory refresh.
+    fn uses_device_identity(&self) -> bool {
+        false
+    }
     /// The running source, started by the pipeline; it ends when stopped, when its `--once` cycle is done, or
     /// when it fails for good.
     fn build(&self, context: &SourceContext<'_>) -> Result<RunningSource, BuildError>;
@@ -70,6 +77,8 @@ pub struct SourceContext<'a> {
     pub meraki_timeout: Duration,
     /// One Meraki budget for every client of the process: Meraki counts requests per organization.
     pub meraki_budget: Arc<RateBudget>,
+    /// Who each sender is (`[inventory]`), one directory for every source of the process.
+    pub devices: Arc<DeviceDirectory>,
 }
 
 impl SourceContext<'_> {
@@ -85,6 +94,11 @@ impl SourceContext<'_> {
             .map_err(BuildError::Meraki)?;
         self.telemetry.register_meraki(&client);
         Ok(client)
+    }
+
+    /// The device directory for a Meraki source to feed its organizations' devices into, when it wants them.
+    pub fn meraki_device_feed(&self) -> Option<Arc<DeviceDirectory>> {
+        self.devices.wants_meraki().then(|| self.devices.clone())
     }
 
     /// The exactly-once window writer of source `id`, its watermarks under the data directory.

@@ -17,6 +17,7 @@ use semaphore_meraki::query::ClientsQuery;
 use semaphore_meraki::{Client, MerakiError};
 use serde_json::Value;
 
+use crate::device_identity::DeviceDirectory;
 use crate::inventory::Inventory;
 use crate::outputs::Outputs;
 use crate::record::{ClientsRecord, EncodedRecord, KeyStrategy};
@@ -80,6 +81,8 @@ pub struct ClientsSource {
     pub outputs: Arc<Outputs>,
     pub telemetry: Arc<Telemetry>,
     pub once: bool,
+    /// Fed each organization's devices at every poll, when another source names senders.
+    pub devices: Option<Arc<DeviceDirectory>>,
 }
 
 impl ClientsSource {
@@ -124,7 +127,7 @@ impl ClientsSource {
     /// interval). The networks that were read are published either way.
     async fn poll_organization(&self, organization_id: &str) -> Result<(), ClientsPollError> {
         let settings = &self.settings;
-        let inventory = Inventory::new(organization_id);
+        let inventory = Inventory::new(organization_id).feeding(self.devices.clone());
         if let Err(error) = inventory.refresh(&self.client).await {
             self.telemetry.add(&POLL_ERRORS, &[settings.id.as_str()], 1.0);
             if organizations::unreachable(&error) {

@@ -16,6 +16,7 @@ use semaphore_meraki::model::Organization;
 use semaphore_meraki::query::{HistoryQuery, TimeWindow, Uplink};
 use semaphore_meraki::{Client, MerakiError};
 
+use crate::device_identity::DeviceDirectory;
 use crate::inventory::Inventory;
 use crate::record::UplinkRecord;
 use crate::send_future::{SendFuture, boxed};
@@ -66,6 +67,8 @@ pub struct HistorySource {
     pub writer: WindowWriter,
     pub telemetry: Arc<Telemetry>,
     pub once: bool,
+    /// Fed each organization's devices at every inventory refresh, when another source names senders.
+    pub devices: Option<Arc<DeviceDirectory>>,
 }
 
 impl HistorySource {
@@ -87,7 +90,7 @@ impl HistorySource {
         };
         let inventories: Vec<Inventory> = organizations
             .iter()
-            .map(|organization| Inventory::new(organization.id.clone()))
+            .map(|organization| Inventory::new(organization.id.clone()).feeding(self.devices.clone()))
             .collect();
         let mut cycles = Cycles::new(
             &source,

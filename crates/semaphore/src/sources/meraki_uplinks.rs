@@ -19,6 +19,7 @@ use semaphore_meraki::query::{TimeWindow, Uplink, UplinksLossAndLatencyQuery};
 use semaphore_meraki::{Client, MerakiError, SeriesStream};
 use tracing::Instrument;
 
+use crate::device_identity::DeviceDirectory;
 use crate::inventory::Inventory;
 use crate::record::UplinkRecord;
 use crate::send_future::{SendFuture, boxed};
@@ -55,6 +56,8 @@ pub struct UplinksSource {
     pub telemetry: Arc<Telemetry>,
     /// Stop after the first cycle (`publish --once`).
     pub once: bool,
+    /// Fed each organization's devices at every inventory refresh, when another source names senders.
+    pub devices: Option<Arc<DeviceDirectory>>,
 }
 
 impl UplinksSource {
@@ -77,7 +80,10 @@ impl UplinksSource {
         };
         let inventories: Vec<Arc<Inventory>> = organizations
             .iter()
-            .map(|organization| Arc::new(Inventory::new(organization.id.clone())))
+            .map(|organization| {
+                let inventory = Inventory::new(organization.id.clone()).feeding(self.devices.clone());
+                Arc::new(inventory)
+            })
             .collect();
         // In the source's span, as every line the source logs.
         let refresher = tokio::spawn(

@@ -81,6 +81,10 @@ impl SourceConfig {
         self.source().uses_meraki()
     }
 
+    pub fn uses_device_identity(&self) -> bool {
+        self.source().uses_device_identity()
+    }
+
     /// The running source, inside its `source` span (its id and kind), so every line it logs names it.
     pub fn build(&self, context: &SourceContext<'_>) -> Result<RunningSource, BuildError> {
         let running = self.source().build(context)?;

@@ -96,6 +96,7 @@ impl Source for ClientsSettings {
             outputs: context.outputs.clone(),
             telemetry: context.telemetry.clone(),
             once: context.once,
+            devices: context.meraki_device_feed(),
         };
         Ok(Box::pin(source.run(context.stop.clone())))
     }

@@ -148,6 +148,7 @@ impl Source for HistoryConfig {
             writer: context.window_writer(&self.settings.id, &self.topic, &self.key)?,
             telemetry: context.telemetry.clone(),
             once: context.once,
+            devices: context.meraki_device_feed(),
         };
         Ok(Box::pin(source.run(context.stop.clone())))
     }

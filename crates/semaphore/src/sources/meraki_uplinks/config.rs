@@ -123,6 +123,7 @@ impl Source for UplinksConfig {
             writer: context.window_writer(&self.settings.id, &self.topic, &self.key)?,
             telemetry: context.telemetry.clone(),
             once: context.once,
+            devices: context.meraki_device_feed(),
         };
         Ok(Box::pin(source.run(context.stop.clone())))
     }

@@ -237,8 +237,17 @@ impl Source for SyslogSettings {
         false
     }
 
+    fn uses_device_identity(&self) -> bool {
+        true
+    }
+
     fn build(&self, context: &SourceContext<'_>) -> Result<RunningSource, BuildError> {
-        let source = SyslogSource::new(self.clone(), context.outputs.clone(), context.telemetry.clone());
+        let source = SyslogSource::new(
+            self.clone(),
+            context.outputs.clone(),
+            context.telemetry.clone(),
+            context.devices.clone(),
+        );
         Ok(Box::pin(source.run(context.stop.clone(), context.once)))
     }
 }

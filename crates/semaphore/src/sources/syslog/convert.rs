@@ -1,13 +1,15 @@
-//! One received frame → its `syslog.message/1` record: the parser's fields, plus who sent it, over what,
-//! and (per the source's `raw` setting) the line as received. Pure, so it is tested without a socket.
+//! One received frame → its `syslog.message/1` record: the parser's fields, plus who sent it (the address,
+//! and the device when the directory knows it), over what, and (per the source's `raw` setting) the line as
+//! received. Pure, so it is tested without a socket.
 
+use crate::device_identity::DeviceIdentity;
 use crate::record::{SyslogRecord, SyslogTimeSource, SyslogTransport};
 use crate::sources::listener::{Frame, Transport};
 use crate::sources::syslog::config::RawPolicy;
 use crate::sources::syslog::parse::{self, ParsedMessage, TsSource};
 
-/// Parses the frame and makes its record.
-pub fn record(frame: &Frame, raw: RawPolicy) -> SyslogRecord {
+/// Parses the frame and makes its record; `device` is the sender's identity, when known.
+pub fn record(frame: &Frame, raw: RawPolicy, device: Option<&DeviceIdentity>) -> SyslogRecord {
     let parsed = parse::parse(&frame.bytes, frame.received_at);
     let keep_raw = match raw {
         RawPolicy::Always => true,
@@ -15,10 +17,15 @@ pub fn record(frame: &Frame, raw: RawPolicy) -> SyslogRecord {
         RawPolicy::Never => false,
     };
     let raw = keep_raw.then(|| String::from_utf8_lossy(&frame.bytes).into_owned());
-    from_parsed(parsed, frame, raw)
+    from_parsed(parsed, frame, raw, device)
 }
 
-fn from_parsed(parsed: ParsedMessage, frame: &Frame, raw: Option<String>) -> SyslogRecord {
+fn from_parsed(
+    parsed: ParsedMessage,
+    frame: &Frame,
+    raw: Option<String>,
+    device: Option<&DeviceIdentity>,
+) -> SyslogRecord {
     SyslogRecord {
         ts: parsed.ts,
         ts_source: match parsed.ts_source {
@@ -53,6 +60,14 @@ fn from_parsed(parsed: ParsedMessage, frame: &Frame, raw: Option<String>) -> Sys
             Transport::Tls => SyslogTransport::Tls,
             Transport::Relp => SyslogTransport::Relp,
         },
+        device_name: device.and_then(|device| device.name.clone()),
+        serial: device.and_then(|device| device.serial.clone()),
+        site: device.and_then(|device| device.site.clone()),
+        role: device.and_then(|device| device.role.clone()),
+        network_id: device.and_then(|device| device.network_id.clone()),
+        network_name: device.and_then(|device| device.network_name.clone()),
+        // Known: the device's tags, even none; unknown: null.
+        tags: device.map(|device| device.tags.clone()),
         truncated: frame.truncated,
         raw,
     }
@@ -85,6 +100,7 @@ mod tests {
         let record = record(
             &frame(line, "[::ffff:10.0.0.9]:51514", Transport::Tcp),
             RawPolicy::OnError,
+            None,
         );
         assert_eq!(record.facility, Some(23));
         assert_eq!(record.facility_name.as_deref(), Some("local7"));
@@ -98,11 +114,55 @@ mod tests {
         assert_eq!(record.ts, received_at());
         assert_eq!(record.received_at, received_at());
         assert_eq!(record.source_ip.to_string(), "10.0.0.9");
+        // A sender the directory does not know: no identity (null, not empty), keyed by its address.
         assert_eq!(record.key(), "10.0.0.9");
+        assert_eq!(record.serial, None);
+        assert_eq!(record.device_name, None);
+        assert_eq!(record.tags, None);
         assert_eq!(record.source_port, 51514);
         assert_eq!(record.transport, SyslogTransport::Tcp);
         assert_eq!(record.parse_error, None);
         assert_eq!(record.raw, None, "on_error keeps no raw line for a parsed one");
+    }
+
+    /// Issue 13: a sender the device directory knows is named on its records, which are keyed by the device:
+    /// its serial, else its name, else (neither known) the sender's address.
+    #[test]
+    fn a_known_sender_carries_its_identity_and_is_keyed_by_the_device() {
+        let line = frame(
+            b"<13>Dec  3 10:00:00 core-sw1 app: hi",
+            "[::ffff:10.0.0.9]:514",
+            Transport::Udp,
+        );
+        let tags = vec!["dc".to_owned(), "core".to_owned()];
+        let mut device = DeviceIdentity {
+            name: Some("core-sw1".to_owned()),
+            serial: Some("FOC1234X".to_owned()),
+            site: Some("madrid".to_owned()),
+            role: Some("core".to_owned()),
+            network_id: None,
+            network_name: None,
+            tags: tags.clone(),
+        };
+        let known = record(&line, RawPolicy::Never, Some(&device));
+        assert_eq!(known.device_name.as_deref(), Some("core-sw1"));
+        assert_eq!(known.serial.as_deref(), Some("FOC1234X"));
+        assert_eq!(known.site.as_deref(), Some("madrid"));
+        assert_eq!(known.role.as_deref(), Some("core"));
+        assert_eq!(known.network_id, None);
+        assert_eq!(known.tags, Some(tags.clone()));
+        assert_eq!(known.key(), "FOC1234X");
+        let json = serde_json::to_value(&known).unwrap();
+        assert_eq!(json["deviceName"], "core-sw1");
+        assert_eq!(json["networkName"], serde_json::Value::Null);
+        assert_eq!(json["tags"], serde_json::json!(["dc", "core"]));
+        device.serial = None;
+        let named = record(&line, RawPolicy::Never, Some(&device));
+        assert_eq!(named.key(), "core-sw1");
+        device.name = None;
+        let tagged_only = record(&line, RawPolicy::Never, Some(&device));
+        assert_eq!(tagged_only.key(), "10.0.0.9");
+        assert_eq!(tagged_only.tags, Some(tags));
     }
 
     #[test]
@@ -113,12 +173,12 @@ mod tests {
             "10.0.0.1:514",
             Transport::Udp,
         );
-        let on_error = record(&unparsed, RawPolicy::OnError);
+        let on_error = record(&unparsed, RawPolicy::OnError, None);
         assert!(on_error.parse_error.is_some());
         assert_eq!(on_error.message, "no priority here");
         assert_eq!(on_error.raw.as_deref(), Some("no priority here"));
-        assert_eq!(record(&unparsed, RawPolicy::Never).raw, None);
-        let always = record(&parsed, RawPolicy::Always);
+        assert_eq!(record(&unparsed, RawPolicy::Never, None).raw, None);
+        let always = record(&parsed, RawPolicy::Always, None);
         assert_eq!(
             always.raw.as_deref(),
             Some("<13>1 2026-12-03T10:00:00Z host app - - - hi")
@@ -149,7 +209,7 @@ mod tests {
             Transport::Tls,
         );
         truncated.truncated = true;
-        let record = record(&truncated, RawPolicy::Always);
+        let record = record(&truncated, RawPolicy::Always, None);
         assert!(record.truncated);
         assert_eq!(record.proc_id.as_deref(), Some("7"));
         let json = serde_json::to_value(&record).unwrap();

@@ -11,11 +11,15 @@
 //! spools, and the listener acknowledges them to the sender only after that. A RELP message thus survives a
 //! crash of semaphore, held by its sender, instead of depending on the spool; while Kafka is away the
 //! sender waits (and queues), as it would for any RELP receiver that is down.
+//!
+//! Each sender is looked up in the process's device directory (`[inventory]`), so its records carry the
+//! device's identity and are keyed by the device.
 
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
+use crate::device_identity::DeviceDirectory;
 use crate::outputs::{Outputs, StdoutClosed};
 use crate::record::EncodedRecord;
 use crate::shutdown::Stop;
@@ -30,14 +34,22 @@ pub struct SyslogSource {
     settings: SyslogSettings,
     outputs: Arc<Outputs>,
     telemetry: Arc<Telemetry>,
+    /// Who each sender is.
+    devices: Arc<DeviceDirectory>,
 }
 
 impl SyslogSource {
-    pub fn new(settings: SyslogSettings, outputs: Arc<Outputs>, telemetry: Arc<Telemetry>) -> Self {
+    pub fn new(
+        settings: SyslogSettings,
+        outputs: Arc<Outputs>,
+        telemetry: Arc<Telemetry>,
+        devices: Arc<DeviceDirectory>,
+    ) -> Self {
         Self {
             settings,
             outputs,
             telemetry,
+            devices,
         }
     }
 
@@ -56,6 +68,7 @@ impl SyslogSource {
             raw: self.settings.raw,
             outputs: self.outputs,
             telemetry: self.telemetry.clone(),
+            devices: self.devices,
         });
         let mut listeners = Vec::with_capacity(self.settings.listeners.len());
         for config in self.settings.listeners {
@@ -98,6 +111,7 @@ struct SyslogHandler {
     raw: RawPolicy,
     outputs: Arc<Outputs>,
     telemetry: Arc<Telemetry>,
+    devices: Arc<DeviceDirectory>,
 }
 
 impl FrameHandler for SyslogHandler {
@@ -109,7 +123,8 @@ impl FrameHandler for SyslogHandler {
             let records: Vec<EncodedRecord> = frames
                 .iter()
                 .map(|frame| {
-                    let record = convert::record(frame, self.raw);
+                    let device = self.devices.lookup(frame.peer.ip());
+                    let record = convert::record(frame, self.raw, device.as_deref());
                     unparsed += usize::from(record.parse_error.is_some());
                     EncodedRecord::new(&record, Some(record.key()), &self.source_id)
                 })
