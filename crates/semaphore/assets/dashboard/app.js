@@ -1,14 +1,19 @@
 // semaphore dashboard: the snapshot, then live updates over server-sent events. No dependencies.
 "use strict";
 
-const state = { historySeconds: 3600, records: 0, uplinks: new Map(), alerts: new Map() };
+const state = { historySeconds: 3600, records: 0, uplinks: new Map(), alerts: new Map(), logAlerts: new Map() };
+// As the server: each log alert's last event, the newest fifty, resolved ones leaving first.
+const LOG_ALERTS_SHOWN = 50;
 const groups = document.getElementById("groups");
 const filterBox = document.getElementById("filter");
 const statusText = document.getElementById("status");
 const counts = document.getElementById("counts");
 let drawScheduled = false;
 
-function alertKey(event) { return `${event.rule}/${event.serial}/${event.uplink}/${event.ip}`; }
+// A log alert (it carries the syslog line) is one rule on one device; an uplink alert one rule on one uplink.
+function alertKey(event) {
+  return event.syslog ? `${event.rule}/${event.serial}` : `${event.rule}/${event.serial}/${event.uplink}/${event.ip}`;
+}
 function uplinkId(event) { return `${event.serial}/${event.uplink}/${event.ip}`; }
 
 function applySnapshot(snapshot) {
@@ -16,7 +21,17 @@ function applySnapshot(snapshot) {
   state.records = snapshot.records;
   state.uplinks = new Map(snapshot.uplinks.map((uplink) => [uplink.id, uplink]));
   state.alerts = new Map(snapshot.alerts.map((event) => [alertKey(event), event]));
+  state.logAlerts = new Map();
+  for (const event of snapshot.logAlerts || []) rememberLogAlert(event);
   scheduleDraw();
+}
+
+function rememberLogAlert(event) {
+  state.logAlerts.set(alertKey(event), event);
+  while (state.logAlerts.size > LOG_ALERTS_SHOWN) {
+    const firstToGo = (a, b) => (a.status === "firing") - (b.status === "firing") || Date.parse(a.ts) - Date.parse(b.ts);
+    state.logAlerts.delete(alertKey([...state.logAlerts.values()].sort(firstToGo)[0]));
+  }
 }
 
 function applyUpdate(update) {
@@ -33,7 +48,8 @@ function applyUpdate(update) {
     }
   }
   for (const event of update.alerts) {
-    if (event.status === "firing") state.alerts.set(alertKey(event), event);
+    if (event.syslog) rememberLogAlert(event);
+    else if (event.status === "firing") state.alerts.set(alertKey(event), event);
     else state.alerts.delete(alertKey(event));
   }
   scheduleDraw();
@@ -134,11 +150,28 @@ function draw() {
     html += `</section>`;
   }
   groups.innerHTML = html || `<p class="empty">${state.uplinks.size ? "No uplink matches the filter." : "Waiting for the first records from Kafka…"}</p>`;
-  counts.textContent = `${shown} of ${state.uplinks.size} uplinks · ${down} down · ${state.alerts.size} alerts firing · ${state.records} records read`;
+  const logFiring = [...state.logAlerts.values()].filter((event) => event.status === "firing").length;
+  counts.textContent = `${shown} of ${state.uplinks.size} uplinks · ${down} down · ${state.alerts.size} alerts firing · ${logFiring} log alerts firing · ${state.records} records read`;
   const alertList = document.getElementById("alert-list");
   document.getElementById("alerts").hidden = state.alerts.size === 0;
   alertList.innerHTML = [...state.alerts.values()].map((event) =>
     `<li><b>${escapeHtml(event.rule)}</b> ${escapeHtml(event.deviceName || event.serial)} ${escapeHtml(event.uplink)} → ${escapeHtml(event.ip)}: ${escapeHtml(event.condition)} (since ${escapeHtml(event.startsAt)})</li>`).join("");
+  const logAlerts = [...state.logAlerts.values()].sort((a, b) => Date.parse(b.ts) - Date.parse(a.ts));
+  document.getElementById("log-alerts").hidden = logAlerts.length === 0;
+  document.getElementById("log-alert-rows").innerHTML = logAlerts.map(logAlertRow).join("");
+}
+
+// One log alert: its last event (firing: the line that fired it; resolved: when its window emptied).
+function logAlertRow(event) {
+  const line = event.syslog;
+  const device = event.deviceName ? `${event.deviceName} (${event.serial})` : event.serial;
+  const severity = line.severity === null || line.severity === undefined ? "" : `${line.severity} ${text(line.severityName)}`;
+  const message = line.mnemonic ? `${line.mnemonic}: ${line.message}` : line.message;
+  const time = new Date(event.ts).toISOString().replace("T", " ").slice(0, 19) + " UTC";
+  return `<tr class="${event.status === "firing" ? "firing" : "resolved"}" data-alert-key="${escapeHtml(alertKey(event))}" title="${escapeHtml(event.condition)}">`
+    + `<td class="status">${escapeHtml(event.status)}</td><td class="rule">${escapeHtml(event.rule)}</td>`
+    + `<td class="device">${escapeHtml(device)}</td><td class="severity">${escapeHtml(severity)}</td>`
+    + `<td class="message">${escapeHtml(message)}</td><td class="time">${escapeHtml(time)}</td></tr>`;
 }
 
 async function loadSnapshot() {

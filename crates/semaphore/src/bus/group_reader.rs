@@ -183,19 +183,44 @@ impl GroupReader {
     /// Waits for the next record, then takes what else arrives within `linger`, up to `max` records.
     /// Consumer errors (a broker away, a rebalance) are logged by librdkafka's context and retried by it.
     pub async fn next_batch(&self, max: usize, linger: Duration) -> Vec<ConsumedMessage> {
-        let mut batch = Vec::new();
+        let first = self.first_record().await;
+        self.fill(first, max, linger).await
+    }
+
+    /// As [`GroupReader::next_batch`], but an empty batch when `idle` passes without a record (`None`:
+    /// never). Giving up loses nothing: no record was taken yet, and the consumer's `recv` is cancellation
+    /// safe.
+    pub async fn next_batch_or_idle(
+        &self,
+        max: usize,
+        linger: Duration,
+        idle: Option<Duration>,
+    ) -> Vec<ConsumedMessage> {
+        let Some(idle) = idle else {
+            return self.next_batch(max, linger).await;
+        };
+        match tokio::time::timeout(idle, self.first_record()).await {
+            Ok(first) => self.fill(first, max, linger).await,
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The next record, however long it takes.
+    async fn first_record(&self) -> ConsumedMessage {
         loop {
             match self.consumer.recv().await {
-                Ok(message) => {
-                    batch.push(owned(&message));
-                    break;
-                }
+                Ok(message) => return owned(&message),
                 Err(error) => {
                     tracing::warn!(%error, "Kafka consumer error; still reading.");
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
             }
         }
+    }
+
+    /// `first` and what else arrives within `linger`, up to `max` records.
+    async fn fill(&self, first: ConsumedMessage, max: usize, linger: Duration) -> Vec<ConsumedMessage> {
+        let mut batch = vec![first];
         let deadline = tokio::time::Instant::now() + linger;
         while batch.len() < max {
             match tokio::time::timeout_at(deadline, self.consumer.recv()).await {

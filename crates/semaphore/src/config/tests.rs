@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::*;
 use crate::record::KeyStrategy;
 use crate::sources::meraki_uplinks::UplinksConfig;
+use crate::sources::syslog::SYSLOG_TOPIC;
 
 /// The `index`-th source, which must be a `meraki_uplinks` one.
 fn uplinks(config: &Config, index: usize) -> &UplinksConfig {
@@ -424,6 +425,28 @@ fn sinks_alone_are_a_config_with_their_defaults() {
 }
 
 #[test]
+fn alert_syslog_rules_read_the_syslog_topic() {
+    let config = load_text(
+        "[[sinks.alerts]]\n[[sinks.alerts.syslog_rule]]\nname = \"link\"\nseverity_at_least = \"err\"\n\
+         mnemonic = \"%LINK-*\"\n[[sinks.alerts]]\n[[sinks.alerts.rule]]\nname = \"down\"\nmetric = \"down\"\n\
+         [[sinks.alerts.syslog_rule]]\nname = \"storm\"\ncount = 100\nwithin_s = 10\nsource_ip = [\"10.0.0.0/8\"]\n",
+    )
+    .unwrap();
+    assert_eq!(config.sinks[0].reading.topics, [SYSLOG_TOPIC]);
+    assert_eq!(config.sinks[1].reading.topics, [UPLINKS_TOPIC, SYSLOG_TOPIC]);
+    let SinkKind::Alerts(alerts) = &config.sinks[0].kind else {
+        panic!("alerts")
+    };
+    assert_eq!(alerts.syslog_rules[0].severity_at_least, Some(3));
+    assert_eq!(alerts.syslog_rules[0].count, 1);
+    assert_eq!(alerts.syslog_rules[0].within.num_seconds(), 300);
+    assert_eq!(
+        config.sinks[1].kind.describe(),
+        "1 alert rules, 1 syslog rules -> semaphore.alerts"
+    );
+}
+
+#[test]
 fn bad_sink_values_name_their_key() {
     let check = |text: &str, expected: &[&str]| {
         let message = error(text);
@@ -463,6 +486,37 @@ fn bad_sink_values_name_their_key() {
     check(
         "[[sinks.alerts]]\nalerts_topic = \"meraki.uplinks.loss_latency\"\n[[sinks.alerts.rule]]\nname = \"x\"\nmetric = \"down\"\n",
         &["alerts_topic", "must not be one of the topics"],
+    );
+    let syslog_rule = |keys: &str| {
+        format!("[[sinks.alerts]]\n[[sinks.alerts.syslog_rule]]\nname = \"flap\"\n{keys}")
+    };
+    check(
+        &syslog_rule("message_regex = \"(down\"\n"),
+        &["syslog_rule[0].message_regex", "\"flap\"", "unclosed group"],
+    );
+    check(
+        &syslog_rule("severity_at_least = \"loud\"\n"),
+        &["syslog_rule[0].severity_at_least", "\"flap\"", "0 (emerg) to 7"],
+    );
+    check(
+        &syslog_rule("severity_at_least = 9\n"),
+        &["syslog_rule[0].severity_at_least", "\"9\": use 0 (emerg)"],
+    );
+    check(
+        &syslog_rule("mnemonic = \"LINK-[\"\n"),
+        &["syslog_rule[0].mnemonic", "is not a glob"],
+    );
+    check(
+        &syslog_rule("source_ip = [\"10.0.0.0/40\"]\n"),
+        &["syslog_rule[0].source_ip", "0 to 32"],
+    );
+    check(
+        &syslog_rule("count = 3\nwithin_s = 0\n"),
+        &["syslog_rule[0].within_s", "1 to 86400"],
+    );
+    check(
+        "[[sinks.alerts]]\n[[sinks.alerts.rule]]\nname = \"flap\"\nmetric = \"down\"\n[[sinks.alerts.syslog_rule]]\nname = \"flap\"\n",
+        &["sinks.alerts[0].syslog_rule[0].name", "used by two rules"],
     );
     check(
         "[sinks.dashboard]\nlisten = \"localhost\"\n",

@@ -1,6 +1,13 @@
-//! `semaphore.alert` v1: an alert rule started or stopped matching one uplink. Written by the alerts sink to
-//! the alerts topic (keyed by [`AlertEvent::alert_key`], so one alert's events stay in order) and optionally
-//! POSTed to a webhook (Event-Driven Ansible reads it as the event's payload).
+//! `semaphore.alert` v1: an alert rule started or stopped matching one uplink, or one device's syslog lines
+//! (a log alert, which carries [`SyslogAlert`]). Written by the alerts sink to the alerts topic (keyed by
+//! [`AlertEvent::alert_key`], so one alert's events stay in order) and optionally POSTed to a webhook
+//! (Event-Driven Ansible reads it as the event's payload).
+//!
+//! Log alerts extend the record compatibly rather than making a new kind: `syslog` is a new optional field,
+//! left out of uplink alerts, so an uplink alert is the same JSON as before and one topic, one restore and
+//! one webhook serve both.
+
+use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -42,6 +49,30 @@ pub struct AlertEvent {
     pub ends_at: Option<DateTime<Utc>>,
     /// Sample time of the sample that produced this event.
     pub ts: DateTime<Utc>,
+    /// Log alerts only: the device's line that decided. Uplink alerts leave it out (not `null`), so their
+    /// JSON is what it was before log alerts existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub syslog: Option<SyslogAlert>,
+}
+
+/// What a log alert adds to [`AlertEvent`], whose uplink fields it fills as far as they apply: `serial` is
+/// the device (see `sinks::syslog_alert_rules::device_key`), `deviceName` the line's hostname, `value` the
+/// matching lines in the window and `threshold` the rule's count; the organization, network, uplink and IP
+/// are empty, as a syslog line names none of them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SyslogAlert {
+    /// The sender of the line (the record's `sourceIp`).
+    pub source_ip: IpAddr,
+    pub hostname: Option<String>,
+    /// 0 (emergency) to 7 (debug), and its keyword.
+    pub severity: Option<u8>,
+    pub severity_name: Option<String>,
+    pub mnemonic: Option<String>,
+    /// The newest matching line's message.
+    pub message: String,
+    /// The rule's window: `threshold` lines within this many seconds fire the alert.
+    pub within_seconds: u64,
 }
 
 impl RecordKind for AlertEvent {
@@ -59,12 +90,20 @@ impl RecordKind for AlertEvent {
 }
 
 impl AlertEvent {
-    /// One alert: a rule on one uplink towards one destination.
+    /// One alert: a rule on one uplink towards one destination, or a log rule on one device.
     pub fn alert_key(&self) -> String {
-        alert_key(&self.rule, &self.serial, &self.uplink, &self.ip)
+        match self.syslog {
+            Some(_) => syslog_alert_key(&self.rule, &self.serial),
+            None => alert_key(&self.rule, &self.serial, &self.uplink, &self.ip),
+        }
     }
 }
 
 pub fn alert_key(rule: &str, serial: &str, uplink: &str, ip: &str) -> String {
     format!("{rule}/{serial}/{uplink}/{ip}")
+}
+
+/// A log alert: `rule/device`.
+pub fn syslog_alert_key(rule: &str, device: &str) -> String {
+    format!("{rule}/{device}")
 }

@@ -17,7 +17,7 @@ pub mod registry;
 pub mod syslog;
 pub mod uplink;
 
-pub use alert::{AlertEvent, AlertStatus};
+pub use alert::{AlertEvent, AlertStatus, SyslogAlert};
 pub use clients::ClientsRecord;
 pub use encoded::EncodedRecord;
 pub use generated::GeneratedRecord;

@@ -124,7 +124,7 @@ mod tests {
 
     use super::*;
     use crate::record::EncodedRecord;
-    use crate::record::alert::AlertStatus;
+    use crate::record::alert::{AlertStatus, SyslogAlert};
     use crate::record::syslog::{SyslogTimeSource, SyslogTransport};
 
     fn schemas_dir() -> PathBuf {
@@ -208,6 +208,7 @@ mod tests {
             starts_at: time("2026-11-27T10:00:00Z"),
             ends_at: Some(time("2026-11-27T10:03:00Z")),
             ts: time("2026-11-27T10:03:00Z"),
+            syslog: None,
         }
     }
 
@@ -404,6 +405,39 @@ mod tests {
             alert_sample.timestamp_ms,
             time("2026-11-27T10:03:00Z").timestamp_millis()
         );
+    }
+
+    /// Log alerts extend `semaphore.alert/1` compatibly: the optional `syslog` object, empty organization and
+    /// network ids allowed with it only; an uplink alert is written without it, as before.
+    #[test]
+    fn log_alerts_fit_the_alert_schema_and_uplink_alerts_keep_theirs() {
+        let kind = by_header(AlertEvent::HEADER).unwrap();
+        let validator = jsonschema::validator_for(&json_schema(kind)).unwrap();
+        let mut log_alert = alert();
+        log_alert.organization_id = String::new();
+        log_alert.network_id = String::new();
+        log_alert.uplink = String::new();
+        log_alert.ip = String::new();
+        log_alert.serial = "10.0.0.1".into();
+        log_alert.syslog = Some(SyslogAlert {
+            source_ip: "10.0.0.1".parse().unwrap(),
+            hostname: Some("core-sw1".into()),
+            severity: Some(3),
+            severity_name: Some("err".into()),
+            mnemonic: Some("LINK-3-UPDOWN".into()),
+            message: "Interface Gi0/1, changed state to down".into(),
+            within_seconds: 60,
+        });
+        let encoded = EncodedRecord::alert(&log_alert, "alerts");
+        assert_eq!(encoded.key.as_deref(), Some("loss/10.0.0.1"));
+        let payload: serde_json::Value = serde_json::from_slice(&encoded.payload).unwrap();
+        assert!(validator.is_valid(&payload), "{payload}");
+        assert_eq!((kind.decode)(&encoded.payload), Ok(log_alert.into()));
+        let mut uplink_alert = serde_json::to_value(alert()).unwrap();
+        assert!(uplink_alert.get("syslog").is_none());
+        assert!(validator.is_valid(&uplink_alert));
+        uplink_alert["organizationId"] = serde_json::json!("");
+        assert!(!validator.is_valid(&uplink_alert));
     }
 
     #[test]

@@ -118,7 +118,8 @@ impl AlertEvaluator {
     /// afresh after that point, so a restart can delay a resolution, never repeat an event.
     pub fn restore(&mut self, events: impl IntoIterator<Item = AlertEvent>) {
         for event in events {
-            if !self.rules.iter().any(|rule| rule.name == event.rule) {
+            // Log alerts are restored by the syslog evaluator, even one whose rule shares a retired name.
+            if event.syslog.is_some() || !self.rules.iter().any(|rule| rule.name == event.rule) {
                 continue;
             }
             let state = self.states.entry(event.alert_key()).or_default();
@@ -217,6 +218,7 @@ impl AlertEvaluator {
                 starts_at,
                 ends_at: (status == AlertStatus::Resolved).then_some(record.ts),
                 ts: record.ts,
+                syslog: None,
             });
         }
         events

@@ -1,18 +1,26 @@
-//! The alerts sink: uplink samples through the [`AlertEvaluator`]; each firing or resolved event written to
-//! the alerts topic (schema `semaphore.alert/1`, keyed by the alert) and, when configured, POSTed to a
-//! webhook.
+//! The alerts sink: uplink samples through the [`AlertEvaluator`], syslog lines through the
+//! [`SyslogAlertEvaluator`]; each firing or resolved event written to the alerts topic (schema
+//! `semaphore.alert/1`, keyed by the alert) and, when configured, POSTed to a webhook.
 //!
 //! No duplicate firing on restart: at start the alerts topic is read from its beginning and the last event of
-//! each alert restores its state; samples read again (not yet committed) are then older than what the
-//! evaluator has seen or already firing. A batch's events are kept until Kafka took them, so a retried batch
-//! writes the same events rather than evaluating twice.
+//! each alert restores its state; samples and lines read again (not yet committed) are then older than what
+//! the evaluators have seen or already firing. A batch's events are kept until Kafka took them, so a retried
+//! batch writes the same events rather than evaluating twice.
+//!
+//! Log alerts also resolve with time alone: after each batch their windows are judged at the newest arrival
+//! read, and when nothing arrives for a few seconds (the runner's idle tick, an empty batch) at the current
+//! time.
 
 mod config;
+mod syslog_rule;
 
 pub use config::{ALERTS_TOPIC, AlertRuleFile, AlertWebhookFile, AlertsSettings, AlertsSinkFile};
+pub use syslog_rule::{SeverityFile, SyslogRuleFile};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use chrono::Utc;
 
 use crate::bus::handle::{KafkaHandle, TopicCreation};
 use crate::bus::readback::ReadbackError;
@@ -21,6 +29,7 @@ use crate::record::{AlertEvent, EncodedRecord};
 use crate::sinks::alert_rules::AlertEvaluator;
 use crate::sinks::message::{ConsumedMessage, Decoded};
 use crate::sinks::sink::{Accepted, SinkError};
+use crate::sinks::syslog_alert_evaluator::SyslogAlertEvaluator;
 use crate::sinks::webhook::{WebhookError, WebhookSink};
 
 /// The alert state could not be read back from the alerts topic (retried by the runner).
@@ -33,6 +42,7 @@ pub enum RestoreError {
 pub struct AlertsSink {
     pub id: String,
     pub evaluator: AlertEvaluator,
+    pub syslog: SyslogAlertEvaluator,
     pub topic: String,
     pub kafka: Arc<KafkaHandle>,
     /// What becomes of the alerts topic when the cluster does not have it.
@@ -49,6 +59,7 @@ impl AlertsSink {
     pub fn new(
         id: String,
         evaluator: AlertEvaluator,
+        syslog: SyslogAlertEvaluator,
         topic: String,
         kafka: Arc<KafkaHandle>,
         topic_creation: TopicCreation,
@@ -57,6 +68,7 @@ impl AlertsSink {
         Self {
             id,
             evaluator,
+            syslog,
             topic,
             kafka,
             topic_creation,
@@ -74,8 +86,9 @@ impl AlertsSink {
             .iter()
             .filter_map(|payload| serde_json::from_slice(payload).ok())
             .collect();
-        self.evaluator.restore(events);
-        tracing::info!(topic = %self.topic, firing = self.evaluator.firing(), "Alert state restored from the alerts topic.");
+        self.evaluator.restore(events.iter().cloned());
+        self.syslog.restore(events, Utc::now());
+        tracing::info!(topic = %self.topic, firing = self.evaluator.firing(), log_firing = self.syslog.firing(), "Alert state restored from the alerts topic.");
         Ok(())
     }
 
@@ -104,16 +117,46 @@ impl AlertsSink {
             .collect()
     }
 
+    /// Evaluates the batch (an empty one: the runner's idle tick) and writes the events it caused.
     pub async fn deliver(&mut self, batch: &[Accepted]) -> Result<(), SinkError> {
-        let through = batch.last().map(|accepted| accepted.message.position());
-        if through != self.evaluated_through {
-            for accepted in batch {
-                if let Decoded::Uplink(record) = &accepted.decoded {
-                    self.pending.extend(self.evaluator.observe(record));
-                }
-            }
-            self.evaluated_through = through;
+        if batch.is_empty() {
+            self.tick();
+        } else {
+            self.evaluate(batch);
         }
+        self.send_pending().await
+    }
+
+    /// The batch's records through the rules, once however often the batch is retried.
+    fn evaluate(&mut self, batch: &[Accepted]) {
+        let through = batch.last().map(|accepted| accepted.message.position());
+        if through == self.evaluated_through {
+            return;
+        }
+        for accepted in batch {
+            match &accepted.decoded {
+                Decoded::Uplink(record) => self.pending.extend(self.evaluator.observe(record)),
+                Decoded::Syslog(record) => self.pending.extend(self.syslog.observe(record)),
+                _ => {}
+            }
+        }
+        // A device gone quiet resolves while others keep the stream busy.
+        self.pending.extend(self.syslog.sweep());
+        self.evaluated_through = through;
+    }
+
+    /// Nothing arrived for a while: log alerts whose window emptied by now resolve. Not before the first
+    /// batch, which may hold (behind a slow group join) the lines that keep them firing; and not while the
+    /// events of the last tick wait to be written.
+    fn tick(&mut self) {
+        if self.pending.is_empty() && self.evaluated_through.is_some() {
+            self.pending.extend(self.syslog.advance(Utc::now()));
+        }
+    }
+
+    /// Writes the pending events to the alerts topic, then to the webhook (if any); kept for the retry when
+    /// Kafka does not take them.
+    async fn send_pending(&mut self) -> Result<(), SinkError> {
         if self.pending.is_empty() {
             return Ok(());
         }

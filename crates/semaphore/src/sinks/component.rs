@@ -133,6 +133,12 @@ pub trait Deliver: Send + Sync {
     fn prepare(&mut self) -> BoxFuture<'_, Result<(), BoxError>> {
         Box::pin(async { Ok(()) })
     }
+    /// How long the runner waits for a record before it delivers an empty batch instead: for a sink whose
+    /// work depends on time passing as well as on records (log alerts resolve when no line comes). `None`
+    /// (the default): every batch holds records.
+    fn idle_tick(&self) -> Option<Duration> {
+        None
+    }
     /// Accepts the batch, asks for it again later, or rejects it for the dead-letter topic.
     fn deliver<'a>(&'a mut self, batch: &'a [Accepted]) -> BoxFuture<'a, Result<(), SinkError>>;
     /// What it produced from an accepted batch but could not deliver onward (an alert webhook that failed

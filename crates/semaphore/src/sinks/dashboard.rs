@@ -1,5 +1,6 @@
 //! The live web dashboard: every uplink's loss and latency over the last hour, grouped by organization and
-//! network, down uplinks and firing alerts highlighted, a filter box; updated live over server-sent events.
+//! network, down uplinks and firing alerts highlighted, a filter box, and the recent log alerts (syslog
+//! rules: rule, device, severity, message, time, firing or resolved); updated live over server-sent events.
 //! The page, script and style are compiled into the binary (`assets/dashboard/`): no CDN, works offline.
 //!
 //! It reads like any other sink, from the time `history` ago rather than from committed offsets: it is a
@@ -10,6 +11,7 @@ mod config;
 
 pub use config::DashboardSinkFile;
 
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, VecDeque};
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -34,6 +36,10 @@ use crate::sinks::sink::Accepted;
 const INDEX_HTML: &str = include_str!("../../assets/dashboard/index.html");
 const APP_JS: &str = include_str!("../../assets/dashboard/app.js");
 const APP_CSS: &str = include_str!("../../assets/dashboard/app.css");
+
+/// Log alerts listed: the last event of each, the newest fifty (resolved ones leave first). The page keeps
+/// as many.
+const LOG_ALERTS_SHOWN: usize = 50;
 
 #[derive(Clone, Debug)]
 pub struct DashboardSettings {
@@ -68,8 +74,41 @@ struct UplinkView {
 #[derive(Debug, Default)]
 struct Shown {
     uplinks: BTreeMap<String, UplinkView>,
-    /// Firing alerts by alert key.
+    /// Firing uplink alerts by alert key.
     alerts: BTreeMap<String, AlertEvent>,
+    /// Log alerts by alert key: the last event of each, firing or resolved.
+    log_alerts: BTreeMap<String, AlertEvent>,
+}
+
+impl Shown {
+    /// An uplink alert is shown while it fires; a log alert with its last event, firing or resolved.
+    fn apply_alert(&mut self, event: &AlertEvent) {
+        let key = event.alert_key();
+        if event.syslog.is_some() {
+            self.log_alerts.insert(key, event.clone());
+            self.forget_old_log_alerts();
+            return;
+        }
+        match event.status {
+            AlertStatus::Firing => self.alerts.insert(key, event.clone()),
+            AlertStatus::Resolved => self.alerts.remove(&key),
+        };
+    }
+
+    /// Keeps [`LOG_ALERTS_SHOWN`] log alerts, forgetting resolved ones first, oldest first.
+    fn forget_old_log_alerts(&mut self) {
+        while self.log_alerts.len() > LOG_ALERTS_SHOWN {
+            let oldest = self
+                .log_alerts
+                .iter()
+                .min_by_key(|(_, event)| (event.status == AlertStatus::Firing, event.ts))
+                .map(|(key, _)| key.clone());
+            let Some(key) = oldest else {
+                break;
+            };
+            self.log_alerts.remove(&key);
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -129,10 +168,7 @@ impl Dashboard {
                         samples.push(sample);
                     }
                     Decoded::Alert(event) => {
-                        match event.status {
-                            AlertStatus::Firing => shown.alerts.insert(event.alert_key(), (**event).clone()),
-                            AlertStatus::Resolved => shown.alerts.remove(&event.alert_key()),
-                        };
+                        shown.apply_alert(event);
                         alert_events.push((**event).clone());
                     }
                     Decoded::Clients(_) | Decoded::Generated(_) | Decoded::Syslog(_) => {}
@@ -158,11 +194,14 @@ impl Dashboard {
                 view.points.pop_front();
             }
         }
+        let mut log_alerts: Vec<&AlertEvent> = shown.log_alerts.values().collect();
+        log_alerts.sort_by_key(|event| Reverse(event.ts));
         serde_json::json!({
             "records": self.records.load(Ordering::Relaxed),
             "historySeconds": self.history.as_secs(),
             "uplinks": shown.uplinks.values().collect::<Vec<_>>(),
             "alerts": shown.alerts.values().collect::<Vec<_>>(),
+            "logAlerts": log_alerts,
         })
     }
 
@@ -280,5 +319,36 @@ mod tests {
         }
         let times: Vec<i64> = points.iter().map(|point| point.t).collect();
         assert_eq!(times, vec![100, 200, 300]);
+    }
+
+    fn log_alert(device: usize, status: AlertStatus, minute: i64) -> AlertEvent {
+        serde_json::from_value(serde_json::json!({
+            "rule": "link", "status": status, "condition": "1 line within 300 s: any line",
+            "organizationId": "", "networkId": "", "networkName": null, "serial": format!("10.0.0.{device}"),
+            "deviceName": null, "uplink": "", "ip": "", "value": 1.0, "threshold": 1.0,
+            "startsAt": "2026-12-03T10:00:00Z", "endsAt": null,
+            "ts": chrono::DateTime::from_timestamp(1_796_292_000 + minute * 60, 0),
+            "syslog": {"sourceIp": format!("10.0.0.{device}"), "hostname": null, "severity": 3,
+                "severityName": "err", "mnemonic": "LINK-3-UPDOWN", "message": "down", "withinSeconds": 300}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn log_alerts_keep_the_last_event_of_the_newest_fifty() {
+        let mut shown = Shown::default();
+        shown.apply_alert(&log_alert(1, AlertStatus::Firing, 0));
+        shown.apply_alert(&log_alert(1, AlertStatus::Resolved, 5));
+        assert_eq!(shown.log_alerts.len(), 1, "one alert, its last event");
+        assert_eq!(shown.log_alerts["link/10.0.0.1"].status, AlertStatus::Resolved);
+        assert!(shown.alerts.is_empty(), "not among the uplink alerts");
+        for device in 2..=LOG_ALERTS_SHOWN + 1 {
+            shown.apply_alert(&log_alert(device, AlertStatus::Firing, device as i64));
+        }
+        assert_eq!(shown.log_alerts.len(), LOG_ALERTS_SHOWN);
+        assert!(
+            !shown.log_alerts.contains_key("link/10.0.0.1"),
+            "the resolved one left first"
+        );
     }
 }

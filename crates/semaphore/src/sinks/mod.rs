@@ -2,7 +2,8 @@
 //! committing offsets only after the destination accepted the records ([`runner`]).
 //!
 //! - [`influxdb`] (line protocol: [`line_protocol`]), [`prometheus`] (exporter), [`webhook`] (Event-Driven
-//!   Ansible), [`alerts`] (rules: [`alert_rules`]), [`dashboard`] (live web page);
+//!   Ansible), [`alerts`] (rules on uplinks: [`alert_rules`]; on syslog lines: [`syslog_alert_rules`] and
+//!   [`syslog_alert_evaluator`]), [`dashboard`] (live web page);
 //! - [`component`]: the shape of a sink kind (its table, its validated config, what it is to the runner);
 //!   [`registry`]: the one list of kinds; [`sink`]: accepted batches and delivery errors; [`message`]:
 //!   decoding what was read, malformed or not.
@@ -18,4 +19,6 @@ pub mod prometheus;
 pub mod registry;
 pub mod runner;
 pub mod sink;
+pub mod syslog_alert_evaluator;
+pub mod syslog_alert_rules;
 pub mod webhook;

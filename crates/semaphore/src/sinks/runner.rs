@@ -1,7 +1,8 @@
 //! The loop every sink runs in: read a batch through the sink's consumer group, decode it (malformed
 //! messages are counted, logged with their offset and dead-lettered), hand the rest to the sink, retry what
 //! it cannot take yet, dead-letter what it rejects, and only then commit the batch's offsets. A crash at any
-//! point re-reads from the last commit: at least once, never a gap.
+//! point re-reads from the last commit: at least once, never a gap. A sink that asks for an idle tick
+//! ([`Deliver::idle_tick`]) is handed an empty batch when nothing arrived for that long.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,15 +68,21 @@ impl SinkRunner {
             return;
         };
         tracing::info!(kind = self.kind, topics = ?self.reading.topics, group = %self.reading.group, "Sink reading.");
+        let (size, linger) = (self.reading.batch_size, self.reading.linger);
+        let idle = self.sink.idle_tick();
         let mut last_delivered: Vec<ConsumedMessage> = Vec::new();
         loop {
             let batch = tokio::select! {
-                batch = reader.next_batch(self.reading.batch_size, self.reading.linger) => batch,
+                batch = reader.next_batch_or_idle(size, linger, idle) => batch,
                 () = stop.stopped() => break,
             };
             if !self.process(&batch, &stop).await {
                 // Stopped before the batch was delivered: not committed, read again at the next start.
                 break;
+            }
+            if batch.is_empty() {
+                // The sink's idle tick: nothing was read, so nothing to commit.
+                continue;
             }
             if let Err(error) = reader.commit(&batch, false) {
                 tracing::warn!(error = %one_line(&error), "Cannot commit offsets; the records are read again after a restart (at least once).");

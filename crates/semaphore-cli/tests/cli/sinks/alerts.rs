@@ -1,5 +1,5 @@
-//! The alerts sink: rules that fire and resolve once each, across a restart too, and a failing alert
-//! webhook's events dead-lettered.
+//! The alerts sink: rules on uplinks and on syslog lines that fire and resolve once each, across a restart
+//! too, and a failing alert webhook's events dead-lettered.
 
 use std::path::Path;
 use std::time::Duration;
@@ -10,14 +10,16 @@ use crate::support;
 use crate::support::{Broker, Daemon, consume_all, eventually, temp_dir};
 
 use super::{
-    DEAD_LETTER_TOPIC, admin_metric, delivered, have_python_kafka, produce, sinks_config, uplink_item,
-    webhook_receiver,
+    DEAD_LETTER_TOPIC, admin_metric, base_minute, delivered, have_python_kafka, produce, sinks_config,
+    syslog_item, uplink_item, webhook_receiver,
 };
 
 const ALERTS_TOPIC: &str = "semaphore.alerts";
 
-/// Rules fire once and resolve once per uplink; the events are valid `semaphore.alert/1`, reach the alerts
-/// topic and the webhook; a second process reading every sample again (a new group) fires nothing twice.
+/// Rules fire once and resolve once per uplink; a syslog rule fires on a line from the syslog topic and
+/// resolves a window later, once the stream is quiet; the events are valid `semaphore.alert/1`, reach the
+/// alerts topic and the webhook; a second process reading every sample and line again (a new group) fires
+/// nothing twice.
 #[test]
 fn alerts_fire_once_resolve_once_and_survive_a_restart() {
     if !have_python_kafka() {
@@ -30,7 +32,9 @@ fn alerts_fire_once_resolve_once_and_survive_a_restart() {
         format!(
             "[[sinks.alerts]]\ngroup = \"{group}\"\n[sinks.alerts.webhook]\nurl = \"http://{receiver}/alerts\"\n\
              [[sinks.alerts.rule]]\nname = \"high-loss\"\nmetric = \"loss_percent\"\nabove = 5\nfor_samples = 3\n\
-             [[sinks.alerts.rule]]\nname = \"slow\"\nmetric = \"latency_ms\"\nabove = 150\naverage_over_s = 300\n"
+             [[sinks.alerts.rule]]\nname = \"slow\"\nmetric = \"latency_ms\"\nabove = 150\naverage_over_s = 300\n\
+             [[sinks.alerts.syslog_rule]]\nname = \"link-down\"\nseverity_at_least = \"err\"\n\
+             mnemonic = \"%LINK-*\"\nwithin_s = 60\n"
         )
     };
     let config = sinks_config(&directory, &broker.address, &rules("alerts-a"));
@@ -41,6 +45,11 @@ fn alerts_fire_once_resolve_once_and_survive_a_restart() {
         .map(|minute| uplink_item("Q2AL-0000-0001", minute - 10, Some(9.0), Some(200.0)))
         .collect();
     items.push(uplink_item("Q2AL-0000-0001", -5, Some(0.0), Some(200.0)));
+    // One interface-down line, received ten minutes ago: the log alert fires at it and, no other line
+    // coming, resolves 60 s after it (the sink's clock moved on by its idle tick).
+    let line_received = base_minute() - 600;
+    let line_resolved = line_received + 60;
+    items.push(syslog_item("10.9.0.1", line_received));
     produce(&broker.address, &items);
     let events = || -> Vec<Value> {
         support::try_consume_all(&broker.address, ALERTS_TOPIC)
@@ -50,7 +59,7 @@ fn alerts_fire_once_resolve_once_and_survive_a_restart() {
             .collect()
     };
     assert!(
-        eventually(Duration::from_secs(60), || events().len() >= 3),
+        eventually(Duration::from_secs(60), || events().len() >= 5),
         "{}",
         first.log_text()
     );
@@ -79,9 +88,17 @@ fn alerts_fire_once_resolve_once_and_survive_a_restart() {
             })
             .unwrap()
     };
+    let iso = |seconds: i64| {
+        chrono::DateTime::from_timestamp(seconds, 0)
+            .unwrap()
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
     let expected = vec![
         ("high-loss".to_owned(), "firing".to_owned(), minute(-8)),
         ("high-loss".to_owned(), "resolved".to_owned(), minute(-5)),
+        ("link-down".to_owned(), "firing".to_owned(), iso(line_received)),
+        ("link-down".to_owned(), "resolved".to_owned(), iso(line_resolved)),
         ("slow".to_owned(), "firing".to_owned(), minute(-6)),
     ];
     assert_eq!(summary(&events()), expected);
@@ -101,8 +118,19 @@ fn alerts_fire_once_resolve_once_and_survive_a_restart() {
         .unwrap();
     assert_eq!(firing["condition"], "lossPercent > 5 for 3 consecutive samples");
     assert_eq!(firing["startsAt"], minute(-10));
+    let log_alert = events()
+        .into_iter()
+        .find(|event| event["rule"] == "link-down")
+        .unwrap();
+    assert_eq!(log_alert["serial"], "10.9.0.1", "the device: {log_alert}");
+    assert_eq!(log_alert["deviceName"], "core-sw1");
+    assert_eq!(log_alert["syslog"]["mnemonic"], "LINK-3-UPDOWN");
+    assert_eq!(
+        log_alert["syslog"]["message"],
+        "Interface Gi0/1, changed state to down"
+    );
     assert!(
-        eventually(Duration::from_secs(30), || received.lock().unwrap().len() >= 3),
+        eventually(Duration::from_secs(30), || received.lock().unwrap().len() >= 5),
         "the webhook receives the events"
     );
     let posted: Vec<Value> = received
@@ -114,13 +142,13 @@ fn alerts_fire_once_resolve_once_and_survive_a_restart() {
     assert_eq!(summary(&posted), expected);
     drop(first);
 
-    // A new process in a new group reads every sample again: the alert state comes from the alerts topic,
-    // so nothing fires twice; one more sample then resolves the latency alert, once.
+    // A new process in a new group reads every sample and line again: the alert state comes from the
+    // alerts topic, so nothing fires twice; one more sample then resolves the latency alert, once.
     let config = sinks_config(&directory, &broker.address, &rules("alerts-b"));
     let second = Daemon::start(&config, &directory.join("second.log"));
     let admin = second.admin_address();
     assert!(
-        eventually(Duration::from_secs(60), || delivered(&admin, "alerts") >= 6.0),
+        eventually(Duration::from_secs(60), || delivered(&admin, "alerts") >= 7.0),
         "{}",
         second.log_text()
     );
@@ -132,15 +160,15 @@ fn alerts_fire_once_resolve_once_and_survive_a_restart() {
         .collect();
     produce(&broker.address, &recovery);
     assert!(
-        eventually(Duration::from_secs(60), || events().len() >= 4),
+        eventually(Duration::from_secs(60), || events().len() >= 6),
         "{}",
         second.log_text()
     );
     // Not a pause but proof that a duplicate would be there by now: the sink counts a batch delivered only
-    // after Kafka took the batch's events, so once all 11 samples (6 read again, 5 new) are counted, every
-    // event they caused is on the alerts topic.
+    // after Kafka took the batch's events, so once all 12 records (6 samples and the line read again, 5 new
+    // samples) are counted, every event they caused is on the alerts topic.
     assert!(
-        eventually(Duration::from_secs(60), || delivered(&admin, "alerts") >= 11.0),
+        eventually(Duration::from_secs(60), || delivered(&admin, "alerts") >= 12.0),
         "every sample after the restart was evaluated: {}",
         second.log_text()
     );

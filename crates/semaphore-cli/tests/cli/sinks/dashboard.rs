@@ -11,11 +11,12 @@ use crate::support::{
     Broker, DASHBOARD_LISTENING, Daemon, Simulate, all_output, eventually, python_has, required, temp_dir,
 };
 
-use super::{collect_once, delivered, newest_per_uplink, produce, sinks_config, uplink_item};
+use super::{collect_once, delivered, newest_per_uplink, produce, sinks_config, syslog_item, uplink_item};
 
 /// The dashboard in headless Chromium: the page loads with every uplink grouped by organization and
 /// network, charts drawn, down uplinks marked; records produced while it is open appear without a reload,
-/// one with its firing alert, one marked down; the filter box narrows the cards. The screenshot is saved under the build output.
+/// one with its firing alert, one marked down, and a syslog line's log alert in "Log alerts" (and in
+/// `/api/snapshot`); the filter box narrows the cards. The screenshot is saved under the build output.
 #[test]
 fn dashboard_in_chromium_updates_live() {
     if !required(
@@ -39,7 +40,8 @@ fn dashboard_in_chromium_updates_live() {
         &directory,
         &broker.address,
         "[sinks.dashboard]\nlisten = \"127.0.0.1:0\"\n[[sinks.alerts]]\n[[sinks.alerts.rule]]\nname = \"high-loss\"\n\
-         metric = \"loss_percent\"\nabove = 5\nfor_samples = 1\n",
+         metric = \"loss_percent\"\nabove = 5\nfor_samples = 1\n\
+         [[sinks.alerts.syslog_rule]]\nname = \"link-down\"\nmnemonic = \"LINK-*-UPDOWN\"\n",
     );
     let sinks = Daemon::start(&config, &directory.join("sinks.log"));
     let admin = sinks.admin_address();
@@ -75,6 +77,7 @@ fn dashboard_in_chromium_updates_live() {
         &[
             uplink_item(live_serial, 0, Some(12.5), Some(48.0)),
             uplink_item(down_serial, 0, None, None),
+            syslog_item("10.9.0.2", chrono::Utc::now().timestamp()),
         ],
     );
     let (output, finished) = support::finish_within(browser, Duration::from_secs(120));
@@ -107,6 +110,19 @@ fn dashboard_in_chromium_updates_live() {
         down_text.contains("DOWN") && down_text.contains("loss —"),
         "{down_text}"
     );
+    assert_eq!(report["log_alerts"], 1, "{report}");
+    let log_text = report["log_alert_text"].as_str().unwrap();
+    assert!(
+        log_text.contains("link-down") && log_text.contains("LINK-3-UPDOWN: Interface Gi0/1"),
+        "{log_text}"
+    );
+    let (status, body) = support::http_get(&dashboard, "/api/snapshot").unwrap();
+    assert_eq!(status, 200, "{body}");
+    let snapshot: Value = serde_json::from_str(&body).unwrap();
+    let log_alert = &snapshot["logAlerts"][0];
+    assert_eq!(log_alert["rule"], "link-down", "{snapshot}");
+    assert_eq!(log_alert["status"], "firing", "{snapshot}");
+    assert_eq!(log_alert["serial"], "10.9.0.2", "{snapshot}");
     assert_eq!(report["cards_after_filter"], 1, "{report}");
     assert_eq!(report["errors"], json!([]), "no script errors: {report}");
     assert!(

@@ -31,6 +31,8 @@ use crate::support::{
 
 const UPLINKS_TOPIC: &str = "meraki.uplinks.loss_latency";
 
+const SYSLOG_TOPIC: &str = "syslog.messages";
+
 const DEAD_LETTER_TOPIC: &str = "semaphore.dead_letter";
 
 /// A server process the test started; killed when dropped.
@@ -317,6 +319,29 @@ fn uplink_item(serial: &str, minute_offset: i64, loss: Option<f64>, latency: Opt
         "key": serial,
         "value": record.to_string(),
         "headers": {"content-type": "application/json", "semaphore-schema": "meraki.uplink_loss_latency/1"}
+    })
+}
+
+/// A Cisco interface-down line (`%LINK-3-UPDOWN`, severity err) as the syslog source writes it, from
+/// `sender`, received at `received_at` (Unix seconds), with the schema header.
+fn syslog_item(sender: &str, received_at: i64) -> Value {
+    let time = chrono::DateTime::from_timestamp(received_at, 0)
+        .unwrap()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let record = json!({
+        "ts": time, "tsSource": "received", "receivedAt": time, "facility": 23, "facilityName": "local7",
+        "severity": 3, "severityName": "err", "hostname": "core-sw1", "appName": null, "procId": null,
+        "msgId": null, "structuredData": null, "message": "Interface Gi0/1, changed state to down",
+        "vendor": "cisco", "mnemonic": "LINK-3-UPDOWN", "sequence": 58, "eventType": null, "fields": null,
+        "parseError": null, "invalidUtf8": false, "sourceIp": sender, "sourcePort": 51514, "transport": "udp",
+        "truncated": false, "raw": null
+    });
+    json!({
+        "topic": SYSLOG_TOPIC,
+        "key": sender,
+        "value": record.to_string(),
+        "headers": {"content-type": "application/json", "semaphore-schema": "syslog.message/1"}
     })
 }
 

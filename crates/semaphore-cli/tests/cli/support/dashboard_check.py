@@ -1,6 +1,6 @@
 """Drives the dashboard in headless Chromium as a user would: the page loads, charts draw, a record
-produced while the page is open appears without a reload (and a down one is marked down), the filter box
-narrows the cards. Prints a JSON
+produced while the page is open appears without a reload (and a down one is marked down), a syslog line's
+log alert is listed under "Log alerts", the filter box narrows the cards. Prints a JSON
 report; the Rust test asserts on it. Arguments: URL, screenshot path, the serials the test will produce
 (one reporting, one down), a file to create once the page is ready (the test then produces the records)."""
 import json
@@ -43,6 +43,14 @@ with sync_playwright() as playwright:
     report["down_card_text"] = down.first.inner_text()
     report["not_reloaded"] = page.evaluate("window.__loadedOnce === true")
     report["alerts_section_visible"] = page.locator("#alerts").is_visible()
+    # The log alert comes the same way: the alerts sink reads the syslog line and writes the event.
+    try:
+        page.wait_for_selector("#log-alerts tbody tr.firing", timeout=30000)
+        report["log_alerts"] = page.locator("#log-alerts tbody tr").count()
+        report["log_alert_text"] = page.locator("#log-alerts tbody tr").first.inner_text()
+    except Exception:
+        report["log_alerts"] = 0
+        report["log_alert_text"] = ""
     page.fill("#filter", live_serial)
     page.wait_for_function("document.querySelectorAll('article.card').length === 1", timeout=10000)
     report["cards_after_filter"] = page.locator("article.card").count()

@@ -1,5 +1,5 @@
-//! `[[sinks.alerts]]` with `[[sinks.alerts.rule]]`: the table as written, its validation, its check and how
-//! the sink is built.
+//! `[[sinks.alerts]]` with `[[sinks.alerts.rule]]` and `[[sinks.alerts.syslog_rule]]`: the table as written,
+//! its validation, its check and how the sink is built.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -8,11 +8,13 @@ use futures::future::BoxFuture;
 use serde::Deserialize;
 
 use super::AlertsSink;
+use super::syslog_rule::{SyslogRuleFile, validate_syslog_rule};
 use crate::check::Problem;
-use crate::config::ConfigError;
 use crate::config::validation::{At, Validation};
+use crate::config::{ConfigError, UPLINKS_TOPIC};
 use crate::env::Env;
 use crate::record::uplink::UPLINK_SCHEMA;
+use crate::record::{RecordKind, SyslogRecord};
 use crate::sinks::alert_rules::{AlertEvaluator, AlertMetric, AlertRule, AlertWindow};
 use crate::sinks::component::{
     BuiltSink, Deliver, SinkBuildError, SinkComponent, SinkContext, SinkFile, reading_keys,
@@ -20,12 +22,24 @@ use crate::sinks::component::{
 use crate::sinks::message::ConsumedMessage;
 use crate::sinks::runner::SinkReading;
 use crate::sinks::sink::{Accepted, BoxError, SinkError};
+use crate::sinks::syslog_alert_evaluator::SyslogAlertEvaluator;
+use crate::sinks::syslog_alert_rules::SyslogRule;
 use crate::sinks::webhook::{WebhookSettings, WebhookTarget, validate_target};
+use crate::sources::syslog::SYSLOG_TOPIC;
 
 /// Where firing and resolved events go unless the sink says otherwise.
 pub const ALERTS_TOPIC: &str = "semaphore.alerts";
 
-/// `[[sinks.alerts]]`: rules evaluated per uplink; events to the alerts topic and optionally a webhook.
+/// With syslog rules, how long the sink waits for a record before it moves its clock on to the current time
+/// (log alerts resolve when no line comes): at most this late, in a quiet stream.
+const SYSLOG_TICK: Duration = Duration::from_secs(5);
+
+/// What the sink decodes: uplink samples, and syslog lines once it has syslog rules.
+const UPLINK_SCHEMAS: &[&str] = &[UPLINK_SCHEMA];
+const UPLINK_AND_SYSLOG_SCHEMAS: &[&str] = &[UPLINK_SCHEMA, SyslogRecord::HEADER];
+
+/// `[[sinks.alerts]]`: rules evaluated per uplink and per syslog device; events to the alerts topic and
+/// optionally a webhook.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertsSinkFile {
@@ -39,9 +53,12 @@ pub struct AlertsSinkFile {
     pub alerts_topic: Option<String>,
     /// Also POST each event here.
     pub webhook: Option<AlertWebhookFile>,
-    /// The rules (`[[sinks.alerts.rule]]`).
+    /// The rules on uplink samples (`[[sinks.alerts.rule]]`).
     #[serde(default)]
     pub rule: Vec<AlertRuleFile>,
+    /// The rules on syslog lines (`[[sinks.alerts.syslog_rule]]`).
+    #[serde(default)]
+    pub syslog_rule: Vec<SyslogRuleFile>,
 }
 
 /// `[sinks.alerts.webhook]`: the same keys as a webhook sink's target.
@@ -75,6 +92,7 @@ pub struct AlertRuleFile {
 #[derive(Clone, Debug)]
 pub struct AlertsSettings {
     pub rules: Vec<AlertRule>,
+    pub syslog_rules: Vec<SyslogRule>,
     /// The alerts topic.
     pub topic: String,
     pub webhook: Option<WebhookSettings>,
@@ -91,9 +109,13 @@ impl SinkFile for AlertsSinkFile {
         at: &At,
         reading: &mut SinkReading,
     ) -> Result<AlertsSettings, ConfigError> {
-        if self.rule.is_empty() {
-            return Err(validation.invalid(at.key("rule"), "add at least one [[sinks.alerts.rule]]"));
+        if self.rule.is_empty() && self.syslog_rule.is_empty() {
+            return Err(validation.invalid(
+                at.key("rule"),
+                "add at least one [[sinks.alerts.rule]] or [[sinks.alerts.syslog_rule]]",
+            ));
         }
+        // One name space for both kinds: an alert's key and its restored state start with the rule's name.
         let mut names = BTreeSet::new();
         let mut rules = Vec::new();
         for (index, rule) in self.rule.iter().enumerate() {
@@ -103,6 +125,18 @@ impl SinkFile for AlertsSinkFile {
                 return Err(validation.invalid(key("name"), format!("{:?} is used by two rules", rule.name)));
             }
             rules.push(validated);
+        }
+        let mut syslog_rules = Vec::new();
+        for (index, rule) in self.syslog_rule.iter().enumerate() {
+            let key = |name: &str| at.key(&format!("syslog_rule[{index}].{name}"));
+            let validated = validate_syslog_rule(rule, validation, &key)?;
+            if !names.insert(rule.name.clone()) {
+                return Err(validation.invalid(key("name"), format!("{:?} is used by two rules", rule.name)));
+            }
+            syslog_rules.push(validated);
+        }
+        if self.topics.is_none() {
+            reading.topics = default_topics(!rules.is_empty(), !syslog_rules.is_empty());
         }
         let webhook = match &self.webhook {
             Some(file) => {
@@ -130,10 +164,23 @@ impl SinkFile for AlertsSinkFile {
         }
         Ok(AlertsSettings {
             rules,
+            syslog_rules,
             topic,
             webhook,
         })
     }
+}
+
+/// The topics read when `topics` is left out: what the rules take (uplink samples, syslog lines).
+fn default_topics(uplink_rules: bool, syslog_rules: bool) -> Vec<String> {
+    let mut topics = Vec::new();
+    if uplink_rules {
+        topics.push(UPLINKS_TOPIC.to_owned());
+    }
+    if syslog_rules {
+        topics.push(SYSLOG_TOPIC.to_owned());
+    }
+    topics
 }
 
 fn validate_rule(
@@ -177,7 +224,14 @@ fn validate_rule(
 
 impl SinkComponent for AlertsSettings {
     fn describe(&self) -> String {
-        format!("{} alert rules -> {}", self.rules.len(), self.topic)
+        match self.syslog_rules.len() {
+            0 => format!("{} alert rules -> {}", self.rules.len(), self.topic),
+            syslog => format!(
+                "{} alert rules, {syslog} syslog rules -> {}",
+                self.rules.len(),
+                self.topic
+            ),
+        }
     }
 
     fn check<'a>(
@@ -196,6 +250,7 @@ impl SinkComponent for AlertsSettings {
             let sink = AlertsSink::new(
                 context.id.to_owned(),
                 AlertEvaluator::new(self.rules.clone()),
+                SyslogAlertEvaluator::new(self.syslog_rules.clone()),
                 self.topic.clone(),
                 context.kafka.clone(),
                 context.topic_creation,
@@ -211,7 +266,15 @@ impl SinkComponent for AlertsSettings {
 
 impl Deliver for AlertsSink {
     fn accepts(&self) -> &'static [&'static str] {
-        &[UPLINK_SCHEMA]
+        if self.syslog.is_empty() {
+            UPLINK_SCHEMAS
+        } else {
+            UPLINK_AND_SYSLOG_SCHEMAS
+        }
+    }
+
+    fn idle_tick(&self) -> Option<Duration> {
+        (!self.syslog.is_empty()).then_some(SYSLOG_TICK)
     }
 
     fn prepare(&mut self) -> BoxFuture<'_, Result<(), BoxError>> {
