@@ -67,7 +67,13 @@ fn indexes(envelopes: &[serde_json::Value], transport: &str) -> Vec<u64> {
     let prefix = format!("{transport} ");
     envelopes
         .iter()
-        .filter_map(|envelope| envelope["value"]["message"].as_str()?.strip_prefix(&prefix)?.parse().ok())
+        .filter_map(|envelope| {
+            envelope["value"]["message"]
+                .as_str()?
+                .strip_prefix(&prefix)?
+                .parse()
+                .ok()
+        })
         .collect()
 }
 

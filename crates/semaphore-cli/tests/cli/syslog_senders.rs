@@ -12,8 +12,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::support::{
-    Broker, Daemon, all_output, eventually, free_port, have, required, self_signed, temp_dir,
-    try_consume_all,
+    Broker, Daemon, all_output, eventually, free_port, have, required, self_signed, temp_dir, try_consume_all,
 };
 
 const TOPIC: &str = "syslog.messages";
@@ -87,7 +86,9 @@ fn send_with_logger(port: u16, lines: &[String]) {
 }
 
 fn messages(prefix: &str) -> Vec<String> {
-    (0..MESSAGES).map(|index| format!("{prefix} message {index}")).collect()
+    (0..MESSAGES)
+        .map(|index| format!("{prefix} message {index}"))
+        .collect()
 }
 
 fn port_of(address: &str) -> u16 {
@@ -146,11 +147,7 @@ fn received(brokers: &str) -> BTreeMap<(String, String), Vec<Value>> {
 }
 
 /// Each of `lines` arrived exactly once over `transport`, with the fields `logger` sent.
-fn assert_each_once(
-    records: &BTreeMap<(String, String), Vec<Value>>,
-    lines: &[String],
-    transport: &str,
-) {
+fn assert_each_once(records: &BTreeMap<(String, String), Vec<Value>>, lines: &[String], transport: &str) {
     for line in lines {
         let copies = records
             .get(&(line.clone(), transport.to_owned()))

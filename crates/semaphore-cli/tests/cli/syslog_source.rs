@@ -7,7 +7,6 @@
 
 use std::io::Write;
 use std::net::UdpSocket;
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -102,7 +101,9 @@ fn logger_and_a_cisco_line_over_udp_and_tcp_arrive_as_records() {
     stream.shutdown(std::net::Shutdown::Write).unwrap();
     // Linux's loopback answers the whole of 127.0.0.0/8: a second sender on this host.
     let stranger_socket = UdpSocket::bind("127.0.0.2:0").expect("127.0.0.2 is a loopback address");
-    stranger_socket.send_to(STRANGER.as_bytes(), udp.as_str()).unwrap();
+    stranger_socket
+        .send_to(STRANGER.as_bytes(), udp.as_str())
+        .unwrap();
 
     let mut envelopes = Vec::new();
     let arrived = eventually(Duration::from_secs(60), || {

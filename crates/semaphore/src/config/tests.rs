@@ -487,9 +487,8 @@ fn bad_sink_values_name_their_key() {
         "[[sinks.alerts]]\nalerts_topic = \"meraki.uplinks.loss_latency\"\n[[sinks.alerts.rule]]\nname = \"x\"\nmetric = \"down\"\n",
         &["alerts_topic", "must not be one of the topics"],
     );
-    let syslog_rule = |keys: &str| {
-        format!("[[sinks.alerts]]\n[[sinks.alerts.syslog_rule]]\nname = \"flap\"\n{keys}")
-    };
+    let syslog_rule =
+        |keys: &str| format!("[[sinks.alerts]]\n[[sinks.alerts.syslog_rule]]\nname = \"flap\"\n{keys}");
     check(
         &syslog_rule("message_regex = \"(down\"\n"),
         &["syslog_rule[0].message_regex", "\"flap\"", "unclosed group"],
@@ -590,7 +589,10 @@ fn the_inventory_file_is_read_at_load_and_its_mistakes_named() {
     let config = load_text(SYSLOG_SOURCE).unwrap();
     assert!(config.inventory.file.is_none());
     assert!(config.inventory.devices.is_empty());
-    assert!(config.inventory.meraki, "Meraki's devices name senders by default");
+    assert!(
+        config.inventory.meraki,
+        "Meraki's devices name senders by default"
+    );
     let name = format!("semaphore-devices-{}.csv", uuid::Uuid::new_v4());
     let devices = std::env::temp_dir().join(&name);
     std::fs::write(&devices, "ip,hostname\n10.0.0.1,sw1\n").unwrap();

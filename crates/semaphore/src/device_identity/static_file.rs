@@ -235,8 +235,8 @@ impl Header {
         for (index, (column, field)) in self.columns.iter().zip(&row.fields).enumerate() {
             match column {
                 Column::Ip => {
-                    let parsed = parse_address(field)
-                        .map_err(|reason| self.problem(row.line, index, reason))?;
+                    let parsed =
+                        parse_address(field).map_err(|reason| self.problem(row.line, index, reason))?;
                     address = Some(parsed);
                 }
                 Column::Hostname => identity.name = known(field),

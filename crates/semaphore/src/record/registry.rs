@@ -288,6 +288,24 @@ mod tests {
         ]
     }
 
+    /// Kafka refuses a record stamped more than an hour ahead of its clock: a device whose clock runs ahead
+    /// stamps its record with the arrival time instead (its `ts` is kept in the record).
+    #[test]
+    fn a_syslog_line_from_a_clock_far_ahead_is_stamped_with_its_arrival() {
+        let on_time = syslog();
+        assert_eq!(on_time.timestamp_ms(), on_time.ts.timestamp_millis());
+        let ahead = SyslogRecord {
+            ts: time("2026-12-03T20:46:11Z"),
+            ..syslog()
+        };
+        assert_eq!(ahead.timestamp_ms(), ahead.received_at.timestamp_millis());
+        let behind = SyslogRecord {
+            ts: time("1993-03-01T00:00:00Z"),
+            ..syslog()
+        };
+        assert_eq!(behind.timestamp_ms(), behind.ts.timestamp_millis());
+    }
+
     #[test]
     fn headers_are_name_slash_version_and_unique() {
         let mut headers = HashSet::new();

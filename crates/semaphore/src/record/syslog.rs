@@ -109,6 +109,10 @@ impl SyslogRecord {
     }
 }
 
+/// How far ahead of its arrival a line's own time may be and still stamp its Kafka record: less than Kafka's
+/// default one hour, so a record spooled or retried for a while is still inside the broker's window.
+const KAFKA_FUTURE_LIMIT: chrono::TimeDelta = chrono::TimeDelta::minutes(50);
+
 impl RecordKind for SyslogRecord {
     const SCHEMA: &'static str = "syslog.message";
     const VERSION: u32 = 1;
@@ -117,7 +121,16 @@ impl RecordKind for SyslogRecord {
     /// No strategy: always keyed by the sending device ([`SyslogRecord::key`]).
     const DEFAULT_KEY: Option<KeyStrategy> = None;
 
+    /// The device's time, unless it is more than [`KAFKA_FUTURE_LIMIT`] after the line arrived: then the
+    /// arrival time. Kafka 4.0 and the embedded broker refuse a record stamped more than an hour ahead of
+    /// their clock (`log.message.timestamp.after.max.ms`), and a refused record would be retried for ever,
+    /// holding back every line after it. A device whose clock runs ahead is common (no NTP, a wrong time
+    /// zone); its `ts` stays in the record.
     fn timestamp_ms(&self) -> i64 {
-        self.ts.timestamp_millis()
+        if self.ts > self.received_at + KAFKA_FUTURE_LIMIT {
+            self.received_at.timestamp_millis()
+        } else {
+            self.ts.timestamp_millis()
+        }
     }
 }

@@ -398,10 +398,7 @@ mod tests {
         for record in &lines {
             events.extend(evaluator.observe(record));
         }
-        assert_eq!(
-            seen(events),
-            vec![firing(A, 80), resolved(A, 90), firing(A, 100)]
-        );
+        assert_eq!(seen(events), vec![firing(A, 80), resolved(A, 90), firing(A, 100)]);
     }
 
     #[test]

@@ -164,7 +164,11 @@ pub fn parse_severity(text: &str) -> Result<u8, String> {
         "debug" => 7,
         other => match other.parse::<u8>() {
             Ok(number) if number <= 7 => number,
-            _ => return Err(format!("{text:?}: use 0 (emerg) to 7 (debug) or {SEVERITY_KEYWORDS}")),
+            _ => {
+                return Err(format!(
+                    "{text:?}: use 0 (emerg) to 7 (debug) or {SEVERITY_KEYWORDS}"
+                ));
+            }
         },
     };
     Ok(number)

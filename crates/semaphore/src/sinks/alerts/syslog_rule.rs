@@ -66,9 +66,8 @@ pub fn validate_syslog_rule(
     if rule.name.is_empty() || rule.name.contains('/') {
         return Err(validation.invalid(key("name"), "must be non-empty and without '/'"));
     }
-    let invalid = |name: &str, reason: String| {
-        validation.invalid(key(name), format!("rule {:?}: {reason}", rule.name))
-    };
+    let invalid =
+        |name: &str, reason: String| validation.invalid(key(name), format!("rule {:?}: {reason}", rule.name));
     let severity_at_least = match &rule.severity_at_least {
         None => None,
         Some(SeverityFile::Keyword(text)) => Some(parse_severity(text)),
@@ -96,7 +95,10 @@ pub fn validate_syslog_rule(
     }
     let within_s = rule.within_s.unwrap_or(DEFAULT_WITHIN_S);
     if !(1..=MAX_WITHIN_S).contains(&within_s) {
-        return Err(invalid("within_s", format!("must be 1 to {MAX_WITHIN_S} seconds")));
+        return Err(invalid(
+            "within_s",
+            format!("must be 1 to {MAX_WITHIN_S} seconds"),
+        ));
     }
     Ok(SyslogRule {
         name: rule.name.clone(),

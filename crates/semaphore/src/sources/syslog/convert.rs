@@ -196,7 +196,7 @@ mod tests {
             "10.0.0.3:40001",
             Transport::Relp,
         );
-        let record = record(&relp, RawPolicy::OnError);
+        let record = record(&relp, RawPolicy::OnError, None);
         assert_eq!(record.transport, SyslogTransport::Relp);
         assert_eq!(serde_json::to_value(&record).unwrap()["transport"], "relp");
     }

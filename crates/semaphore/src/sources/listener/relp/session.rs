@@ -234,8 +234,7 @@ mod tests {
             ["<13>1 - - - - - one", "<13>two", "<13>three"]
         );
         assert_eq!(
-            batch.responses,
-            b"2 rsp 6 200 OK\n3 rsp 6 200 OK\n4 rsp 6 200 OK\n5 rsp 6 200 OK\n",
+            batch.responses, b"2 rsp 6 200 OK\n3 rsp 6 200 OK\n4 rsp 6 200 OK\n5 rsp 6 200 OK\n",
             "the empty message is acknowledged too"
         );
         assert_eq!(batch.end, None);
