@@ -208,8 +208,8 @@ impl Inventory {
         let mut identities = HashMap::new();
         MerakiAddresses {
             organization_id: self.organization_id.clone(),
-            lan: meraki_feed::identified(lan, &mut identities, &identity_of),
-            uplinks: uplinks.map(|uplinks| meraki_feed::identified(uplinks, &mut identities, &identity_of)),
+            lan: meraki_feed::identified(lan, &mut identities, identity_of),
+            uplinks: uplinks.map(|uplinks| meraki_feed::identified(uplinks, &mut identities, identity_of)),
         }
     }
 

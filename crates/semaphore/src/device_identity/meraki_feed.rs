@@ -144,8 +144,8 @@ mod tests {
         let serial = Box::<str>::from("Q2AA-0001");
         let lan = vec![(serial.clone(), address("10.0.0.1").unwrap())];
         let uplinks = vec![(serial, address("203.0.113.1").unwrap())];
-        let lan = identified(lan, &mut identities, &identity_of);
-        let uplinks = identified(uplinks, &mut identities, &identity_of);
+        let lan = identified(lan, &mut identities, identity_of);
+        let uplinks = identified(uplinks, &mut identities, identity_of);
         assert_eq!(*lan[0].1, expected);
         assert!(Arc::ptr_eq(&lan[0].1, &uplinks[0].1), "one identity per device");
         // A device the uplink statuses list before the devices listing does: its serial is all that is known.

@@ -289,7 +289,7 @@ fn known(field: &str) -> Option<String> {
 /// The tags of a field: separated by `;` or `,`, blanks dropped.
 fn tags(field: &str) -> Vec<String> {
     field
-        .split(|character: char| matches!(character, ';' | ','))
+        .split([';', ','])
         .map(str::trim)
         .filter(|tag| !tag.is_empty())
         .map(str::to_owned)
