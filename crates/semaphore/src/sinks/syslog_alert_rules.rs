@@ -145,10 +145,11 @@ fn shortened(message: &str) -> String {
     format!("{}…", &message[..end])
 }
 
-/// The device a line came from, which alerts are kept per: the sender's address, the one identity every
-/// line has (the hostname is missing from many and is whatever the device was told to call itself).
+/// The device a line came from, which alerts are kept per: the record's Kafka key (its serial from
+/// `[inventory]`, else its inventory name, else the sender's address), so one device is one alert whichever
+/// of its addresses a line came from. Never the line's hostname: many lines lack one.
 pub fn device_key(record: &SyslogRecord) -> String {
-    record.source_ip.to_string()
+    record.key()
 }
 
 /// `severity_at_least` as written: a keyword (`warning`, `err`…, with the usual aliases) or 0 to 7.
