@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::support::rsyslog::{Rsyslog, rsyslogd_with_omrelp};
 use crate::support::{
     Broker, Daemon, eventually, have, http_get, metric, port_of, required, syslog_schema_errors, temp_dir,
     try_consume_all,
@@ -36,124 +37,6 @@ fn line(index: usize) -> String {
         "<132>1 {TIMESTAMP} {HOSTNAME} {APP_NAME} 4242 ID47 - {}",
         message(index)
     )
-}
-
-/// rsyslogd, from `PATH` or Debian's `/usr/sbin` (not in a user's `PATH` everywhere), when it can load
-/// `omrelp` (Debian's `rsyslog-relp`): a configuration check that loads the module says.
-fn rsyslogd() -> Option<PathBuf> {
-    let program = if have("rsyslogd") {
-        PathBuf::from("rsyslogd")
-    } else {
-        PathBuf::from("/usr/sbin/rsyslogd")
-    };
-    let directory = temp_dir("rsyslog-check");
-    let config = directory.join("check.conf");
-    // Without an action rsyslogd refuses any configuration; this one is checked, never run.
-    let check = "module(load=\"omrelp\")\n\
-                 action(type=\"omrelp\" target=\"127.0.0.1\" port=\"1\")\n";
-    std::fs::write(&config, check).unwrap();
-    let checked = Command::new(&program)
-        .args(["-N1", "-f"])
-        .arg(config)
-        .output()
-        .is_ok_and(|output| output.status.success());
-    checked.then_some(program)
-}
-
-/// rsyslogd in the foreground, with its own configuration, pid file and work directory (nothing of a system
-/// rsyslog is touched): `imtcp` on a port it picks and writes to a file, every line relayed by `omrelp` to
-/// `relp_port`, retried every second for ever from an in-memory action queue while semaphore is away.
-/// Killed when dropped.
-struct Rsyslog {
-    child: Child,
-    directory: PathBuf,
-    /// Where `imtcp` listens.
-    input: String,
-}
-
-impl Rsyslog {
-    fn start(program: &Path, directory: &Path, relp_port: &str) -> Self {
-        let work = directory.join("rsyslog-work");
-        std::fs::create_dir_all(&work).unwrap();
-        let port_file = directory.join("imtcp.port");
-        let config = directory.join("rsyslog.conf");
-        std::fs::write(
-            &config,
-            format!(
-                "global(workDirectory=\"{work}\" net.enableDNS=\"off\")\n\
-                 module(load=\"imtcp\")\n\
-                 module(load=\"omrelp\")\n\
-                 input(type=\"imtcp\" address=\"127.0.0.1\" port=\"0\" listenPortFileName=\"{port_file}\" \
-                       ruleset=\"relay\")\n\
-                 ruleset(name=\"relay\") {{\n\
-                   action(type=\"omrelp\" target=\"127.0.0.1\" port=\"{relp_port}\" \
-                          template=\"RSYSLOG_SyslogProtocol23Format\" \
-                          action.resumeRetryCount=\"-1\" action.resumeInterval=\"1\" \
-                          queue.type=\"LinkedList\" queue.size=\"100000\")\n\
-                 }}\n\
-                 *.* action(type=\"omfile\" file=\"{internal}\")\n",
-                work = work.display(),
-                port_file = port_file.display(),
-                internal = directory.join("rsyslog-internal.log").display(),
-            ),
-        )
-        .unwrap();
-        let stderr = std::fs::File::create(directory.join("rsyslogd.stderr")).unwrap();
-        let child = Command::new(program)
-            .args(["-n", "-f"])
-            .arg(config)
-            .arg("-i")
-            .arg(directory.join("rsyslogd.pid"))
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .expect("rsyslogd starts");
-        let mut rsyslog = Self {
-            child,
-            directory: directory.to_owned(),
-            input: String::new(),
-        };
-        let mut port = None;
-        eventually(Duration::from_secs(30), || {
-            port = std::fs::read_to_string(port_file.as_path())
-                .ok()
-                .and_then(|text| text.trim().parse::<u16>().ok())
-                .filter(|port| *port > 0);
-            port.is_some() || rsyslog.child.try_wait().ok().flatten().is_some()
-        });
-        let port = port.unwrap_or_else(|| panic!("rsyslogd did not start:\n{}", rsyslog.log_text()));
-        rsyslog.input = format!("127.0.0.1:{port}");
-        rsyslog
-    }
-
-    /// Sends lines `indexes` to `imtcp`, octet-counted, over one connection, pausing `pause` after each.
-    fn send(&self, indexes: std::ops::Range<usize>, pause: Duration) {
-        let mut stream = TcpStream::connect(self.input.as_str()).expect("rsyslog's imtcp accepts");
-        for index in indexes {
-            let line = line(index);
-            write!(stream, "{} {line}", line.len()).expect("rsyslog reads");
-            if !pause.is_zero() {
-                std::thread::sleep(pause);
-            }
-        }
-        stream.flush().unwrap();
-    }
-
-    /// What rsyslogd said: its standard error and its internal messages.
-    fn log_text(&self) -> String {
-        ["rsyslogd.stderr", "rsyslog-internal.log"]
-            .iter()
-            .map(|name| std::fs::read_to_string(self.directory.join(name)).unwrap_or_default())
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-}
-
-impl Drop for Rsyslog {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A `semaphore.toml` with one syslog source listening on `listen`, its Kafka the test's broker.
@@ -223,7 +106,7 @@ fn assert_fields(envelope: &Value) {
 #[test]
 fn rsyslog_relays_over_relp_and_every_line_arrives_once_with_its_fields() {
     const COUNT: usize = 200;
-    let Some(program) = rsyslogd() else {
+    let Some(program) = rsyslogd_with_omrelp() else {
         required("rsyslogd with omrelp (rsyslog, rsyslog-relp)", false);
         return;
     };
@@ -234,7 +117,7 @@ fn rsyslog_relays_over_relp_and_every_line_arrives_once_with_its_fields() {
     let relp = daemon.listening_address(LISTENING);
     let rsyslog = Rsyslog::start(&program, &directory, port_of(&relp));
 
-    rsyslog.send(0..COUNT, Duration::ZERO);
+    rsyslog.send((0..COUNT).map(line), Duration::ZERO);
     let envelopes = wait_for_every_line(&broker, COUNT, Duration::from_secs(120));
     let arrived = arrivals(&envelopes);
     assert_eq!(
@@ -274,7 +157,7 @@ fn killed_mid_stream_semaphore_loses_nothing_as_rsyslog_sends_again_what_was_not
     // 3000 lines 10 ms apart: half a minute of stream, so the kill lands in its middle.
     const COUNT: usize = 3000;
     const PAUSE: Duration = Duration::from_millis(10);
-    let Some(program) = rsyslogd() else {
+    let Some(program) = rsyslogd_with_omrelp() else {
         required("rsyslogd with omrelp (rsyslog, rsyslog-relp)", false);
         return;
     };
@@ -286,7 +169,7 @@ fn killed_mid_stream_semaphore_loses_nothing_as_rsyslog_sends_again_what_was_not
     let rsyslog = std::sync::Arc::new(Rsyslog::start(&program, &directory, port_of(&relp)));
     let sending = {
         let rsyslog = rsyslog.clone();
-        std::thread::spawn(move || rsyslog.send(0..COUNT, PAUSE))
+        std::thread::spawn(move || rsyslog.send((0..COUNT).map(line), PAUSE))
     };
 
     // Some lines are through: kill semaphore while the rest stream in (received, in Kafka or not, but not

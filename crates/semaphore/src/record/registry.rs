@@ -288,10 +288,11 @@ mod tests {
         ]
     }
 
-    /// Kafka refuses a record stamped more than an hour ahead of its clock: a device whose clock runs ahead
-    /// stamps its record with the arrival time instead (its `ts` is kept in the record).
+    /// Kafka refuses a record stamped more than an hour ahead of its clock, and retention deletes one stamped
+    /// long ago: a device whose clock is far off stamps its record with the arrival time instead (its `ts` is
+    /// kept in the record).
     #[test]
-    fn a_syslog_line_from_a_clock_far_ahead_is_stamped_with_its_arrival() {
+    fn a_syslog_line_from_a_clock_far_off_is_stamped_with_its_arrival() {
         let on_time = syslog();
         assert_eq!(on_time.timestamp_ms(), on_time.ts.timestamp_millis());
         let ahead = SyslogRecord {
@@ -300,10 +301,15 @@ mod tests {
         };
         assert_eq!(ahead.timestamp_ms(), ahead.received_at.timestamp_millis());
         let behind = SyslogRecord {
-            ts: time("1993-03-01T00:00:00Z"),
+            ts: time("2026-12-03T06:46:11Z"),
             ..syslog()
         };
         assert_eq!(behind.timestamp_ms(), behind.ts.timestamp_millis());
+        let never_set = SyslogRecord {
+            ts: time("1993-03-01T00:00:00Z"),
+            ..syslog()
+        };
+        assert_eq!(never_set.timestamp_ms(), never_set.received_at.timestamp_millis());
     }
 
     #[test]

@@ -112,6 +112,9 @@ impl SyslogRecord {
 /// How far ahead of its arrival a line's own time may be and still stamp its Kafka record: less than Kafka's
 /// default one hour, so a record spooled or retried for a while is still inside the broker's window.
 const KAFKA_FUTURE_LIMIT: chrono::TimeDelta = chrono::TimeDelta::minutes(50);
+/// How far behind its arrival a line's own time may be and still stamp its Kafka record: a day, well inside
+/// any retention, and more than any device's time zone mistake.
+const KAFKA_PAST_LIMIT: chrono::TimeDelta = chrono::TimeDelta::days(1);
 
 impl RecordKind for SyslogRecord {
     const SCHEMA: &'static str = "syslog.message";
@@ -121,13 +124,17 @@ impl RecordKind for SyslogRecord {
     /// No strategy: always keyed by the sending device ([`SyslogRecord::key`]).
     const DEFAULT_KEY: Option<KeyStrategy> = None;
 
-    /// The device's time, unless it is more than [`KAFKA_FUTURE_LIMIT`] after the line arrived: then the
-    /// arrival time. Kafka 4.0 and the embedded broker refuse a record stamped more than an hour ahead of
-    /// their clock (`log.message.timestamp.after.max.ms`), and a refused record would be retried for ever,
-    /// holding back every line after it. A device whose clock runs ahead is common (no NTP, a wrong time
-    /// zone); its `ts` stays in the record.
+    /// The device's time, unless it is more than [`KAFKA_FUTURE_LIMIT`] after the line arrived or more than
+    /// [`KAFKA_PAST_LIMIT`] before: then the arrival time. Kafka 4.0 and the embedded broker refuse a record
+    /// stamped more than an hour ahead of their clock (`log.message.timestamp.after.max.ms`), and a refused
+    /// record would be retried for ever, holding back every line after it; retention deletes a record by its
+    /// timestamp, and the embedded broker does so record by record, so a line stamped 1993 (a router that
+    /// never had NTP) would vanish within minutes. Both clocks are common; the device's `ts` stays in the
+    /// record either way.
     fn timestamp_ms(&self) -> i64 {
-        if self.ts > self.received_at + KAFKA_FUTURE_LIMIT {
+        if self.ts > self.received_at + KAFKA_FUTURE_LIMIT
+            || self.ts < self.received_at - KAFKA_PAST_LIMIT
+        {
             self.received_at.timestamp_millis()
         } else {
             self.ts.timestamp_millis()
