@@ -12,6 +12,7 @@ mod shutdown;
 mod simulate_and_check;
 mod sinks;
 mod spool;
+mod syslog_corpus;
 mod syslog_outage;
 mod syslog_relp;
 mod syslog_senders;

@@ -10,8 +10,9 @@
 //! A line that does not parse still yields a message: the whole line, stamped with its arrival, and
 //! `parse_error` saying what was wrong ([`ParseError`]). Where the record's time comes from is decided on
 //! [`TsSource`]. `timestamp` and `zone` read times, `params` keeps repeated names, `scan` cuts words.
-//! `corpus_tests` holds the vendors' lines with their expected fields; `property_tests` feeds the parser
-//! 200,000 generated inputs.
+//! `corpus_tests` checks the vendors' lines in `corpus.jsonl` (which the binary's tests also send to a
+//! running daemon) against their expected fields; `property_tests` feeds the parser 200,000 generated
+//! inputs.
 
 mod cisco;
 #[cfg(test)]

@@ -139,14 +139,14 @@ fn check_promises(raw: &[u8], parsed: &ParsedMessage) {
     );
 }
 
-fn input(random: &mut XorShift, corpus: &[&str]) -> Vec<u8> {
-    let line = corpus[random.below(corpus.len())].as_bytes();
+fn input(random: &mut XorShift, corpus: &[Vec<u8>]) -> Vec<u8> {
+    let line = corpus[random.below(corpus.len())].as_slice();
     match random.below(4) {
         0 => random_bytes(random),
         1 => mutated(random, line),
         2 => line[..random.below(line.len() + 1)].to_vec(),
         _ => {
-            let other = corpus[random.below(corpus.len())].as_bytes();
+            let other = corpus[random.below(corpus.len())].as_slice();
             let mut spliced = line[..random.below(line.len() + 1)].to_vec();
             spliced.extend_from_slice(&other[random.below(other.len() + 1)..]);
             spliced
