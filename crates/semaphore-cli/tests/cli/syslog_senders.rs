@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::support::{
-    Broker, Daemon, all_output, eventually, free_port, have, required, self_signed, temp_dir, try_consume_all,
+    Broker, Daemon, all_output, eventually, free_port, have, port_of, required, self_signed, temp_dir, try_consume_all,
 };
 
 const TOPIC: &str = "syslog.messages";
@@ -89,10 +89,6 @@ fn messages(prefix: &str) -> Vec<String> {
     (0..MESSAGES)
         .map(|index| format!("{prefix} message {index}"))
         .collect()
-}
-
-fn port_of(address: &str) -> u16 {
-    address.rsplit_once(':').unwrap().1.parse().unwrap()
 }
 
 fn rsyslog_config(directory: &Path, input: u16, tcp: u16, tls: u16, ca: &Path) -> std::path::PathBuf {
@@ -198,8 +194,9 @@ fn rsyslog_over_tcp_and_tls_and_syslog_ng_over_tls_deliver_every_message_once() 
     )
     .unwrap();
     let daemon = Daemon::start(&config, &directory.join("semaphore.log"));
-    let tcp = port_of(&daemon.listening_address("Syslog listening (tcp)"));
-    let tls = port_of(&daemon.listening_address("Syslog listening (tls)"));
+    let port = |address: String| -> u16 { port_of(&address).parse().unwrap() };
+    let tcp = port(daemon.listening_address("Syslog listening (tcp)"));
+    let tls = port(daemon.listening_address("Syslog listening (tls)"));
 
     let rsyslog_input = free_port();
     let mut rsyslogd = Relay::start(

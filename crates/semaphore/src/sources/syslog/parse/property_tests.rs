@@ -1,4 +1,4 @@
-//! Property tests without a property-testing crate: a fixed-seed xorshift generator makes 200,000 inputs
+//! Property tests without a property-testing crate: a fixed-seed xorshift generator makes 1,000,000 inputs
 //! (random bytes, and corpus lines mutated, cut short and spliced together), and every one must parse
 //! without panicking into a record that keeps the parser's promises. A fixed seed makes a failure
 //! reproducible: the assertion prints the input.
@@ -6,7 +6,7 @@
 use crate::sources::syslog::parse::corpus_tests::{lines, received_at};
 use crate::sources::syslog::parse::{ParsedMessage, TsSource, parse};
 
-const CASES: usize = 200_000;
+const CASES: usize = 1_000_000;
 
 /// Any value but zero, from which xorshift never moves.
 const SEED: u64 = 0x5EED_CAFE_F00D_0013;
