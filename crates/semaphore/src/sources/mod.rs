@@ -9,6 +9,9 @@
 //! And [`syslog`]: a push source, syslog received over UDP, TCP or TLS ([`listener`]) and parsed (RFC 5424,
 //! RFC 3164, Cisco, Junos, Arista, Meraki), published as the generator does.
 //!
+//! And [`snmp`]: so far only its wire layer ([`snmp::wire`]), SNMP v1, v2c and v3 (USM) to and from bytes, for
+//! the `[[sources.snmp]]` poller and the `[[sources.snmp_traps]]` receiver that will use it.
+//!
 //! Every kind has the same shape ([`component`]: its table, its validated config, `build`) and one line in
 //! [`registry`], the list of kinds.
 //!
@@ -38,6 +41,7 @@ pub mod meraki_history;
 pub mod meraki_uplinks;
 pub mod organizations;
 pub mod registry;
+pub mod snmp;
 pub mod syslog;
 pub mod uplink_filter;
 pub mod window;
