@@ -20,10 +20,12 @@ use crate::sources::listener::{tcp, udp};
 /// Why a listener did not start. Each variant names the `listen` address.
 #[derive(Debug, thiserror::Error)]
 pub enum ListenerError {
-    #[error("cannot listen on {listen}: {source}")]
+    #[error("cannot listen on {listen}: {source}{hint}")]
     Bind {
         listen: ListenAddress,
         source: std::io::Error,
+        /// What to do about it, when the cause is known (empty otherwise).
+        hint: &'static str,
     },
     #[error("cannot set the receive buffer of {listen} to {bytes} bytes: {source}")]
     ReceiveBuffer {
@@ -163,7 +165,20 @@ impl Context {
 }
 
 pub(super) fn bind_error(listen: ListenAddress, source: std::io::Error) -> ListenerError {
-    ListenerError::Bind { listen, source }
+    let hint = match source.kind() {
+        // Syslog's own ports (514, 601, 6514) are below 1024, which only root or the capability may bind.
+        std::io::ErrorKind::PermissionDenied if listen.address.port() < 1024 => {
+            " (a port below 1024 needs CAP_NET_BIND_SERVICE: `sudo setcap cap_net_bind_service=+ep` on the \
+             binary, or AmbientCapabilities=CAP_NET_BIND_SERVICE under systemd; or listen on a port above 1023)"
+        }
+        std::io::ErrorKind::AddrInUse => " (another program listens there: pick another port, or stop it)",
+        _ => "",
+    };
+    ListenerError::Bind {
+        listen,
+        source,
+        hint,
+    }
 }
 
 /// The TLS acceptor for `tls://` (reading the files now), `None` for the others; TLS files given to a plain
@@ -181,5 +196,25 @@ fn tls_acceptor(config: &ListenerConfig) -> Result<Option<TlsAcceptor>, Listener
             Err(ListenerError::TlsFilesUnused { listen })
         }
         (Transport::Udp | Transport::Tcp | Transport::Relp, None) => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(listen: &str, kind: std::io::ErrorKind) -> String {
+        bind_error(listen.parse().unwrap(), std::io::Error::from(kind)).to_string()
+    }
+
+    #[test]
+    fn a_refused_bind_says_how_to_fix_it() {
+        let privileged = refused("udp://0.0.0.0:514", std::io::ErrorKind::PermissionDenied);
+        assert!(privileged.starts_with("cannot listen on udp://0.0.0.0:514: "), "{privileged}");
+        assert!(privileged.contains("CAP_NET_BIND_SERVICE"), "{privileged}");
+        let taken = refused("tcp://127.0.0.1:5514", std::io::ErrorKind::AddrInUse);
+        assert!(taken.contains("another program listens there"), "{taken}");
+        let other = refused("tcp://127.0.0.1:5514", std::io::ErrorKind::Other);
+        assert!(!other.contains('('), "{other}");
     }
 }
