@@ -148,7 +148,8 @@ def python_receiver(directory, brokers, tcp, udp):
 
 
 def loggen(transport, port, messages, rate):
-    arguments = ["loggen", "--inet", "--syslog-proto", "--size", "300", "--number", str(messages),
+    # --interval: loggen stops after 10 s by default; --number is what ends it here.
+    arguments = ["loggen", "--inet", "--syslog-proto", "--size", "300", "--number", str(messages), "--interval", "3600",
                  "--rate", str(rate), "--quiet"]
     arguments.append("--stream" if transport == "tcp" else "--dgram")
     return subprocess.Popen(arguments + ["127.0.0.1", str(port)], stdout=subprocess.DEVNULL,

@@ -28,6 +28,7 @@
 //! Standard output closed by its reader (`| head`) is the exception that is not retried: the window stays
 //! unacknowledged and the pipeline stops.
 
+pub mod accept_queue;
 pub mod client_filter;
 pub mod component;
 pub mod cycles;

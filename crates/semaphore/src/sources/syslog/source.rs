@@ -1,9 +1,10 @@
 //! The running `[[sources.syslog]]`: one listener per `listen` address, all feeding one handler that parses
 //! each frame into a `syslog.message/1` record and hands the batch to the outputs.
 //!
-//! Back-pressure: the handler awaits [`Outputs::accept`], and the listener reads a connection again only
-//! once that returned. `accept` (rather than `publish`) because UDP, TCP and TLS senders cannot be told to
-//! resend: while Kafka is away, the Kafka output spools the records to disk instead of holding every sender
+//! Back-pressure: the handler queues its batch for [`Outputs::accept`] ([`AcceptQueue`], bounded, so a
+//! connection reads on while the batch before is in flight but stops when the queue is full), and the
+//! listener reads a connection again only once the batch is queued. `accept` (rather than `publish`)
+//! because UDP, TCP and TLS senders cannot be told to resend: while Kafka is away, the Kafka output spools the records to disk instead of holding every sender
 //! back.
 //!
 //! RELP senders can (rsyslog keeps every message until it is acknowledged, and sends again what was not):
@@ -20,10 +21,11 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 
 use crate::device_identity::DeviceDirectory;
-use crate::outputs::{Outputs, StdoutClosed};
+use crate::outputs::Outputs;
 use crate::record::EncodedRecord;
 use crate::shutdown::Stop;
 use crate::sources::SourceFailure;
+use crate::sources::accept_queue::AcceptQueue;
 use crate::sources::listener::{Frame, FrameHandler, Handled, Listener};
 use crate::sources::syslog::config::{RawPolicy, SyslogSettings};
 use crate::sources::syslog::convert;
@@ -62,11 +64,13 @@ impl SyslogSource {
             tracing::warn!("A syslog source has no cycle: --once does not run it.");
             return Ok(());
         }
+        let (queue, accepting) = AcceptQueue::start(self.outputs.clone(), self.settings.topic.clone());
         let handler: Arc<dyn FrameHandler> = Arc::new(SyslogHandler {
             source_id: self.settings.id.clone(),
             topic: self.settings.topic.clone(),
             raw: self.settings.raw,
             outputs: self.outputs,
+            queue,
             telemetry: self.telemetry.clone(),
             devices: self.devices,
         });
@@ -100,6 +104,10 @@ impl SyslogSource {
         for listener in listeners {
             listener.wait().await;
         }
+        // The listeners held the other copies of the handler, and with it the queue: once it is gone, the
+        // queue's task accepts what is left in it and ends.
+        drop(handler);
+        AcceptQueue::finish(accepting).await;
         Ok(())
     }
 }
@@ -109,7 +117,10 @@ struct SyslogHandler {
     source_id: String,
     topic: String,
     raw: RawPolicy,
+    /// RELP batches are published here directly, acknowledged one by one.
     outputs: Arc<Outputs>,
+    /// The others go through the queue, so a connection reads on while the batch before is in flight.
+    queue: AcceptQueue,
     telemetry: Arc<Telemetry>,
     devices: Arc<DeviceDirectory>,
 }
@@ -134,16 +145,17 @@ impl FrameHandler for SyslogHandler {
             self.telemetry.add(&SYSLOG_MESSAGES, &[source, "true"], parsed);
             self.telemetry
                 .add(&SYSLOG_MESSAGES, &[source, "false"], unparsed as f64);
-            // Err only when standard output was closed by its reader: the pipeline stops on that by itself,
-            // and these lines have nowhere left to go (a RELP sender keeps them: they are not acknowledged).
-            let published = if acknowledged {
-                self.outputs.publish(&self.topic, &records).await
+            // Undelivered only when standard output was closed by its reader: the pipeline stops on that by
+            // itself, and these lines have nowhere left to go (a RELP sender keeps them: not acknowledged).
+            let delivered = if acknowledged {
+                self.outputs.publish(&self.topic, &records).await.is_ok()
             } else {
-                self.outputs.accept(&self.topic, &records).await
+                self.queue.send(records).await
             };
-            match published {
-                Ok(()) => Handled::Delivered,
-                Err(StdoutClosed) => Handled::Undelivered,
+            if delivered {
+                Handled::Delivered
+            } else {
+                Handled::Undelivered
             }
         })
     }
