@@ -154,8 +154,8 @@ fn corpus() -> Vec<Case> {
 
 /// Line `number` of the file: `line` (text) or `line_hex` (bytes that are not UTF-8), and `expect`.
 fn case(number: usize, text: &str) -> Case {
-    let case: Value = serde_json::from_str(text)
-        .unwrap_or_else(|error| panic!("corpus.jsonl line {number}: {error}"));
+    let case: Value =
+        serde_json::from_str(text).unwrap_or_else(|error| panic!("corpus.jsonl line {number}: {error}"));
     let line = match (case["line"].as_str(), case["line_hex"].as_str()) {
         (Some(line), None) => line.as_bytes().to_vec(),
         (None, Some(hex)) => from_hex(hex),

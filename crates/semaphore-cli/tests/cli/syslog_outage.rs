@@ -11,7 +11,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::support::rsyslog::{Rsyslog, rsyslogd_with_omrelp};
-use crate::support::{Broker, Daemon, consume_all, eventually, http_get, metric, port_of, required, temp_dir};
+use crate::support::{
+    Broker, Daemon, consume_all, eventually, http_get, metric, port_of, required, temp_dir,
+};
 
 const TOPIC: &str = "syslog.messages";
 const RATE_PER_SECOND: u64 = 500;

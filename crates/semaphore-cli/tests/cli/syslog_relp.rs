@@ -6,17 +6,14 @@
 //! are there twice, and the test counts them.
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::support::rsyslog::{Rsyslog, rsyslogd_with_omrelp};
 use crate::support::{
-    Broker, Daemon, eventually, have, http_get, metric, port_of, required, syslog_schema_errors, temp_dir,
+    Broker, Daemon, eventually, http_get, metric, port_of, required, syslog_schema_errors, temp_dir,
     try_consume_all,
 };
 

@@ -12,7 +12,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::support::{
-    Broker, Daemon, all_output, eventually, free_port, have, port_of, required, self_signed, temp_dir, try_consume_all,
+    Broker, Daemon, all_output, eventually, free_port, have, port_of, required, self_signed, temp_dir,
+    try_consume_all,
 };
 
 const TOPIC: &str = "syslog.messages";

@@ -132,9 +132,7 @@ impl RecordKind for SyslogRecord {
     /// never had NTP) would vanish within minutes. Both clocks are common; the device's `ts` stays in the
     /// record either way.
     fn timestamp_ms(&self) -> i64 {
-        if self.ts > self.received_at + KAFKA_FUTURE_LIMIT
-            || self.ts < self.received_at - KAFKA_PAST_LIMIT
-        {
+        if self.ts > self.received_at + KAFKA_FUTURE_LIMIT || self.ts < self.received_at - KAFKA_PAST_LIMIT {
             self.received_at.timestamp_millis()
         } else {
             self.ts.timestamp_millis()

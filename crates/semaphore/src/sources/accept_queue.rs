@@ -112,14 +112,22 @@ mod tests {
         let outputs = Arc::new(Outputs::new(vec![file], Telemetry::new()));
         let (queue, task) = AcceptQueue::start(outputs, "topic".to_owned());
         for batch in 0..200u64 {
-            assert!(queue.send((batch * 10..batch * 10 + 10).map(record).collect()).await);
+            assert!(
+                queue
+                    .send((batch * 10..batch * 10 + 10).map(record).collect())
+                    .await
+            );
         }
         drop(queue);
         AcceptQueue::finish(task).await;
         let written = std::fs::read_to_string(&path).unwrap();
         let sequences: Vec<u64> = written
             .lines()
-            .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["sequence"].as_u64().unwrap())
+            .map(|line| {
+                serde_json::from_str::<serde_json::Value>(line).unwrap()["sequence"]
+                    .as_u64()
+                    .unwrap()
+            })
             .collect();
         assert_eq!(sequences, (0..2000).collect::<Vec<_>>());
     }

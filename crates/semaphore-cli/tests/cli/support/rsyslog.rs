@@ -126,4 +126,3 @@ impl Drop for Rsyslog {
         let _ = self.child.wait();
     }
 }
-

@@ -174,11 +174,7 @@ pub(super) fn bind_error(listen: ListenAddress, source: std::io::Error) -> Liste
         std::io::ErrorKind::AddrInUse => " (another program listens there: pick another port, or stop it)",
         _ => "",
     };
-    ListenerError::Bind {
-        listen,
-        source,
-        hint,
-    }
+    ListenerError::Bind { listen, source, hint }
 }
 
 /// The TLS acceptor for `tls://` (reading the files now), `None` for the others; TLS files given to a plain
@@ -210,7 +206,10 @@ mod tests {
     #[test]
     fn a_refused_bind_says_how_to_fix_it() {
         let privileged = refused("udp://0.0.0.0:514", std::io::ErrorKind::PermissionDenied);
-        assert!(privileged.starts_with("cannot listen on udp://0.0.0.0:514: "), "{privileged}");
+        assert!(
+            privileged.starts_with("cannot listen on udp://0.0.0.0:514: "),
+            "{privileged}"
+        );
         assert!(privileged.contains("CAP_NET_BIND_SERVICE"), "{privileged}");
         let taken = refused("tcp://127.0.0.1:5514", std::io::ErrorKind::AddrInUse);
         assert!(taken.contains("another program listens there"), "{taken}");

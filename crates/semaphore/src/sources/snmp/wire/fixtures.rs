@@ -162,9 +162,8 @@ pub const TRAP_V3_NO_AUTH: &str = concat!(
 );
 
 /// `snmpget -v 2c -c public HOST sysDescr.0`.
-pub const GET_SYS_DESCR_V2C: &str = concat!(
-    "302902010104067075626c6963a01c02041dcf0739020100020100300e300c06082b060102010101000500",
-);
+pub const GET_SYS_DESCR_V2C: &str =
+    "302902010104067075626c6963a01c02041dcf0739020100020100300e300c06082b060102010101000500";
 
 /// snmpd's Response to it.
 pub const RESPONSE_SYS_DESCR_V2C: &str = concat!(
@@ -179,9 +178,8 @@ pub const RESPONSE_NO_SUCH_V2C: &str = concat!(
 );
 
 /// snmpd's Response to `snmpgetnext -v 2c` of 1.3.6.1.9999.
-pub const RESPONSE_END_OF_MIB_V2C: &str = concat!(
-    "302602010104067075626c6963a219020468b771c8020100020100300b300906052b0601ce0f8200",
-);
+pub const RESPONSE_END_OF_MIB_V2C: &str =
+    "302602010104067075626c6963a219020468b771c8020100020100300b300906052b0601ce0f8200";
 
 /// `snmpbulkget -v 2c -Cn1 -Cr3` of sysUpTime, ifDescr and ifHCInOctets.
 pub const GET_BULK_V2C: &str = concat!(

@@ -9,8 +9,8 @@ use crate::sources::snmp::wire::oid::Oid;
 use crate::sources::snmp::wire::pdu::{AnyPdu, ErrorStatus, GenericTrap, Pdu, PduType, VarBind};
 use crate::sources::snmp::wire::privacy::PrivProtocol;
 use crate::sources::snmp::wire::report::ReportError;
-use crate::sources::snmp::wire::usm;
 use crate::sources::snmp::wire::user::{LocalizedUser, UsmUser};
+use crate::sources::snmp::wire::usm;
 use crate::sources::snmp::wire::v3::{HeaderData, ScopedPdu, SecurityLevel, V3Message};
 use crate::sources::snmp::wire::value::Value;
 
@@ -272,7 +272,7 @@ fn v3_responses_open_with_each_protocol() {
     let engine = fixtures::AGENT_ENGINE;
     let bytes = hex(fixtures::RESPONSE_V3_SHA_AES);
     let response = open(&bytes, &bob(), engine).expect("bob's keys");
-    assert_eq!(response.pdu.varbinds(), [sys_name.clone()]);
+    assert_eq!(response.pdu.varbinds(), std::slice::from_ref(&sys_name));
     assert_eq!(response.context_engine_id, hex(engine));
 
     let alice = user(

@@ -193,7 +193,10 @@ mod tests {
     #[test]
     fn encodes_as_x690_shows() {
         let cases: [(&str, &[u8]); 6] = [
-            ("1.3.6.1.2.1.1.1.0", &[0x2b, 0x06, 0x01, 0x02, 0x01, 0x01, 0x01, 0x00]),
+            (
+                "1.3.6.1.2.1.1.1.0",
+                &[0x2b, 0x06, 0x01, 0x02, 0x01, 0x01, 0x01, 0x00],
+            ),
             ("1.3.6.1.4.1.2021", &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x8f, 0x65]),
             ("2.999.3", &[0x88, 0x37, 0x03]),
             ("0.0", &[0x00]),
@@ -221,10 +224,7 @@ mod tests {
         assert_eq!(Oid::new(&[3, 1]), Err(OidError::FirstArc(3)));
         assert_eq!(
             Oid::new(&[1, 40]),
-            Err(OidError::SecondArc {
-                first: 1,
-                second: 40,
-            })
+            Err(OidError::SecondArc { first: 1, second: 40 })
         );
         assert_eq!(
             Oid::new(&[2, u32::MAX]),

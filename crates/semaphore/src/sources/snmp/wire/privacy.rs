@@ -71,7 +71,10 @@ impl fmt::Display for PrivProtocol {
 #[derive(Clone, PartialEq, Eq)]
 enum CipherKey {
     /// The DES key and the pre-IV the salt is XORed with (RFC 3414 §8.1.1.1).
-    Des { key: [u8; 8], pre_iv: [u8; 8] },
+    Des {
+        key: [u8; 8],
+        pre_iv: [u8; 8],
+    },
     Aes128([u8; 16]),
     Aes192([u8; 24]),
     Aes256([u8; 32]),

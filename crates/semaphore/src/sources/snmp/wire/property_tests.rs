@@ -15,8 +15,8 @@ use crate::sources::snmp::wire::message::{CommunityMessage, Message, Version};
 use crate::sources::snmp::wire::oid::Oid;
 use crate::sources::snmp::wire::pdu::{AnyPdu, GenericTrap, Pdu, PduType, TrapV1Pdu, VarBind};
 use crate::sources::snmp::wire::privacy::{PrivKey, PrivProtocol};
-use crate::sources::snmp::wire::usm;
 use crate::sources::snmp::wire::user::LocalizedUser;
+use crate::sources::snmp::wire::usm;
 use crate::sources::snmp::wire::v3::{HeaderData, ScopedPdu, V3Message};
 use crate::sources::snmp::wire::value::Value;
 

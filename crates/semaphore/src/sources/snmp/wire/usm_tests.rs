@@ -10,8 +10,8 @@ use crate::sources::snmp::wire::message::Message;
 use crate::sources::snmp::wire::oid::Oid;
 use crate::sources::snmp::wire::pdu::{Pdu, PduType, VarBind};
 use crate::sources::snmp::wire::privacy::{PrivKey, PrivProtocol};
-use crate::sources::snmp::wire::usm;
 use crate::sources::snmp::wire::user::LocalizedUser;
+use crate::sources::snmp::wire::usm;
 use crate::sources::snmp::wire::v3::{HeaderData, ScopedPdu, SecurityLevel, V3Message};
 use crate::sources::snmp::wire::value::Value;
 

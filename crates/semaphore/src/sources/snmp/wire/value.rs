@@ -53,7 +53,10 @@ pub enum Value {
     EndOfMibView,
     /// An application type SNMPv2 does not define (SNMPv1's NsapAddress, UInteger32): kept as it came rather
     /// than losing the rest of the PDU over it.
-    Unknown { tag: u8, content: Vec<u8> },
+    Unknown {
+        tag: u8,
+        content: Vec<u8>,
+    },
 }
 
 impl Value {

@@ -137,8 +137,8 @@ fn cases() -> Vec<Case> {
 }
 
 fn case(number: usize, text: &str) -> Case {
-    let file: CaseFile = serde_json::from_str(text)
-        .unwrap_or_else(|error| panic!("corpus.jsonl line {number}: {error}"));
+    let file: CaseFile =
+        serde_json::from_str(text).unwrap_or_else(|error| panic!("corpus.jsonl line {number}: {error}"));
     let line = match (file.line, file.line_hex) {
         (Some(line), None) => line.into_bytes(),
         (None, Some(hex)) => {
