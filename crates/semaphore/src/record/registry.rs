@@ -305,6 +305,24 @@ mod tests {
             ..syslog()
         };
         assert_eq!(behind.timestamp_ms(), behind.ts.timestamp_millis());
+        // The limits: 50 minutes ahead, a day behind.
+        for (ts, stamped_with_ts) in [
+            ("2026-12-03T19:35:11.200Z", true),
+            ("2026-12-03T19:37:11.200Z", false),
+            ("2026-12-02T19:46:11.200Z", true),
+            ("2026-12-02T17:46:11.200Z", false),
+        ] {
+            let record = SyslogRecord {
+                ts: time(ts),
+                ..syslog()
+            };
+            let expected = if stamped_with_ts {
+                record.ts
+            } else {
+                record.received_at
+            };
+            assert_eq!(record.timestamp_ms(), expected.timestamp_millis(), "{ts}");
+        }
         let never_set = SyslogRecord {
             ts: time("1993-03-01T00:00:00Z"),
             ..syslog()

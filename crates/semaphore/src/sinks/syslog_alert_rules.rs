@@ -394,8 +394,27 @@ mod tests {
         assert_eq!(short, "short");
     }
 
+    /// The inventory's serial first (one device whichever of its addresses sent), then its name, then the
+    /// sender's address.
     #[test]
-    fn the_device_is_the_sender() {
-        assert_eq!(device_key(&line(None, None, "x")), "10.1.2.3");
+    fn the_device_is_the_serial_else_the_name_else_the_sender() {
+        let unknown = line(None, None, "x");
+        assert_eq!(device_key(&unknown), "10.1.2.3");
+        let named = SyslogRecord {
+            device_name: Some("core-sw1".into()),
+            ..unknown.clone()
+        };
+        assert_eq!(device_key(&named), "core-sw1");
+        let from_another_address = SyslogRecord {
+            serial: Some("FOC1234X".into()),
+            source_ip: "10.9.9.9".parse().unwrap(),
+            ..named.clone()
+        };
+        let identified = SyslogRecord {
+            serial: Some("FOC1234X".into()),
+            ..named
+        };
+        assert_eq!(device_key(&identified), "FOC1234X");
+        assert_eq!(device_key(&from_another_address), device_key(&identified));
     }
 }

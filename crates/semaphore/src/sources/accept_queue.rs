@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 use crate::outputs::Outputs;
 use crate::record::EncodedRecord;
@@ -35,15 +36,24 @@ pub struct AcceptQueue {
     batches: mpsc::Sender<Vec<EncodedRecord>>,
 }
 
-/// The task behind an [`AcceptQueue`]; [`AcceptQueue::finish`] waits for it.
+/// The task behind an [`AcceptQueue`]; [`AcceptQueue::finish`] waits for it. Dropped without that (the
+/// source aborted at the end of the grace period), it aborts the task: a task left running would write to
+/// outputs the pipeline is closing, and keep the Kafka producer alive past the embedded broker.
 #[derive(Debug)]
 pub struct AcceptTask(JoinHandle<()>);
+
+impl Drop for AcceptTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 impl AcceptQueue {
     /// Starts the task that accepts what is queued to `topic`.
     pub fn start(outputs: Arc<Outputs>, topic: String) -> (Self, AcceptTask) {
         let (batches, queued) = mpsc::channel(QUEUED_BATCHES);
-        let task = tokio::spawn(accept_queued(queued, outputs, topic));
+        // In the source's span, so what the outputs log while accepting names the source.
+        let task = tokio::spawn(accept_queued(queued, outputs, topic).in_current_span());
         (Self { batches }, AcceptTask(task))
     }
 
@@ -54,9 +64,10 @@ impl AcceptQueue {
     }
 
     /// Once every `AcceptQueue` clone is dropped, waits until what was queued has been accepted.
-    pub async fn finish(task: AcceptTask) {
-        // A panic in the task is a bug already reported by tokio's hook; nothing is left to do with it here.
-        let _ = task.0.await;
+    pub async fn finish(mut task: AcceptTask) {
+        if let Err(error) = (&mut task.0).await {
+            tracing::error!(%error, "The task accepting a push source's records failed; what it held is lost.");
+        }
     }
 }
 

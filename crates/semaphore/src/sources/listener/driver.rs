@@ -171,7 +171,10 @@ pub(super) fn bind_error(listen: ListenAddress, source: std::io::Error) -> Liste
             " (a port below 1024 needs CAP_NET_BIND_SERVICE: `sudo setcap cap_net_bind_service=+ep` on the \
              binary, or AmbientCapabilities=CAP_NET_BIND_SERVICE under systemd; or listen on a port above 1023)"
         }
-        std::io::ErrorKind::AddrInUse => " (another program listens there: pick another port, or stop it)",
+        std::io::ErrorKind::AddrInUse => {
+            " (something listens there already: another program, or another `listen` of this config on the \
+             same port; pick another port, or stop it)"
+        }
         _ => "",
     };
     ListenerError::Bind { listen, source, hint }
@@ -212,7 +215,9 @@ mod tests {
         );
         assert!(privileged.contains("CAP_NET_BIND_SERVICE"), "{privileged}");
         let taken = refused("tcp://127.0.0.1:5514", std::io::ErrorKind::AddrInUse);
-        assert!(taken.contains("another program listens there"), "{taken}");
+        assert!(taken.contains("something listens there already"), "{taken}");
+        let unprivileged = refused("tcp://127.0.0.1:5514", std::io::ErrorKind::PermissionDenied);
+        assert!(!unprivileged.contains("CAP_NET_BIND_SERVICE"), "{unprivileged}");
         let other = refused("tcp://127.0.0.1:5514", std::io::ErrorKind::Other);
         assert!(!other.contains('('), "{other}");
     }
