@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::support::{Broker, Daemon, consume_all, eventually, free_port, http_get, metric, temp_dir};
+use crate::support::{
+    Broker, Daemon, consume_all, eventually, free_port, metric, metrics_text, sit_out_broker_outage, temp_dir,
+};
 
 const TOPIC: &str = "semaphore.generated";
 
@@ -30,14 +32,8 @@ fn write_config(directory: &Path, brokers: &str, generator: &str, kafka: &str) -
     config
 }
 
-fn metrics(admin: &str) -> String {
-    http_get(admin, "/metrics")
-        .map(|(_, text)| text)
-        .unwrap_or_default()
-}
-
 fn spool_figure(admin: &str, name: &str) -> f64 {
-    metric(&metrics(admin), name).unwrap_or(-1.0)
+    metric(&metrics_text(admin), name).unwrap_or(-1.0)
 }
 
 /// Records in flight to the broker at the moment it went away may reach Kafka twice: the broker may have
@@ -104,25 +100,7 @@ fn a_two_minute_outage_at_500_records_a_second_loses_nothing_and_repeats_only_wh
     );
     let mut daemon = Daemon::start(&config, &directory.join("run.log"));
     let admin = daemon.admin_address();
-    assert!(
-        eventually(Duration::from_secs(60), || metric(
-            &metrics(&admin),
-            "semaphore_records_produced_total{output=\"kafka\"}"
-        )
-        .is_some_and(|produced| produced >= 2_000.0)),
-        "{}",
-        daemon.log_text()
-    );
-
-    broker.stop().expect("the broker stops on SIGTERM");
-    let outage_started = tokio::time::Instant::now();
-    assert!(
-        eventually(Duration::from_secs(30), || http_get(&admin, "/readyz")
-            .is_some_and(|(_, body)| body.contains("spool: in use"))),
-        "readiness says the spool is in use: {}",
-        daemon.log_text()
-    );
-    std::thread::sleep(outage.saturating_sub(outage_started.elapsed()));
+    sit_out_broker_outage(&mut broker, &daemon, &admin, outage);
     let spooled = spool_figure(&admin, "semaphore_spool_records");
     assert!(
         spooled >= 500.0 * 100.0,
@@ -133,13 +111,13 @@ fn a_two_minute_outage_at_500_records_a_second_loses_nothing_and_repeats_only_wh
     let _broker = Broker::start_with(&brokers, &["--data-dir", &broker_data]);
     assert!(
         eventually(Duration::from_secs(240), || {
-            let text = metrics(&admin);
+            let text = metrics_text(&admin);
             metric(&text, "semaphore_spool_records") == Some(0.0)
                 && metric(&text, "semaphore_spool_replayed_records_total").unwrap_or(0.0) >= spooled
                 && daemon.log_text().contains("Generator done.")
         }),
         "the spool was replayed: {}",
-        metrics(&admin)
+        metrics_text(&admin)
     );
     daemon.stop_cleanly();
     let text = daemon.log_text();
@@ -175,7 +153,7 @@ fn sigkill_during_an_outage_then_restart_loses_nothing() {
     let mut daemon = Daemon::start(&config, &directory.join("run-1.log"));
     let admin = daemon.admin_address();
     assert!(eventually(Duration::from_secs(60), || metric(
-        &metrics(&admin),
+        &metrics_text(&admin),
         "semaphore_records_produced_total{output=\"kafka\"}"
     )
     .is_some_and(|produced| produced >= 1_000.0)));
@@ -199,7 +177,7 @@ fn sigkill_during_an_outage_then_restart_loses_nothing() {
     let admin = daemon.admin_address();
     assert!(
         eventually(Duration::from_secs(120), || {
-            let text = metrics(&admin);
+            let text = metrics_text(&admin);
             metric(&text, "semaphore_spool_records") == Some(0.0)
                 && metric(&text, "semaphore_spool_replayed_records_total").unwrap_or(0.0)
                     >= spooled_before_kill

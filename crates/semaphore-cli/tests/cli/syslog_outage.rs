@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use crate::support::rsyslog::{Rsyslog, rsyslogd_with_omrelp};
 use crate::support::{
-    Broker, Daemon, consume_all, eventually, http_get, metric, port_of, required, temp_dir,
+    Broker, Daemon, consume_all, eventually, metric, metrics_text, port_of, required, sit_out_broker_outage,
+    temp_dir,
 };
 
 const TOPIC: &str = "syslog.messages";
@@ -72,12 +73,6 @@ fn send_udp(address: String, count: u64) -> JoinHandle<()> {
     })
 }
 
-fn metrics(admin: &str) -> String {
-    http_get(admin, "/metrics")
-        .map(|(_, text)| text)
-        .unwrap_or_default()
-}
-
 /// The indexes of `transport`'s messages in `TOPIC`, in the order read (one key, one partition).
 fn indexes(envelopes: &[serde_json::Value], transport: &str) -> Vec<u64> {
     let prefix = format!("{transport} ");
@@ -129,33 +124,16 @@ fn a_two_minute_outage_loses_nothing_over_tcp_and_relp_and_only_the_kernels_drop
         send_through_rsyslog(rsyslog.clone(), count),
     ];
 
-    assert!(
-        eventually(Duration::from_secs(60), || metric(
-            &metrics(&admin),
-            "semaphore_records_produced_total{output=\"kafka\"}"
-        )
-        .is_some_and(|produced| produced >= 2_000.0)),
-        "{}",
-        daemon.log_text()
-    );
-    broker.stop().expect("the broker stops on SIGTERM");
-    let outage_started = tokio::time::Instant::now();
-    assert!(
-        eventually(Duration::from_secs(30), || http_get(&admin, "/readyz")
-            .is_some_and(|(_, body)| body.contains("spool: in use"))),
-        "readiness says the spool is in use: {}",
-        daemon.log_text()
-    );
-    std::thread::sleep(OUTAGE.saturating_sub(outage_started.elapsed()));
+    sit_out_broker_outage(&mut broker, &daemon, &admin, OUTAGE);
     let _broker = Broker::start_with(&brokers, &["--data-dir", &broker_data]);
     for sender in senders {
         sender.join().expect("a sender finished");
     }
 
     let drained = eventually(Duration::from_secs(240), || {
-        metric(&metrics(&admin), "semaphore_spool_records") == Some(0.0)
+        metric(&metrics_text(&admin), "semaphore_spool_records") == Some(0.0)
             && metric(
-                &metrics(&admin),
+                &metrics_text(&admin),
                 "semaphore_syslog_messages_total{source=\"syslog\",parsed=\"true\"}",
             )
             .is_some_and(|received| received + kernel_drops(&admin, &udp) >= 3.0 * count as f64)
@@ -163,7 +141,7 @@ fn a_two_minute_outage_loses_nothing_over_tcp_and_relp_and_only_the_kernels_drop
     assert!(
         drained,
         "{}\n{}\nrsyslog:\n{}",
-        metrics(&admin),
+        metrics_text(&admin),
         daemon.log_text(),
         rsyslog.log_text()
     );
@@ -205,7 +183,7 @@ fn a_two_minute_outage_loses_nothing_over_tcp_and_relp_and_only_the_kernels_drop
 
 fn kernel_drops(admin: &str, udp: &str) -> f64 {
     metric(
-        &metrics(admin),
+        &metrics_text(admin),
         &format!("semaphore_listener_kernel_drops_total{{source=\"syslog\",listener=\"udp://{udp}\"}}"),
     )
     .unwrap_or(0.0)

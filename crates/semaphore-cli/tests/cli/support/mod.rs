@@ -548,3 +548,34 @@ pub fn output_within(command: &mut Command, limit: Duration) -> Output {
     assert!(finished, "still running after {limit:?}: {}", all_output(&output));
     output
 }
+
+/// The admin server's `/metrics` text, empty while it does not answer.
+pub fn metrics_text(admin: &str) -> String {
+    http_get(admin, "/metrics")
+        .map(|(_, text)| text)
+        .unwrap_or_default()
+}
+
+/// A broker outage under a push source, as the spool tests make it: waits until 2,000 records reached Kafka,
+/// stops the broker, waits until `/readyz` says the spool is in use, and returns once `outage` has passed
+/// since the broker stopped.
+pub fn sit_out_broker_outage(broker: &mut Broker, daemon: &Daemon, admin: &str, outage: Duration) {
+    assert!(
+        eventually(Duration::from_secs(60), || metric(
+            &metrics_text(admin),
+            "semaphore_records_produced_total{output=\"kafka\"}"
+        )
+        .is_some_and(|produced| produced >= 2_000.0)),
+        "{}",
+        daemon.log_text()
+    );
+    broker.stop().expect("the broker stops on SIGTERM");
+    let outage_started = tokio::time::Instant::now();
+    assert!(
+        eventually(Duration::from_secs(30), || http_get(admin, "/readyz")
+            .is_some_and(|(_, body)| body.contains("spool: in use"))),
+        "readiness says the spool is in use: {}",
+        daemon.log_text()
+    );
+    std::thread::sleep(outage.saturating_sub(outage_started.elapsed()));
+}
