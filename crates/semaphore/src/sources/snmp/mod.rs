@@ -1,4 +1,6 @@
-//! SNMP (issue 14). Today only [`wire`]: SNMP's bytes, v1 to v3 with the User-based Security Model, on which
-//! the `[[sources.snmp]]` poller and the `[[sources.snmp_traps]]` receiver will be built.
+//! SNMP (issue 14): [`wire`], SNMP's bytes, v1 to v3 with the User-based Security Model, and [`mib`], the
+//! names semaphore knows without a MIB file; the `[[sources.snmp]]` poller and the `[[sources.snmp_traps]]`
+//! receiver are built on them.
 
+pub mod mib;
 pub mod wire;
