@@ -3,4 +3,6 @@
 //! receiver are built on them.
 
 pub mod mib;
+// `[[sources.snmp_traps]]`: traps and informs received.
+pub mod traps;
 pub mod wire;
