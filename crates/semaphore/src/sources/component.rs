@@ -18,6 +18,7 @@ use crate::outputs::Outputs;
 use crate::record::KeyStrategy;
 use crate::shutdown::Stop;
 use crate::sources::SourceFailure;
+use crate::sources::snmp::traps::TrapSetupError;
 use crate::sources::window_writer::WindowWriter;
 use crate::telemetry::Telemetry;
 use crate::watermark::{WatermarkError, WatermarkStore};
@@ -58,6 +59,9 @@ pub enum BuildError {
     Meraki(#[source] MerakiError),
     #[error("cannot open the watermark store")]
     Watermark(#[source] WatermarkError),
+    /// A secret the SNMP trap source's config names is not set, or our engine's state cannot be kept.
+    #[error("cannot set up the SNMP trap source")]
+    SnmpTraps(#[source] TrapSetupError),
 }
 
 /// What the pipeline gives every source it builds.

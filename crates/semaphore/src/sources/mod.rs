@@ -9,8 +9,9 @@
 //! And [`syslog`]: a push source, syslog received over UDP, TCP or TLS ([`listener`]) and parsed (RFC 5424,
 //! RFC 3164, Cisco, Junos, Arista, Meraki), published as the generator does.
 //!
-//! And [`snmp`]: so far only its wire layer ([`snmp::wire`]), SNMP v1, v2c and v3 (USM) to and from bytes, for
-//! the `[[sources.snmp]]` poller and the `[[sources.snmp_traps]]` receiver that will use it.
+//! And [`snmp`]: its wire layer ([`snmp::wire`]), SNMP v1, v2c and v3 (USM) to and from bytes, and on it the
+//! `[[sources.snmp_traps]]` receiver ([`snmp::traps`]: traps and informs over UDP, an inform answered only
+//! once Kafka has its record) and the `[[sources.snmp]]` poller.
 //!
 //! Every kind has the same shape ([`component`]: its table, its validated config, `build`) and one line in
 //! [`registry`], the list of kinds.

@@ -4,4 +4,6 @@
 
 pub mod client;
 pub mod mib;
+// `[[sources.snmp_traps]]`: traps and informs received.
+pub mod traps;
 pub mod wire;
