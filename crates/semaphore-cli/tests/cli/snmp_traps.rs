@@ -20,7 +20,7 @@ const LINK_UP: &str = "1.3.6.1.6.3.1.1.5.4";
 /// A sender's own engine ID, as `snmptrap -e` gives it (a v3 trap's sender is the authoritative engine).
 const SENDER_ENGINE: &str = "0x80001f8880c0ffee0001";
 /// The receiver's start-up line, with its bound address.
-const LISTENING: &str = "SNMP trap receiver listening";
+const LISTENING: &str = "SNMP traps listening";
 
 fn config(data: &str, brokers: &str) -> String {
     format!(
@@ -258,25 +258,20 @@ fn inform_waits_for_kafka(broker: &mut Broker, broker_data: &str, receiver: &str
         .into_iter()
         .chain(link_varbinds("1"))
         .collect();
-    let mut inform = sender(
-        "snmpinform",
-        &["-v2c", "-c", COMMUNITY],
-        receiver,
-        &trap,
-        "inform-during-outage",
-    );
-    // Retries every 3 s for up to a minute: long enough to outlast the outage.
-    inform
-        .args(["-t", "3", "-r", "20"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    // Tries every 3 s for up to a minute (the later -t and -r win): long enough to outlast the outage.
+    let patient = ["-v2c", "-c", COMMUNITY, "-t", "3", "-r", "20"];
+    let mut inform = sender("snmpinform", &patient, receiver, &trap, "inform-during-outage");
+    inform.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = inform.spawn().expect("snmpinform starts");
     std::thread::sleep(Duration::from_secs(8));
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "snmpinform was answered while Kafka was down: {}",
-        daemon.log_text()
-    );
+    if child.try_wait().unwrap().is_some() {
+        let output = child.wait_with_output().unwrap();
+        panic!(
+            "snmpinform ended while Kafka was down: {}\n{}",
+            all_output(&output),
+            daemon.log_text()
+        );
+    }
     *broker = Broker::start_with(&address, &["--data-dir", broker_data]);
     let (output, finished) = finish_within(child, Duration::from_secs(70));
     assert!(
