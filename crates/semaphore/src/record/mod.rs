@@ -14,6 +14,9 @@ pub mod encoded;
 pub mod generated;
 pub mod key;
 pub mod registry;
+pub mod snmp_interface;
+pub mod snmp_row;
+pub mod snmp_system;
 pub mod syslog;
 pub mod uplink;
 
@@ -23,5 +26,8 @@ pub use encoded::EncodedRecord;
 pub use generated::GeneratedRecord;
 pub use key::KeyStrategy;
 pub use registry::{Decoded, RECORD_KINDS, RecordDescriptor, RecordKind};
+pub use snmp_interface::{SnmpInterfaceRecord, SnmpRateGap};
+pub use snmp_row::SnmpRowRecord;
+pub use snmp_system::SnmpSystemRecord;
 pub use syslog::{SyslogRecord, SyslogTimeSource, SyslogTransport};
 pub use uplink::UplinkRecord;

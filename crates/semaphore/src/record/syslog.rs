@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::record::KeyStrategy;
+use crate::record::key::device_key;
 use crate::record::registry::RecordKind;
 
 /// Where `ts` came from: the device's own time, or the arrival time when the line had none that could be
@@ -102,10 +103,11 @@ impl SyslogRecord {
     /// lack one (Cisco without `logging origin-id`, relays that strip it) and it is whatever the device was
     /// told to call itself.
     pub fn key(&self) -> String {
-        self.serial
-            .clone()
-            .or_else(|| self.device_name.clone())
-            .unwrap_or_else(|| self.source_ip.to_string())
+        device_key(
+            self.serial.as_deref(),
+            self.device_name.as_deref(),
+            self.source_ip,
+        )
     }
 }
 

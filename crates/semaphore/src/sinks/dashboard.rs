@@ -172,6 +172,7 @@ impl Dashboard {
                         alert_events.push((**event).clone());
                     }
                     Decoded::Clients(_) | Decoded::Generated(_) | Decoded::Syslog(_) => {}
+                    Decoded::SnmpInterface(_) | Decoded::SnmpSystem(_) | Decoded::SnmpRow(_) => {}
                 }
             }
         }

@@ -68,6 +68,7 @@ mod tests {
         AlertEvent, ClientsRecord, EncodedRecord, GeneratedRecord, RECORD_KINDS, RecordKind, SyslogRecord,
         UplinkRecord,
     };
+    use crate::record::{SnmpInterfaceRecord, SnmpRowRecord, SnmpSystemRecord};
 
     const UPLINK_SCHEMA: &str = UplinkRecord::HEADER;
     const CLIENTS_SCHEMA: &str = ClientsRecord::HEADER;
@@ -173,13 +174,19 @@ mod tests {
             EncodedRecord::new(&clients, None, "clients"),
             EncodedRecord::new(&generated, None, "generator"),
             EncodedRecord::new(&syslog, None, "syslog"),
+            EncodedRecord::new(&SnmpInterfaceRecord::sample(), None, "snmp"),
+            EncodedRecord::new(&SnmpSystemRecord::sample(), None, "snmp"),
+            EncodedRecord::new(&SnmpRowRecord::sample(), None, "snmp"),
         ];
-        let expected: [Decoded; 5] = [
+        let expected: [Decoded; 8] = [
             uplink.into(),
             alert.into(),
             clients.into(),
             generated.into(),
             syslog.into(),
+            SnmpInterfaceRecord::sample().into(),
+            SnmpSystemRecord::sample().into(),
+            SnmpRowRecord::sample().into(),
         ];
         for kind in RECORD_KINDS {
             assert!(

@@ -58,6 +58,9 @@ pub enum BuildError {
     Meraki(#[source] MerakiError),
     #[error("cannot open the watermark store")]
     Watermark(#[source] WatermarkError),
+    /// `[[sources.snmp]]`: a credential variable unset or unusable, or no target to poll.
+    #[error("cannot set up the SNMP poller")]
+    SnmpPoller(#[source] crate::sources::snmp::poller::SnmpBuildError),
 }
 
 /// What the pipeline gives every source it builds.

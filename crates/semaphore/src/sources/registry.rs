@@ -9,6 +9,8 @@ use crate::config::ConfigError;
 use crate::config::validation::{At, Validation};
 use crate::sources::component::{BuildError, RunningSource, Source, SourceContext, SourceFile};
 use crate::sources::{generator, meraki_clients, meraki_history, meraki_uplinks, syslog};
+// The SNMP poller.
+use crate::sources::snmp::poller;
 
 /// Declares the kinds: `Variant = table_name: FileType`, where `[[sources.table_name]]` holds `FileType`.
 macro_rules! source_kinds {
@@ -66,6 +68,7 @@ source_kinds! {
     MerakiClients = meraki_clients: meraki_clients::ClientsSourceFile,
     Generator = generator: generator::GeneratorSourceFile,
     Syslog = syslog: syslog::SyslogSourceFile,
+    Snmp = snmp: poller::SnmpSourceFile,
 }
 
 impl SourceConfig {

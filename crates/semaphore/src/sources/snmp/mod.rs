@@ -3,4 +3,6 @@
 //! receiver are built on them.
 
 pub mod mib;
+// The [[sources.snmp]] poller.
+pub mod poller;
 pub mod wire;
