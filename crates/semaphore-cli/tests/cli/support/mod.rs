@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod rsyslog;
+pub mod snmp;
+pub mod snmpsim;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

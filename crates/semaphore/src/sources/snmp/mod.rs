@@ -2,6 +2,7 @@
 //! names semaphore knows without a MIB file; the `[[sources.snmp]]` poller and the `[[sources.snmp_traps]]`
 //! receiver are built on them.
 
+pub mod client;
 pub mod mib;
 // The [[sources.snmp]] poller.
 pub mod poller;

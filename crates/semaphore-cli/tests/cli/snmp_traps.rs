@@ -1,0 +1,290 @@
+//! Issue 14, `[[sources.snmp_traps]]` through the binary with net-snmp's own senders: `snmptrap` sends v1,
+//! v2c and v3 (`authPriv`) traps and `snmpinform` v2c and v3 informs; each lands in Kafka once as a
+//! `snmp.trap/1` record with its varbinds named, and `snmpinform` succeeds only because semaphore answered.
+//! An inform sent while Kafka is down is answered only after Kafka is back: `snmpinform` is still waiting
+//! while the broker is away and succeeds after it returns, and the record is in Kafka.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::snmp::{SHA256_AES128, have_net_snmp};
+use crate::support::{Broker, Daemon, all_output, eventually, finish_within, required, temp_dir};
+use crate::support::{metrics_text, try_consume_all};
+
+const TOPIC: &str = "snmp.traps";
+const COMMUNITY: &str = "trap-community";
+const LINK_DOWN: &str = "1.3.6.1.6.3.1.1.5.3";
+const LINK_UP: &str = "1.3.6.1.6.3.1.1.5.4";
+/// A sender's own engine ID, as `snmptrap -e` gives it (a v3 trap's sender is the authoritative engine).
+const SENDER_ENGINE: &str = "0x80001f8880c0ffee0001";
+/// The receiver's start-up line, with its bound address.
+const LISTENING: &str = "SNMP trap receiver listening";
+
+fn config(data: &str, brokers: &str) -> String {
+    format!(
+        "data_dir = \"{data}\"\n[kafka]\nbrokers = \"{brokers}\"\n[admin]\nlisten = \"127.0.0.1:0\"\n\
+         [[sources.snmp_traps]]\nid = \"traps\"\nlisten = \"udp://127.0.0.1:0\"\n\
+         [[sources.snmp_traps.users]]\nuser = \"{user}\"\nsecurity_level = \"authPriv\"\n\
+         auth_protocol = \"{auth}\"\npriv_protocol = \"{privacy}\"\n\
+         auth_passphrase_env = \"TRAP_AUTH\"\npriv_passphrase_env = \"TRAP_PRIV\"\n",
+        user = SHA256_AES128.name,
+        auth = SHA256_AES128.auth_protocol,
+        privacy = SHA256_AES128.priv_protocol,
+    )
+}
+
+/// linkDown/linkUp's varbinds for interface 3, as `snmptrap` takes them after the trap OID.
+fn link_varbinds(oper_status: &str) -> Vec<String> {
+    [
+        ("1.3.6.1.2.1.2.2.1.1.3", "i", "3"),
+        ("1.3.6.1.2.1.2.2.1.7.3", "i", "1"),
+        ("1.3.6.1.2.1.2.2.1.8.3", "i", oper_status),
+        ("1.3.6.1.2.1.31.1.1.1.1.3", "s", "Gi0/3"),
+    ]
+    .iter()
+    .flat_map(|(oid, kind, value)| [oid.to_string(), kind.to_string(), value.to_string()])
+    .collect()
+}
+
+/// A net-snmp sender (`snmptrap` or `snmpinform`) to `receiver`, with a marker varbind so each record can be
+/// told apart: `1.3.6.1.4.1.8072.9999.1 s MARKER`.
+fn sender(tool: &str, security: &[&str], receiver: &str, trap: &[String], marker: &str) -> Command {
+    let mut command = Command::new(tool);
+    command
+        .args(["-m", "", "-t", "2", "-r", "2"])
+        .args(security)
+        .arg(receiver)
+        .args(trap)
+        .args(["1.3.6.1.4.1.8072.9999.1", "s", marker])
+        .env("MIBS", "");
+    command
+}
+
+fn v3_security() -> Vec<&'static str> {
+    let mut arguments = SHA256_AES128.tool_arguments();
+    arguments.extend(["-e", SENDER_ENGINE]);
+    arguments
+}
+
+fn send(mut command: Command) {
+    let output = command.output().expect("a net-snmp sender runs");
+    assert!(output.status.success(), "{command:?}: {}", all_output(&output));
+}
+
+/// The records whose marker varbind is `marker`.
+fn with_marker<'a>(records: &'a [Value], marker: &str) -> Vec<&'a Value> {
+    records
+        .iter()
+        .map(|envelope| &envelope["value"])
+        .filter(|record| {
+            record["varbinds"]
+                .as_array()
+                .is_some_and(|varbinds| varbinds.iter().any(|varbind| varbind["value"] == marker))
+        })
+        .collect()
+}
+
+fn wait_for_markers(brokers: &str, markers: &[&str], daemon: &Daemon) -> Vec<Value> {
+    let mut records = Vec::new();
+    let arrived = eventually(Duration::from_secs(60), || {
+        records = try_consume_all(brokers, TOPIC).unwrap_or_default();
+        markers
+            .iter()
+            .all(|marker| !with_marker(&records, marker).is_empty())
+    });
+    assert!(
+        arrived,
+        "not every trap arrived: {records:#?}\n{}",
+        daemon.log_text()
+    );
+    records
+}
+
+#[test]
+fn net_snmp_traps_and_informs_of_every_version_land_once_with_named_varbinds() {
+    if !required("net-snmp (snmptrap, snmpinform)", have_net_snmp()) {
+        return;
+    }
+    // On disk, so that it can stop and come back where semaphore looks for it.
+    let broker_data = temp_dir("snmp-traps-broker").display().to_string();
+    let mut broker = Broker::start_with("127.0.0.1:0", &["--data-dir", &broker_data]);
+    let directory = temp_dir("snmp-traps");
+    let config_path = directory.join("semaphore.toml");
+    let data = directory.join("data").display().to_string();
+    std::fs::write(&config_path, config(&data, &broker.address)).unwrap();
+    let daemon = Daemon::start_with_env(
+        &config_path,
+        &directory.join("semaphore.log"),
+        &[
+            ("TRAP_AUTH", SHA256_AES128.auth_passphrase),
+            ("TRAP_PRIV", SHA256_AES128.priv_passphrase),
+        ],
+    );
+    let receiver = daemon.listening_address(LISTENING);
+    let admin = daemon.admin_address();
+    let v2c = ["-v2c", "-c", COMMUNITY];
+
+    // v1: enterprise, agent address, generic trap linkDown (2), specific 0, uptime, then the varbinds.
+    let v1_trap: Vec<String> = ["1.3.6.1.4.1.8072.2.3.1", "127.0.0.1", "2", "0", "4242"]
+        .iter()
+        .map(|text| text.to_string())
+        .chain(link_varbinds("2"))
+        .collect();
+    send(sender(
+        "snmptrap",
+        &["-v1", "-c", COMMUNITY],
+        &receiver,
+        &v1_trap,
+        "v1-trap",
+    ));
+    let v2_trap = |oid: &str, status: &str| -> Vec<String> {
+        ["".to_string(), oid.to_string()]
+            .into_iter()
+            .chain(link_varbinds(status))
+            .collect()
+    };
+    send(sender(
+        "snmptrap",
+        &v2c,
+        &receiver,
+        &v2_trap(LINK_DOWN, "2"),
+        "v2c-trap",
+    ));
+    send(sender(
+        "snmpinform",
+        &v2c,
+        &receiver,
+        &v2_trap(LINK_UP, "1"),
+        "v2c-inform",
+    ));
+    send(sender(
+        "snmptrap",
+        &v3_security(),
+        &receiver,
+        &v2_trap(LINK_DOWN, "2"),
+        "v3-trap",
+    ));
+    send(sender(
+        "snmpinform",
+        &SHA256_AES128.tool_arguments(),
+        &receiver,
+        &v2_trap(LINK_UP, "1"),
+        "v3-inform",
+    ));
+
+    let markers = ["v1-trap", "v2c-trap", "v2c-inform", "v3-trap", "v3-inform"];
+    let records = wait_for_markers(&broker.address, &markers, &daemon);
+    for marker in markers {
+        let found = with_marker(&records, marker);
+        assert_eq!(
+            found.len(),
+            1,
+            "{marker} arrived {} times: {found:#?}",
+            found.len()
+        );
+        each_record_says_what_was_sent(found[0], marker);
+    }
+    let metrics = metrics_text(&admin);
+    assert!(
+        metrics.contains("semaphore_snmp_informs_acknowledged_total{source=\"traps\"} 2"),
+        "{metrics}"
+    );
+
+    inform_waits_for_kafka(&mut broker, &broker_data, &receiver, &daemon);
+    for secret in [
+        SHA256_AES128.auth_passphrase,
+        SHA256_AES128.priv_passphrase,
+        COMMUNITY,
+    ] {
+        assert!(
+            !daemon.log_text().contains(secret),
+            "a secret in the log: {secret}"
+        );
+    }
+}
+
+fn each_record_says_what_was_sent(record: &Value, marker: &str) {
+    let (version, pdu) = match marker {
+        "v1-trap" => ("1", "trap"),
+        "v2c-trap" => ("2c", "trap"),
+        "v2c-inform" => ("2c", "inform"),
+        "v3-trap" => ("3", "trap"),
+        _ => ("3", "inform"),
+    };
+    assert_eq!(record["version"], version, "{record}");
+    assert_eq!(record["pduType"], pdu, "{record}");
+    assert_eq!(record["sourceIp"], "127.0.0.1", "{record}");
+    let up = marker.ends_with("inform");
+    assert_eq!(
+        record["trapName"],
+        if up { "linkUp" } else { "linkDown" },
+        "{record}"
+    );
+    assert_eq!(
+        record["trapOid"],
+        if up { LINK_UP } else { LINK_DOWN },
+        "{record}"
+    );
+    assert_eq!(record["ifIndex"], 3, "{record}");
+    assert_eq!(record["ifName"], "Gi0/3", "{record}");
+    assert_eq!(record["ifOperStatus"], if up { "up" } else { "down" }, "{record}");
+    assert_eq!(record["ifAdminStatus"], "up", "{record}");
+    let named: Vec<&str> = record["varbinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|varbind| varbind["name"].as_str())
+        .collect();
+    for name in ["ifIndex.3", "ifAdminStatus.3", "ifOperStatus.3", "ifName.3"] {
+        assert!(named.contains(&name), "{name} not named: {record}");
+    }
+    if version == "1" {
+        assert_eq!(record["enterprise"], "1.3.6.1.4.1.8072.2.3.1", "{record}");
+        assert_eq!(record["agentAddress"], "127.0.0.1", "{record}");
+        assert_eq!(record["genericTrap"], 2, "{record}");
+    } else if version == "3" {
+        assert_eq!(record["securityName"], SHA256_AES128.name, "{record}");
+    }
+}
+
+/// With the broker stopped, `snmpinform` gets no answer (it keeps retrying); once the broker is back it is
+/// answered, exits 0, and its record is in Kafka.
+fn inform_waits_for_kafka(broker: &mut Broker, broker_data: &str, receiver: &str, daemon: &Daemon) {
+    let address = broker.address.clone();
+    broker.stop().expect("the broker stops on SIGTERM");
+    let trap: Vec<String> = ["".to_string(), LINK_UP.to_string()]
+        .into_iter()
+        .chain(link_varbinds("1"))
+        .collect();
+    let mut inform = sender(
+        "snmpinform",
+        &["-v2c", "-c", COMMUNITY],
+        receiver,
+        &trap,
+        "inform-during-outage",
+    );
+    // Retries every 3 s for up to a minute: long enough to outlast the outage.
+    inform
+        .args(["-t", "3", "-r", "20"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = inform.spawn().expect("snmpinform starts");
+    std::thread::sleep(Duration::from_secs(8));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "snmpinform was answered while Kafka was down: {}",
+        daemon.log_text()
+    );
+    *broker = Broker::start_with(&address, &["--data-dir", broker_data]);
+    let (output, finished) = finish_within(child, Duration::from_secs(70));
+    assert!(
+        finished && output.status.success(),
+        "{}\n{}",
+        all_output(&output),
+        daemon.log_text()
+    );
+    let records = wait_for_markers(&address, &["inform-during-outage"], daemon);
+    assert!(!with_marker(&records, "inform-during-outage").is_empty());
+}
