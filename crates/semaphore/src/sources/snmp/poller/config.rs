@@ -146,12 +146,12 @@ impl SourceFile for SnmpSourceFile {
         }
         let session = self.session_settings(validation, at)?;
         let interval = validation.seconds(at.key("interval_s"), self.interval_s, DEFAULT_INTERVAL_S, None)?;
-        let longest_request = session.timeout * (session.retries + 1);
-        if interval <= longest_request {
+        // A silent target's requests may outlast one interval (timeout_s for each of retries + 1 tries, and
+        // each of its requests): the cycle after it then starts late rather than overlapping (`Cycles`).
+        if interval <= session.timeout {
             let reason = format!(
-                "must be longer than timeout_s × (retries + 1) = {} s, or a silent target would still be \
-                 waited for when the next poll starts",
-                longest_request.as_secs()
+                "must be longer than timeout_s ({} s): one request's wait would outlast the interval",
+                session.timeout.as_secs()
             );
             return Err(validation.invalid(at.key("interval_s"), reason));
         }
@@ -555,9 +555,9 @@ mod tests {
                 "at least 1",
             ),
             (
-                "targets = [\"10.0.0.1\"]\ncommunity_env = \"C\"\ninterval_s = 10\ntimeout_s = 5",
+                "targets = [\"10.0.0.1\"]\ncommunity_env = \"C\"\ninterval_s = 5\ntimeout_s = 5",
                 "interval_s",
-                "timeout_s × (retries + 1) = 10 s",
+                "longer than timeout_s (5 s)",
             ),
             (
                 "targets = [\"10.0.0.1\"]\ncommunity_env = \"C\"\ninterface_topic = \"a b\"",
@@ -627,6 +627,11 @@ mod tests {
                 "{text}: {error}"
             );
         }
+        // A poll every 2 s with 1 s to answer is fine: a silent target delays its next cycle, no other.
+        assert!(
+            validate("targets = [\"10.0.0.1\"]\ncommunity_env = \"C\"\ninterval_s = 2\ntimeout_s = 1")
+                .is_ok()
+        );
         let error = validate("targets = [\"10.0.0.1\"]\ncommunity = \"public\"").unwrap_err();
         assert!(error.contains("unknown field `community`"), "{error}");
         let error = validate("inventory = { site = [\"x\"] }\ncommunity_env = \"C\"").unwrap_err();
