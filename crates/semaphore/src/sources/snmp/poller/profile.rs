@@ -108,7 +108,7 @@ impl WalkPlan {
     pub fn split<'a>(&'a self, tables: &'a [TableConfig], walked: Vec<Vec<VarBind>>) -> Walked<'a> {
         let mut answers = walked.into_iter();
         let mut next = || answers.next().unwrap_or_default();
-        let interfaces = self
+        let interfaces: Vec<WalkedColumn<'a>> = self
             .interface_names
             .iter()
             .zip(&self.columns)
@@ -119,7 +119,7 @@ impl WalkPlan {
             })
             .collect();
         let mut oids = self.columns[self.interface_names.len()..].iter();
-        let tables = tables
+        let tables: Vec<Vec<WalkedColumn<'a>>> = tables
             .iter()
             .map(|table| {
                 table
@@ -131,7 +131,7 @@ impl WalkPlan {
                         name: column.name.as_str(),
                         varbinds: next(),
                     })
-                    .collect()
+                    .collect::<Vec<_>>()
             })
             .collect();
         Walked { interfaces, tables }

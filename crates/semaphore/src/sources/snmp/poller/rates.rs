@@ -141,7 +141,7 @@ impl DeviceRates {
         let elapsed = previous.map(|(then, _)| at.saturating_sub(then));
         let rebooted = previous
             .is_some_and(|(then, uptime_then)| restarted(at.saturating_sub(then), uptime_then, sys_up_time));
-        let interfaces = samples
+        let interfaces: Vec<Result<Rates, RateGap>> = samples
             .iter()
             .map(|sample| match (self.interfaces.get(&sample.if_index), elapsed) {
                 (None, _) | (_, None) => Err(RateGap::FirstPoll),

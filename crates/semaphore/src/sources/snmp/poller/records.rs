@@ -87,12 +87,12 @@ pub fn build(
     let interfaces = interface_rows(walked.interfaces);
     let samples: Vec<_> = interfaces.iter().map(InterfaceRow::sample).collect();
     let polled = rates.poll(poll.at, sys_up_time, &samples);
-    let gaps = polled
+    let gaps: Vec<RateGap> = polled
         .interfaces
         .iter()
         .filter_map(|outcome| outcome.err())
         .collect();
-    let interface_records = interfaces
+    let interface_records: Vec<SnmpInterfaceRecord> = interfaces
         .iter()
         .zip(polled.interfaces)
         .map(|(interface, outcome)| interface.record(&device, outcome))
@@ -117,7 +117,7 @@ pub fn build(
         poll_seconds: poll.poll_seconds,
         custom: custom(settings.scalars, &poll.scalars),
     };
-    let rows = settings
+    let rows: Vec<SnmpRowRecord> = settings
         .tables
         .iter()
         .zip(walked.tables)

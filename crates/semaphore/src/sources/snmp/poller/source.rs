@@ -94,6 +94,6 @@ async fn cycle(
     futures::stream::iter(polls)
         .buffer_unordered(max_in_flight)
         .filter_map(|outcome| async move { outcome.err() })
-        .collect()
+        .collect::<Vec<TargetError>>()
         .await
 }
