@@ -120,8 +120,10 @@ impl WatermarkStore {
     }
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let directory = path.parent().expect("the watermark path has a directory");
+/// Writes `bytes` to `path` so that a crash leaves the old file or the new one: a temporary file, synced,
+/// renamed over it, and the directory synced. Creates the directory.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let directory = path.parent().expect("a state file path is under a directory");
     std::fs::create_dir_all(directory)?;
     let temporary = path.with_extension("json.tmp");
     {

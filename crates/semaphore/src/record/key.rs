@@ -1,18 +1,9 @@
 //! The Kafka record key: what keeps one device's samples in order on one partition (DESIGN.md "Kafka
 //! conventions"). `serial` by default; `serial/uplink`, `networkId`, a fixed string (the original's
-//! RECORD_KEY) or none (spread over the partitions). And [`device_key`], the key of the records that name
-//! a device from `[inventory]` (syslog, SNMP).
+//! RECORD_KEY) or none (spread over the partitions).
 
 use std::fmt;
-use std::net::IpAddr;
 use std::str::FromStr;
-
-/// The Kafka key of a record about one device, so its records stay in order (one partition): its serial
-/// when `[inventory]` knows it (a serial never changes, while names do and two addresses of one device share
-/// it), else its inventory name, else the address it was reached at or sent from.
-pub fn device_key(serial: Option<&str>, name: Option<&str>, address: IpAddr) -> String {
-    serial.or(name).map_or_else(|| address.to_string(), str::to_owned)
-}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum KeyStrategy {
@@ -92,18 +83,5 @@ mod tests {
         assert!("".parse::<KeyStrategy>().is_err());
         // Per-network records have no serial: they fall back to the network.
         assert_eq!(KeyStrategy::Serial.key(None, None, "N_1").as_deref(), Some("N_1"));
-    }
-
-    /// Syslog and SNMP records name a device the same way: serial, else name, else address.
-    #[test]
-    fn a_device_is_keyed_by_serial_then_name_then_address() {
-        let address: IpAddr = "10.0.0.9".parse().unwrap();
-        assert_eq!(device_key(Some("FOC1"), Some("core-sw1"), address), "FOC1");
-        assert_eq!(device_key(None, Some("core-sw1"), address), "core-sw1");
-        assert_eq!(device_key(None, None, address), "10.0.0.9");
-        assert_eq!(
-            device_key(None, None, "2001:db8::1".parse().unwrap()),
-            "2001:db8::1"
-        );
     }
 }

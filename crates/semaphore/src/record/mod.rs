@@ -10,6 +10,7 @@
 
 pub mod alert;
 pub mod clients;
+pub mod device;
 pub mod encoded;
 pub mod generated;
 pub mod key;
@@ -17,6 +18,7 @@ pub mod registry;
 pub mod snmp_interface;
 pub mod snmp_row;
 pub mod snmp_system;
+pub mod snmp_trap;
 pub mod syslog;
 pub mod uplink;
 
@@ -29,5 +31,6 @@ pub use registry::{Decoded, RECORD_KINDS, RecordDescriptor, RecordKind};
 pub use snmp_interface::{SnmpInterfaceRecord, SnmpRateGap};
 pub use snmp_row::SnmpRowRecord;
 pub use snmp_system::SnmpSystemRecord;
+pub use snmp_trap::{SnmpTrapPdu, SnmpTrapRecord, SnmpTrapVersion, SnmpVarbind};
 pub use syslog::{SyslogRecord, SyslogTimeSource, SyslogTransport};
 pub use uplink::UplinkRecord;

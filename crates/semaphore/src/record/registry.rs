@@ -12,6 +12,7 @@ use crate::record::generated::GeneratedRecord;
 use crate::record::snmp_interface::SnmpInterfaceRecord;
 use crate::record::snmp_row::SnmpRowRecord;
 use crate::record::snmp_system::SnmpSystemRecord;
+use crate::record::snmp_trap::SnmpTrapRecord;
 use crate::record::syslog::SyslogRecord;
 use crate::record::uplink::UplinkRecord;
 
@@ -114,6 +115,8 @@ record_kinds! {
     SnmpInterface: SnmpInterfaceRecord,
     SnmpSystem: SnmpSystemRecord,
     SnmpRow: SnmpRowRecord,
+    // SNMP traps and informs (`[[sources.snmp_traps]]`).
+    SnmpTrap: SnmpTrapRecord,
 }
 
 /// The registered kind whose [`RecordKind::HEADER`] is `header`.
@@ -131,6 +134,7 @@ mod tests {
     use super::*;
     use crate::record::EncodedRecord;
     use crate::record::alert::{AlertStatus, SyslogAlert};
+    use crate::record::snmp_trap;
     use crate::record::syslog::{SyslogTimeSource, SyslogTransport};
 
     fn schemas_dir() -> PathBuf {
@@ -290,6 +294,14 @@ mod tests {
             (
                 EncodedRecord::new(&syslog(), Some(syslog().key()), "syslog"),
                 syslog().into(),
+            ),
+            (
+                EncodedRecord::new(
+                    &snmp_trap::sample(),
+                    Some(snmp_trap::sample().key()),
+                    "snmp_traps",
+                ),
+                snmp_trap::sample().into(),
             ),
             snmp_sample(SnmpInterfaceRecord::sample(), SnmpInterfaceRecord::key),
             snmp_sample(SnmpSystemRecord::sample(), SnmpSystemRecord::key),

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::record::KeyStrategy;
-use crate::record::key::device_key;
+use crate::record::device::device_key;
 use crate::record::registry::RecordKind;
 
 /// Why an interface record has no rates.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::record::KeyStrategy;
-use crate::record::key::device_key;
+use crate::record::device::device_key;
 use crate::record::registry::RecordKind;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::record::KeyStrategy;
-use crate::record::key::device_key;
+use crate::record::device::device_key;
 use crate::record::registry::RecordKind;
 
 /// Where `ts` came from: the device's own time, or the arrival time when the line had none that could be

@@ -171,7 +171,10 @@ impl Dashboard {
                         shown.apply_alert(event);
                         alert_events.push((**event).clone());
                     }
-                    Decoded::Clients(_) | Decoded::Generated(_) | Decoded::Syslog(_) => {}
+                    Decoded::Clients(_)
+                    | Decoded::Generated(_)
+                    | Decoded::Syslog(_)
+                    | Decoded::SnmpTrap(_) => {}
                     Decoded::SnmpInterface(_) | Decoded::SnmpSystem(_) | Decoded::SnmpRow(_) => {}
                 }
             }

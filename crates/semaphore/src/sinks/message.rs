@@ -168,22 +168,25 @@ mod tests {
             message: String::new(),
         };
         let syslog: SyslogRecord = serde_json::from_str(SYSLOG).unwrap();
-        let encoded = [
+        let snmp_trap = crate::record::snmp_trap::sample();
+        let encoded = vec![
             EncodedRecord::new(&uplink, None, "uplinks"),
             EncodedRecord::new(&alert, None, "alerts"),
             EncodedRecord::new(&clients, None, "clients"),
             EncodedRecord::new(&generated, None, "generator"),
             EncodedRecord::new(&syslog, None, "syslog"),
+            EncodedRecord::new(&snmp_trap, None, "snmp_traps"),
             EncodedRecord::new(&SnmpInterfaceRecord::sample(), None, "snmp"),
             EncodedRecord::new(&SnmpSystemRecord::sample(), None, "snmp"),
             EncodedRecord::new(&SnmpRowRecord::sample(), None, "snmp"),
         ];
-        let expected: [Decoded; 8] = [
+        let expected: Vec<Decoded> = vec![
             uplink.into(),
             alert.into(),
             clients.into(),
             generated.into(),
             syslog.into(),
+            snmp_trap.into(),
             SnmpInterfaceRecord::sample().into(),
             SnmpSystemRecord::sample().into(),
             SnmpRowRecord::sample().into(),

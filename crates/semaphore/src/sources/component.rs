@@ -18,6 +18,7 @@ use crate::outputs::Outputs;
 use crate::record::KeyStrategy;
 use crate::shutdown::Stop;
 use crate::sources::SourceFailure;
+use crate::sources::snmp::traps::TrapSetupError;
 use crate::sources::window_writer::WindowWriter;
 use crate::telemetry::Telemetry;
 use crate::watermark::{WatermarkError, WatermarkStore};
@@ -61,6 +62,9 @@ pub enum BuildError {
     /// `[[sources.snmp]]`: a credential variable unset or unusable, or no target to poll.
     #[error("cannot set up the SNMP poller")]
     SnmpPoller(#[source] crate::sources::snmp::poller::SnmpBuildError),
+    /// A secret the SNMP trap source's config names is not set, or our engine's state cannot be kept.
+    #[error("cannot set up the SNMP trap source")]
+    SnmpTraps(#[source] TrapSetupError),
 }
 
 /// What the pipeline gives every source it builds.

@@ -9,9 +9,10 @@
 //! And [`syslog`]: a push source, syslog received over UDP, TCP or TLS ([`listener`]) and parsed (RFC 5424,
 //! RFC 3164, Cisco, Junos, Arista, Meraki), published as the generator does.
 //!
-//! And [`snmp`]: its wire layer ([`snmp::wire`]), SNMP v1, v2c and v3 (USM) to and from bytes, and the
-//! `[[sources.snmp]]` poller ([`snmp::poller`]: interface counters and rates, the system group, configured
-//! scalars and tables), which reuses [`cycles`].
+//! And [`snmp`]: its wire layer ([`snmp::wire`]), SNMP v1, v2c and v3 (USM) to and from bytes, and on it the
+//! `[[sources.snmp_traps]]` receiver ([`snmp::traps`]: traps and informs over UDP, an inform answered only
+//! once Kafka has its record) and the `[[sources.snmp]]` poller ([`snmp::poller`]: interface counters and
+//! rates, the system group, configured scalars and tables), which reuses [`cycles`].
 //!
 //! Every kind has the same shape ([`component`]: its table, its validated config, `build`) and one line in
 //! [`registry`], the list of kinds.

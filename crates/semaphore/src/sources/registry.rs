@@ -8,9 +8,7 @@ use tracing::{Instrument, Span};
 use crate::config::ConfigError;
 use crate::config::validation::{At, Validation};
 use crate::sources::component::{BuildError, RunningSource, Source, SourceContext, SourceFile};
-use crate::sources::{generator, meraki_clients, meraki_history, meraki_uplinks, syslog};
-// The SNMP poller.
-use crate::sources::snmp::poller;
+use crate::sources::{generator, meraki_clients, meraki_history, meraki_uplinks, snmp, syslog};
 
 /// Declares the kinds: `Variant = table_name: FileType`, where `[[sources.table_name]]` holds `FileType`.
 macro_rules! source_kinds {
@@ -68,7 +66,8 @@ source_kinds! {
     MerakiClients = meraki_clients: meraki_clients::ClientsSourceFile,
     Generator = generator: generator::GeneratorSourceFile,
     Syslog = syslog: syslog::SyslogSourceFile,
-    Snmp = snmp: poller::SnmpSourceFile,
+    Snmp = snmp: snmp::poller::SnmpSourceFile,
+    SnmpTraps = snmp_traps: snmp::traps::SnmpTrapsSourceFile,
 }
 
 impl SourceConfig {

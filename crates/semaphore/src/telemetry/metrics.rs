@@ -74,6 +74,11 @@ pub static METRICS: &[&Metric] = &[
     &SNMP_POLL_SECONDS,
     &SNMP_POLL_ERRORS,
     &SNMP_RATE_GAPS,
+    // SNMP traps and informs (`sources/snmp/traps`).
+    &SNMP_TRAPS,
+    &SNMP_TRAP_ERRORS,
+    &SNMP_INFORMS_ACKNOWLEDGED,
+    &SNMP_INFORMS_UNANSWERED,
 ];
 
 pub static POLLS: Metric = Metric::recorded(
@@ -431,6 +436,33 @@ pub static SNMP_RATE_GAPS: Metric = Metric::recorded(
     Kind::Counter,
     &[SOURCE, "reason"],
     "Interface records without rates, by reason: firstPoll, rebooted, counterReset, renumbered.",
+);
+
+pub static SNMP_TRAPS: Metric = Metric::recorded(
+    "semaphore_snmp_traps_total",
+    Kind::Counter,
+    &[SOURCE, "version", "pdu"],
+    "SNMP notifications received per source, by version (1, 2c, 3) and PDU (trap, inform).",
+);
+pub static SNMP_TRAP_ERRORS: Metric = Metric::recorded(
+    "semaphore_snmp_trap_errors_total",
+    Kind::Counter,
+    &[SOURCE, "reason"],
+    "Datagrams an SNMP trap source refused, by reason (malformed, bad_community, unknown_user, wrong_digest, \
+     not_in_time_window, ...).",
+);
+pub static SNMP_INFORMS_ACKNOWLEDGED: Metric = Metric::recorded(
+    "semaphore_snmp_informs_acknowledged_total",
+    Kind::Counter,
+    &[SOURCE],
+    "Informs answered, each once every output (Kafka included) had its record.",
+);
+pub static SNMP_INFORMS_UNANSWERED: Metric = Metric::recorded(
+    "semaphore_snmp_informs_unanswered_total",
+    Kind::Counter,
+    &[SOURCE],
+    "Informs left unanswered (too many waiting for Kafka, or the answer could not be sent); their senders \
+     retry them.",
 );
 
 /// One metric family: what `# HELP` and `# TYPE` say, its labels, and where its samples come from.

@@ -164,7 +164,7 @@ impl Context {
     }
 }
 
-pub(super) fn bind_error(listen: ListenAddress, source: std::io::Error) -> ListenerError {
+pub(crate) fn bind_error(listen: ListenAddress, source: std::io::Error) -> ListenerError {
     let hint = match source.kind() {
         // Syslog's own ports (514, 601, 6514) are below 1024, which only root or the capability may bind.
         std::io::ErrorKind::PermissionDenied if listen.address.port() < 1024 => {

@@ -49,8 +49,10 @@ mod udp;
 
 pub use address::{AddressError, ListenAddress, Transport};
 pub use config::ListenerConfig;
+pub(crate) use driver::bind_error;
 pub use driver::{Listener, ListenerError};
 pub use frame::{Frame, FrameHandler, Handled};
 pub use framing::{Framer, Framing};
 pub use stats::{ListenerStats, ListenerStatsSnapshot};
 pub use tls::{TlsFiles, TlsSetupError};
+pub(crate) use udp::bind as bind_udp;

@@ -23,7 +23,9 @@ const DATAGRAM_BUFFER_BYTES: usize = 65_536;
 /// Pause after a receive error, so an error that repeats cannot spin the loop.
 const ERROR_PAUSE: Duration = Duration::from_millis(10);
 
-pub(super) async fn bind(config: &ListenerConfig) -> Result<UdpSocket, ListenerError> {
+/// Binds `config.listen` (a `udp://` address) with its receive buffer; also the SNMP trap source's socket,
+/// which answers informs from it and so runs its own loop.
+pub(crate) async fn bind(config: &ListenerConfig) -> Result<UdpSocket, ListenerError> {
     let listen = config.listen;
     let socket = UdpSocket::bind(listen.address)
         .await

@@ -6,4 +6,6 @@ pub mod client;
 pub mod mib;
 // The [[sources.snmp]] poller.
 pub mod poller;
+// `[[sources.snmp_traps]]`: traps and informs received.
+pub mod traps;
 pub mod wire;

@@ -3,6 +3,7 @@
 //! received. Pure, so it is tested without a socket.
 
 use crate::device_identity::DeviceIdentity;
+use crate::record::device::DeviceFields;
 use crate::record::{SyslogRecord, SyslogTimeSource, SyslogTransport};
 use crate::sources::listener::{Frame, Transport};
 use crate::sources::syslog::config::RawPolicy;
@@ -26,6 +27,7 @@ fn from_parsed(
     raw: Option<String>,
     device: Option<&DeviceIdentity>,
 ) -> SyslogRecord {
+    let identity = DeviceFields::of(device);
     SyslogRecord {
         ts: parsed.ts,
         ts_source: match parsed.ts_source {
@@ -60,14 +62,14 @@ fn from_parsed(
             Transport::Tls => SyslogTransport::Tls,
             Transport::Relp => SyslogTransport::Relp,
         },
-        device_name: device.and_then(|device| device.name.clone()),
-        serial: device.and_then(|device| device.serial.clone()),
-        site: device.and_then(|device| device.site.clone()),
-        role: device.and_then(|device| device.role.clone()),
-        network_id: device.and_then(|device| device.network_id.clone()),
-        network_name: device.and_then(|device| device.network_name.clone()),
+        device_name: identity.device_name,
+        serial: identity.serial,
+        site: identity.site,
+        role: identity.role,
+        network_id: identity.network_id,
+        network_name: identity.network_name,
         // Known: the device's tags, even none; unknown: null.
-        tags: device.map(|device| device.tags.clone()),
+        tags: identity.tags,
         truncated: frame.truncated,
         raw,
     }

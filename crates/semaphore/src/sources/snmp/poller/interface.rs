@@ -5,7 +5,7 @@
 use crate::record::{SnmpInterfaceRecord, SnmpRateGap};
 use crate::sources::snmp::mib;
 use crate::sources::snmp::poller::rates::{Counter, Counters, InterfaceSample, RateGap, Rates};
-use crate::sources::snmp::poller::records::DeviceFields;
+use crate::sources::snmp::poller::records::PolledDevice;
 use crate::sources::snmp::poller::table::Row;
 use crate::sources::snmp::poller::values;
 use crate::sources::snmp::wire::Value;
@@ -86,7 +86,7 @@ impl InterfaceRow<'_> {
     }
 
     /// The record of this interface, with `rates` (or why there are none).
-    pub fn record(&self, device: &DeviceFields<'_>, rates: Result<Rates, RateGap>) -> SnmpInterfaceRecord {
+    pub fn record(&self, device: &PolledDevice<'_>, rates: Result<Rates, RateGap>) -> SnmpInterfaceRecord {
         let high_capacity = self.high_capacity();
         let counters = self.counters();
         let wide = |counter: Option<Counter>| counter.filter(|_| high_capacity).map(|counter| counter.value);
@@ -108,13 +108,13 @@ impl InterfaceRow<'_> {
             ts: device.ts,
             source: device.source.to_owned(),
             target: device.target,
-            device_name: device.name(),
-            serial: device.serial(),
-            site: device.site(),
-            role: device.role(),
-            network_id: device.network_id(),
-            network_name: device.network_name(),
-            tags: device.tags(),
+            device_name: device.identity.device_name.clone(),
+            serial: device.identity.serial.clone(),
+            site: device.identity.site.clone(),
+            role: device.identity.role.clone(),
+            network_id: device.identity.network_id.clone(),
+            network_name: device.identity.network_name.clone(),
+            tags: device.identity.tags.clone(),
             sys_name: device.sys_name.clone(),
             if_index: self.if_index,
             if_name: self.text("ifName"),

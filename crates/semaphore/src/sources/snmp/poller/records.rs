@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value as Json};
 
 use crate::device_identity::DeviceIdentity;
+use crate::record::device::DeviceFields;
 use crate::record::{SnmpInterfaceRecord, SnmpRowRecord, SnmpSystemRecord};
 use crate::sources::snmp::poller::custom::{NamedOid, TableConfig};
 use crate::sources::snmp::poller::interface::InterfaceRow;
@@ -55,11 +56,12 @@ pub struct TargetRecords {
 }
 
 /// What every record of one poll says of the device.
-pub struct DeviceFields<'a> {
+pub struct PolledDevice<'a> {
     pub ts: DateTime<Utc>,
     pub source: &'a str,
     pub target: SocketAddr,
-    pub identity: Option<&'a DeviceIdentity>,
+    /// Its identity in `[inventory]`, as every record that names a device carries it.
+    pub identity: DeviceFields,
     pub sys_name: Option<String>,
 }
 
@@ -72,11 +74,11 @@ pub fn build(
 ) -> TargetRecords {
     let plan = settings.plan;
     let system = |index: usize| answered(&poll.system, &plan.system[index]);
-    let device = DeviceFields {
+    let device = PolledDevice {
         ts: poll.ts,
         source: settings.source,
         target: poll.target,
-        identity,
+        identity: DeviceFields::of(identity),
         sys_name: system(3).and_then(values::text),
     };
     let sys_up_time = match system(2) {
@@ -101,13 +103,13 @@ pub fn build(
         ts: device.ts,
         source: device.source.to_owned(),
         target: device.target,
-        device_name: device.name(),
-        serial: device.serial(),
-        site: device.site(),
-        role: device.role(),
-        network_id: device.network_id(),
-        network_name: device.network_name(),
-        tags: device.tags(),
+        device_name: device.identity.device_name.clone(),
+        serial: device.identity.serial.clone(),
+        site: device.identity.site.clone(),
+        role: device.identity.role.clone(),
+        network_id: device.identity.network_id.clone(),
+        network_name: device.identity.network_name.clone(),
+        tags: device.identity.tags.clone(),
         sys_name: device.sys_name.clone(),
         sys_descr: system(0).and_then(values::text),
         sys_object_id: system(1).and_then(values::text),
@@ -164,7 +166,7 @@ fn custom(scalars: &[NamedOid], answer: &[VarBind]) -> Map<String, Json> {
 
 /// One record per row of a configured table.
 fn table_rows(
-    device: &DeviceFields<'_>,
+    device: &PolledDevice<'_>,
     table: &TableConfig,
     columns: Vec<WalkedColumn<'_>>,
 ) -> Vec<SnmpRowRecord> {
@@ -174,13 +176,13 @@ fn table_rows(
             ts: device.ts,
             source: device.source.to_owned(),
             target: device.target,
-            device_name: device.name(),
-            serial: device.serial(),
-            site: device.site(),
-            role: device.role(),
-            network_id: device.network_id(),
-            network_name: device.network_name(),
-            tags: device.tags(),
+            device_name: device.identity.device_name.clone(),
+            serial: device.identity.serial.clone(),
+            site: device.identity.site.clone(),
+            role: device.identity.role.clone(),
+            network_id: device.identity.network_id.clone(),
+            network_name: device.identity.network_name.clone(),
+            tags: device.identity.tags.clone(),
             sys_name: device.sys_name.clone(),
             table: table.name.clone(),
             index: dotted(&instance),
@@ -190,38 +192,6 @@ fn table_rows(
                 .collect(),
         })
         .collect()
-}
-
-/// The identity's fields, each null when the directory does not know the address.
-impl DeviceFields<'_> {
-    pub fn name(&self) -> Option<String> {
-        self.identity.and_then(|identity| identity.name.clone())
-    }
-
-    pub fn serial(&self) -> Option<String> {
-        self.identity.and_then(|identity| identity.serial.clone())
-    }
-
-    pub fn site(&self) -> Option<String> {
-        self.identity.and_then(|identity| identity.site.clone())
-    }
-
-    pub fn role(&self) -> Option<String> {
-        self.identity.and_then(|identity| identity.role.clone())
-    }
-
-    pub fn network_id(&self) -> Option<String> {
-        self.identity.and_then(|identity| identity.network_id.clone())
-    }
-
-    pub fn network_name(&self) -> Option<String> {
-        self.identity.and_then(|identity| identity.network_name.clone())
-    }
-
-    /// Known: the device's tags, even none; unknown: null.
-    pub fn tags(&self) -> Option<Vec<String>> {
-        self.identity.map(|identity| identity.tags.clone())
-    }
 }
 
 #[cfg(test)]

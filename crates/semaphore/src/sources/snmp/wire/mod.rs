@@ -25,8 +25,9 @@
 pub mod auth;
 pub mod ber;
 pub mod errors;
+// The captured packets and the generator are shared with the sources built on this layer.
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 #[cfg(test)]
 mod interop_tests;
 pub mod keys;
@@ -35,7 +36,7 @@ pub mod oid;
 pub mod pdu;
 pub mod privacy;
 #[cfg(test)]
-mod property_tests;
+pub(crate) mod property_tests;
 pub mod report;
 pub mod salt;
 pub mod time_window;

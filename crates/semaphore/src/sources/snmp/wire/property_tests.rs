@@ -30,7 +30,7 @@ const V1_TYPES: [PduType; 4] = [PduType::Get, PduType::GetNext, PduType::Respons
 const GENERATED_CASES: usize = 20_000;
 
 /// Any value but zero, from which xorshift never moves.
-const SEED: u64 = 0x5EED_CAFE_F00D_0014;
+pub(crate) const SEED: u64 = 0x5EED_CAFE_F00D_0014;
 
 /// The longest random input.
 const MAX_RANDOM_LENGTH: usize = 300;
@@ -43,10 +43,10 @@ const INTERESTING: &[u8] = &[
 ];
 
 /// Marsaglia's xorshift64: fast, deterministic, good enough to pick inputs.
-struct XorShift(u64);
+pub(crate) struct XorShift(pub(crate) u64);
 
 impl XorShift {
-    fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         let mut state = self.0;
         state ^= state << 13;
         state ^= state >> 7;
@@ -56,15 +56,15 @@ impl XorShift {
     }
 
     /// A number below `bound` (0 when `bound` is 0).
-    fn below(&mut self, bound: usize) -> usize {
+    pub(crate) fn below(&mut self, bound: usize) -> usize {
         (self.next_u64() % bound.max(1) as u64) as usize
     }
 
-    fn chance(&mut self, one_in: usize) -> bool {
+    pub(crate) fn chance(&mut self, one_in: usize) -> bool {
         self.below(one_in) == 0
     }
 
-    fn byte(&mut self) -> u8 {
+    pub(crate) fn byte(&mut self) -> u8 {
         if self.next_u64().is_multiple_of(2) {
             INTERESTING[self.below(INTERESTING.len())]
         } else {
@@ -72,12 +72,12 @@ impl XorShift {
         }
     }
 
-    fn bytes(&mut self, max_length: usize) -> Vec<u8> {
+    pub(crate) fn bytes(&mut self, max_length: usize) -> Vec<u8> {
         let length = self.below(max_length + 1);
         (0..length).map(|_| self.byte()).collect()
     }
 
-    fn u32(&mut self) -> u32 {
+    pub(crate) fn u32(&mut self) -> u32 {
         match self.below(4) {
             0 => self.below(4) as u32,
             1 => u32::MAX - self.below(4) as u32,
@@ -87,7 +87,7 @@ impl XorShift {
 }
 
 /// Every captured packet.
-fn captured() -> Vec<Vec<u8>> {
+pub(crate) fn captured() -> Vec<Vec<u8>> {
     fixtures::ALL.into_iter().map(hex).collect()
 }
 
@@ -137,7 +137,8 @@ fn users() -> Users {
     users
 }
 
-fn input(random: &mut XorShift, captured: &[Vec<u8>]) -> Vec<u8> {
+/// Random bytes, or a captured packet mutated, cut short or spliced with another.
+pub(crate) fn input(random: &mut XorShift, captured: &[Vec<u8>]) -> Vec<u8> {
     let packet = &captured[random.below(captured.len())];
     match random.below(5) {
         0 => random.bytes(MAX_RANDOM_LENGTH),
