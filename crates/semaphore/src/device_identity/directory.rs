@@ -70,6 +70,12 @@ impl DeviceDirectory {
         read(&self.meraki).get(&address).cloned()
     }
 
+    /// The devices of `[inventory] file`, in address order: what a poller polls when told to poll the
+    /// inventory. Meraki's are left out: they come and go with each refresh, and Meraki reports on them itself.
+    pub fn configured_devices(&self) -> Vec<(IpAddr, Arc<DeviceIdentity>)> {
+        self.configured.devices()
+    }
+
     /// Whether the Meraki sources should feed their devices (and read the uplink statuses to do so).
     pub fn wants_meraki(&self) -> bool {
         self.wants_meraki

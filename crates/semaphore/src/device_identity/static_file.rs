@@ -91,6 +91,17 @@ impl StaticDevices {
         self.by_address.get(&address)
     }
 
+    /// Every device of the file with its address, in address order (the SNMP poller's targets).
+    pub fn devices(&self) -> Vec<(IpAddr, Arc<DeviceIdentity>)> {
+        let mut devices: Vec<(IpAddr, Arc<DeviceIdentity>)> = self
+            .by_address
+            .iter()
+            .map(|(address, identity)| (*address, identity.clone()))
+            .collect();
+        devices.sort_by_key(|(address, _)| *address);
+        devices
+    }
+
     /// How many addresses the file names.
     pub fn len(&self) -> usize {
         self.by_address.len()
@@ -312,6 +323,20 @@ mod tests {
             .get(address)
             .map(|identity| (**identity).clone())
             .unwrap_or_else(|| panic!("no device at {address}"))
+    }
+
+    /// The SNMP poller polls the file's devices: every one, in address order.
+    #[test]
+    fn the_devices_are_listed_in_address_order() {
+        let devices = StaticDevices::parse("ip,hostname\n10.0.0.2,b\n10.0.0.1,a\n2001:db8::1,c\n").unwrap();
+        let listed: Vec<(String, Option<String>)> = devices
+            .devices()
+            .into_iter()
+            .map(|(address, identity)| (address.to_string(), identity.name.clone()))
+            .collect();
+        let expected = [("10.0.0.1", "a"), ("10.0.0.2", "b"), ("2001:db8::1", "c")]
+            .map(|(address, name)| (address.to_owned(), Some(name.to_owned())));
+        assert_eq!(listed, expected);
     }
 
     #[test]

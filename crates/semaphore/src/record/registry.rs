@@ -9,6 +9,9 @@ use crate::record::KeyStrategy;
 use crate::record::alert::AlertEvent;
 use crate::record::clients::ClientsRecord;
 use crate::record::generated::GeneratedRecord;
+use crate::record::snmp_interface::SnmpInterfaceRecord;
+use crate::record::snmp_row::SnmpRowRecord;
+use crate::record::snmp_system::SnmpSystemRecord;
 use crate::record::snmp_trap::SnmpTrapRecord;
 use crate::record::syslog::SyslogRecord;
 use crate::record::uplink::UplinkRecord;
@@ -109,6 +112,9 @@ record_kinds! {
     Clients: ClientsRecord,
     Generated: GeneratedRecord,
     Syslog: SyslogRecord,
+    SnmpInterface: SnmpInterfaceRecord,
+    SnmpSystem: SnmpSystemRecord,
+    SnmpRow: SnmpRowRecord,
     // SNMP traps and informs (`[[sources.snmp_traps]]`).
     SnmpTrap: SnmpTrapRecord,
 }
@@ -297,7 +303,31 @@ mod tests {
                 ),
                 snmp_trap::sample().into(),
             ),
+            snmp_sample(SnmpInterfaceRecord::sample(), SnmpInterfaceRecord::key),
+            snmp_sample(SnmpSystemRecord::sample(), SnmpSystemRecord::key),
+            snmp_sample(SnmpRowRecord::sample(), SnmpRowRecord::key),
         ]
+    }
+
+    /// An SNMP record keyed by its device, as the poller encodes it.
+    fn snmp_sample<R: RecordKind>(record: R, key: fn(&R) -> String) -> (EncodedRecord, Decoded) {
+        let encoded = EncodedRecord::new(&record, Some(key(&record)), "snmp");
+        (encoded, record.into())
+    }
+
+    /// SNMP records are keyed by the device: its serial, else its inventory name, else the address polled.
+    #[test]
+    fn snmp_records_are_keyed_by_the_device() {
+        assert_eq!(SnmpInterfaceRecord::sample().key(), "FOC1234X");
+        assert_eq!(SnmpSystemRecord::sample().key(), "10.0.0.2");
+        assert_eq!(SnmpRowRecord::sample().key(), "core-sw1");
+        assert_eq!(SnmpInterfaceRecord::DEFAULT_KEY, None);
+        let (encoded, _) = snmp_sample(SnmpInterfaceRecord::sample(), SnmpInterfaceRecord::key);
+        assert_eq!(encoded.key.as_deref(), Some("FOC1234X"));
+        assert_eq!(
+            encoded.timestamp_ms,
+            time("2026-12-04T10:01:00Z").timestamp_millis()
+        );
     }
 
     /// Kafka refuses a record stamped more than an hour ahead of its clock, and retention deletes one stamped

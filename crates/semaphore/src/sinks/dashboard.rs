@@ -175,6 +175,7 @@ impl Dashboard {
                     | Decoded::Generated(_)
                     | Decoded::Syslog(_)
                     | Decoded::SnmpTrap(_) => {}
+                    Decoded::SnmpInterface(_) | Decoded::SnmpSystem(_) | Decoded::SnmpRow(_) => {}
                 }
             }
         }

@@ -68,6 +68,7 @@ mod tests {
         AlertEvent, ClientsRecord, EncodedRecord, GeneratedRecord, RECORD_KINDS, RecordKind, SyslogRecord,
         UplinkRecord,
     };
+    use crate::record::{SnmpInterfaceRecord, SnmpRowRecord, SnmpSystemRecord};
 
     const UPLINK_SCHEMA: &str = UplinkRecord::HEADER;
     const CLIENTS_SCHEMA: &str = ClientsRecord::HEADER;
@@ -175,6 +176,9 @@ mod tests {
             EncodedRecord::new(&generated, None, "generator"),
             EncodedRecord::new(&syslog, None, "syslog"),
             EncodedRecord::new(&snmp_trap, None, "snmp_traps"),
+            EncodedRecord::new(&SnmpInterfaceRecord::sample(), None, "snmp"),
+            EncodedRecord::new(&SnmpSystemRecord::sample(), None, "snmp"),
+            EncodedRecord::new(&SnmpRowRecord::sample(), None, "snmp"),
         ];
         let expected: Vec<Decoded> = vec![
             uplink.into(),
@@ -183,6 +187,9 @@ mod tests {
             generated.into(),
             syslog.into(),
             snmp_trap.into(),
+            SnmpInterfaceRecord::sample().into(),
+            SnmpSystemRecord::sample().into(),
+            SnmpRowRecord::sample().into(),
         ];
         for kind in RECORD_KINDS {
             assert!(

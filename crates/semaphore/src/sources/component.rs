@@ -59,6 +59,9 @@ pub enum BuildError {
     Meraki(#[source] MerakiError),
     #[error("cannot open the watermark store")]
     Watermark(#[source] WatermarkError),
+    /// `[[sources.snmp]]`: a credential variable unset or unusable, or no target to poll.
+    #[error("cannot set up the SNMP poller")]
+    SnmpPoller(#[source] crate::sources::snmp::poller::SnmpBuildError),
     /// A secret the SNMP trap source's config names is not set, or our engine's state cannot be kept.
     #[error("cannot set up the SNMP trap source")]
     SnmpTraps(#[source] TrapSetupError),

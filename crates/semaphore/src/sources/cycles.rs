@@ -1,5 +1,6 @@
-//! The poll loop every Meraki source shares: a tick per interval until stopped (or one cycle with `--once`),
-//! each cycle counted, timed and charged with the Meraki requests its client spent, for `/metrics`.
+//! The poll loop every polling source shares: a tick per interval until stopped (or one cycle with `--once`),
+//! each cycle counted, timed and, for a Meraki source, charged with the Meraki requests its client spent, for
+//! `/metrics`.
 //!
 //! What a cycle could not do is retried next interval; with `--once` there is no next interval, so the
 //! source ends with a [`SourceFailure`] naming it and each organization's error, causes included, and the
@@ -18,13 +19,15 @@ use crate::telemetry::metrics::{CYCLE_API_REQUESTS, CYCLE_SECONDS, POLLS};
 
 pub struct Cycles<'a> {
     source: &'a str,
-    client: &'a Client,
+    /// The Meraki client whose requests a cycle is charged with; none for a source that polls no Meraki API
+    /// (SNMP).
+    client: Option<&'a Client>,
     telemetry: &'a Telemetry,
     stop: &'a Stop,
     ticker: Interval,
     once: bool,
-    /// Requests spent and start time of the cycle in progress.
-    current: Option<(u64, Instant)>,
+    /// Requests spent (by a Meraki source) and start time of the cycle in progress.
+    current: Option<(Option<u64>, Instant)>,
     /// What the `--once` cycle could not do.
     failures: Vec<PollError>,
 }
@@ -35,6 +38,28 @@ impl<'a> Cycles<'a> {
         interval: Duration,
         once: bool,
         client: &'a Client,
+        telemetry: &'a Telemetry,
+        stop: &'a Stop,
+    ) -> Self {
+        Self::with_client(source, interval, once, Some(client), telemetry, stop)
+    }
+
+    /// The cycles of a source that spends no Meraki requests (SNMP): counted and timed only.
+    pub fn without_client(
+        source: &'a str,
+        interval: Duration,
+        once: bool,
+        telemetry: &'a Telemetry,
+        stop: &'a Stop,
+    ) -> Self {
+        Self::with_client(source, interval, once, None, telemetry, stop)
+    }
+
+    fn with_client(
+        source: &'a str,
+        interval: Duration,
+        once: bool,
+        client: Option<&'a Client>,
         telemetry: &'a Telemetry,
         stop: &'a Stop,
     ) -> Self {
@@ -73,12 +98,16 @@ impl<'a> Cycles<'a> {
     /// should stop: the stop signal came, or `--once` already ran its cycle.
     pub async fn next(&mut self) -> bool {
         if let Some((requests_before, started)) = self.current.take() {
-            let requests = self.client.metrics().snapshot().requests - requests_before;
             let seconds = started.elapsed().as_secs_f64();
-            self.telemetry
-                .set(&CYCLE_API_REQUESTS, &[self.source], requests as f64);
+            if let (Some(before), Some(now)) = (requests_before, self.requests()) {
+                let requests = now - before;
+                self.telemetry
+                    .set(&CYCLE_API_REQUESTS, &[self.source], requests as f64);
+                tracing::debug!(requests, seconds, "Cycle done.");
+            } else {
+                tracing::debug!(seconds, "Cycle done.");
+            }
             self.telemetry.set(&CYCLE_SECONDS, &[self.source], seconds);
-            tracing::debug!(requests, seconds, "Cycle done.");
             if self.once {
                 return false;
             }
@@ -88,7 +117,12 @@ impl<'a> Cycles<'a> {
             () = self.stop.stopped() => return false,
         }
         self.telemetry.add(&POLLS, &[self.source], 1.0);
-        self.current = Some((self.client.metrics().snapshot().requests, Instant::now()));
+        self.current = Some((self.requests(), Instant::now()));
         true
+    }
+
+    /// The Meraki requests the source's client spent so far; none without a client.
+    fn requests(&self) -> Option<u64> {
+        self.client.map(|client| client.metrics().snapshot().requests)
     }
 }

@@ -11,12 +11,13 @@
 //!
 //! And [`snmp`]: its wire layer ([`snmp::wire`]), SNMP v1, v2c and v3 (USM) to and from bytes, and on it the
 //! `[[sources.snmp_traps]]` receiver ([`snmp::traps`]: traps and informs over UDP, an inform answered only
-//! once Kafka has its record) and the `[[sources.snmp]]` poller.
+//! once Kafka has its record) and the `[[sources.snmp]]` poller ([`snmp::poller`]: interface counters and
+//! rates, the system group, configured scalars and tables), which reuses [`cycles`].
 //!
 //! Every kind has the same shape ([`component`]: its table, its validated config, `build`) and one line in
 //! [`registry`], the list of kinds.
 //!
-//! Shared pieces: [`cycles`] (the poll loop), [`failure`] (why a source ends on its own, with every cause), [`organizations`] (which organizations to poll), [`uplink_filter`],
+//! Shared pieces: [`cycles`] (the poll loop of the Meraki and SNMP sources), [`failure`] (why a source ends on its own, with every cause), [`organizations`] (which organizations to poll), [`uplink_filter`],
 //! [`windowed`] (the catch-up loop of the windowed sources), [`window`] (which window to read next) and
 //! [`window_writer`] (exactly-once writing of a window across restarts).
 //!

@@ -66,6 +66,7 @@ source_kinds! {
     MerakiClients = meraki_clients: meraki_clients::ClientsSourceFile,
     Generator = generator: generator::GeneratorSourceFile,
     Syslog = syslog: syslog::SyslogSourceFile,
+    Snmp = snmp: snmp::poller::SnmpSourceFile,
     SnmpTraps = snmp_traps: snmp::traps::SnmpTrapsSourceFile,
 }
 

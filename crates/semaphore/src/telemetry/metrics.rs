@@ -19,6 +19,7 @@ const ORGANIZATION: &str = "organization";
 const OUTPUT: &str = "output";
 const SINK: &str = "sink";
 const LISTENER: &str = "listener";
+const TARGET: &str = "target";
 
 /// Every metric, in the order `/metrics` shows them.
 pub static METRICS: &[&Metric] = &[
@@ -67,6 +68,12 @@ pub static METRICS: &[&Metric] = &[
     &LISTENER_OVERSIZE,
     &LISTENER_FRAMING_ERRORS,
     &LISTENER_KERNEL_DROPS,
+    // The SNMP poller ([[sources.snmp]]).
+    &SNMP_TARGET_UP,
+    &SNMP_LAST_SUCCESS,
+    &SNMP_POLL_SECONDS,
+    &SNMP_POLL_ERRORS,
+    &SNMP_RATE_GAPS,
     // SNMP traps and informs (`sources/snmp/traps`).
     &SNMP_TRAPS,
     &SNMP_TRAP_ERRORS,
@@ -397,6 +404,38 @@ pub static LISTENER_KERNEL_DROPS: Metric = Metric::read(
     &[SOURCE, LISTENER],
     "Datagrams the kernel dropped for a UDP listener (its receive buffer was full), from /proc/net/udp.",
     |telemetry| Some(kernel_drop_samples(telemetry)),
+);
+
+// The SNMP poller ([[sources.snmp]]): per target, as configured (`host:port`), so bounded by the config.
+pub static SNMP_TARGET_UP: Metric = Metric::recorded(
+    "semaphore_snmp_target_up",
+    Kind::Gauge,
+    &[SOURCE, TARGET],
+    "1 when the target's last poll was answered, 0 when it failed.",
+);
+pub static SNMP_LAST_SUCCESS: Metric = Metric::recorded(
+    "semaphore_snmp_last_success_timestamp_seconds",
+    Kind::Gauge,
+    &[SOURCE, TARGET],
+    "When the target last answered a whole poll (Unix seconds).",
+);
+pub static SNMP_POLL_SECONDS: Metric = Metric::recorded(
+    "semaphore_snmp_poll_seconds",
+    Kind::Gauge,
+    &[SOURCE, TARGET],
+    "How long the target's last poll took, answered or not.",
+);
+pub static SNMP_POLL_ERRORS: Metric = Metric::recorded(
+    "semaphore_snmp_poll_errors_total",
+    Kind::Counter,
+    &[SOURCE, TARGET, "kind"],
+    "Failed polls per target and kind (timeout, unknown_user, wrong_digest, resolve...).",
+);
+pub static SNMP_RATE_GAPS: Metric = Metric::recorded(
+    "semaphore_snmp_rate_gaps_total",
+    Kind::Counter,
+    &[SOURCE, "reason"],
+    "Interface records without rates, by reason: firstPoll, rebooted, counterReset, renumbered.",
 );
 
 pub static SNMP_TRAPS: Metric = Metric::recorded(

@@ -4,6 +4,8 @@
 
 pub mod client;
 pub mod mib;
+// The [[sources.snmp]] poller.
+pub mod poller;
 // `[[sources.snmp_traps]]`: traps and informs received.
 pub mod traps;
 pub mod wire;
