@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use crate::device_identity::DeviceDirectory;
 use crate::outputs::Outputs;
-use crate::send_future::boxed;
+use crate::send_future::{SendFuture, boxed};
 use crate::shutdown::Stop;
 use crate::sources::SourceFailure;
 use crate::sources::cycles::Cycles;
@@ -82,18 +82,26 @@ async fn cycle(
     max_in_flight: usize,
     stop: &Stop,
 ) -> Vec<TargetError> {
-    let polls = targets.iter_mut().map(|target| {
-        // Boxed: see `send_future`.
-        boxed(async move {
-            if stop.is_stopped() {
-                return Ok(());
-            }
-            target.poll(context).await
-        })
-    });
-    futures::stream::iter(polls)
-        .buffer_unordered(max_in_flight)
-        .filter_map(|outcome| async move { outcome.err() })
-        .collect::<Vec<TargetError>>()
-        .await
+    // Collected before the first await: a lazy `map` held across it makes the cycle's future fail the
+    // pipeline's `Send` check for every lifetime of the borrow (see `send_future`).
+    let polls: Vec<SendFuture<'_, Result<(), TargetError>>> = targets
+        .iter_mut()
+        .map(|target| poll_unless_stopped(target, context, stop))
+        .collect();
+    let outcomes: Vec<Result<(), TargetError>> =
+        futures::stream::iter(polls).buffer_unordered(max_in_flight).collect().await;
+    outcomes.into_iter().filter_map(Result::err).collect()
+}
+
+fn poll_unless_stopped<'a>(
+    target: &'a mut TargetState,
+    context: &'a PollContext<'_>,
+    stop: &'a Stop,
+) -> SendFuture<'a, Result<(), TargetError>> {
+    boxed(async move {
+        if stop.is_stopped() {
+            return Ok(());
+        }
+        target.poll(context).await
+    })
 }
