@@ -148,6 +148,7 @@ fn same_values_as_net_snmp(brokers: &str, agent: &str) {
     let descriptions = walked("1.3.6.1.2.1.2.2.1.2");
     let speeds = walked("1.3.6.1.2.1.31.1.1.1.15");
     let in_octets = walked("1.3.6.1.2.1.31.1.1.1.6");
+    let admin_statuses = walked("1.3.6.1.2.1.2.2.1.7");
     assert!(!names.is_empty(), "snmpd serves no ifName");
     for source in ["v2c", "sha256", "sha512"] {
         let records = records_of(brokers, INTERFACES, source);
@@ -188,7 +189,16 @@ fn same_values_as_net_snmp(brokers: &str, agent: &str) {
                 polled <= later,
                 "{source}: {polled} > {later} read later: {record}"
             );
-            assert_eq!(record["ifAdminStatus"], "up", "{source}: {record}");
+            let admin = admin_statuses
+                .iter()
+                .find(|row| row.oid.ends_with(&format!(".{index}")))
+                .unwrap();
+            let admin_name = match admin.value.as_str() {
+                "1" => "up",
+                "2" => "down",
+                other => panic!("ifAdminStatus {other}"),
+            };
+            assert_eq!(record["ifAdminStatus"], admin_name, "{source}: {record}");
         }
     }
 }

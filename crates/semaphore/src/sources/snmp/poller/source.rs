@@ -88,8 +88,10 @@ async fn cycle(
         .iter_mut()
         .map(|target| poll_unless_stopped(target, context, stop))
         .collect();
-    let outcomes: Vec<Result<(), TargetError>> =
-        futures::stream::iter(polls).buffer_unordered(max_in_flight).collect().await;
+    let outcomes: Vec<Result<(), TargetError>> = futures::stream::iter(polls)
+        .buffer_unordered(max_in_flight)
+        .collect()
+        .await;
     outcomes.into_iter().filter_map(Result::err).collect()
 }
 
