@@ -107,6 +107,10 @@ pub struct Counters {
     pub out_octets: u64,
 }
 
+/// A column of a recorded table: its sub-identifier, snmprec's type tag, and the value of a port (index and
+/// counters).
+type Column<'a> = (u32, u8, &'a dyn Fn(usize, &Counters) -> String);
+
 /// A switch's recording in snmprec's `OID|TYPE|VALUE` lines: the system group and `ifTable`, plus `ifXTable`
 /// with 64-bit counters when `high_capacity`, for `ports` Ethernet ports named `Gi1/0/N`.
 pub fn switch_recording(
@@ -128,7 +132,7 @@ pub fn switch_recording(
     line("1.3.6.1.2.1.2.1.0".into(), 2, ports.len().to_string());
     let indexes = 1..=ports.len();
     // snmprec files list OIDs in order: column by column, row by row.
-    let if_table: [(u32, u8, &dyn Fn(usize, &Counters) -> String); 9] = [
+    let if_table: [Column; 9] = [
         (1, 2, &|index, _| index.to_string()),
         (2, 4, &|index, _| format!("GigabitEthernet1/0/{index}")),
         (3, 2, &|_, _| "6".into()),
@@ -155,7 +159,7 @@ pub fn switch_recording(
         }
     }
     if high_capacity {
-        let if_x_table: [(u32, u8, &dyn Fn(usize, &Counters) -> String); 5] = [
+        let if_x_table: [Column; 5] = [
             (1, 4, &|index, _| format!("Gi1/0/{index}")),
             (6, 70, &|_, counters| counters.in_octets.to_string()),
             (10, 70, &|_, counters| counters.out_octets.to_string()),

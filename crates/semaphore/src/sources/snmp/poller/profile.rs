@@ -114,7 +114,7 @@ impl WalkPlan {
             .zip(&self.columns)
             .map(|(name, oid)| WalkedColumn {
                 oid,
-                name: *name,
+                name,
                 varbinds: next(),
             })
             .collect();
@@ -205,7 +205,7 @@ mod tests {
             },
         ];
         let plan = WalkPlan::new(std::slice::from_ref(&scalar), &tables);
-        assert_eq!(plan.scalars, [scalar.oid.clone()]);
+        assert_eq!(plan.scalars, std::slice::from_ref(&scalar.oid));
         assert_eq!(plan.columns.len(), INTERFACE_COLUMNS.len() + 3);
         assert_eq!(plan.table_widths, [2, 1]);
         let mut walked: Vec<Vec<VarBind>> = vec![Vec::new(); plan.columns.len()];

@@ -12,6 +12,9 @@ use crate::sources::snmp::wire::{LocalizedUser, UsmUser};
 /// localized again costs two hashes.
 const MAX_LOCALIZED: usize = 4_096;
 
+/// A user name and the engine ID its keys are localized to.
+type UserAtEngine = (Vec<u8>, Vec<u8>);
+
 /// One source's users.
 #[derive(Debug)]
 pub struct TrapUsers {
@@ -20,7 +23,7 @@ pub struct TrapUsers {
     ours: HashMap<Vec<u8>, LocalizedUser>,
     /// Each (user, sender engine ID) seen. A std mutex: taken only by the source's receive loop, for one map
     /// lookup or insert (and a localization), never across an await.
-    senders: Mutex<HashMap<(Vec<u8>, Vec<u8>), Arc<LocalizedUser>>>,
+    senders: Mutex<HashMap<UserAtEngine, Arc<LocalizedUser>>>,
 }
 
 impl TrapUsers {

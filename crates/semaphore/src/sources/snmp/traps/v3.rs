@@ -39,7 +39,7 @@ impl TrapDecoder {
         if parameters.engine_id.is_empty() {
             return Outcome::refused(TrapError::Usm(UsmError::UnknownEngineId));
         }
-        self.from_sender_engine(message, &parameters, datagram)
+        self.trap_from_sender_engine(message, &parameters, datagram)
     }
 
     fn discovery(
@@ -135,7 +135,7 @@ impl TrapDecoder {
     }
 
     /// A trap from the engine that sent it.
-    fn from_sender_engine(
+    fn trap_from_sender_engine(
         &self,
         message: &V3Message<'_>,
         parameters: &UsmSecurityParameters,
