@@ -1,5 +1,6 @@
 //! Issue 14 at scale and at the edges, with snmpsim's agents: 300 simulated 48-port switches and a recorded
-//! Linux host polled by one daemon (every device, every interface, one record each per poll); and a device
+//! Linux host polled by one daemon (every device, every interface, one record each per poll; five dead
+//! addresses among them time out without holding the others up); and a device
 //! whose recording is edited between polls: a 32-bit counter wraps (the rate is still right), the device
 //! reboots (no rate that poll, and the system record says so), an interface is renumbered (no rate for it).
 
@@ -10,7 +11,9 @@ use serde_json::Value;
 
 use crate::support::snmp::have_net_snmp;
 use crate::support::snmpsim::{Counters, Snmpsim, have_snmpsim, switch_recording};
-use crate::support::{Broker, Daemon, eventually, metrics_text, required, temp_dir, try_consume_all};
+use crate::support::{
+    Broker, Daemon, eventually, metrics_text, port_of, required, temp_dir, try_consume_all,
+};
 
 const PORTS: usize = 48;
 const SWITCHES: usize = 300;
@@ -69,8 +72,18 @@ fn hundreds_of_simulated_switches_and_a_recorded_linux_host_are_polled_in_one_cy
     std::fs::copy(LINUX_WALK, data.join("linux.snmprec")).unwrap();
     let agents = Snmpsim::start(&directory, &data, SWITCHES);
     let config = directory.join("semaphore.toml");
+    // Five addresses where nothing answers, among the switches: they time out without holding the others up.
+    let dead: Vec<String> = (1..=5)
+        .map(|host| format!("127.1.254.{host}:{}", port_of(&agents.agents[0])))
+        .collect();
+    let targets = [
+        &agents.agents[..SWITCHES / 2],
+        &dead[..],
+        &agents.agents[SWITCHES / 2..],
+    ]
+    .concat();
     let sources = [
-        source("switches", "SWITCH_COMMUNITY", &agents.agents, 300, 3),
+        source("switches", "SWITCH_COMMUNITY", &targets, 300, 3),
         source("linux", "LINUX_COMMUNITY", &agents.agents[..LINUX_HOSTS], 300, 3),
     ]
     .concat();
@@ -134,7 +147,22 @@ fn hundreds_of_simulated_switches_and_a_recorded_linux_host_are_polled_in_one_cy
         .filter_map(|envelope| envelope["value"]["ifName"].as_str())
         .collect();
     assert!(names.contains(&"lo") && names.contains(&"eth0"), "{names:?}");
-    let metrics = metrics_text(&daemon.admin_address());
+    // The dead ones are given up on after their tries (3 s each, two tries).
+    let admin = daemon.admin_address();
+    let mut metrics = String::new();
+    let settled = eventually(Duration::from_secs(30), || {
+        metrics = metrics_text(&admin);
+        dead.iter().all(|target| {
+            let timed_out = format!(
+                "semaphore_snmp_poll_errors_total{{source=\"switches\",target=\"{target}\",kind=\"timeout\"}} 1"
+            );
+            metrics.contains(&timed_out)
+        })
+    });
+    assert!(
+        settled,
+        "the dead targets' timeouts are not on /metrics: {metrics}"
+    );
     let up = metrics
         .lines()
         .filter(|line| {
@@ -142,6 +170,10 @@ fn hundreds_of_simulated_switches_and_a_recorded_linux_host_are_polled_in_one_cy
         })
         .count();
     assert_eq!(up, SWITCHES, "every switch is up on /metrics");
+    for target in &dead {
+        let down = format!("semaphore_snmp_target_up{{source=\"switches\",target=\"{target}\"}} 0");
+        assert!(metrics.contains(&down), "{target}: {metrics}");
+    }
 }
 
 /// The interface records of port `if_index` of the one device, in poll order.
