@@ -302,10 +302,24 @@ fn failures_are_documented(admin: &str, log: &str, agent: &str) {
     }
     let down = format!("semaphore_snmp_target_up{{source=\"wrong-community\",target=\"{agent}\"}} 0");
     assert!(metrics.contains(&down), "{down} not in {metrics}");
+    // Each failing source's WARN names the likely fix: the community's variable, the pass phrase's.
+    let warned = |source: &str, fix: &str| {
+        log.lines().any(|line| {
+            line.contains("\"level\":\"WARN\"")
+                && line.contains(&format!("\"id\":\"{source}\""))
+                && line.contains(fix)
+        })
+    };
     assert!(
-        log.contains("community"),
-        "the timeout names the community: {log}"
+        warned(
+            "wrong-community",
+            "an agent ignores a request with a wrong community"
+        ),
+        "{log}"
     );
+    assert!(warned("wrong-community", "community_env"), "{log}");
+    assert!(warned("wrong-pass", "usmStatsWrongDigests"), "{log}");
+    assert!(warned("wrong-pass", "auth_passphrase_env"), "{log}");
     for secret in [
         COMMUNITY,
         WRONG_COMMUNITY,
