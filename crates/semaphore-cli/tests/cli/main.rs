@@ -11,6 +11,7 @@ mod meraki_python_sdk;
 mod shutdown;
 mod simulate_and_check;
 mod sinks;
+mod snmp_alerts;
 mod snmp_poll;
 mod snmp_snmpsim;
 mod snmp_traps;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::support::snmp::have_net_snmp;
-use crate::support::snmpsim::{Counters, Snmpsim, have_snmpsim, switch_recording};
+use crate::support::snmpsim::{Counters, Snmpsim, have_snmpsim, poll_source, switch_recording};
 use crate::support::{
     Broker, Daemon, eventually, metrics_text, port_of, required, temp_dir, try_consume_all,
 };
@@ -34,15 +34,6 @@ fn daemon_config(data: &Path, brokers: &str, sources: &str) -> String {
     format!(
         "data_dir = \"{}\"\n[kafka]\nbrokers = \"{brokers}\"\n[admin]\nlisten = \"127.0.0.1:0\"\n{sources}",
         data.display()
-    )
-}
-
-fn source(id: &str, community_env: &str, targets: &[String], interval_s: u64, timeout_s: u64) -> String {
-    let targets: Vec<String> = targets.iter().map(|target| format!("\"{target}\"")).collect();
-    format!(
-        "[[sources.snmp]]\nid = \"{id}\"\nversion = \"2c\"\ncommunity_env = \"{community_env}\"\n\
-         targets = [{}]\ninterval_s = {interval_s}\ntimeout_s = {timeout_s}\n",
-        targets.join(", ")
     )
 }
 
@@ -83,8 +74,8 @@ fn hundreds_of_simulated_switches_and_a_recorded_linux_host_are_polled_in_one_cy
     ]
     .concat();
     let sources = [
-        source("switches", "SWITCH_COMMUNITY", &targets, 300, 3),
-        source("linux", "LINUX_COMMUNITY", &agents.agents[..LINUX_HOSTS], 300, 3),
+        poll_source("switches", "SWITCH_COMMUNITY", &targets, 300, 3),
+        poll_source("linux", "LINUX_COMMUNITY", &agents.agents[..LINUX_HOSTS], 300, 3),
     ]
     .concat();
     std::fs::write(
@@ -231,7 +222,7 @@ fn a_wrapped_32_bit_counter_a_reboot_and_a_renumbered_interface_between_polls() 
     .unwrap();
     let agents = Snmpsim::start(&directory, &data, 1);
     let config = directory.join("semaphore.toml");
-    let sources = source("edge", "EDGE_COMMUNITY", &agents.agents, 2, 1);
+    let sources = poll_source("edge", "EDGE_COMMUNITY", &agents.agents, 2, 1);
     std::fs::write(
         &config,
         daemon_config(&directory.join("data"), &broker.address, &sources),

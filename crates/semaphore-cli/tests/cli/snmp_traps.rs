@@ -4,12 +4,12 @@
 //! An inform sent while Kafka is down is answered only after Kafka is back: `snmpinform` is still waiting
 //! while the broker is away and succeeds after it returns, and the record is in Kafka.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::snmp::{SHA256_AES128, have_net_snmp};
+use crate::support::snmp::{SHA256_AES128, have_net_snmp, link_varbinds, send, sender, with_marker};
 use crate::support::{Broker, Daemon, all_output, eventually, finish_within, required, temp_dir};
 use crate::support::{metrics_text, try_consume_all};
 
@@ -35,55 +35,10 @@ fn config(data: &str, brokers: &str) -> String {
     )
 }
 
-/// linkDown/linkUp's varbinds for interface 3, as `snmptrap` takes them after the trap OID.
-fn link_varbinds(oper_status: &str) -> Vec<String> {
-    [
-        ("1.3.6.1.2.1.2.2.1.1.3", "i", "3"),
-        ("1.3.6.1.2.1.2.2.1.7.3", "i", "1"),
-        ("1.3.6.1.2.1.2.2.1.8.3", "i", oper_status),
-        ("1.3.6.1.2.1.31.1.1.1.1.3", "s", "Gi0/3"),
-    ]
-    .iter()
-    .flat_map(|(oid, kind, value)| [oid.to_string(), kind.to_string(), value.to_string()])
-    .collect()
-}
-
-/// A net-snmp sender (`snmptrap` or `snmpinform`) to `receiver`, with a marker varbind so each record can be
-/// told apart: `1.3.6.1.4.1.8072.9999.1 s MARKER`.
-fn sender(tool: &str, security: &[&str], receiver: &str, trap: &[String], marker: &str) -> Command {
-    let mut command = Command::new(tool);
-    command
-        .args(["-m", "", "-t", "2", "-r", "2"])
-        .args(security)
-        .arg(receiver)
-        .args(trap)
-        .args(["1.3.6.1.4.1.8072.9999.1", "s", marker])
-        .env("MIBS", "");
-    command
-}
-
 fn v3_security() -> Vec<&'static str> {
     let mut arguments = SHA256_AES128.tool_arguments();
     arguments.extend(["-e", SENDER_ENGINE]);
     arguments
-}
-
-fn send(mut command: Command) {
-    let output = command.output().expect("a net-snmp sender runs");
-    assert!(output.status.success(), "{command:?}: {}", all_output(&output));
-}
-
-/// The records whose marker varbind is `marker`.
-fn with_marker<'a>(records: &'a [Value], marker: &str) -> Vec<&'a Value> {
-    records
-        .iter()
-        .map(|envelope| &envelope["value"])
-        .filter(|record| {
-            record["varbinds"]
-                .as_array()
-                .is_some_and(|varbinds| varbinds.iter().any(|varbind| varbind["value"] == marker))
-        })
-        .collect()
 }
 
 fn wait_for_markers(brokers: &str, markers: &[&str], daemon: &Daemon) -> Vec<Value> {
@@ -130,7 +85,7 @@ fn net_snmp_traps_and_informs_of_every_version_land_once_with_named_varbinds() {
     let v1_trap: Vec<String> = ["1.3.6.1.4.1.8072.2.3.1", "127.0.0.1", "2", "0", "4242"]
         .iter()
         .map(|text| text.to_string())
-        .chain(link_varbinds("2"))
+        .chain(link_varbinds(3, "2"))
         .collect();
     send(sender(
         "snmptrap",
@@ -142,7 +97,7 @@ fn net_snmp_traps_and_informs_of_every_version_land_once_with_named_varbinds() {
     let v2_trap = |oid: &str, status: &str| -> Vec<String> {
         ["".to_string(), oid.to_string()]
             .into_iter()
-            .chain(link_varbinds(status))
+            .chain(link_varbinds(3, status))
             .collect()
     };
     send(sender(
@@ -256,7 +211,7 @@ fn inform_waits_for_kafka(broker: &mut Broker, broker_data: &str, receiver: &str
     broker.stop().expect("the broker stops on SIGTERM");
     let trap: Vec<String> = ["".to_string(), LINK_UP.to_string()]
         .into_iter()
-        .chain(link_varbinds("1"))
+        .chain(link_varbinds(3, "1"))
         .collect();
     // Tries every 3 s for up to a minute (the later -t and -r win): long enough to outlast the outage.
     let patient = ["-v2c", "-c", COMMUNITY, "-t", "3", "-r", "20"];

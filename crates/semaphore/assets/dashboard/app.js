@@ -2,7 +2,7 @@
 "use strict";
 
 const state = { historySeconds: 3600, records: 0, uplinks: new Map(), alerts: new Map(), logAlerts: new Map() };
-// As the server: each log alert's last event, the newest fifty, resolved ones leaving first.
+// As the server: each log or SNMP alert's last event, the newest fifty, resolved ones leaving first.
 const LOG_ALERTS_SHOWN = 50;
 const groups = document.getElementById("groups");
 const filterBox = document.getElementById("filter");
@@ -10,9 +10,15 @@ const statusText = document.getElementById("status");
 const counts = document.getElementById("counts");
 let drawScheduled = false;
 
-// A log alert (it carries the syslog line) is one rule on one device; an uplink alert one rule on one uplink.
+// A log alert (it carries the syslog line) is one rule on one device; an SNMP alert one rule on one device's
+// interface (or the device, for a trap without one); an uplink alert one rule on one uplink.
 function alertKey(event) {
-  return event.syslog ? `${event.rule}/${event.serial}` : `${event.rule}/${event.serial}/${event.uplink}/${event.ip}`;
+  if (event.syslog) return `${event.rule}/${event.serial}`;
+  if (event.snmp) {
+    const ifIndex = event.snmp.ifIndex;
+    return ifIndex === null || ifIndex === undefined ? `${event.rule}/${event.serial}` : `${event.rule}/${event.serial}/${ifIndex}`;
+  }
+  return `${event.rule}/${event.serial}/${event.uplink}/${event.ip}`;
 }
 function uplinkId(event) { return `${event.serial}/${event.uplink}/${event.ip}`; }
 
@@ -48,7 +54,7 @@ function applyUpdate(update) {
     }
   }
   for (const event of update.alerts) {
-    if (event.syslog) rememberLogAlert(event);
+    if (event.syslog || event.snmp) rememberLogAlert(event);
     else if (event.status === "firing") state.alerts.set(alertKey(event), event);
     else state.alerts.delete(alertKey(event));
   }
@@ -151,7 +157,7 @@ function draw() {
   }
   groups.innerHTML = html || `<p class="empty">${state.uplinks.size ? "No uplink matches the filter." : "Waiting for the first records from Kafka…"}</p>`;
   const logFiring = [...state.logAlerts.values()].filter((event) => event.status === "firing").length;
-  counts.textContent = `${shown} of ${state.uplinks.size} uplinks · ${down} down · ${state.alerts.size} alerts firing · ${logFiring} log alerts firing · ${state.records} records read`;
+  counts.textContent = `${shown} of ${state.uplinks.size} uplinks · ${down} down · ${state.alerts.size} alerts firing · ${logFiring} log and SNMP alerts firing · ${state.records} records read`;
   const alertList = document.getElementById("alert-list");
   document.getElementById("alerts").hidden = state.alerts.size === 0;
   alertList.innerHTML = [...state.alerts.values()].map((event) =>
@@ -161,17 +167,28 @@ function draw() {
   document.getElementById("log-alert-rows").innerHTML = logAlerts.map(logAlertRow).join("");
 }
 
-// One log alert: its last event (firing: the line that fired it; resolved: when its window emptied).
+// One log or SNMP alert: its last event (firing: the line, trap or poll that fired it; resolved: when its
+// window emptied, the resolving trap or poll).
 function logAlertRow(event) {
   const line = event.syslog;
   const device = event.deviceName ? `${event.deviceName} (${event.serial})` : event.serial;
-  const severity = line.severity === null || line.severity === undefined ? "" : `${line.severity} ${text(line.severityName)}`;
-  const message = line.mnemonic ? `${line.mnemonic}: ${line.message}` : line.message;
+  const severity = !line || line.severity === null || line.severity === undefined ? "" : `${line.severity} ${text(line.severityName)}`;
+  const message = line ? (line.mnemonic ? `${line.mnemonic}: ${line.message}` : line.message) : snmpText(event);
   const time = new Date(event.ts).toISOString().replace("T", " ").slice(0, 19) + " UTC";
   return `<tr class="${event.status === "firing" ? "firing" : "resolved"}" data-alert-key="${escapeHtml(alertKey(event))}" title="${escapeHtml(event.condition)}">`
     + `<td class="status">${escapeHtml(event.status)}</td><td class="rule">${escapeHtml(event.rule)}</td>`
     + `<td class="device">${escapeHtml(device)}</td><td class="severity">${escapeHtml(severity)}</td>`
     + `<td class="message">${escapeHtml(message)}</td><td class="time">${escapeHtml(time)}</td></tr>`;
+}
+
+// What an SNMP alert is about: the trap and its interface, or the interface's value against the threshold.
+function snmpText(event) {
+  const snmp = event.snmp;
+  const hasIndex = snmp.ifIndex !== null && snmp.ifIndex !== undefined;
+  const port = !hasIndex ? "" : snmp.ifName ? ` on ${snmp.ifName} (ifIndex ${snmp.ifIndex})` : ` on ifIndex ${snmp.ifIndex}`;
+  const value = typeof event.value === "number" ? Number(event.value.toFixed(2)) : text(event.value);
+  if (snmp.metric) return `${snmp.metric} ${value} (threshold ${event.threshold})${port}`;
+  return `${snmp.trapName || snmp.trapOid}${port} from ${snmp.address}`;
 }
 
 async function loadSnapshot() {

@@ -446,6 +446,119 @@ fn alert_syslog_rules_read_the_syslog_topic() {
     );
 }
 
+/// Issue 14: trap and interface rules read the SNMP topics; a trap named or numbered is one dotted OID.
+#[test]
+fn alert_snmp_rules_read_the_snmp_topics() {
+    let config = load_text(
+        "[[sinks.alerts]]\n[[sinks.alerts.trap_rule]]\nname = \"port-down\"\ntrap = \"linkDown\"\n\
+         resolve_trap = \"linkUp\"\n[[sinks.alerts]]\n[[sinks.alerts.interface_rule]]\nname = \"busy\"\n\
+         metric = \"inUtilizationPercent\"\nabove = 90\nfor_polls = 3\n[[sinks.alerts.trap_rule]]\n\
+         name = \"restart\"\ntrap = \".1.3.6.1.6.3.1.1.5.1\"\n",
+    )
+    .unwrap();
+    assert_eq!(config.sinks[0].reading.topics, ["snmp.traps"]);
+    assert_eq!(config.sinks[1].reading.topics, ["snmp.traps", "snmp.interfaces"]);
+    let SinkKind::Alerts(first) = &config.sinks[0].kind else {
+        panic!("alerts")
+    };
+    assert_eq!(first.trap_rules[0].trap, "1.3.6.1.6.3.1.1.5.3");
+    assert_eq!(
+        first.trap_rules[0].resolution,
+        crate::sinks::trap_alert_rules::TrapResolution::Trap("1.3.6.1.6.3.1.1.5.4".to_owned())
+    );
+    let SinkKind::Alerts(second) = &config.sinks[1].kind else {
+        panic!("alerts")
+    };
+    assert_eq!(second.trap_rules[0].trap, "1.3.6.1.6.3.1.1.5.1");
+    assert_eq!(
+        second.trap_rules[0].resolution,
+        crate::sinks::trap_alert_rules::TrapResolution::After(chrono::TimeDelta::seconds(300))
+    );
+    assert_eq!(second.interface_rules[0].for_polls, 3);
+    assert_eq!(
+        config.sinks[1].kind.describe(),
+        "0 alert rules, 1 trap rules, 1 interface rules -> semaphore.alerts"
+    );
+}
+
+/// Issue 14: an unknown trap name names the key and the names known; an unknown metric lists the metrics.
+#[test]
+fn bad_snmp_alert_rules_name_their_key() {
+    let check = |text: &str, expected: &[&str]| {
+        let message = error(text);
+        for part in expected {
+            assert!(message.contains(part), "{part:?} not in {message}");
+        }
+    };
+    let trap_rule =
+        |keys: &str| format!("[[sinks.alerts]]\n[[sinks.alerts.trap_rule]]\nname = \"port-down\"\n{keys}");
+    check(
+        &trap_rule("trap = \"linkDwn\"\n"),
+        &[
+            "sinks.alerts[0].trap_rule[0].trap",
+            "\"port-down\"",
+            "\"linkDwn\"",
+            "coldStart, warmStart, linkDown, linkUp, authenticationFailure, egpNeighborLoss",
+            "dotted OID",
+        ],
+    );
+    check(
+        &trap_rule("trap = \"linkDown\"\nresolve_trap = \"ifOperStatus\"\n"),
+        &[
+            "trap_rule[0].resolve_trap",
+            "\"ifOperStatus\" is not a notification",
+        ],
+    );
+    check(
+        &trap_rule("trap = \"linkDown\"\nresolve_trap = \"1.3.6.1.6.3.1.1.5.3\"\n"),
+        &["trap_rule[0].resolve_trap", "is the trap that fires the alert"],
+    );
+    check(
+        &trap_rule("trap = \"linkDown\"\nresolve_trap = \"linkUp\"\nresolve_after_s = 60\n"),
+        &["trap_rule[0].resolve_after_s", "not both"],
+    );
+    check(
+        &trap_rule("trap = \"coldStart\"\nresolve_after_s = 0\n"),
+        &["trap_rule[0].resolve_after_s", "1 to 86400"],
+    );
+    check(
+        &trap_rule("trap = \"linkDown\"\nsource_ip = [\"10.0.0.0/40\"]\n"),
+        &["trap_rule[0].source_ip", "0 to 32"],
+    );
+    let interface_rule =
+        |keys: &str| format!("[[sinks.alerts]]\n[[sinks.alerts.interface_rule]]\nname = \"busy\"\n{keys}");
+    check(
+        &interface_rule("metric = \"utilization\"\nabove = 90\n"),
+        &[
+            "sinks.alerts[0].interface_rule[0].metric",
+            "\"busy\"",
+            "inUtilizationPercent, outUtilizationPercent, inErrorsPerSecond, outErrorsPerSecond, \
+             inDiscardsPerSecond, outDiscardsPerSecond, inBitsPerSecond, outBitsPerSecond",
+        ],
+    );
+    check(
+        &interface_rule("metric = \"inErrorsPerSecond\"\n"),
+        &["interface_rule[0].above", "the threshold is required"],
+    );
+    check(
+        &interface_rule("metric = \"inErrorsPerSecond\"\nabove = 1\nfor_polls = 0\n"),
+        &["interface_rule[0].for_polls", "at least 1"],
+    );
+    check(
+        &interface_rule("metric = \"inErrorsPerSecond\"\nabove = 1\ninterfaces = [\"Gi[\"]\n"),
+        &["interface_rule[0].interfaces", "is not a glob"],
+    );
+    check(
+        &interface_rule("metric = \"inErrorsPerSecond\"\nabove = 1\ninterfaces = []\n"),
+        &["interface_rule[0].interfaces", "an empty list"],
+    );
+    check(
+        "[[sinks.alerts]]\n[[sinks.alerts.syslog_rule]]\nname = \"x\"\n[[sinks.alerts.interface_rule]]\n\
+         name = \"x\"\nmetric = \"inBitsPerSecond\"\nabove = 1\n",
+        &["sinks.alerts[0].interface_rule[0].name", "used by two rules"],
+    );
+}
+
 #[test]
 fn bad_sink_values_name_their_key() {
     let check = |text: &str, expected: &[&str]| {

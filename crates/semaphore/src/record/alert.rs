@@ -1,11 +1,12 @@
-//! `semaphore.alert` v1: an alert rule started or stopped matching one uplink, or one device's syslog lines
-//! (a log alert, which carries [`SyslogAlert`]). Written by the alerts sink to the alerts topic (keyed by
+//! `semaphore.alert` v1: an alert rule started or stopped matching one uplink, one device's syslog lines
+//! (a log alert, which carries [`SyslogAlert`]), or one device's SNMP traps or interface (an SNMP alert,
+//! which carries [`SnmpAlert`]). Written by the alerts sink to the alerts topic (keyed by
 //! [`AlertEvent::alert_key`], so one alert's events stay in order) and optionally POSTed to a webhook
 //! (Event-Driven Ansible reads it as the event's payload).
 //!
-//! Log alerts extend the record compatibly rather than making a new kind: `syslog` is a new optional field,
-//! left out of uplink alerts, so an uplink alert is the same JSON as before and one topic, one restore and
-//! one webhook serve both.
+//! Log and SNMP alerts extend the record compatibly rather than making new kinds: `syslog` and `snmp` are
+//! optional fields, left out of uplink alerts, so an uplink alert is the same JSON as before and one topic,
+//! one restore and one webhook serve every family.
 
 use std::net::IpAddr;
 
@@ -53,6 +54,9 @@ pub struct AlertEvent {
     /// JSON is what it was before log alerts existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub syslog: Option<SyslogAlert>,
+    /// SNMP alerts only: the trap or the interface poll that decided. Left out of the other families.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snmp: Option<SnmpAlert>,
 }
 
 /// What a log alert adds to [`AlertEvent`], whose uplink fields it fills as far as they apply: `serial` is
@@ -75,6 +79,30 @@ pub struct SyslogAlert {
     pub within_seconds: u64,
 }
 
+/// What an SNMP alert adds to [`AlertEvent`], whose uplink fields it fills as far as they apply: `serial`
+/// is the device (its serial from `[inventory]`, else its inventory name, else its address:
+/// `record::device::device_key`), `deviceName` its inventory name (an interface alert: else its `sysName`);
+/// the organization, network, uplink and IP are empty. A trap alert's `value` is null and `threshold` 0; an
+/// interface alert's are the metric's value and the rule's `above`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SnmpAlert {
+    /// The device's address: a trap's sender, or the address an interface was polled at.
+    pub address: IpAddr,
+    /// Trap alerts: the notification that decided (the one that fired it, the one that resolved it, or for
+    /// an alert resolved by time the last one), dotted, and its name when it is a well-known one.
+    pub trap_oid: Option<String>,
+    pub trap_name: Option<String>,
+    /// The interface: a trap's `ifIndex` binding (null when it carries none), an interface alert's polled
+    /// interface. With it, one alert per interface; without it, one per device.
+    pub if_index: Option<i64>,
+    pub if_name: Option<String>,
+    /// Interface alerts: the `snmp.interface/1` field compared with the threshold (`inUtilizationPercent`).
+    pub metric: Option<String>,
+    /// Trap alerts without a resolving trap: seconds after the last matching trap that the alert resolves.
+    pub resolve_after_seconds: Option<u64>,
+}
+
 impl RecordKind for AlertEvent {
     const SCHEMA: &'static str = "semaphore.alert";
     const VERSION: u32 = 1;
@@ -90,11 +118,13 @@ impl RecordKind for AlertEvent {
 }
 
 impl AlertEvent {
-    /// One alert: a rule on one uplink towards one destination, or a log rule on one device.
+    /// One alert: a rule on one uplink towards one destination, a log rule on one device, or an SNMP rule on
+    /// one device's interface.
     pub fn alert_key(&self) -> String {
-        match self.syslog {
-            Some(_) => syslog_alert_key(&self.rule, &self.serial),
-            None => alert_key(&self.rule, &self.serial, &self.uplink, &self.ip),
+        match (&self.syslog, &self.snmp) {
+            (Some(_), _) => syslog_alert_key(&self.rule, &self.serial),
+            (None, Some(snmp)) => snmp_alert_key(&self.rule, &self.serial, snmp.if_index),
+            (None, None) => alert_key(&self.rule, &self.serial, &self.uplink, &self.ip),
         }
     }
 }
@@ -106,4 +136,12 @@ pub fn alert_key(rule: &str, serial: &str, uplink: &str, ip: &str) -> String {
 /// A log alert: `rule/device`.
 pub fn syslog_alert_key(rule: &str, device: &str) -> String {
     format!("{rule}/{device}")
+}
+
+/// An SNMP alert: `rule/device/ifIndex`, or `rule/device` for a trap that names no interface.
+pub fn snmp_alert_key(rule: &str, device: &str, if_index: Option<i64>) -> String {
+    match if_index {
+        Some(if_index) => format!("{rule}/{device}/{if_index}"),
+        None => syslog_alert_key(rule, device),
+    }
 }

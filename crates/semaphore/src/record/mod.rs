@@ -22,7 +22,7 @@ pub mod snmp_trap;
 pub mod syslog;
 pub mod uplink;
 
-pub use alert::{AlertEvent, AlertStatus, SyslogAlert};
+pub use alert::{AlertEvent, AlertStatus, SnmpAlert, SyslogAlert};
 pub use clients::ClientsRecord;
 pub use encoded::EncodedRecord;
 pub use generated::GeneratedRecord;

@@ -133,7 +133,7 @@ mod tests {
 
     use super::*;
     use crate::record::EncodedRecord;
-    use crate::record::alert::{AlertStatus, SyslogAlert};
+    use crate::record::alert::{AlertStatus, SnmpAlert, SyslogAlert};
     use crate::record::snmp_trap;
     use crate::record::syslog::{SyslogTimeSource, SyslogTransport};
 
@@ -219,6 +219,7 @@ mod tests {
             ends_at: Some(time("2026-11-27T10:03:00Z")),
             ts: time("2026-11-27T10:03:00Z"),
             syslog: None,
+            snmp: None,
         }
     }
 
@@ -523,6 +524,61 @@ mod tests {
         assert!(validator.is_valid(&uplink_alert));
         uplink_alert["organizationId"] = serde_json::json!("");
         assert!(!validator.is_valid(&uplink_alert));
+    }
+
+    /// SNMP alerts extend `semaphore.alert/1` as log alerts do: the optional `snmp` object, keyed by the
+    /// device and the interface (or the device alone, for a trap without an ifIndex).
+    #[test]
+    fn snmp_alerts_fit_the_alert_schema() {
+        let kind = by_header(AlertEvent::HEADER).unwrap();
+        let validator = jsonschema::validator_for(&json_schema(kind)).unwrap();
+        let mut trap_alert = alert();
+        trap_alert.rule = "port-down".into();
+        trap_alert.organization_id = String::new();
+        trap_alert.network_id = String::new();
+        trap_alert.uplink = String::new();
+        trap_alert.ip = String::new();
+        trap_alert.serial = "FOC1234X".into();
+        trap_alert.value = None;
+        trap_alert.threshold = 0.0;
+        trap_alert.snmp = Some(SnmpAlert {
+            address: "10.0.0.1".parse().unwrap(),
+            trap_oid: Some("1.3.6.1.6.3.1.1.5.4".into()),
+            trap_name: Some("linkUp".into()),
+            if_index: Some(3),
+            if_name: Some("Gi0/3".into()),
+            metric: None,
+            resolve_after_seconds: None,
+        });
+        let encoded = EncodedRecord::alert(&trap_alert, "alerts");
+        assert_eq!(encoded.key.as_deref(), Some("port-down/FOC1234X/3"));
+        let payload: serde_json::Value = serde_json::from_slice(&encoded.payload).unwrap();
+        assert!(validator.is_valid(&payload), "{payload}");
+        assert_eq!(payload["snmp"]["trapName"], "linkUp");
+        assert_eq!((kind.decode)(&encoded.payload), Ok(trap_alert.clone().into()));
+
+        let mut device_trap = trap_alert.clone();
+        if let Some(snmp) = device_trap.snmp.as_mut() {
+            snmp.if_index = None;
+            snmp.if_name = None;
+            snmp.resolve_after_seconds = Some(300);
+        }
+        assert_eq!(device_trap.alert_key(), "port-down/FOC1234X");
+        let interface_alert = AlertEvent {
+            value: Some(97.5),
+            threshold: 90.0,
+            snmp: Some(SnmpAlert {
+                trap_oid: None,
+                trap_name: None,
+                metric: Some("inUtilizationPercent".into()),
+                ..trap_alert.snmp.clone().unwrap()
+            }),
+            ..trap_alert
+        };
+        for event in [device_trap, interface_alert] {
+            let payload = serde_json::to_value(&event).unwrap();
+            assert!(validator.is_valid(&payload), "{payload}");
+        }
     }
 
     #[test]

@@ -118,8 +118,10 @@ impl AlertEvaluator {
     /// afresh after that point, so a restart can delay a resolution, never repeat an event.
     pub fn restore(&mut self, events: impl IntoIterator<Item = AlertEvent>) {
         for event in events {
-            // Log alerts are restored by the syslog evaluator, even one whose rule shares a retired name.
-            if event.syslog.is_some() || !self.rules.iter().any(|rule| rule.name == event.rule) {
+            // Log and SNMP alerts are restored by their own evaluators, even one whose rule shares a retired
+            // name.
+            let other_family = event.syslog.is_some() || event.snmp.is_some();
+            if other_family || !self.rules.iter().any(|rule| rule.name == event.rule) {
                 continue;
             }
             let state = self.states.entry(event.alert_key()).or_default();
@@ -219,6 +221,7 @@ impl AlertEvaluator {
                 ends_at: (status == AlertStatus::Resolved).then_some(record.ts),
                 ts: record.ts,
                 syslog: None,
+                snmp: None,
             });
         }
         events

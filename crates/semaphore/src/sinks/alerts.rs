@@ -1,21 +1,31 @@
-//! The alerts sink: uplink samples through the [`AlertEvaluator`], syslog lines through the
-//! [`SyslogAlertEvaluator`]; each firing or resolved event written to the alerts topic (schema
-//! `semaphore.alert/1`, keyed by the alert) and, when configured, POSTed to a webhook.
+//! The alerts sink: uplink samples, syslog lines, SNMP traps and polled SNMP interfaces through their rules
+//! ([`AlertEvaluators`]: the [`crate::sinks::alert_rules::AlertEvaluator`],
+//! [`crate::sinks::syslog_alert_evaluator::SyslogAlertEvaluator`],
+//! [`crate::sinks::trap_alert_evaluator::TrapAlertEvaluator`] and
+//! [`crate::sinks::interface_alert_rules::InterfaceAlertEvaluator`]); each firing or resolved event written
+//! to the alerts topic (schema `semaphore.alert/1`, keyed by the alert) and, when configured, POSTed to a
+//! webhook.
 //!
 //! No duplicate firing on restart: at start the alerts topic is read from its beginning and the last event of
-//! each alert restores its state; samples and lines read again (not yet committed) are then older than what
-//! the evaluators have seen or already firing. A batch's events are kept until Kafka took them, so a retried
-//! batch writes the same events rather than evaluating twice.
+//! each alert restores its state; samples, lines, traps and polls read again (not yet committed) are then
+//! older than what the evaluators have seen or already firing. A batch's events are kept until Kafka took
+//! them, so a retried batch writes the same events rather than evaluating twice.
 //!
-//! Log alerts also resolve with time alone: after each batch their windows are judged at the newest arrival
-//! read, and when nothing arrives for a few seconds (the runner's idle tick, an empty batch) at the current
-//! time.
+//! Log alerts and self-clearing trap alerts also resolve with time alone: after each batch they are judged
+//! at the newest arrival read, and when nothing arrives for a few seconds (the runner's idle tick, an empty
+//! batch) at the current time.
 
 mod config;
+mod evaluators;
+mod interface_rule;
 mod syslog_rule;
+mod trap_rule;
 
 pub use config::{ALERTS_TOPIC, AlertRuleFile, AlertWebhookFile, AlertsSettings, AlertsSinkFile};
+pub use evaluators::AlertEvaluators;
+pub use interface_rule::InterfaceRuleFile;
 pub use syslog_rule::{SeverityFile, SyslogRuleFile};
+pub use trap_rule::TrapRuleFile;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -26,10 +36,8 @@ use crate::bus::handle::{KafkaHandle, TopicCreation};
 use crate::bus::readback::ReadbackError;
 use crate::error_text::one_line;
 use crate::record::{AlertEvent, EncodedRecord};
-use crate::sinks::alert_rules::AlertEvaluator;
-use crate::sinks::message::{ConsumedMessage, Decoded};
+use crate::sinks::message::ConsumedMessage;
 use crate::sinks::sink::{Accepted, SinkError};
-use crate::sinks::syslog_alert_evaluator::SyslogAlertEvaluator;
 use crate::sinks::webhook::{WebhookError, WebhookSink};
 
 /// The alert state could not be read back from the alerts topic (retried by the runner).
@@ -41,8 +49,7 @@ pub enum RestoreError {
 
 pub struct AlertsSink {
     pub id: String,
-    pub evaluator: AlertEvaluator,
-    pub syslog: SyslogAlertEvaluator,
+    pub evaluators: AlertEvaluators,
     pub topic: String,
     pub kafka: Arc<KafkaHandle>,
     /// What becomes of the alerts topic when the cluster does not have it.
@@ -58,8 +65,7 @@ pub struct AlertsSink {
 impl AlertsSink {
     pub fn new(
         id: String,
-        evaluator: AlertEvaluator,
-        syslog: SyslogAlertEvaluator,
+        evaluators: AlertEvaluators,
         topic: String,
         kafka: Arc<KafkaHandle>,
         topic_creation: TopicCreation,
@@ -67,8 +73,7 @@ impl AlertsSink {
     ) -> Self {
         Self {
             id,
-            evaluator,
-            syslog,
+            evaluators,
             topic,
             kafka,
             topic_creation,
@@ -86,9 +91,9 @@ impl AlertsSink {
             .iter()
             .filter_map(|payload| serde_json::from_slice(payload).ok())
             .collect();
-        self.evaluator.restore(events.iter().cloned());
-        self.syslog.restore(events, Utc::now());
-        tracing::info!(topic = %self.topic, firing = self.evaluator.firing(), log_firing = self.syslog.firing(), "Alert state restored from the alerts topic.");
+        self.evaluators.restore(&events, Utc::now());
+        let [firing, log_firing, trap_firing, interface_firing] = self.evaluators.firing();
+        tracing::info!(topic = %self.topic, firing, log_firing, trap_firing, interface_firing, "Alert state restored from the alerts topic.");
         Ok(())
     }
 
@@ -134,23 +139,20 @@ impl AlertsSink {
             return;
         }
         for accepted in batch {
-            match &accepted.decoded {
-                Decoded::Uplink(record) => self.pending.extend(self.evaluator.observe(record)),
-                Decoded::Syslog(record) => self.pending.extend(self.syslog.observe(record)),
-                _ => {}
-            }
+            self.pending.extend(self.evaluators.observe(&accepted.decoded));
         }
         // A device gone quiet resolves while others keep the stream busy.
-        self.pending.extend(self.syslog.sweep());
+        self.pending.extend(self.evaluators.sweep());
         self.evaluated_through = through;
     }
 
-    /// Nothing arrived for a while: log alerts whose window emptied by now resolve. Not before the first
-    /// batch, which may hold (behind a slow group join) the lines that keep them firing; and not while the
-    /// events of the last tick wait to be written.
+    /// Nothing arrived for a while: log alerts whose window emptied by now, and self-clearing trap alerts
+    /// whose time ran out, resolve. Not before the first batch, which may hold (behind a slow group join)
+    /// the lines or traps that keep them firing; and not while the events of the last tick wait to be
+    /// written.
     fn tick(&mut self) {
         if self.pending.is_empty() && self.evaluated_through.is_some() {
-            self.pending.extend(self.syslog.advance(Utc::now()));
+            self.pending.extend(self.evaluators.advance(Utc::now()));
         }
     }
 

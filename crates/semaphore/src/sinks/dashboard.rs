@@ -1,6 +1,7 @@
 //! The live web dashboard: every uplink's loss and latency over the last hour, grouped by organization and
-//! network, down uplinks and firing alerts highlighted, a filter box, and the recent log alerts (syslog
-//! rules: rule, device, severity, message, time, firing or resolved); updated live over server-sent events.
+//! network, down uplinks and firing alerts highlighted, a filter box, and the recent log and SNMP alerts
+//! (syslog, trap and interface rules: rule, device, severity, message or trap and interface, time, firing
+//! or resolved); updated live over server-sent events.
 //! The page, script and style are compiled into the binary (`assets/dashboard/`): no CDN, works offline.
 //!
 //! It reads like any other sink, from the time `history` ago rather than from committed offsets: it is a
@@ -37,8 +38,8 @@ const INDEX_HTML: &str = include_str!("../../assets/dashboard/index.html");
 const APP_JS: &str = include_str!("../../assets/dashboard/app.js");
 const APP_CSS: &str = include_str!("../../assets/dashboard/app.css");
 
-/// Log alerts listed: the last event of each, the newest fifty (resolved ones leave first). The page keeps
-/// as many.
+/// Log and SNMP alerts listed: the last event of each, the newest fifty (resolved ones leave first). The
+/// page keeps as many.
 const LOG_ALERTS_SHOWN: usize = 50;
 
 #[derive(Clone, Debug)]
@@ -76,15 +77,16 @@ struct Shown {
     uplinks: BTreeMap<String, UplinkView>,
     /// Firing uplink alerts by alert key.
     alerts: BTreeMap<String, AlertEvent>,
-    /// Log alerts by alert key: the last event of each, firing or resolved.
+    /// Log and SNMP alerts by alert key: the last event of each, firing or resolved. Events of one device
+    /// rather than an uplink, they share a table.
     log_alerts: BTreeMap<String, AlertEvent>,
 }
 
 impl Shown {
-    /// An uplink alert is shown while it fires; a log alert with its last event, firing or resolved.
+    /// An uplink alert is shown while it fires; a log or SNMP alert with its last event, firing or resolved.
     fn apply_alert(&mut self, event: &AlertEvent) {
         let key = event.alert_key();
-        if event.syslog.is_some() {
+        if event.syslog.is_some() || event.snmp.is_some() {
             self.log_alerts.insert(key, event.clone());
             self.forget_old_log_alerts();
             return;
@@ -95,7 +97,7 @@ impl Shown {
         };
     }
 
-    /// Keeps [`LOG_ALERTS_SHOWN`] log alerts, forgetting resolved ones first, oldest first.
+    /// Keeps [`LOG_ALERTS_SHOWN`] log and SNMP alerts, forgetting resolved ones first, oldest first.
     fn forget_old_log_alerts(&mut self) {
         while self.log_alerts.len() > LOG_ALERTS_SHOWN {
             let oldest = self
@@ -306,6 +308,7 @@ async fn events(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::SnmpAlert;
 
     #[test]
     fn points_stay_ordered_unique_and_recent() {
@@ -353,6 +356,31 @@ mod tests {
         assert!(
             !shown.log_alerts.contains_key("link/10.0.0.1"),
             "the resolved one left first"
+        );
+    }
+
+    #[test]
+    fn snmp_alerts_are_listed_with_the_log_alerts() {
+        let mut event = log_alert(1, AlertStatus::Firing, 0);
+        event.rule = "port-down".into();
+        event.syslog = None;
+        event.snmp = Some(SnmpAlert {
+            address: "10.0.0.1".parse().unwrap(),
+            trap_oid: Some("1.3.6.1.6.3.1.1.5.3".into()),
+            trap_name: Some("linkDown".into()),
+            if_index: Some(3),
+            if_name: Some("Gi0/3".into()),
+            metric: None,
+            resolve_after_seconds: None,
+        });
+        let mut shown = Shown::default();
+        shown.apply_alert(&event);
+        event.status = AlertStatus::Resolved;
+        shown.apply_alert(&event);
+        assert!(shown.alerts.is_empty(), "not among the uplink alerts");
+        assert_eq!(
+            shown.log_alerts["port-down/10.0.0.1/3"].status,
+            AlertStatus::Resolved
         );
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! - [`influxdb`] (line protocol: [`line_protocol`]), [`prometheus`] (exporter), [`webhook`] (Event-Driven
 //!   Ansible), [`alerts`] (rules on uplinks: [`alert_rules`]; on syslog lines: [`syslog_alert_rules`] and
-//!   [`syslog_alert_evaluator`]), [`dashboard`] (live web page);
+//!   [`syslog_alert_evaluator`]; on SNMP traps: [`trap_alert_rules`] and [`trap_alert_evaluator`]; on
+//!   polled SNMP interfaces: [`interface_alert_rules`]), [`dashboard`] (live web page);
 //! - [`component`]: the shape of a sink kind (its table, its validated config, what it is to the runner);
 //!   [`registry`]: the one list of kinds; [`sink`]: accepted batches and delivery errors; [`message`]:
 //!   decoding what was read, malformed or not.
@@ -13,6 +14,7 @@ pub mod alerts;
 pub mod component;
 pub mod dashboard;
 pub mod influxdb;
+pub mod interface_alert_rules;
 pub mod line_protocol;
 pub mod message;
 pub mod prometheus;
@@ -21,4 +23,6 @@ pub mod runner;
 pub mod sink;
 pub mod syslog_alert_evaluator;
 pub mod syslog_alert_rules;
+pub mod trap_alert_evaluator;
+pub mod trap_alert_rules;
 pub mod webhook;

@@ -268,6 +268,7 @@ impl LineWindow {
             ends_at: (status == AlertStatus::Resolved).then_some(at),
             ts: at,
             syslog: Some(self.line.clone()),
+            snmp: None,
         }
     }
 }

@@ -15,8 +15,8 @@ use regex::Regex;
 use crate::record::{SyslogAlert, SyslogRecord};
 
 /// Mnemonics and hostnames match whatever their case: devices differ in how they write both, and DNS names
-/// are case-insensitive.
-const ANY_CASE: MatchOptions = MatchOptions {
+/// are case-insensitive. Interface rules match `ifName`s so too (`gi1/0/*` is `Gi1/0/*`).
+pub(crate) const ANY_CASE: MatchOptions = MatchOptions {
     case_sensitive: false,
     require_literal_separator: false,
     require_literal_leading_dot: false,

@@ -15,8 +15,8 @@ use super::{collect_once, delivered, newest_per_uplink, produce, sinks_config, s
 
 /// The dashboard in headless Chromium: the page loads with every uplink grouped by organization and
 /// network, charts drawn, down uplinks marked; records produced while it is open appear without a reload,
-/// one with its firing alert, one marked down, and a syslog line's log alert in "Log alerts" (and in
-/// `/api/snapshot`); the filter box narrows the cards. The screenshot is saved under the build output.
+/// one with its firing alert, one marked down, and a syslog line's log alert in "Log and SNMP alerts" (and
+/// in `/api/snapshot`); the filter box narrows the cards. The screenshot is saved under the build output.
 #[test]
 fn dashboard_in_chromium_updates_live() {
     if !required(

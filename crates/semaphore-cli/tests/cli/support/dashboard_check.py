@@ -1,6 +1,6 @@
 """Drives the dashboard in headless Chromium as a user would: the page loads, charts draw, a record
 produced while the page is open appears without a reload (and a down one is marked down), a syslog line's
-log alert is listed under "Log alerts", the filter box narrows the cards. Prints a JSON
+log alert is listed under "Log and SNMP alerts", the filter box narrows the cards. Prints a JSON
 report; the Rust test asserts on it. Arguments: URL, screenshot path, the serials the test will produce
 (one reporting, one down), a file to create once the page is ready (the test then produces the records)."""
 import json

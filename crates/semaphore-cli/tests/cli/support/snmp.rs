@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
+use serde_json::Value;
+
 use crate::support::{all_output, eventually, have};
 
 /// The v2c community snmpd answers.
@@ -190,6 +192,61 @@ fn printed(output: &Output) -> Vec<Printed> {
                 kind: kind.to_owned(),
                 value: value.trim_matches('"').to_owned(),
             })
+        })
+        .collect()
+}
+
+/// linkDown's or linkUp's varbinds for interface `if_index` (`ifIndex`, `ifAdminStatus` up, `ifOperStatus`,
+/// `ifName` `Gi0/N`), as `snmptrap` takes them after the trap OID.
+pub fn link_varbinds(if_index: u32, oper_status: &str) -> Vec<String> {
+    let index = if_index.to_string();
+    let name = format!("Gi0/{if_index}");
+    [
+        ("1.3.6.1.2.1.2.2.1.1", "i", index.as_str()),
+        ("1.3.6.1.2.1.2.2.1.7", "i", "1"),
+        ("1.3.6.1.2.1.2.2.1.8", "i", oper_status),
+        ("1.3.6.1.2.1.31.1.1.1.1", "s", name.as_str()),
+    ]
+    .iter()
+    .flat_map(|(column, kind, value)| {
+        [
+            format!("{column}.{if_index}"),
+            kind.to_string(),
+            value.to_string(),
+        ]
+    })
+    .collect()
+}
+
+/// A net-snmp sender (`snmptrap` or `snmpinform`) to `receiver`, with a marker varbind so each record can be
+/// told apart: `1.3.6.1.4.1.8072.9999.1 s MARKER`.
+pub fn sender(tool: &str, security: &[&str], receiver: &str, trap: &[String], marker: &str) -> Command {
+    let mut command = Command::new(tool);
+    command
+        .args(["-m", "", "-t", "2", "-r", "2"])
+        .args(security)
+        .arg(receiver)
+        .args(trap)
+        .args(["1.3.6.1.4.1.8072.9999.1", "s", marker])
+        .env("MIBS", "");
+    command
+}
+
+/// Runs a sender, failing the test with its output when it fails.
+pub fn send(mut command: Command) {
+    let output = command.output().expect("a net-snmp sender runs");
+    assert!(output.status.success(), "{command:?}: {}", all_output(&output));
+}
+
+/// The `snmp.trap/1` records (of `consume` envelopes) whose marker varbind is `marker`.
+pub fn with_marker<'a>(records: &'a [Value], marker: &str) -> Vec<&'a Value> {
+    records
+        .iter()
+        .map(|envelope| &envelope["value"])
+        .filter(|record| {
+            record["varbinds"]
+                .as_array()
+                .is_some_and(|varbinds| varbinds.iter().any(|varbind| varbind["value"] == marker))
         })
         .collect()
 }

@@ -178,3 +178,19 @@ pub fn switch_recording(
     }
     lines
 }
+
+/// A `[[sources.snmp]]` table polling `targets` with SNMPv2c, the community in the variable `community_env`.
+pub fn poll_source(
+    id: &str,
+    community_env: &str,
+    targets: &[String],
+    interval_s: u64,
+    timeout_s: u64,
+) -> String {
+    let targets: Vec<String> = targets.iter().map(|target| format!("\"{target}\"")).collect();
+    format!(
+        "[[sources.snmp]]\nid = \"{id}\"\nversion = \"2c\"\ncommunity_env = \"{community_env}\"\n\
+         targets = [{}]\ninterval_s = {interval_s}\ntimeout_s = {timeout_s}\n",
+        targets.join(", ")
+    )
+}

@@ -1,5 +1,6 @@
-//! `[[sinks.alerts]]` with `[[sinks.alerts.rule]]` and `[[sinks.alerts.syslog_rule]]`: the table as written,
-//! its validation, its check and how the sink is built.
+//! `[[sinks.alerts]]` with `[[sinks.alerts.rule]]`, `[[sinks.alerts.syslog_rule]]`,
+//! `[[sinks.alerts.trap_rule]]` and `[[sinks.alerts.interface_rule]]`: the table as written, its validation,
+//! its check and how the sink is built.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -8,38 +9,41 @@ use futures::future::BoxFuture;
 use serde::Deserialize;
 
 use super::AlertsSink;
+use super::evaluators::AlertEvaluators;
+use super::interface_rule::{InterfaceRuleFile, validate_interface_rule};
 use super::syslog_rule::{SyslogRuleFile, validate_syslog_rule};
+use super::trap_rule::{TrapRuleFile, validate_trap_rule};
 use crate::check::Problem;
 use crate::config::validation::{At, Validation};
 use crate::config::{ConfigError, UPLINKS_TOPIC};
 use crate::env::Env;
-use crate::record::uplink::UPLINK_SCHEMA;
-use crate::record::{RecordKind, SyslogRecord};
 use crate::sinks::alert_rules::{AlertEvaluator, AlertMetric, AlertRule, AlertWindow};
 use crate::sinks::component::{
     BuiltSink, Deliver, SinkBuildError, SinkComponent, SinkContext, SinkFile, reading_keys,
 };
+use crate::sinks::interface_alert_rules::{InterfaceAlertEvaluator, InterfaceRule};
 use crate::sinks::message::ConsumedMessage;
 use crate::sinks::runner::SinkReading;
 use crate::sinks::sink::{Accepted, BoxError, SinkError};
 use crate::sinks::syslog_alert_evaluator::SyslogAlertEvaluator;
 use crate::sinks::syslog_alert_rules::SyslogRule;
+use crate::sinks::trap_alert_evaluator::TrapAlertEvaluator;
+use crate::sinks::trap_alert_rules::TrapRule;
 use crate::sinks::webhook::{WebhookSettings, WebhookTarget, validate_target};
+use crate::sources::snmp::poller::config::INTERFACE_TOPIC;
+use crate::sources::snmp::traps::SNMP_TRAPS_TOPIC;
 use crate::sources::syslog::SYSLOG_TOPIC;
 
 /// Where firing and resolved events go unless the sink says otherwise.
 pub const ALERTS_TOPIC: &str = "semaphore.alerts";
 
-/// With syslog rules, how long the sink waits for a record before it moves its clock on to the current time
-/// (log alerts resolve when no line comes): at most this late, in a quiet stream.
-const SYSLOG_TICK: Duration = Duration::from_secs(5);
+/// With syslog or trap rules, how long the sink waits for a record before it moves its clock on to the
+/// current time (log alerts and self-clearing trap alerts resolve when nothing comes): at most this late, in
+/// a quiet stream.
+const CLOCK_TICK: Duration = Duration::from_secs(5);
 
-/// What the sink decodes: uplink samples, and syslog lines once it has syslog rules.
-const UPLINK_SCHEMAS: &[&str] = &[UPLINK_SCHEMA];
-const UPLINK_AND_SYSLOG_SCHEMAS: &[&str] = &[UPLINK_SCHEMA, SyslogRecord::HEADER];
-
-/// `[[sinks.alerts]]`: rules evaluated per uplink and per syslog device; events to the alerts topic and
-/// optionally a webhook.
+/// `[[sinks.alerts]]`: rules evaluated per uplink, per syslog device, per SNMP device and interface; events
+/// to the alerts topic and optionally a webhook.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertsSinkFile {
@@ -59,6 +63,12 @@ pub struct AlertsSinkFile {
     /// The rules on syslog lines (`[[sinks.alerts.syslog_rule]]`).
     #[serde(default)]
     pub syslog_rule: Vec<SyslogRuleFile>,
+    /// The rules on SNMP traps (`[[sinks.alerts.trap_rule]]`).
+    #[serde(default)]
+    pub trap_rule: Vec<TrapRuleFile>,
+    /// The rules on polled SNMP interfaces (`[[sinks.alerts.interface_rule]]`).
+    #[serde(default)]
+    pub interface_rule: Vec<InterfaceRuleFile>,
 }
 
 /// `[sinks.alerts.webhook]`: the same keys as a webhook sink's target.
@@ -93,6 +103,8 @@ pub struct AlertRuleFile {
 pub struct AlertsSettings {
     pub rules: Vec<AlertRule>,
     pub syslog_rules: Vec<SyslogRule>,
+    pub trap_rules: Vec<TrapRule>,
+    pub interface_rules: Vec<InterfaceRule>,
     /// The alerts topic.
     pub topic: String,
     pub webhook: Option<WebhookSettings>,
@@ -109,34 +121,50 @@ impl SinkFile for AlertsSinkFile {
         at: &At,
         reading: &mut SinkReading,
     ) -> Result<AlertsSettings, ConfigError> {
-        if self.rule.is_empty() && self.syslog_rule.is_empty() {
+        if self.rule.is_empty()
+            && self.syslog_rule.is_empty()
+            && self.trap_rule.is_empty()
+            && self.interface_rule.is_empty()
+        {
             return Err(validation.invalid(
                 at.key("rule"),
-                "add at least one [[sinks.alerts.rule]] or [[sinks.alerts.syslog_rule]]",
+                "add at least one [[sinks.alerts.rule]], [[sinks.alerts.syslog_rule]], \
+                 [[sinks.alerts.trap_rule]] or [[sinks.alerts.interface_rule]]",
             ));
         }
-        // One name space for both kinds: an alert's key and its restored state start with the rule's name.
+        // One name space for every kind: an alert's key and its restored state start with the rule's name.
         let mut names = BTreeSet::new();
-        let mut rules = Vec::new();
-        for (index, rule) in self.rule.iter().enumerate() {
-            let key = |name: &str| at.key(&format!("rule[{index}].{name}"));
-            let validated = validate_rule(rule, validation, &key)?;
-            if !names.insert(rule.name.clone()) {
-                return Err(validation.invalid(key("name"), format!("{:?} is used by two rules", rule.name)));
-            }
-            rules.push(validated);
-        }
-        let mut syslog_rules = Vec::new();
-        for (index, rule) in self.syslog_rule.iter().enumerate() {
-            let key = |name: &str| at.key(&format!("syslog_rule[{index}].{name}"));
-            let validated = validate_syslog_rule(rule, validation, &key)?;
-            if !names.insert(rule.name.clone()) {
-                return Err(validation.invalid(key("name"), format!("{:?} is used by two rules", rule.name)));
-            }
-            syslog_rules.push(validated);
-        }
+        let mut rules_of = RuleTables {
+            names: &mut names,
+            validation,
+            at,
+        };
+        let rules = rules_of.validate("rule", &self.rule, |rule| &rule.name, validate_rule)?;
+        let syslog_rules = rules_of.validate(
+            "syslog_rule",
+            &self.syslog_rule,
+            |rule| &rule.name,
+            validate_syslog_rule,
+        )?;
+        let trap_rules = rules_of.validate(
+            "trap_rule",
+            &self.trap_rule,
+            |rule| &rule.name,
+            validate_trap_rule,
+        )?;
+        let interface_rules = rules_of.validate(
+            "interface_rule",
+            &self.interface_rule,
+            |rule| &rule.name,
+            validate_interface_rule,
+        )?;
         if self.topics.is_none() {
-            reading.topics = default_topics(!rules.is_empty(), !syslog_rules.is_empty());
+            reading.topics = default_topics([
+                (!rules.is_empty(), UPLINKS_TOPIC),
+                (!syslog_rules.is_empty(), SYSLOG_TOPIC),
+                (!trap_rules.is_empty(), SNMP_TRAPS_TOPIC),
+                (!interface_rules.is_empty(), INTERFACE_TOPIC),
+            ]);
         }
         let webhook = match &self.webhook {
             Some(file) => {
@@ -165,22 +193,55 @@ impl SinkFile for AlertsSinkFile {
         Ok(AlertsSettings {
             rules,
             syslog_rules,
+            trap_rules,
+            interface_rules,
             topic,
             webhook,
         })
     }
 }
 
-/// The topics read when `topics` is left out: what the rules take (uplink samples, syslog lines).
-fn default_topics(uplink_rules: bool, syslog_rules: bool) -> Vec<String> {
-    let mut topics = Vec::new();
-    if uplink_rules {
-        topics.push(UPLINKS_TOPIC.to_owned());
+/// The topics read when `topics` is left out: those of the kinds of rules the sink has (uplink samples,
+/// syslog lines, SNMP traps, interface polls), each `(has rules, topic)`.
+fn default_topics(kinds: [(bool, &str); 4]) -> Vec<String> {
+    kinds
+        .iter()
+        .filter(|(has_rules, _)| *has_rules)
+        .map(|(_, topic)| (*topic).to_owned())
+        .collect()
+}
+
+/// Validates the rule tables of one sink, every rule's name new among them all.
+struct RuleTables<'a, 'v> {
+    names: &'a mut BTreeSet<String>,
+    validation: &'a Validation<'v>,
+    at: &'a At,
+}
+
+impl RuleTables<'_, '_> {
+    /// One kind's tables (`[[sinks.alerts.TABLE]]`), each checked by `validate` with its keys named
+    /// `sinks.alerts[0].TABLE[1].KEY`.
+    fn validate<F, R>(
+        &mut self,
+        table: &str,
+        files: &[F],
+        name_of: impl Fn(&F) -> &String,
+        validate: impl Fn(&F, &Validation<'_>, &dyn Fn(&str) -> String) -> Result<R, ConfigError>,
+    ) -> Result<Vec<R>, ConfigError> {
+        let mut rules = Vec::new();
+        for (index, file) in files.iter().enumerate() {
+            let key = |name: &str| self.at.key(&format!("{table}[{index}].{name}"));
+            let rule = validate(file, self.validation, &key)?;
+            let name = name_of(file);
+            if !self.names.insert(name.clone()) {
+                return Err(self
+                    .validation
+                    .invalid(key("name"), format!("{name:?} is used by two rules")));
+            }
+            rules.push(rule);
+        }
+        Ok(rules)
     }
-    if syslog_rules {
-        topics.push(SYSLOG_TOPIC.to_owned());
-    }
-    topics
 }
 
 fn validate_rule(
@@ -224,14 +285,17 @@ fn validate_rule(
 
 impl SinkComponent for AlertsSettings {
     fn describe(&self) -> String {
-        match self.syslog_rules.len() {
-            0 => format!("{} alert rules -> {}", self.rules.len(), self.topic),
-            syslog => format!(
-                "{} alert rules, {syslog} syslog rules -> {}",
-                self.rules.len(),
-                self.topic
-            ),
+        let mut rules = format!("{} alert rules", self.rules.len());
+        for (count, kind) in [
+            (self.syslog_rules.len(), "syslog"),
+            (self.trap_rules.len(), "trap"),
+            (self.interface_rules.len(), "interface"),
+        ] {
+            if count > 0 {
+                rules.push_str(&format!(", {count} {kind} rules"));
+            }
         }
+        format!("{rules} -> {}", self.topic)
     }
 
     fn check<'a>(
@@ -247,10 +311,15 @@ impl SinkComponent for AlertsSettings {
                 Some(settings) => Some(settings.sink(context.env, context.id)?),
                 None => None,
             };
+            let evaluators = AlertEvaluators {
+                uplinks: AlertEvaluator::new(self.rules.clone()),
+                syslog: SyslogAlertEvaluator::new(self.syslog_rules.clone()),
+                traps: TrapAlertEvaluator::new(self.trap_rules.clone()),
+                interfaces: InterfaceAlertEvaluator::new(self.interface_rules.clone()),
+            };
             let sink = AlertsSink::new(
                 context.id.to_owned(),
-                AlertEvaluator::new(self.rules.clone()),
-                SyslogAlertEvaluator::new(self.syslog_rules.clone()),
+                evaluators,
                 self.topic.clone(),
                 context.kafka.clone(),
                 context.topic_creation,
@@ -266,15 +335,11 @@ impl SinkComponent for AlertsSettings {
 
 impl Deliver for AlertsSink {
     fn accepts(&self) -> &'static [&'static str] {
-        if self.syslog.is_empty() {
-            UPLINK_SCHEMAS
-        } else {
-            UPLINK_AND_SYSLOG_SCHEMAS
-        }
+        self.evaluators.accepts()
     }
 
     fn idle_tick(&self) -> Option<Duration> {
-        (!self.syslog.is_empty()).then_some(SYSLOG_TICK)
+        self.evaluators.keep_time().then_some(CLOCK_TICK)
     }
 
     fn prepare(&mut self) -> BoxFuture<'_, Result<(), BoxError>> {

@@ -122,7 +122,8 @@ fn glob_pattern(text: &Option<String>) -> Result<Option<Pattern>, String> {
         .map_err(|error| format!("{text:?} is not a glob: {error}"))
 }
 
-fn networks(texts: &[String]) -> Result<Vec<IpNetwork>, String> {
+/// Senders as written: addresses or networks (trap rules take them too).
+pub(super) fn networks(texts: &[String]) -> Result<Vec<IpNetwork>, String> {
     texts.iter().map(String::as_str).map(IpNetwork::parse).collect()
 }
 

@@ -20,7 +20,9 @@ pub const SNMP_TRAP_COMMUNITY: &[u32] = &[1, 3, 6, 1, 6, 3, 18, 1, 4];
 
 /// The generic notifications (`snmpTraps`, 1.3.6.1.6.3.1.1.5.N).
 const SNMP_TRAPS: &[u32] = &[1, 3, 6, 1, 6, 3, 1, 1, 5];
-const TRAP_NAMES: [&str; 6] = [
+/// Their names, in order (`coldStart` is 1.3.6.1.6.3.1.1.5.1); configuration that names a notification
+/// lists them.
+pub const TRAP_NAMES: [&str; 6] = [
     "coldStart",
     "warmStart",
     "linkDown",
