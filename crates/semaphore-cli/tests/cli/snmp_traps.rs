@@ -2,7 +2,8 @@
 //! v2c and v3 (`authPriv`) traps and `snmpinform` v2c and v3 informs; each lands in Kafka once as a
 //! `snmp.trap/1` record with its varbinds named, and `snmpinform` succeeds only because semaphore answered.
 //! An inform sent while Kafka is down is answered only after Kafka is back: `snmpinform` is still waiting
-//! while the broker is away and succeeds after it returns, and the record is in Kafka.
+//! while the broker is away and succeeds after it returns, and the record is in Kafka once, however many
+//! times `snmpinform` sent it meanwhile.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -205,7 +206,7 @@ fn each_record_says_what_was_sent(record: &Value, marker: &str) {
 }
 
 /// With the broker stopped, `snmpinform` gets no answer (it keeps retrying); once the broker is back it is
-/// answered, exits 0, and its record is in Kafka.
+/// answered, exits 0, and its record is in Kafka exactly once.
 fn inform_waits_for_kafka(broker: &mut Broker, broker_data: &str, receiver: &str, daemon: &Daemon) {
     let address = broker.address.clone();
     broker.stop().expect("the broker stops on SIGTERM");
@@ -235,6 +236,18 @@ fn inform_waits_for_kafka(broker: &mut Broker, broker_data: &str, receiver: &str
         all_output(&output),
         daemon.log_text()
     );
-    let records = wait_for_markers(&address, &["inform-during-outage"], daemon);
-    assert!(!with_marker(&records, "inform-during-outage").is_empty());
+    wait_for_markers(&address, &["inform-during-outage"], daemon);
+    // The copies snmpinform sent while Kafka was away were not published again (issue 14's review): the
+    // inform is in Kafka once. A copy published again would have been published with the first, before the
+    // answer; read again a little later all the same.
+    std::thread::sleep(Duration::from_secs(2));
+    let records = try_consume_all(&address, TOPIC).unwrap_or_default();
+    let found = with_marker(&records, "inform-during-outage");
+    assert_eq!(
+        found.len(),
+        1,
+        "the inform sent during the outage arrived {} times: {found:#?}\n{}",
+        found.len(),
+        daemon.log_text()
+    );
 }

@@ -28,7 +28,7 @@ const QUEUED_BATCHES: usize = 64;
 /// than a full batch waiting behind the one in flight makes the idempotent producer's broker thread spin
 /// (it sends one request at a time, and a full batch asks to be sent now): measured, 20,000 records per
 /// `accept` cost 67 µs of CPU per line, mostly that spin, against 11 µs before the queue.
-const MAX_BYTES_PER_ACCEPT: usize = 512 * 1024;
+pub(crate) const MAX_BYTES_PER_ACCEPT: usize = 512 * 1024;
 
 /// The queue's sending side, shared by every connection of a source.
 #[derive(Clone, Debug)]

@@ -461,8 +461,8 @@ pub static SNMP_INFORMS_UNANSWERED: Metric = Metric::recorded(
     "semaphore_snmp_informs_unanswered_total",
     Kind::Counter,
     &[SOURCE],
-    "Informs left unanswered (too many waiting for Kafka, or the answer could not be sent); their senders \
-     retry them.",
+    "Informs left unanswered (too many waiting for Kafka, the answer could not be sent, or the source stopped \
+     first); their senders retry them.",
 );
 
 /// One metric family: what `# HELP` and `# TYPE` say, its labels, and where its samples come from.

@@ -8,6 +8,7 @@
 //! RFC 3416 §4.2.7 (same version, same community). SNMPv3 is `v3.rs`'s. Anything else (a GetRequest sent to
 //! the trap port, a Response) is refused.
 
+use std::fmt;
 use std::net::SocketAddr;
 
 use chrono::{DateTime, Utc};
@@ -35,8 +36,9 @@ pub struct TrapDecoder {
     pub(super) reports: ReportCounters,
 }
 
-/// One datagram as received.
-#[derive(Clone, Copy, Debug)]
+/// One datagram as received. Its `Debug` shows the length of its bytes, never the bytes: a v1 or v2c message
+/// carries its community in the clear.
+#[derive(Clone, Copy)]
 pub struct Datagram<'a> {
     pub bytes: &'a [u8],
     pub sender: SocketAddr,
@@ -45,8 +47,9 @@ pub struct Datagram<'a> {
     pub engine_time: u32,
 }
 
-/// What one datagram comes to: exactly one of these.
-#[derive(Clone, Debug, PartialEq)]
+/// What one datagram comes to: exactly one of these. Its `Debug` shows the length of a Response or Report,
+/// never its bytes: a v1 or v2c Response repeats the inform's community in the clear.
+#[derive(Clone, PartialEq)]
 pub enum Outcome {
     /// A trap: its record goes to the outputs (through the spool while Kafka is away).
     Trap(Notification),
@@ -78,6 +81,52 @@ impl Outcome {
             },
             None => Outcome::Trap(notification),
         }
+    }
+}
+
+impl fmt::Debug for Datagram<'_> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Datagram")
+            .field("bytes", &Length(self.bytes.len()))
+            .field("sender", &self.sender)
+            .field("received_at", &self.received_at)
+            .field("engine_time", &self.engine_time)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Outcome {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Trap(notification) => formatter.debug_tuple("Trap").field(notification).finish(),
+            Outcome::Inform {
+                notification,
+                response,
+            } => formatter
+                .debug_struct("Inform")
+                .field("notification", notification)
+                .field("response", &Length(response.len()))
+                .finish(),
+            Outcome::Discovery { report } => formatter
+                .debug_struct("Discovery")
+                .field("report", &Length(report.len()))
+                .finish(),
+            Outcome::Refused { error, report } => formatter
+                .debug_struct("Refused")
+                .field("error", error)
+                .field("report", &report.as_ref().map(|report| Length(report.len())))
+                .finish(),
+        }
+    }
+}
+
+/// Encoded bytes in a `Debug`: how many, not what.
+pub(super) struct Length(pub(super) usize);
+
+impl fmt::Debug for Length {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "<{} bytes>", self.0)
     }
 }
 
@@ -160,7 +209,9 @@ pub(super) fn text(octets: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sources::snmp::traps::test_support::{decoder, decoder_with_communities, received, sender};
+    use crate::sources::snmp::traps::test_support::{
+        assert_community_absent, decoder, decoder_with_communities, received, sender,
+    };
     use crate::sources::snmp::wire::fixtures::{self, hex};
     use crate::sources::snmp::wire::{DecodeErrorKind, GenericTrap, Version};
 
@@ -201,6 +252,40 @@ mod tests {
         assert_eq!(notification.pdu.pdu_type(), PduType::Inform);
         // What snmptrapd answered, octet for octet.
         assert_eq!(response, hex(fixtures::INFORM_RESPONSE_V2C));
+    }
+
+    /// The community of a v2c inform is in its datagram and its Response, never in their `Debug`.
+    #[test]
+    fn debug_never_shows_the_community() {
+        let bytes = hex(fixtures::INFORM_V2C_LINK_DOWN);
+        let community: &[u8] = b"public";
+        assert!(bytes.windows(community.len()).any(|window| window == community));
+        let datagram = Datagram {
+            bytes: &bytes,
+            sender: sender(),
+            received_at: received(),
+            engine_time: 1,
+        };
+        let outcome = decoder().decode(&datagram);
+        let Outcome::Inform { response, .. } = &outcome else {
+            panic!("an inform");
+        };
+        let refused = Outcome::Refused {
+            error: TrapError::BadCommunity,
+            report: Some(response.clone()),
+        };
+        let discovery = Outcome::Discovery {
+            report: response.clone(),
+        };
+        for shown in [
+            format!("{datagram:?}"),
+            format!("{outcome:?}"),
+            format!("{refused:?}"),
+            format!("{discovery:?}"),
+        ] {
+            assert_community_absent(&shown, community);
+        }
+        assert!(format!("{outcome:?}").contains(&format!("<{} bytes>", response.len())));
     }
 
     #[test]

@@ -46,7 +46,7 @@ fn usm_reason(error: &UsmError) -> &'static str {
         UsmError::AuthenticationParametersLength { .. } | UsmError::WrongDigest => "wrong_digest",
         UsmError::PrivacyParametersLength(_)
         | UsmError::CiphertextLength(_)
-        | UsmError::UndecryptableScopedPdu(_) => "decryption_error",
+        | UsmError::UndecryptableScopedPdu(_) => "decryption",
         UsmError::NotInTimeWindow { .. } => "not_in_time_window",
     }
 }
@@ -68,7 +68,7 @@ mod tests {
                 TrapError::Usm(UsmError::UnsupportedSecurityLevel(SecurityLevel::AuthPriv)),
                 "unsupported_security_level",
             ),
-            (TrapError::Usm(UsmError::CiphertextLength(7)), "decryption_error"),
+            (TrapError::Usm(UsmError::CiphertextLength(7)), "decryption"),
             (TrapError::UnexpectedPdu(PduType::Get), "unexpected_pdu"),
             (
                 TrapError::InformToAnotherEngine("8000".to_owned()),

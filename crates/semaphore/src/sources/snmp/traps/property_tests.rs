@@ -26,7 +26,7 @@ const REASONS: &[&str] = &[
     "unsupported_security_model",
     "unsupported_security_level",
     "wrong_digest",
-    "decryption_error",
+    "decryption",
     "not_in_time_window",
     "unexpected_pdu",
 ];

@@ -3,13 +3,22 @@
 //!
 //! - a trap's record queued for the outputs ([`AcceptQueue`], as syslog's UDP lines: spooled while Kafka is
 //!   away, since a trap is never sent again);
-//! - an inform's record handed to the [`InformAcknowledger`]: published to Kafka, then answered;
-//! - a Report (SNMPv3 discovery, an unknown user, a stale clock) sent back at once;
+//! - an inform's record handed to the [`InformAcknowledger`]: published to Kafka, then answered (a copy of an
+//!   inform it holds or answered lately is not published again);
+//! - a Report (SNMPv3 discovery, an unknown user, a stale clock) sent back at once, at most a few a second
+//!   to one address ([`ReportLimiter`]);
 //! - a refusal counted by reason, and logged at most once a minute per sender and reason.
 //!
 //! UDP cannot push back: while the queue is full the socket is not read, datagrams wait in its receive
 //! buffer (`receive_buffer_bytes`) and the kernel drops what does not fit, which
-//! `semaphore_listener_kernel_drops_total` shows.
+//! `semaphore_listener_kernel_drops_total` shows. What the source holds is bounded in bytes: a batch stops
+//! at [`MAX_BYTES_PER_ACCEPT`] of records (a 64 KB datagram of tiny varbinds is about 300 KB of JSON), so
+//! the queue's batches are bounded in bytes too, and the informs waiting for Kafka are (`retransmission.rs`).
+//!
+//! On stop the socket is not read any more; the batch in hand waits at most [`STOP_WAIT`] for room in the
+//! queue (then its traps are lost, logged), what is queued is accepted, and the informs still waiting for
+//! Kafka after [`STOP_WAIT`] are left unanswered for their senders to send again: the source ends whatever
+//! Kafka is doing.
 
 use std::collections::HashMap;
 use std::io::ErrorKind;
@@ -26,7 +35,7 @@ use crate::outputs::Outputs;
 use crate::record::{EncodedRecord, SnmpTrapPdu, SnmpTrapVersion};
 use crate::shutdown::Stop;
 use crate::sources::SourceFailure;
-use crate::sources::accept_queue::AcceptQueue;
+use crate::sources::accept_queue::{AcceptQueue, MAX_BYTES_PER_ACCEPT};
 use crate::sources::listener::stats::worth_logging;
 use crate::sources::listener::{ListenAddress, ListenerConfig, ListenerStats, bind_error, bind_udp};
 use crate::sources::snmp::traps::config::SnmpTrapsSettings;
@@ -34,8 +43,9 @@ use crate::sources::snmp::traps::convert;
 use crate::sources::snmp::traps::decode::{Datagram, Outcome, TrapDecoder};
 use crate::sources::snmp::traps::engine::to_hex;
 use crate::sources::snmp::traps::error::TrapError;
-use crate::sources::snmp::traps::informs::{InformAcknowledger, PendingInform};
+use crate::sources::snmp::traps::informs::{Admitted, InformAcknowledger, PendingInform, STOP_WAIT};
 use crate::sources::snmp::traps::notification::Notification;
+use crate::sources::snmp::traps::report_limit::ReportLimiter;
 use crate::sources::snmp::traps::warnings::WarningLimiter;
 use crate::sources::snmp::wire::time_window::MAX_ENGINE_BOOTS;
 use crate::telemetry::Telemetry;
@@ -43,7 +53,8 @@ use crate::telemetry::metrics::{SNMP_TRAP_ERRORS, SNMP_TRAPS};
 
 /// Holds the largest UDP payload (65,507 bytes over IPv4), so no datagram is cut by the receive call.
 const DATAGRAM_BUFFER_BYTES: usize = 65_536;
-/// Datagrams read before their records are handed on: one batch for the queue, one for Kafka.
+/// Datagrams read before their records are handed on: one batch for the queue, one for Kafka (unless its
+/// records reach [`MAX_BYTES_PER_ACCEPT`] first).
 const DATAGRAMS_PER_BATCH: usize = 256;
 /// Pause after a receive error, so an error that repeats cannot spin the loop.
 const ERROR_PAUSE: Duration = Duration::from_millis(10);
@@ -127,8 +138,8 @@ impl BoundTrapSource {
         self.socket.local_addr()
     }
 
-    /// Receives until stopped, then publishes and answers what it holds (the informs in flight, the queued
-    /// traps) before returning.
+    /// Receives until stopped, then accepts the queued traps and gives the informs in flight [`STOP_WAIT`]
+    /// to be published and answered before returning.
     pub async fn serve(self, stop: Stop) {
         let BoundTrapSource {
             source,
@@ -154,6 +165,7 @@ impl BoundTrapSource {
             queue,
             informs,
             warnings: WarningLimiter::default(),
+            reports: ReportLimiter::default(),
             started: Instant::now(),
             receive_errors: 0,
         };
@@ -164,7 +176,7 @@ impl BoundTrapSource {
             drop(queue);
             AcceptQueue::finish(accepting).await;
         };
-        tokio::join!(informs.finish(), traps);
+        tokio::join!(informs.stop(), traps);
     }
 }
 
@@ -179,6 +191,7 @@ struct Receiver {
     queue: AcceptQueue,
     informs: InformAcknowledger,
     warnings: WarningLimiter,
+    reports: ReportLimiter,
     /// When our engine's time started (snmpEngineTime counts from it).
     started: Instant,
     receive_errors: u64,
@@ -189,9 +202,17 @@ struct Receiver {
 struct Work {
     traps: Vec<EncodedRecord>,
     informs: Vec<PendingInform>,
+    /// The records' payloads, traps' and informs': a batch stops at [`MAX_BYTES_PER_ACCEPT`].
+    bytes: usize,
     tally: Tally,
     /// A receive failed (other than "nothing queued").
     failed: bool,
+}
+
+impl Work {
+    fn full(&self, datagrams: usize) -> bool {
+        datagrams >= DATAGRAMS_PER_BATCH || self.bytes >= MAX_BYTES_PER_ACCEPT
+    }
 }
 
 impl Receiver {
@@ -211,7 +232,7 @@ impl Receiver {
             }
             let work = self.receive_batch(&mut buffer);
             let failed = work.failed;
-            self.deliver(work).await;
+            self.deliver(work, stop).await;
             if failed {
                 stop.sleep(ERROR_PAUSE).await;
             }
@@ -219,15 +240,17 @@ impl Receiver {
         tracing::debug!("SNMP trap receiver stopped.");
     }
 
-    /// Reads and decodes the datagrams already queued, up to a batch.
+    /// Reads and decodes the datagrams already queued, up to a batch (in datagrams or in bytes of records).
     fn receive_batch(&mut self, buffer: &mut [u8]) -> Work {
         let received_at = Utc::now();
         let now = Instant::now();
         let engine_time = engine_time(self.started, now);
         let mut work = Work::default();
-        for _ in 0..DATAGRAMS_PER_BATCH {
+        let mut datagrams = 0;
+        while !work.full(datagrams) {
             match self.socket.try_recv_from(buffer) {
                 Ok((length, sender)) => {
+                    datagrams += 1;
                     self.stats.bytes.add(length as u64);
                     self.stats.frames.add(1);
                     let datagram = Datagram {
@@ -255,28 +278,37 @@ impl Receiver {
         match outcome {
             Outcome::Trap(notification) => {
                 work.tally.notification(&notification);
-                work.traps.push(self.encode(&notification));
+                let record = self.encode(&notification);
+                work.bytes += record.payload.len();
+                work.traps.push(record);
             }
             Outcome::Inform {
                 notification,
                 response,
-            } => {
-                work.tally.notification(&notification);
-                let record = self.encode(&notification);
-                work.informs.push(PendingInform {
-                    record,
-                    response,
-                    sender,
-                });
-            }
-            Outcome::Discovery { report } => self.send_now(&report, sender),
+            } => self.take_inform(&notification, response, now, work),
+            Outcome::Discovery { report } => self.send_report(&report, sender, now),
             Outcome::Refused { error, report } => {
                 work.tally.refused(&error);
                 self.warn(&error, sender, now);
                 if let Some(report) = report {
-                    self.send_now(&report, sender);
+                    self.send_report(&report, sender, now);
                 }
             }
+        }
+    }
+
+    /// A new inform joins the batch; a copy of one the acknowledger holds or answered lately is neither
+    /// published nor counted again.
+    fn take_inform(&mut self, notification: &Notification, response: Vec<u8>, now: Instant, work: &mut Work) {
+        let record = self.encode(notification);
+        match self.informs.admit(notification, record, response, now) {
+            Admitted::Publish(inform) => {
+                work.tally.notification(notification);
+                work.bytes += inform.record.payload.len();
+                work.informs.push(inform);
+            }
+            Admitted::Unanswered => work.tally.notification(notification),
+            Admitted::Copy => {}
         }
     }
 
@@ -287,8 +319,13 @@ impl Receiver {
         EncodedRecord::new(&record, Some(record.key()), &self.source_id)
     }
 
-    /// Sends a Report without waiting: when the socket cannot take it now, the sender asks again.
-    fn send_now(&self, report: &[u8], sender: SocketAddr) {
+    /// Sends a Report without waiting, unless the address had its few this second (a Report answers
+    /// datagrams anyone can send, from any address they like). When the socket cannot take it now, or it
+    /// was held back, the sender asks again.
+    fn send_report(&mut self, report: &[u8], sender: SocketAddr, now: Instant) {
+        if !self.reports.allow(sender.ip(), now) {
+            return;
+        }
         if let Err(error) = self.socket.try_send_to(report, sender) {
             tracing::debug!(%error, %sender, "A Report could not be sent; the sender asks again.");
         }
@@ -307,12 +344,25 @@ impl Receiver {
         }
     }
 
-    async fn deliver(&mut self, work: Work) {
+    /// Hands the batch on: its informs to the acknowledger, its traps to the queue, waiting while the queue
+    /// is full (the socket is not read meanwhile), but once stopped for [`STOP_WAIT`] at most.
+    async fn deliver(&mut self, work: Work, stop: &Stop) {
         work.tally.record(&self.telemetry, &self.source_id);
         self.informs.submit(work.informs);
-        // Waits while the queue is full; false only when standard output was closed by its reader, and the
-        // pipeline is stopping.
-        let _ = self.queue.send(work.traps).await;
+        let traps = work.traps.len();
+        if traps == 0 {
+            return;
+        }
+        tokio::select! {
+            // False only when standard output was closed by its reader, and the pipeline is stopping.
+            _ = self.queue.send(work.traps) => {}
+            () = after_stop(stop) => {
+                tracing::error!(
+                    traps,
+                    "The source stopped while the queue to the outputs stayed full; these traps were lost."
+                );
+            }
+        }
     }
 
     fn receive_failed(&mut self, error: &std::io::Error) {
@@ -323,6 +373,12 @@ impl Receiver {
             tracing::warn!(%error, total, "Receiving an SNMP datagram failed; receiving goes on.");
         }
     }
+}
+
+/// Completes [`STOP_WAIT`] after the stop.
+async fn after_stop(stop: &Stop) {
+    stop.stopped().await;
+    tokio::time::sleep(STOP_WAIT).await;
 }
 
 /// snmpEngineTime at `now`: whole seconds since `started`, within SNMP's range.
@@ -361,14 +417,17 @@ impl Tally {
 
 #[cfg(test)]
 mod tests {
+    use futures::future::BoxFuture;
+    use tokio::sync::watch;
+
     use super::*;
-    use crate::outputs::Output;
     use crate::outputs::lines::{LinesOutput, LinesTarget};
+    use crate::outputs::{Output, OutputFailure};
     use crate::sources::snmp::traps::config::DEFAULT_LISTEN;
     use crate::sources::snmp::traps::test_support::decoder;
     use crate::sources::snmp::wire::fixtures::{self, hex};
     use crate::sources::snmp::wire::{Message, ReportError, usm};
-    use crate::telemetry::metrics::SNMP_INFORMS_ACKNOWLEDGED;
+    use crate::telemetry::metrics::{SNMP_INFORMS_ACKNOWLEDGED, SNMP_INFORMS_UNANSWERED};
 
     fn settings() -> SnmpTrapsSettings {
         SnmpTrapsSettings {
@@ -390,6 +449,156 @@ mod tests {
             // A line being written as it is read is left for the next look.
             .filter_map(|line| serde_json::from_str(line).ok())
             .collect()
+    }
+
+    /// An output that takes nothing until opened, as Kafka while it is away; then keeps what it took.
+    #[derive(Debug)]
+    struct GatedOutput {
+        open: watch::Sender<bool>,
+        taken: std::sync::Mutex<Vec<EncodedRecord>>,
+    }
+
+    impl GatedOutput {
+        fn closed() -> Arc<Self> {
+            Arc::new(Self {
+                open: watch::channel(false).0,
+                taken: std::sync::Mutex::default(),
+            })
+        }
+
+        fn open(&self) {
+            self.open.send_replace(true);
+        }
+
+        fn taken(&self) -> usize {
+            self.taken.lock().unwrap().len()
+        }
+    }
+
+    impl Output for GatedOutput {
+        fn name(&self) -> String {
+            "gated".to_owned()
+        }
+
+        fn label(&self) -> &'static str {
+            "gated"
+        }
+
+        fn write<'a>(
+            &'a self,
+            _topic: &'a str,
+            records: &'a [EncodedRecord],
+        ) -> BoxFuture<'a, Result<(), OutputFailure>> {
+            Box::pin(async move {
+                let mut open = self.open.subscribe();
+                let _ = open.wait_for(|open| *open).await;
+                self.taken.lock().unwrap().extend_from_slice(records);
+                Ok(())
+            })
+        }
+    }
+
+    /// A source writing to `output`, serving; its address, its counters, its stop and its task.
+    async fn serving_into(
+        output: Arc<dyn Output>,
+        telemetry: &Arc<Telemetry>,
+    ) -> (
+        SocketAddr,
+        Arc<ListenerStats>,
+        crate::shutdown::StopTrigger,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let outputs = Arc::new(Outputs::new(vec![output], telemetry.clone()));
+        let devices = Arc::new(DeviceDirectory::new(Arc::default(), false));
+        let source = SnmpTrapSource::new(settings(), decoder(), outputs, telemetry.clone(), devices);
+        let bound = source.bind().await.unwrap();
+        let address = bound.local_address().unwrap();
+        let stats = bound.stats.clone();
+        let (trigger, stop) = crate::shutdown::stop_pair();
+        (address, stats, trigger, tokio::spawn(bound.serve(stop)))
+    }
+
+    /// The next datagram `client` receives.
+    async fn answer(client: &UdpSocket) -> Vec<u8> {
+        let mut buffer = vec![0_u8; 2_048];
+        let (length, _) = tokio::time::timeout(Duration::from_secs(5), client.recv_from(&mut buffer))
+            .await
+            .expect("an answer within 5 s")
+            .unwrap();
+        buffer.truncate(length);
+        buffer
+    }
+
+    /// Whether nothing arrives for `wait`.
+    async fn silent(client: &UdpSocket, wait: Duration) -> bool {
+        let mut buffer = vec![0_u8; 2_048];
+        tokio::time::timeout(wait, client.recv_from(&mut buffer))
+            .await
+            .is_err()
+    }
+
+    /// Issue 14's review: the copies a sender sends while Kafka is away are not published again. The inform
+    /// is published once and answered once Kafka has it; a copy that comes after is answered again at once,
+    /// and not published again.
+    #[tokio::test]
+    async fn copies_of_an_inform_are_published_once() {
+        let telemetry = Telemetry::new();
+        let gated = GatedOutput::closed();
+        let (address, stats, trigger, serving) = serving_into(gated.clone(), &telemetry).await;
+        let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let inform = hex(fixtures::INFORM_V2C_LINK_DOWN);
+        for _ in 0..3 {
+            client.send_to(&inform, address).await.unwrap();
+        }
+        eventually("three copies received", || stats.frames.get() == 3).await;
+        assert!(
+            silent(&client, Duration::from_millis(100)).await,
+            "answered before Kafka had it"
+        );
+        gated.open();
+        assert_eq!(answer(&client).await, hex(fixtures::INFORM_RESPONSE_V2C));
+        assert_eq!(gated.taken(), 1);
+        assert!(
+            silent(&client, Duration::from_millis(300)).await,
+            "answered twice"
+        );
+        client.send_to(&inform, address).await.unwrap();
+        assert_eq!(answer(&client).await, hex(fixtures::INFORM_RESPONSE_V2C));
+        assert_eq!(gated.taken(), 1);
+        assert_eq!(telemetry.get(&SNMP_INFORMS_ACKNOWLEDGED, &["traps"]), 1.0);
+        assert_eq!(telemetry.get(&SNMP_TRAPS, &["traps", "2c", "inform"]), 1.0);
+        trigger.trigger();
+        tokio::time::timeout(Duration::from_secs(5), serving)
+            .await
+            .expect("the source stops")
+            .unwrap();
+    }
+
+    /// Issue 14's review: stopped while Kafka is away, the source ends after `STOP_WAIT`, leaving the inform
+    /// waiting for Kafka unanswered (counted) for its sender to send again.
+    #[tokio::test]
+    async fn a_stop_while_kafka_is_away_ends_leaving_informs_unanswered() {
+        let telemetry = Telemetry::new();
+        let gated = GatedOutput::closed();
+        let (address, stats, trigger, serving) = serving_into(gated.clone(), &telemetry).await;
+        let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        client
+            .send_to(&hex(fixtures::INFORM_V2C_LINK_DOWN), address)
+            .await
+            .unwrap();
+        eventually("the inform received", || stats.frames.get() == 1).await;
+        trigger.trigger();
+        tokio::time::timeout(STOP_WAIT + Duration::from_secs(4), serving)
+            .await
+            .expect("the source stops whatever Kafka is doing")
+            .unwrap();
+        assert_eq!(telemetry.get(&SNMP_INFORMS_UNANSWERED, &["traps"]), 1.0);
+        assert_eq!(telemetry.get(&SNMP_INFORMS_ACKNOWLEDGED, &["traps"]), 0.0);
+        assert_eq!(gated.taken(), 0);
+        assert!(
+            silent(&client, Duration::from_millis(100)).await,
+            "answered without Kafka"
+        );
     }
 
     async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {

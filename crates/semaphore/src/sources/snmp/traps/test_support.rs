@@ -26,6 +26,16 @@ pub fn received() -> DateTime<Utc> {
     "2026-12-04T09:30:00Z".parse().expect("a time")
 }
 
+/// Fails when `shown` (a `Debug` text) holds `community`, as text or as the octets a byte slice's `Debug`
+/// lists.
+pub fn assert_community_absent(shown: &str, community: &[u8]) {
+    let octets = format!("{community:?}");
+    let octets = octets.trim_start_matches('[').trim_end_matches(']');
+    let text = String::from_utf8_lossy(community);
+    assert!(!shown.contains(text.as_ref()), "the community as text: {shown}");
+    assert!(!shown.contains(octets), "the community's octets: {shown}");
+}
+
 /// A decoder taking any community, with snmptrapd's engine (boots 1) and the fixtures' users.
 pub fn decoder() -> TrapDecoder {
     decoder_of(None)

@@ -50,14 +50,7 @@ impl TrapDecoder {
     ) -> Outcome {
         let request_id = plaintext_request_id(message);
         let counter = ReportCounter::UnknownEngineIds;
-        match self.report(
-            message,
-            parameters,
-            counter,
-            request_id,
-            None,
-            datagram.engine_time,
-        ) {
+        match self.report_if_asked(message, parameters, counter, request_id, None, datagram) {
             Some(report) => Outcome::Discovery { report },
             None => Outcome::refused(TrapError::Usm(UsmError::UnknownEngineId)),
         }
@@ -70,68 +63,106 @@ impl TrapDecoder {
         parameters: &UsmSecurityParameters,
         datagram: &Datagram<'_>,
     ) -> Outcome {
-        let reportable = message.header.reportable;
         let Some(user) = self.users.for_our_engine(&parameters.user_name) else {
-            let request_id = plaintext_request_id(message);
-            let counter = ReportCounter::UnknownUserNames;
-            let report = reportable
-                .then(|| {
-                    self.report(
-                        message,
-                        parameters,
-                        counter,
-                        request_id,
-                        None,
-                        datagram.engine_time,
-                    )
-                })
-                .flatten();
-            let error = TrapError::UnknownUser(text(&parameters.user_name));
-            return Outcome::Refused { error, report };
+            return self.unknown_user(message, parameters, datagram);
         };
         let scoped_pdu = match usm::open(message, parameters, user) {
             Ok(scoped_pdu) => scoped_pdu,
             Err(error) => return Outcome::refused(TrapError::Usm(error)),
         };
-        // Timeliness only once the digest is verified (RFC 3414 §3.2.7): an unauthenticated message has no
-        // time worth checking.
-        if message.header.security_level.has_authentication()
-            && let Err(error) = check_authoritative(
-                self.engine.boots,
-                datagram.engine_time,
-                parameters.engine_boots,
-                parameters.engine_time,
-            )
+        if let Some(refused) = self.outside_our_time_window(message, parameters, datagram, user, &scoped_pdu)
         {
-            let request_id = scoped_pdu.pdu.as_pdu().map_or(0, |pdu| pdu.request_id);
-            let counter = ReportCounter::NotInTimeWindows;
-            let report = reportable
-                .then(|| {
-                    self.report(
-                        message,
-                        parameters,
-                        counter,
-                        request_id,
-                        Some(user),
-                        datagram.engine_time,
-                    )
-                })
-                .flatten();
-            return Outcome::Refused {
-                error: TrapError::Usm(error),
-                report,
-            };
+            return refused;
         }
-        let response = match scoped_pdu.pdu.as_pdu() {
-            Some(inform) if inform.pdu_type == PduType::Inform => {
-                match self.response(message, user, &scoped_pdu, inform, datagram.engine_time) {
-                    Ok(response) => Some(response),
-                    Err(error) => return Outcome::refused(TrapError::Usm(error)),
-                }
-            }
-            _ => None,
-        };
-        self.v3_notification(scoped_pdu, parameters, datagram, response)
+        match self.inform_response(message, user, &scoped_pdu, datagram.engine_time) {
+            Ok(response) => self.v3_notification(scoped_pdu, parameters, datagram, response),
+            Err(error) => Outcome::refused(TrapError::Usm(error)),
+        }
+    }
+
+    /// A message to our engine from a user we do not have: refused, with a usmStatsUnknownUserNames Report
+    /// when it asked for one.
+    fn unknown_user(
+        &self,
+        message: &V3Message<'_>,
+        parameters: &UsmSecurityParameters,
+        datagram: &Datagram<'_>,
+    ) -> Outcome {
+        let request_id = plaintext_request_id(message);
+        let counter = ReportCounter::UnknownUserNames;
+        let report = self.report_if_asked(message, parameters, counter, request_id, None, datagram);
+        let error = TrapError::UnknownUser(text(&parameters.user_name));
+        Outcome::Refused { error, report }
+    }
+
+    /// The refusal of a message whose boots and time are out of our window, with a signed
+    /// usmStatsNotInTimeWindows Report when it asked for one; `None` when it is in time. Timeliness only once
+    /// the digest is verified (RFC 3414 §3.2.7): an unauthenticated message has no time worth checking.
+    fn outside_our_time_window(
+        &self,
+        message: &V3Message<'_>,
+        parameters: &UsmSecurityParameters,
+        datagram: &Datagram<'_>,
+        user: &LocalizedUser,
+        scoped_pdu: &ScopedPdu,
+    ) -> Option<Outcome> {
+        if !message.header.security_level.has_authentication() {
+            return None;
+        }
+        let error = check_authoritative(
+            self.engine.boots,
+            datagram.engine_time,
+            parameters.engine_boots,
+            parameters.engine_time,
+        )
+        .err()?;
+        let request_id = scoped_pdu.pdu.as_pdu().map_or(0, |pdu| pdu.request_id);
+        let counter = ReportCounter::NotInTimeWindows;
+        let report = self.report_if_asked(message, parameters, counter, request_id, Some(user), datagram);
+        Some(Outcome::Refused {
+            error: TrapError::Usm(error),
+            report,
+        })
+    }
+
+    /// The Report of `counter` answering `message` with our clock at the datagram's arrival, when the message
+    /// asked for one (its reportable flag: RFC 3412 §7.1.3.c); signed by `user` when given.
+    fn report_if_asked(
+        &self,
+        message: &V3Message<'_>,
+        parameters: &UsmSecurityParameters,
+        counter: ReportCounter,
+        request_id: i32,
+        user: Option<&LocalizedUser>,
+        datagram: &Datagram<'_>,
+    ) -> Option<Vec<u8>> {
+        if !message.header.reportable {
+            return None;
+        }
+        self.report(
+            message,
+            parameters,
+            counter,
+            request_id,
+            user,
+            datagram.engine_time,
+        )
+    }
+
+    /// The Response when `scoped_pdu` is an inform; `None` for a trap.
+    fn inform_response(
+        &self,
+        message: &V3Message<'_>,
+        user: &LocalizedUser,
+        scoped_pdu: &ScopedPdu,
+        engine_time: u32,
+    ) -> Result<Option<Vec<u8>>, UsmError> {
+        match scoped_pdu.pdu.as_pdu() {
+            Some(inform) if inform.pdu_type == PduType::Inform => self
+                .response(message, user, scoped_pdu, inform, engine_time)
+                .map(Some),
+            _ => Ok(None),
+        }
     }
 
     /// A trap from the engine that sent it.
@@ -472,6 +503,34 @@ mod tests {
         let bytes = message(&bob(), old_engine, link_down(PduType::Inform), false, 1, 1);
         let outcome = decode_at(&decoder, &bytes, 3);
         assert_eq!(outcome_reason(&outcome), Some("unknown_engine_id"), "{outcome:?}");
+    }
+
+    /// A message to our engine that is not reportable gets no Report, whatever it is refused for.
+    #[test]
+    fn a_message_asking_for_no_report_gets_none() {
+        let decoder = decoder();
+        let engine = hex(fixtures::RECEIVER_ENGINE);
+        let mallory = fixtures::user("mallory", Some((AuthProtocol::Sha1, "authpassword1")), None);
+        let bytes = message(&mallory, &engine, link_down(PduType::TrapV2), false, 1, 1);
+        assert_eq!(
+            decode_at(&decoder, &bytes, 1),
+            Outcome::refused(TrapError::UnknownUser("mallory".to_owned()))
+        );
+        let late = message(&bob(), &engine, link_down(PduType::TrapV2), false, 1, 100);
+        let outcome = decode_at(&decoder, &late, 251);
+        assert!(
+            matches!(
+                outcome,
+                Outcome::Refused {
+                    error: TrapError::Usm(UsmError::NotInTimeWindow { .. }),
+                    report: None,
+                }
+            ),
+            "{outcome:?}"
+        );
+        // In time, the same trap to our engine is a trap.
+        let outcome = decode_at(&decoder, &late, 120);
+        assert!(matches!(outcome, Outcome::Trap(_)), "{outcome:?}");
     }
 
     #[test]
