@@ -1,15 +1,23 @@
 //! The sending device as records name it: the identity fields the device directory (`[inventory]`) gives a
 //! sender's address ([`DeviceFields`]), and the Kafka key that keeps one device's records in order
-//! ([`device_key`]). Shared by every record whose source names its senders (syslog lines, SNMP traps), so
-//! that a device is named and keyed the same way whichever protocol it spoke.
+//! ([`device_key`]). Shared by every record whose source names its senders (syslog lines, SNMP polls and
+//! traps), so that a device is named and keyed the same way whichever protocol it spoke.
+//!
+//! The SNMP records hold a [`DeviceFields`] flattened (`#[serde(flatten)]`): its fields are the record's own
+//! in JSON, as the schemas have them, and the record's `deny_unknown_fields` still refuses any other (serde
+//! checks what no flattened field took).
 
 use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
 
 use crate::device_identity::DeviceIdentity;
 
 /// What a record says of the device that sent it: every field null when the directory does not know the
-/// sender, `tags` then null too (and `[]` for a known device without tags).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// sender, `tags` then null too (and `[]` for a known device without tags). No `deny_unknown_fields` here:
+/// flattened into a record, it sees the record's other fields too.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DeviceFields {
     /// The device file's hostname, or Meraki's device name.
     pub device_name: Option<String>,
@@ -36,6 +44,11 @@ impl DeviceFields {
             network_name: device.network_name.clone(),
             tags: Some(device.tags.clone()),
         }
+    }
+
+    /// The Kafka key of the device's records: see [`device_key`]; `sender` is its address.
+    pub fn key(&self, sender: IpAddr) -> String {
+        device_key(self.serial.as_deref(), self.device_name.as_deref(), sender)
     }
 }
 

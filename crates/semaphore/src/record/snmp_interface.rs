@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::record::KeyStrategy;
-use crate::record::device::device_key;
+use crate::record::device::DeviceFields;
 use crate::record::registry::RecordKind;
 
 /// Why an interface record has no rates.
@@ -38,15 +38,11 @@ pub struct SnmpInterfaceRecord {
     pub source: String,
     /// The address polled, `ip:port` (the record's key when the device is not known).
     pub target: SocketAddr,
-    /// The device's name in `[inventory]`; null when the address is not known, as for the fields below.
-    pub device_name: Option<String>,
-    pub serial: Option<String>,
-    pub site: Option<String>,
-    pub role: Option<String>,
-    pub network_id: Option<String>,
-    pub network_name: Option<String>,
-    /// The device's tags; null when the device is not known, `[]` when it has none.
-    pub tags: Option<Vec<String>>,
+    /// The device in `[inventory]`, its fields the record's own (`deviceName`, `serial`, `site`, `role`,
+    /// `networkId`, `networkName`, `tags`): null when the address is not known, `tags` `[]` for a known
+    /// device without tags.
+    #[serde(flatten)]
+    pub device: DeviceFields,
     /// What the device calls itself (`sysName.0`).
     pub sys_name: Option<String>,
     pub if_index: u32,
@@ -160,11 +156,7 @@ impl SnmpInterfaceRecord {
     /// The Kafka key: the device (its serial, else its inventory name, else the address polled), so one
     /// device's records stay in order.
     pub fn key(&self) -> String {
-        device_key(
-            self.serial.as_deref(),
-            self.device_name.as_deref(),
-            self.target.ip(),
-        )
+        self.device.key(self.target.ip())
     }
 }
 
@@ -189,13 +181,15 @@ impl SnmpInterfaceRecord {
             ts: "2026-12-04T10:01:00Z".parse().expect("a valid time"),
             source: "snmp".to_owned(),
             target: "10.0.0.1:161".parse().expect("a valid address"),
-            device_name: Some("core-sw1".to_owned()),
-            serial: Some("FOC1234X".to_owned()),
-            site: Some("madrid".to_owned()),
-            role: Some("core".to_owned()),
-            network_id: None,
-            network_name: None,
-            tags: Some(vec!["dc".to_owned()]),
+            device: DeviceFields {
+                device_name: Some("core-sw1".to_owned()),
+                serial: Some("FOC1234X".to_owned()),
+                site: Some("madrid".to_owned()),
+                role: Some("core".to_owned()),
+                network_id: None,
+                network_name: None,
+                tags: Some(vec!["dc".to_owned()]),
+            },
             sys_name: Some("core-sw1.example.net".to_owned()),
             if_index: 3,
             if_name: Some("Gi0/1".to_owned()),

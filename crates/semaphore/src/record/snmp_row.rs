@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::record::KeyStrategy;
-use crate::record::device::device_key;
+use crate::record::device::DeviceFields;
 use crate::record::registry::RecordKind;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -21,15 +21,11 @@ pub struct SnmpRowRecord {
     pub source: String,
     /// The address polled, `ip:port` (the record's key when the device is not known).
     pub target: SocketAddr,
-    /// The device's name in `[inventory]`; null when the address is not known, as for the fields below.
-    pub device_name: Option<String>,
-    pub serial: Option<String>,
-    pub site: Option<String>,
-    pub role: Option<String>,
-    pub network_id: Option<String>,
-    pub network_name: Option<String>,
-    /// The device's tags; null when the device is not known, `[]` when it has none.
-    pub tags: Option<Vec<String>>,
+    /// The device in `[inventory]`, its fields the record's own (`deviceName`, `serial`, `site`, `role`,
+    /// `networkId`, `networkName`, `tags`): null when the address is not known, `tags` `[]` for a known
+    /// device without tags.
+    #[serde(flatten)]
+    pub device: DeviceFields,
     pub sys_name: Option<String>,
     /// The table's name in the config.
     pub table: String,
@@ -43,11 +39,7 @@ pub struct SnmpRowRecord {
 impl SnmpRowRecord {
     /// The Kafka key: the device (its serial, else its inventory name, else the address polled).
     pub fn key(&self) -> String {
-        device_key(
-            self.serial.as_deref(),
-            self.device_name.as_deref(),
-            self.target.ip(),
-        )
+        self.device.key(self.target.ip())
     }
 }
 
@@ -75,13 +67,15 @@ impl SnmpRowRecord {
             ts: "2026-12-04T10:01:00Z".parse().expect("a valid time"),
             source: "snmp".to_owned(),
             target: "10.0.0.1:161".parse().expect("a valid address"),
-            device_name: Some("core-sw1".to_owned()),
-            serial: None,
-            site: Some("madrid".to_owned()),
-            role: None,
-            network_id: None,
-            network_name: None,
-            tags: Some(Vec::new()),
+            device: DeviceFields {
+                device_name: Some("core-sw1".to_owned()),
+                serial: None,
+                site: Some("madrid".to_owned()),
+                role: None,
+                network_id: None,
+                network_name: None,
+                tags: Some(Vec::new()),
+            },
             sys_name: Some("core-sw1.example.net".to_owned()),
             table: "cpu".to_owned(),
             index: "1".to_owned(),

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::record::KeyStrategy;
-use crate::record::device::device_key;
+use crate::record::device::DeviceFields;
 use crate::record::registry::RecordKind;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -21,15 +21,11 @@ pub struct SnmpSystemRecord {
     pub source: String,
     /// The address polled, `ip:port` (the record's key when the device is not known).
     pub target: SocketAddr,
-    /// The device's name in `[inventory]`; null when the address is not known, as for the fields below.
-    pub device_name: Option<String>,
-    pub serial: Option<String>,
-    pub site: Option<String>,
-    pub role: Option<String>,
-    pub network_id: Option<String>,
-    pub network_name: Option<String>,
-    /// The device's tags; null when the device is not known, `[]` when it has none.
-    pub tags: Option<Vec<String>>,
+    /// The device in `[inventory]`, its fields the record's own (`deviceName`, `serial`, `site`, `role`,
+    /// `networkId`, `networkName`, `tags`): null when the address is not known, `tags` `[]` for a known
+    /// device without tags.
+    #[serde(flatten)]
+    pub device: DeviceFields,
     pub sys_name: Option<String>,
     pub sys_descr: Option<String>,
     /// Dotted (`1.3.6.1.4.1.8072.3.2.10`): the vendor's identification of the device's kind.
@@ -51,11 +47,7 @@ pub struct SnmpSystemRecord {
 impl SnmpSystemRecord {
     /// The Kafka key: the device (its serial, else its inventory name, else the address polled).
     pub fn key(&self) -> String {
-        device_key(
-            self.serial.as_deref(),
-            self.device_name.as_deref(),
-            self.target.ip(),
-        )
+        self.device.key(self.target.ip())
     }
 }
 
@@ -82,13 +74,15 @@ impl SnmpSystemRecord {
             ts: "2026-12-04T10:01:00Z".parse().expect("a valid time"),
             source: "snmp".to_owned(),
             target: "10.0.0.2:161".parse().expect("a valid address"),
-            device_name: None,
-            serial: None,
-            site: None,
-            role: None,
-            network_id: None,
-            network_name: None,
-            tags: None,
+            device: DeviceFields {
+                device_name: None,
+                serial: None,
+                site: None,
+                role: None,
+                network_id: None,
+                network_name: None,
+                tags: None,
+            },
             sys_name: Some("edge-1".to_owned()),
             sys_descr: Some("Linux edge-1 6.1.0-13-amd64 #1 SMP x86_64".to_owned()),
             sys_object_id: Some("1.3.6.1.4.1.8072.3.2.10".to_owned()),
@@ -98,5 +92,31 @@ impl SnmpSystemRecord {
             poll_seconds: 0.012,
             custom,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The device's fields are the record's own in JSON (as the schema and the consumers have them), and a
+    /// field nobody knows is still refused, flattened or not.
+    #[test]
+    fn the_device_fields_stay_top_level_and_unknown_fields_are_refused() {
+        let mut record = SnmpSystemRecord::sample();
+        record.device.serial = Some("FOC1234X".to_owned());
+        record.device.tags = Some(vec!["dc".to_owned()]);
+        let json = serde_json::to_value(&record).unwrap();
+        assert_eq!(json["serial"], "FOC1234X");
+        assert_eq!(json["tags"], serde_json::json!(["dc"]));
+        assert_eq!(json["deviceName"], Value::Null);
+        assert_eq!(json["networkName"], Value::Null);
+        assert!(json.get("device").is_none(), "{json}");
+        let back: SnmpSystemRecord = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, record);
+        let mut unknown = json;
+        unknown["surprise"] = Value::from(1);
+        let error = serde_json::from_value::<SnmpSystemRecord>(unknown).unwrap_err();
+        assert!(error.to_string().contains("surprise"), "{error}");
     }
 }

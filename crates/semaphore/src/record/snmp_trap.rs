@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::record::KeyStrategy;
-use crate::record::device::device_key;
+use crate::record::device::DeviceFields;
 use crate::record::registry::RecordKind;
 
 /// The SNMP version the notification came in.
@@ -113,26 +113,18 @@ pub struct SnmpTrapRecord {
     pub if_oper_status: Option<String>,
     /// Every variable binding, in order.
     pub varbinds: Vec<SnmpVarbind>,
-    /// The sending device's name in `[inventory]` (found by the sender's address, else a v1 agent address).
-    pub device_name: Option<String>,
-    pub serial: Option<String>,
-    pub site: Option<String>,
-    pub role: Option<String>,
-    pub network_id: Option<String>,
-    pub network_name: Option<String>,
-    /// The device's tags; null when the device is not known, `[]` when it has none.
-    pub tags: Option<Vec<String>>,
+    /// The sending device in `[inventory]` (found by the sender's address, else a v1 agent address), its
+    /// fields the record's own (`deviceName`, `serial`, `site`, `role`, `networkId`, `networkName`, `tags`):
+    /// null when the sender is not known, `tags` `[]` for a known device without tags.
+    #[serde(flatten)]
+    pub device: DeviceFields,
 }
 
 impl SnmpTrapRecord {
     /// The Kafka key: the device, so one device's notifications stay in order (one partition): its serial,
     /// else its inventory name, else the sender's address.
     pub fn key(&self) -> String {
-        device_key(
-            self.serial.as_deref(),
-            self.device_name.as_deref(),
-            self.source_ip,
-        )
+        self.device.key(self.source_ip)
     }
 }
 
@@ -195,13 +187,15 @@ pub fn sample() -> SnmpTrapRecord {
                 value: serde_json::json!(2),
             },
         ],
-        device_name: Some("core-sw1".to_owned()),
-        serial: Some("FOC1234X".to_owned()),
-        site: Some("madrid".to_owned()),
-        role: Some("core".to_owned()),
-        network_id: None,
-        network_name: None,
-        tags: Some(vec!["dc".to_owned()]),
+        device: DeviceFields {
+            device_name: Some("core-sw1".to_owned()),
+            serial: Some("FOC1234X".to_owned()),
+            site: Some("madrid".to_owned()),
+            role: Some("core".to_owned()),
+            network_id: None,
+            network_name: None,
+            tags: Some(vec!["dc".to_owned()]),
+        },
     }
 }
 
@@ -215,8 +209,7 @@ mod tests {
         assert_eq!(record.key(), "FOC1234X");
         assert_eq!(record.timestamp_ms(), record.received_at.timestamp_millis());
         let unknown = SnmpTrapRecord {
-            serial: None,
-            device_name: None,
+            device: DeviceFields::default(),
             ..sample()
         };
         assert_eq!(unknown.key(), "10.0.0.1");

@@ -429,7 +429,8 @@ pub static SNMP_POLL_ERRORS: Metric = Metric::recorded(
     "semaphore_snmp_poll_errors_total",
     Kind::Counter,
     &[SOURCE, TARGET, "kind"],
-    "Failed polls per target and kind (timeout, unknown_user, wrong_digest, resolve...).",
+    "Failed polls, and what answered polls lacked (configured scalars refused, a column of a configured table \
+     cut short), per target and kind (timeout, unknown_user, wrong_digest, resolve, error_status...).",
 );
 pub static SNMP_RATE_GAPS: Metric = Metric::recorded(
     "semaphore_snmp_rate_gaps_total",

@@ -35,13 +35,6 @@ pub const IF_NUMBER: &[u32] = &[1, 3, 6, 1, 2, 1, 2, 1];
 pub const IF_TABLE_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 2, 2, 1];
 pub const IF_X_TABLE_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 31, 1, 1, 1];
 
-pub const IF_INDEX: &[u32] = &[1, 3, 6, 1, 2, 1, 2, 2, 1, 1];
-pub const IF_DESCR: &[u32] = &[1, 3, 6, 1, 2, 1, 2, 2, 1, 2];
-pub const IF_ADMIN_STATUS: &[u32] = &[1, 3, 6, 1, 2, 1, 2, 2, 1, 7];
-pub const IF_OPER_STATUS: &[u32] = &[1, 3, 6, 1, 2, 1, 2, 2, 1, 8];
-pub const IF_NAME: &[u32] = &[1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 1];
-pub const IF_ALIAS: &[u32] = &[1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 18];
-
 /// One column of a table: its entry's OID and its sub-identifier under it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Column {

@@ -62,9 +62,13 @@ pub enum PollErrorKind {
         asked: Oid,
         got: Oid,
     },
-    /// A walked column had more rows than the session's bound.
+    /// A walked column had more rows than the session's bound (`max_rows`).
     TooManyRows {
         column: Oid,
+        max: usize,
+    },
+    /// A walk had more varbinds in all than the session's bound.
+    WalkTooLong {
         max: usize,
     },
     /// A Report the other variants do not name (snmpUnknownContexts, snmpInvalidMsgs...).
@@ -87,6 +91,7 @@ impl PollErrorKind {
             PollErrorKind::Malformed(_) => "malformed",
             PollErrorKind::NotIncreasing { .. } => "not_increasing",
             PollErrorKind::TooManyRows { .. } => "too_many_rows",
+            PollErrorKind::WalkTooLong { .. } => "walk_too_long",
             PollErrorKind::Report(_) => "report",
             PollErrorKind::Io(_) => "io",
         }
@@ -175,8 +180,13 @@ impl fmt::Display for PollErrorKind {
             ),
             PollErrorKind::TooManyRows { column, max } => write!(
                 formatter,
-                "more than {max} rows in column {column}: the agent seems to loop; raise the bound if the table \
+                "more than {max} rows in column {column}: the agent seems to loop; raise max_rows if the table \
                  really is that long"
+            ),
+            PollErrorKind::WalkTooLong { max } => write!(
+                formatter,
+                "more than {max} values in one poll's walk, all columns together: the agent seems to loop, or \
+                 its tables are too long to poll whole; leave some of the configured tables out"
             ),
             PollErrorKind::Report(report) => write!(formatter, "the agent refused the request: {report}"),
             PollErrorKind::Io(error) => write!(formatter, "UDP socket error: {error}"),

@@ -5,7 +5,8 @@
 //!   [`error`]: why a poll failed, with the target, the fix and a metric label.
 //! - `exchange`: one request's tries and timeouts, for any `Conversation`: `community` (v1/v2c),
 //!   `discovery` and `usm_request` (v3, with `engine`: what is known of the agent).
-//! - `walk`: a multi-column walk's bookkeeping; `socket`: the lazily bound, connected UDP socket; `ids`:
+//! - `walk`: a multi-column walk's bookkeeping, and what a walk answers ([`Walked`]: each column's rows, and
+//!   the [`ColumnEnd`] of a column cut short); `socket`: the lazily bound, connected UDP socket; `ids`:
 //!   request-ids and msgIDs.
 //!
 //! The tests run sessions against `test_agent`, an agent written on the wire layer, over loopback.
@@ -29,3 +30,4 @@ mod walk;
 pub use error::{PollError, PollErrorKind};
 pub use security::Security;
 pub use session::{Session, SessionOptions};
+pub use walk::{ColumnEnd, Walked};

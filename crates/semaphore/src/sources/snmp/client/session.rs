@@ -8,6 +8,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use crate::sources::snmp::client::community::CommunityRequest;
 use crate::sources::snmp::client::discovery::Discovery;
 use crate::sources::snmp::client::engine::Agent;
@@ -17,7 +19,7 @@ use crate::sources::snmp::client::ids::RequestIds;
 use crate::sources::snmp::client::security::Security;
 use crate::sources::snmp::client::socket::Link;
 use crate::sources::snmp::client::usm_request::{UsmAnswer, UsmRequest};
-use crate::sources::snmp::client::walk::Walk;
+use crate::sources::snmp::client::walk::{Walk, Walked};
 use crate::sources::snmp::wire::{
     ErrorStatus, Oid, Pdu, ReportError, Salts, ScopedPdu, UsmUser, VarBind, Version,
 };
@@ -32,6 +34,8 @@ pub struct SessionOptions {
     pub max_repetitions: u32,
     /// The most rows one column of a walk may have: buggy agents loop.
     pub max_rows: usize,
+    /// The most varbinds one walk keeps, all its columns together: what bounds a walk's memory.
+    pub max_varbinds: usize,
 }
 
 pub struct Session {
@@ -80,11 +84,12 @@ impl Session {
     }
 
     /// GETBULK walk of several table columns at once (non-repeaters 0, every unfinished column in each
-    /// request); the result is index-aligned with `columns`: each column's varbinds whose OID is under it, in
-    /// order. A column ends at the first OID outside it, or endOfMibView. An agent answering an OID not
-    /// greater than the one asked (a loop) is [`PollErrorKind::NotIncreasing`]; more than `max_rows` in a
-    /// column is [`PollErrorKind::TooManyRows`]. SNMPv1 has no GETBULK: it walks with GETNEXT.
-    pub async fn walk(&mut self, columns: &[Oid]) -> Result<Vec<Vec<VarBind>>, PollError> {
+    /// request); the rows are index-aligned with `columns`: each column's varbinds whose OID is under it, in
+    /// order. A column ends at the first OID outside it, or endOfMibView. A column the agent loops in (an OID
+    /// not greater than the one asked), or longer than `max_rows`, ends early with its rows so far and its
+    /// [`ColumnEnd`](crate::sources::snmp::client::ColumnEnd), as every open column does once the walk kept
+    /// `max_varbinds`; the others are walked on. SNMPv1 has no GETBULK: it walks with GETNEXT.
+    pub async fn walk(&mut self, columns: &[Oid]) -> Result<Walked, PollError> {
         let walked = self.walk_columns(columns).await;
         walked.map_err(|kind| PollError::new(self.target, kind))
     }
@@ -94,23 +99,25 @@ impl Session {
         self.link.release();
     }
 
-    async fn walk_columns(&mut self, columns: &[Oid]) -> Result<Vec<Vec<VarBind>>, PollErrorKind> {
-        let mut walk = Walk::new(columns, self.options.max_rows);
+    async fn walk_columns(&mut self, columns: &[Oid]) -> Result<Walked, PollErrorKind> {
+        let mut walk = Walk::new(columns, self.options.max_rows, self.options.max_varbinds);
         let v1 = self.security.version() == Version::V1;
+        let mut first_answer = None;
         while let Some(asked) = walk.next_request() {
             let response = if v1 {
                 self.request(Pdu::get_next(0, &asked)).await?
             } else {
                 self.get_bulk(&asked).await?
             };
+            first_answer.get_or_insert_with(Instant::now);
             match response.error() {
-                ErrorStatus::NoError => walk.take(response.varbinds)?,
+                ErrorStatus::NoError => walk.take(response.varbinds),
                 // SNMPv1's end of the MIB view: the guard ends the column the error-index names.
                 ErrorStatus::NoSuchName if v1 && walk.end_asked(response.error_index) => {}
                 _ => return Err(error_status(&response)),
             }
         }
-        Ok(walk.finish())
+        Ok(walk.finish(first_answer))
     }
 
     /// A GETBULK of the next rows of `asked`; a tooBig answer halves max-repetitions and asks again, down to
@@ -141,14 +148,12 @@ impl Session {
         }
     }
 
-    /// An SNMPv3 request: discovery first if the agent is not known yet; a notInTimeWindow Report sets the
-    /// agent's clock from the Report and asks once more, an unknownEngineID Report rediscovers the agent once;
-    /// any other Report is final.
+    /// An SNMPv3 request: discovery first if the agent is not known yet; a Report is acted on once each way
+    /// ([`Session::recover`]) and asked again, or is final.
     async fn usm_request(&mut self, user: &UsmUser, pdu: Pdu) -> Result<Pdu, PollErrorKind> {
         let tries = self.tries();
         let mut scoped_pdu = ScopedPdu::new(&[], pdu);
-        let mut resynchronized = false;
-        let mut rediscovered = false;
+        let mut recovery = Recovery::default();
         loop {
             let Some(agent) = self.agent.as_mut() else {
                 let discovered = exchange(&mut self.link, &mut self.ids, tries, &mut Discovery).await?;
@@ -159,25 +164,38 @@ impl Session {
             let answer = exchange(&mut self.link, &mut self.ids, tries, &mut request).await?;
             match answer {
                 UsmAnswer::Response(response) => return Ok(response),
-                UsmAnswer::Report {
-                    error: ReportError::NotInTimeWindow,
-                    boots,
-                    time,
-                } if !resynchronized => {
-                    resynchronized = true;
-                    if let Some(agent) = self.agent.as_mut() {
-                        agent.resynchronize(boots, time);
-                    }
-                }
-                UsmAnswer::Report {
-                    error: ReportError::UnknownEngineId,
-                    ..
-                } if !rediscovered => {
-                    rediscovered = true;
-                    self.agent = None;
-                }
-                UsmAnswer::Report { error, .. } => return Err(PollErrorKind::from_report(error)),
+                UsmAnswer::Report { error, clock } => self.recover(error, clock, &mut recovery)?,
             }
+        }
+    }
+
+    /// What a Report makes the session do before it asks again: a notInTimeWindow Report the agent signed
+    /// sets the agent's clock from its boots and time (RFC 3414 §3.2.7a: the agent signs it), once; an
+    /// unknownEngineID Report, or a notInTimeWindow one nobody signed, makes it discover the agent again,
+    /// once. An unsigned Report is anyone's to send: a hint to ask again, never a clock to believe. Any other
+    /// Report, or one again, is the error.
+    fn recover(
+        &mut self,
+        error: ReportError,
+        clock: Option<(u32, u32)>,
+        recovery: &mut Recovery,
+    ) -> Result<(), PollErrorKind> {
+        match (error, clock) {
+            (ReportError::NotInTimeWindow, Some((boots, time))) if !recovery.resynchronized => {
+                recovery.resynchronized = true;
+                if let Some(agent) = self.agent.as_mut() {
+                    agent.resynchronize(boots, time);
+                }
+                Ok(())
+            }
+            (ReportError::UnknownEngineId, _) | (ReportError::NotInTimeWindow, None)
+                if !recovery.rediscovered =>
+            {
+                recovery.rediscovered = true;
+                self.agent = None;
+                Ok(())
+            }
+            (error, _) => Err(PollErrorKind::from_report(error)),
         }
     }
 
@@ -200,6 +218,13 @@ impl fmt::Debug for Session {
             .field("engine_id", &self.agent.as_ref().map(|agent| &agent.engine_id))
             .finish_non_exhaustive()
     }
+}
+
+/// What one SNMPv3 request already did about the agent's Reports: each at most once.
+#[derive(Debug, Default)]
+struct Recovery {
+    resynchronized: bool,
+    rediscovered: bool,
 }
 
 /// The Response if its error-status is noError.

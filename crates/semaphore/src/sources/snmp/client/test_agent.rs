@@ -1,8 +1,10 @@
 //! An SNMP agent written on the wire layer, for tests of the client and of what is built on it: it serves a
 //! fixed table over 127.0.0.1 UDP (GET, GETNEXT, GETBULK) to SNMPv1/v2c with a community, or to SNMPv3 with
 //! one USM user as an authoritative engine does (discovery, and the unknown user, wrong digest and time
-//! window Reports), and it misbehaves on request: it loops, sends a stale answer or junk first, or refuses
-//! big answers with tooBig.
+//! window Reports, the last signed as RFC 3414 §3.2.7a says), and it misbehaves on request: it loops (on
+//! every column, or on one), sends a stale answer or junk first, ignores a request, refuses big answers with
+//! tooBig, or leaves its Reports unsigned. As SNMPv1 agents do, it answers a v1 GET of an object it lacks
+//! with noSuchName.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -46,6 +48,8 @@ pub(crate) enum Behaviour {
     Normal,
     /// GETNEXT and GETBULK answer the OIDs asked again, as a buggy agent looping on a table does.
     Loop,
+    /// As `Loop`, but only past the first row of the column with these arcs: a walk of it gets one row.
+    LoopUnder(&'static [u32]),
     /// Each answer comes after the previous answer again, whose request-id is stale by then.
     StaleFirst,
     /// Each answer comes after a datagram that is no SNMP.
@@ -54,6 +58,10 @@ pub(crate) enum Behaviour {
     OnlyJunk,
     /// An answer of more than this many varbinds is refused with tooBig.
     TooBigAbove(usize),
+    /// The request with this number (1 for the first the agent receives) gets no answer, as if it was lost.
+    IgnoreRequest(u32),
+    /// Every Report goes unsigned, the notInTimeWindow one too (which agents sign).
+    UnsignedReports,
 }
 
 /// The agent's counts, and its snmpEngineBoots, which a test bumps to reboot it.
@@ -89,6 +97,7 @@ impl TestAgent {
             started: Instant::now(),
             salts: Salts::starting_at(1),
             previous: None,
+            received: 0,
         };
         let task = tokio::spawn(responder.serve(socket));
         Self {
@@ -134,6 +143,8 @@ struct Responder {
     salts: Salts,
     /// The last answer sent, for `Behaviour::StaleFirst`.
     previous: Option<Vec<u8>>,
+    /// Datagrams received, for `Behaviour::IgnoreRequest`.
+    received: u32,
 }
 
 impl Responder {
@@ -154,6 +165,10 @@ impl Responder {
     fn datagrams(&mut self, request: &[u8]) -> Vec<Vec<u8>> {
         if self.behaviour == Behaviour::OnlyJunk {
             return vec![JUNK.to_vec()];
+        }
+        self.received += 1;
+        if self.behaviour == Behaviour::IgnoreRequest(self.received) {
+            return Vec::new();
         }
         let Some(answer) = self.answer(request) else {
             return Vec::new();
@@ -214,7 +229,8 @@ impl Responder {
         let (boots, time) = self.clock();
         if check_authoritative(boots, time, parameters.engine_boots, parameters.engine_time).is_err() {
             let report = ReportError::NotInTimeWindow;
-            return self.report(report, msg_id, request.request_id, Some(user));
+            let signer = (self.behaviour != Behaviour::UnsignedReports).then_some(user);
+            return self.report(report, msg_id, request.request_id, signer);
         }
         let response = ScopedPdu::new(engine_id, self.respond(request, Version::V3));
         let header = HeaderData::new(msg_id, MAX_SIZE, user.security_level(), false);
@@ -257,8 +273,13 @@ impl Responder {
         let mut response = Pdu::new(PduType::Response, request.request_id, Vec::new());
         match request.pdu_type {
             PduType::Get => {
-                let values = request.varbinds.iter().map(|asked| self.exact(&asked.oid));
-                response.varbinds = values.collect();
+                for (index, asked) in request.varbinds.iter().enumerate() {
+                    let found = self.exact(&asked.oid);
+                    if version == Version::V1 && found.value == Value::NoSuchObject {
+                        return no_such_name(request, index);
+                    }
+                    response.varbinds.push(found);
+                }
             }
             PduType::GetNext => {
                 for (index, asked) in request.varbinds.iter().enumerate() {
@@ -305,11 +326,23 @@ impl Responder {
 
     /// The row after `oid`, or, looping, `oid` itself.
     fn next(&self, oid: &Oid) -> Option<VarBind> {
-        if self.behaviour == Behaviour::Loop {
+        if self.loops_at(oid) {
             return Some(VarBind::new(oid.clone(), Value::Integer(1)));
         }
         let index = self.table.partition_point(|row| row.oid <= *oid);
         self.table.get(index).cloned()
+    }
+
+    /// Whether the agent, misbehaving, answers `oid` itself as what follows `oid`.
+    fn loops_at(&self, oid: &Oid) -> bool {
+        match self.behaviour {
+            Behaviour::Loop => true,
+            Behaviour::LoopUnder(column) => {
+                let arcs = oid.arcs();
+                arcs.len() > column.len() && arcs.starts_with(column)
+            }
+            _ => false,
+        }
     }
 
     fn next_or_end(&self, oid: &Oid) -> VarBind {

@@ -1,7 +1,8 @@
 //! A request in SNMPv3 with USM, once the agent is known: the scoped PDU (context engine ID the agent's,
 //! empty context name) encrypted and signed with the user's localized keys and the agent's estimated boots
 //! and time; an answer is verified, decrypted and checked for timeliness (RFC 3414 §3.2), or is a Report,
-//! which the session acts on.
+//! which the session acts on. Only a Report whose digest was verified carries the agent's clock to the
+//! session: an unauthenticated one is a hint, as anyone can send it.
 
 use tokio::time::Instant;
 
@@ -18,11 +19,11 @@ use crate::sources::snmp::wire::{
 #[derive(Debug)]
 pub(super) enum UsmAnswer {
     Response(Pdu),
-    /// A Report, with the boots and time its security parameters carry.
+    /// A Report, with the boots and time its security parameters carry when the agent signed it (`None` for
+    /// an unauthenticated Report, whose boots and time are anyone's).
     Report {
         error: ReportError,
-        boots: u32,
-        time: u32,
+        clock: Option<(u32, u32)>,
     },
 }
 
@@ -78,7 +79,7 @@ impl Conversation for UsmRequest<'_> {
         let unauthenticated = message.unauthenticated_scoped_pdu();
         let unauthenticated = unauthenticated.and_then(|scoped_pdu| scoped_pdu.pdu.as_pdu());
         if let Some(pdu) = unauthenticated.filter(|pdu| pdu.pdu_type == PduType::Report) {
-            return Verdict::Accept(report(pdu, &parameters));
+            return Verdict::Accept(report(pdu, None));
         }
         let scoped_pdu = match usm::open(&message, &parameters, &self.agent.user) {
             Ok(scoped_pdu) => scoped_pdu,
@@ -88,8 +89,11 @@ impl Conversation for UsmRequest<'_> {
             return Verdict::Skip;
         };
         let pdu_type = pdu.pdu_type;
+        // `usm::open` verified the digest of a message that has one.
+        let signed = message.header.security_level.has_authentication();
+        let clock = signed.then_some((parameters.engine_boots, parameters.engine_time));
         match pdu_type {
-            PduType::Report => Verdict::Accept(report(&pdu, &parameters)),
+            PduType::Report => Verdict::Accept(report(&pdu, clock)),
             PduType::Response if sent.contains(pdu.request_id) => self.timely(&message, &parameters, pdu),
             _ => Verdict::Skip,
         }
@@ -115,10 +119,10 @@ impl UsmRequest<'_> {
     }
 }
 
-fn report(pdu: &Pdu, parameters: &UsmSecurityParameters) -> UsmAnswer {
+/// The Report `pdu`; `clock` is its boots and time when it was signed.
+fn report(pdu: &Pdu, clock: Option<(u32, u32)>) -> UsmAnswer {
     UsmAnswer::Report {
         error: ReportError::from_pdu(pdu).unwrap_or(ReportError::Empty),
-        boots: parameters.engine_boots,
-        time: parameters.engine_time,
+        clock,
     }
 }

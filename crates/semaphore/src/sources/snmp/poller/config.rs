@@ -16,10 +16,11 @@ use crate::config::validation::{At, Validation};
 use crate::device_identity::DeviceDirectory;
 use crate::sources::component::{BuildError, RunningSource, Source, SourceContext, SourceFile};
 use crate::sources::snmp::poller::custom::{self, NamedOid, NamedOidFile, TableConfig, TableFile};
-use crate::sources::snmp::poller::security::{SecretError, SecurityKeys, SecuritySettings};
+use crate::sources::snmp::poller::security::{SecurityKeys, SecuritySettings};
 use crate::sources::snmp::poller::source::SnmpPoller;
-use crate::sources::snmp::poller::target::{SessionSettings, Topics};
+use crate::sources::snmp::poller::target::{MAX_WALK_VARBINDS, SessionSettings, Topics};
 use crate::sources::snmp::poller::targets::{self, DEFAULT_PORT, InventorySelection, Target};
+use crate::sources::snmp::secrets::SecretError;
 
 pub const INTERFACE_TOPIC: &str = "snmp.interfaces";
 pub const SYSTEM_TOPIC: &str = "snmp.system";
@@ -33,8 +34,10 @@ const DEFAULT_RETRIES: u32 = 1;
 /// 25 rows of each column per GETBULK: with the profile's 28 columns an answer stays around 700 varbinds,
 /// which agents send without `tooBig` (net-snmp's `snmpbulkwalk` asks 10 of one column).
 const DEFAULT_MAX_REPETITIONS: u32 = 25;
-/// Rows per column before a walk is cut (an agent that loops would otherwise be walked for ever).
-const DEFAULT_MAX_ROWS: usize = 100_000;
+/// Rows per column before the column is cut (an agent that loops would otherwise be walked for ever): more
+/// interfaces than the largest chassis has, and a bound on what one looping column costs (a walk as a whole
+/// keeps at most `MAX_WALK_VARBINDS`).
+const DEFAULT_MAX_ROWS: usize = 10_000;
 /// Targets polled at once: the bound.
 const DEFAULT_MAX_IN_FLIGHT: usize = 64;
 const DEFAULT_INTERVAL_S: u64 = 60;
@@ -73,7 +76,7 @@ pub struct SnmpSourceFile {
     pub retries: Option<u32>,
     /// Rows of each column per GETBULK (default 25).
     pub max_repetitions: Option<u32>,
-    /// Rows per column before a walk is cut (default 100000).
+    /// Rows per column before the column is cut (default 10000, at most 200000).
     pub max_rows: Option<usize>,
     /// Targets polled at once (default 64).
     pub max_in_flight: Option<usize>,
@@ -275,7 +278,7 @@ impl SnmpSourceFile {
                 self.max_rows,
                 DEFAULT_MAX_ROWS,
                 1,
-                100_000_000,
+                MAX_WALK_VARBINDS,
             )?,
         })
     }
@@ -434,7 +437,7 @@ mod tests {
                 timeout: Duration::from_secs(2),
                 retries: 1,
                 max_repetitions: 25,
-                max_rows: 100_000,
+                max_rows: 10_000,
             }
         );
         assert_eq!(config.max_in_flight, 64);
@@ -543,6 +546,11 @@ mod tests {
                 "targets = [\"10.0.0.1\"]\ncommunity_env = \"C\"\nmax_rows = 0",
                 "max_rows",
                 "out of range",
+            ),
+            (
+                "targets = [\"10.0.0.1\"]\ncommunity_env = \"C\"\nmax_rows = 200001",
+                "max_rows",
+                "1 to 200000",
             ),
             (
                 "targets = [\"10.0.0.1\"]\ncommunity_env = \"C\"\nmax_in_flight = 0",

@@ -3,12 +3,17 @@
 //! into the [`RateGap`] that says why there is none:
 //!
 //! - the interface's first poll (or the first since it appeared): nothing to compare with;
-//! - `sysUpTime` went backwards (the device or its agent restarted, so its counters did too): no rates that
-//!   poll, for any interface; `sysUpTime` passing 2^32 hundredths (497 days) is a wrap, not a restart;
+//! - the device restarted since the poll before (so its counters did too): no rates that poll, for any
+//!   interface. It did when `sysUpTime` went backwards (passing 2^32 hundredths, 497 days, is a wrap, not a
+//!   restart), or when it is now less than the time since the poll before, which catches a restart during
+//!   missed polls after which the device has been up longer than it had been then;
 //! - a 64-bit counter went backwards: it was cleared, as 2^64 octets do not pass between two polls; a 32-bit
 //!   counter that went backwards wrapped once, and 2^32 is added (at 1 Gbit/s `ifInOctets` wraps every 34 s,
 //!   which is why IF-MIB has the `ifHC` counters; a 32-bit counter that wrapped twice between polls cannot be
-//!   told from one that wrapped once);
+//!   told from one that wrapped once), unless that wrap would mean more octets than the interface's speed
+//!   carries in the time: then it was cleared (`clear counters`);
+//! - a sum or a difference of counters that does not fit in 64 bits (a hostile agent): a reset, never a
+//!   panic;
 //! - the `ifIndex` now names another interface (`ifName` or `ifDescr` changed): its counters are another's.
 //!
 //! A missed poll (the device did not answer) leaves the previous sample in place, so the next rate covers the
@@ -19,6 +24,15 @@ use std::time::Duration;
 
 /// 2^32: what a 32-bit counter (and `sysUpTime`) counts up to before it starts again from 0.
 const WRAP_32: u64 = 1 << 32;
+
+/// 2 s in hundredths: how far short of the time since the poll before `sysUpTime` may fall (with 1 % more)
+/// before the device is taken to have restarted; the agent's clock and ours need not agree, and the time of
+/// an answer is when it reached us, not when the agent read its clock.
+const UPTIME_SLACK_TICKS: u64 = 200;
+
+/// How much faster than its speed an interface's octets may seem to come before a 32-bit counter that went
+/// backwards is taken as cleared rather than wrapped: the two answers' times are not the agent's.
+const WRAP_SPEED_TOLERANCE: f64 = 1.01;
 
 /// How many bits a counter has: a 32-bit one wraps, a 64-bit one (practically) never does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,17 +171,26 @@ impl DeviceRates {
     }
 }
 
-/// Whether `sysUpTime` went backwards over `elapsed`: a restart, unless it passed 2^32 hundredths in that time.
+/// Whether the device restarted in the `elapsed` between the answers whose `sysUpTime`s are `before` and
+/// `now` (hundredths of a second).
 fn restarted(elapsed: Duration, before: Option<u32>, now: Option<u32>) -> bool {
     let (Some(before), Some(now)) = (before, now) else {
         return false;
     };
-    if now >= before {
-        return false;
+    let elapsed_ticks = ticks(elapsed);
+    if now < before {
+        // Backwards: a restart, unless it passed 2^32 hundredths in that time (twice the elapsed time: the
+        // agent's clock and ours need not agree to the hundredth).
+        return u64::from(before).saturating_add(elapsed_ticks.saturating_mul(2)) < WRAP_32;
     }
-    // Twice the elapsed time: the agent's clock and ours need not agree to the hundredth.
-    let elapsed_ticks = (elapsed.as_millis() / 10) as u64;
-    u64::from(before) + 2 * elapsed_ticks < WRAP_32
+    // Forwards, yet up for less than the time since the answer before: it restarted after that answer.
+    let slack = UPTIME_SLACK_TICKS.saturating_add(elapsed_ticks / 100);
+    u64::from(now).saturating_add(slack) < elapsed_ticks
+}
+
+/// `duration` in hundredths of a second, as `sysUpTime` counts.
+fn ticks(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis() / 10).unwrap_or(u64::MAX)
 }
 
 /// The rates between two samples of one interface `elapsed` apart.
@@ -182,8 +205,14 @@ fn rates(before: &InterfaceSample, now: &InterfaceSample, elapsed: Duration) -> 
     }
     let (old, new) = (&before.counters, &now.counters);
     let per_second = |delta: Option<u64>| delta.map(|delta| delta as f64 / seconds);
-    let in_octets = delta(old.in_octets, new.in_octets)?;
-    let out_octets = delta(old.out_octets, new.out_octets)?;
+    let speed = now
+        .speed_bits_per_second
+        .filter(|speed| *speed > 0)
+        .map(|speed| speed as f64);
+    // The most octets the interface can have carried in the time.
+    let most_octets = speed.map(|speed| speed / 8.0 * seconds * WRAP_SPEED_TOLERANCE);
+    let in_octets = octets(old.in_octets, new.in_octets, most_octets)?;
+    let out_octets = octets(old.out_octets, new.out_octets, most_octets)?;
     let in_packets = packets(
         [old.in_unicast, old.in_multicast, old.in_broadcast],
         [new.in_unicast, new.in_multicast, new.in_broadcast],
@@ -194,10 +223,6 @@ fn rates(before: &InterfaceSample, now: &InterfaceSample, elapsed: Duration) -> 
     )?;
     let in_bits = per_second(in_octets).map(|octets| octets * 8.0);
     let out_bits = per_second(out_octets).map(|octets| octets * 8.0);
-    let speed = now
-        .speed_bits_per_second
-        .filter(|speed| *speed > 0)
-        .map(|speed| speed as f64);
     let utilization = |bits: Option<f64>| Some(bits? / speed? * 100.0);
     Ok(Rates {
         interval_seconds: seconds,
@@ -221,10 +246,29 @@ fn delta(before: Option<Counter>, now: Option<Counter>) -> Result<Option<u64>, R
     let (Some(before), Some(now)) = (before, now) else {
         return Ok(None);
     };
-    match (before.width, now.width) {
-        _ if now.value >= before.value && before.width == now.width => Ok(Some(now.value - before.value)),
-        (Width::Bits32, Width::Bits32) => Ok(Some(now.value + WRAP_32 - before.value)),
-        _ => Err(RateGap::CounterReset),
+    if before.width != now.width {
+        return Err(RateGap::CounterReset);
+    }
+    let grown = match now.value.checked_sub(before.value) {
+        Some(grown) => Some(grown),
+        // A value past 32 bits in a 32-bit counter (a hostile agent) does not fit: a reset too.
+        None if now.width == Width::Bits32 => now
+            .value
+            .checked_add(WRAP_32)
+            .and_then(|unwrapped| unwrapped.checked_sub(before.value)),
+        None => None,
+    };
+    grown.map(Some).ok_or(RateGap::CounterReset)
+}
+
+/// An octet counter's growth, as [`delta`]; a 32-bit counter that went backwards by more than `most` octets
+/// short of a wrap (it would have carried more than its speed) was cleared, not wrapped.
+fn octets(before: Option<Counter>, now: Option<Counter>, most: Option<f64>) -> Result<Option<u64>, RateGap> {
+    let grown = delta(before, now)?;
+    let went_back = matches!((before, now), (Some(before), Some(now)) if now.value < before.value);
+    match (grown, most) {
+        (Some(octets), Some(most)) if went_back && octets as f64 > most => Err(RateGap::CounterReset),
+        _ => Ok(grown),
     }
 }
 
@@ -236,7 +280,10 @@ fn packets(before: [Option<Counter>; 3], now: [Option<Counter>; 3]) -> Result<Op
     };
     let multicast = delta(before[1], now[1])?.unwrap_or(0);
     let broadcast = delta(before[2], now[2])?.unwrap_or(0);
-    Ok(Some(unicast + multicast + broadcast))
+    let sum = unicast
+        .checked_add(multicast)
+        .and_then(|sum| sum.checked_add(broadcast));
+    sum.map(Some).ok_or(RateGap::CounterReset)
 }
 
 #[cfg(test)]
@@ -403,6 +450,86 @@ mod tests {
         assert!(!next.rebooted);
         close(next.interfaces[0].expect("rates").in_bits, 8_000.0);
         close(next.interfaces[1].expect("rates").in_bits, 0.0);
+    }
+
+    /// Issue 14 review: a device that rebooted during missed polls and has been up longer since than it had
+    /// been at the poll before; its `sysUpTime` did not go backwards.
+    #[test]
+    fn a_reboot_during_missed_polls_is_a_reboot_though_the_uptime_went_on() {
+        let mut device = DeviceRates::default();
+        // Up an hour; then a day without an answer; now up 12 hours.
+        device.poll(MINUTE, Some(360_000), &[hc(1, 1_000_000, 100, 0)]);
+        let day = Duration::from_secs(86_400);
+        let after = device.poll(MINUTE + day, Some(4_320_000), &[hc(1, 9_000_000, 900, 0)]);
+        assert!(after.rebooted);
+        assert_eq!(only(&after), Err(RateGap::Rebooted));
+        // An uptime that kept up with our clock, within its slack, is no restart.
+        let next = device.poll(
+            2 * MINUTE + day,
+            Some(4_320_000 + 5_900),
+            &[hc(1, 9_060_000, 900, 0)],
+        );
+        assert!(!next.rebooted);
+        close(only(&next).expect("rates").in_bits, 8_000.0);
+        // A frozen uptime (a recorded agent) longer than the interval is no restart either.
+        let frozen = device.poll(
+            3 * MINUTE + day,
+            Some(4_320_000 + 5_900),
+            &[hc(1, 9_120_000, 900, 0)],
+        );
+        assert!(!frozen.rebooted);
+    }
+
+    /// A 32-bit counter cleared (`clear counters`) looks like a wrap; one that would mean more than the
+    /// interface's speed is a reset.
+    #[test]
+    fn a_32_bit_wrap_faster_than_the_interface_is_a_reset() {
+        let mut device = DeviceRates::default();
+        let mut before = plain(7, 4_000_000_000, 100);
+        before.speed_bits_per_second = Some(10_000_000);
+        device.poll(MINUTE, Some(1_000), std::slice::from_ref(&before));
+        // 294,968,296 octets in 60 s is 39 Mbit/s, on a 10 Mbit/s port.
+        let mut cleared = plain(7, 1_000, 200);
+        cleared.speed_bits_per_second = Some(10_000_000);
+        let reset = device.poll(2 * MINUTE, Some(7_000), std::slice::from_ref(&cleared));
+        assert_eq!(only(&reset), Err(RateGap::CounterReset));
+        // A wrap the speed allows stays a wrap: 1,000,000 octets in 60 s.
+        let mut near = plain(7, 4_294_000_000, 100);
+        near.speed_bits_per_second = Some(10_000_000);
+        device.poll(3 * MINUTE, Some(13_000), std::slice::from_ref(&near));
+        let mut wrapped = plain(7, 32_704, 200);
+        wrapped.speed_bits_per_second = Some(10_000_000);
+        let rates = only(&device.poll(4 * MINUTE, Some(19_000), &[wrapped])).expect("rates");
+        close(rates.in_bits, 1_000_000.0 * 8.0 / 60.0);
+    }
+
+    /// A hostile agent's Counter64s whose sum does not fit in 64 bits: a reset, not a panic (debug builds
+    /// check overflow).
+    #[test]
+    fn counters_whose_sum_overflows_are_a_reset() {
+        let mut device = DeviceRates::default();
+        let zero = hc(1, 0, 0, 0);
+        let mut before = zero.clone();
+        before.counters.in_multicast = Some(Counter::bits64(0));
+        before.counters.in_broadcast = Some(Counter::bits64(0));
+        device.poll(MINUTE, None, &[before]);
+        let mut huge = zero;
+        huge.counters.in_unicast = Some(Counter::bits64(u64::MAX));
+        huge.counters.in_multicast = Some(Counter::bits64(u64::MAX));
+        huge.counters.in_broadcast = Some(Counter::bits64(u64::MAX));
+        assert_eq!(
+            only(&device.poll(2 * MINUTE, None, &[huge])),
+            Err(RateGap::CounterReset)
+        );
+        // A "32-bit" counter holding more than 32 bits does not underflow either.
+        let odd = Counter {
+            value: u64::MAX,
+            width: Width::Bits32,
+        };
+        assert_eq!(
+            delta(Some(odd), Some(Counter::bits32(1))),
+            Err(RateGap::CounterReset)
+        );
     }
 
     #[test]

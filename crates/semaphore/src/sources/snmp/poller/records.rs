@@ -15,7 +15,7 @@ use crate::record::{SnmpInterfaceRecord, SnmpRowRecord, SnmpSystemRecord};
 use crate::sources::snmp::poller::custom::{NamedOid, TableConfig};
 use crate::sources::snmp::poller::interface::InterfaceRow;
 use crate::sources::snmp::poller::profile::{WalkPlan, WalkedColumn};
-use crate::sources::snmp::poller::rates::{DeviceRates, RateGap};
+use crate::sources::snmp::poller::rates::{DeviceRates, InterfaceSample, RateGap, Rates};
 use crate::sources::snmp::poller::table::{self, dotted};
 use crate::sources::snmp::poller::values;
 use crate::sources::snmp::wire::{Oid, Value, VarBind};
@@ -25,14 +25,15 @@ use crate::sources::snmp::wire::{Oid, Value, VarBind};
 pub struct Poll {
     /// The address polled.
     pub target: SocketAddr,
-    /// When the walk's answer came, in UTC: the records' `ts`.
+    /// When the poll's answers were all in, in UTC: the records' `ts`.
     pub ts: DateTime<Utc>,
-    /// The same instant on the poller's monotonic clock, for rates.
+    /// When the walk's first answer came, on the poller's monotonic clock: the instant the counters were read
+    /// (near enough) for rates, which a retry later in the walk does not move.
     pub at: Duration,
     pub poll_seconds: f64,
     /// The answer to [`WalkPlan::system`].
     pub system: Vec<VarBind>,
-    /// The answer to [`WalkPlan::scalars`] (empty when there are none).
+    /// The answer to [`WalkPlan::scalars`] (empty when there are none, or when the agent refused them).
     pub scalars: Vec<VarBind>,
     /// The answer to [`WalkPlan::columns`], index-aligned.
     pub walked: Vec<Vec<VarBind>>,
@@ -65,6 +66,15 @@ pub struct PolledDevice<'a> {
     pub sys_name: Option<String>,
 }
 
+/// The system group as the device answered it: each value, or `None` when it had none.
+struct SystemValues {
+    sys_descr: Option<String>,
+    sys_object_id: Option<String>,
+    /// Hundredths of a second.
+    sys_up_time: Option<u32>,
+    sys_name: Option<String>,
+}
+
 /// The records of one poll; `rates` holds the device's previous poll and takes this one.
 pub fn build(
     poll: Poll,
@@ -72,65 +82,107 @@ pub fn build(
     settings: &RecordSettings<'_>,
     rates: &mut DeviceRates,
 ) -> TargetRecords {
-    let plan = settings.plan;
-    let system = |index: usize| answered(&poll.system, &plan.system[index]);
+    let system = SystemValues::of(&poll.system, settings.plan);
     let device = PolledDevice {
         ts: poll.ts,
         source: settings.source,
         target: poll.target,
         identity: DeviceFields::of(identity),
-        sys_name: system(3).and_then(values::text),
+        sys_name: system.sys_name.clone(),
     };
-    let sys_up_time = match system(2) {
-        Some(Value::TimeTicks(ticks)) => Some(*ticks),
-        _ => None,
-    };
-    let walked = plan.split(settings.tables, poll.walked);
+    let walked = settings.plan.split(settings.tables, poll.walked);
     let interfaces = interface_rows(walked.interfaces);
-    let samples: Vec<_> = interfaces.iter().map(InterfaceRow::sample).collect();
-    let polled = rates.poll(poll.at, sys_up_time, &samples);
-    let gaps: Vec<RateGap> = polled
-        .interfaces
-        .iter()
-        .filter_map(|outcome| outcome.err())
-        .collect();
-    let interface_records: Vec<SnmpInterfaceRecord> = interfaces
-        .iter()
-        .zip(polled.interfaces)
-        .map(|(interface, outcome)| interface.record(&device, outcome))
-        .collect();
-    let system_record = SnmpSystemRecord {
-        ts: device.ts,
-        source: device.source.to_owned(),
-        target: device.target,
-        device_name: device.identity.device_name.clone(),
-        serial: device.identity.serial.clone(),
-        site: device.identity.site.clone(),
-        role: device.identity.role.clone(),
-        network_id: device.identity.network_id.clone(),
-        network_name: device.identity.network_name.clone(),
-        tags: device.identity.tags.clone(),
-        sys_name: device.sys_name.clone(),
-        sys_descr: system(0).and_then(values::text),
-        sys_object_id: system(1).and_then(values::text),
-        sys_up_time_seconds: sys_up_time.map(|ticks| f64::from(ticks) / 100.0),
+    let samples: Vec<InterfaceSample> = interfaces.iter().map(InterfaceRow::sample).collect();
+    let polled = rates.poll(poll.at, system.sys_up_time, &samples);
+    let summary = PollSummary {
         rebooted: polled.rebooted,
-        interfaces: interfaces.len() as u32,
+        interfaces: interfaces.len(),
         poll_seconds: poll.poll_seconds,
-        custom: custom(settings.scalars, &poll.scalars),
     };
-    let rows: Vec<SnmpRowRecord> = settings
-        .tables
-        .iter()
-        .zip(walked.tables)
-        .flat_map(|(table, columns)| table_rows(&device, table, columns))
-        .collect();
+    let custom_values = custom(settings.scalars, &poll.scalars);
+    let system_record = system_record(&device, system, summary, custom_values);
+    let (interface_records, gaps) = interface_records(&device, &interfaces, polled.interfaces);
     TargetRecords {
         interfaces: interface_records,
         system: system_record,
-        rows,
+        rows: table_records(&device, settings.tables, walked.tables),
         gaps,
     }
+}
+
+impl SystemValues {
+    /// The values of `answer`, the answer to `plan`'s system GET.
+    fn of(answer: &[VarBind], plan: &WalkPlan) -> Self {
+        // In the order of `SYSTEM_SCALARS`, which `plan.system` keeps.
+        let value = |index: usize| answered(answer, &plan.system[index]);
+        Self {
+            sys_descr: value(0).and_then(values::text),
+            sys_object_id: value(1).and_then(values::text),
+            sys_up_time: match value(2) {
+                Some(Value::TimeTicks(ticks)) => Some(*ticks),
+                _ => None,
+            },
+            sys_name: value(3).and_then(values::text),
+        }
+    }
+}
+
+/// What the system record says of the poll itself.
+struct PollSummary {
+    rebooted: bool,
+    interfaces: usize,
+    poll_seconds: f64,
+}
+
+/// The device's `snmp.system/1`.
+fn system_record(
+    device: &PolledDevice<'_>,
+    system: SystemValues,
+    summary: PollSummary,
+    custom: Map<String, Json>,
+) -> SnmpSystemRecord {
+    SnmpSystemRecord {
+        ts: device.ts,
+        source: device.source.to_owned(),
+        target: device.target,
+        device: device.identity.clone(),
+        sys_name: system.sys_name,
+        sys_descr: system.sys_descr,
+        sys_object_id: system.sys_object_id,
+        sys_up_time_seconds: system.sys_up_time.map(|ticks| f64::from(ticks) / 100.0),
+        rebooted: summary.rebooted,
+        interfaces: u32::try_from(summary.interfaces).unwrap_or(u32::MAX),
+        poll_seconds: summary.poll_seconds,
+        custom,
+    }
+}
+
+/// Each interface's record, with its rates or why it has none, and those reasons to count.
+fn interface_records(
+    device: &PolledDevice<'_>,
+    interfaces: &[InterfaceRow<'_>],
+    outcomes: Vec<Result<Rates, RateGap>>,
+) -> (Vec<SnmpInterfaceRecord>, Vec<RateGap>) {
+    let gaps = outcomes.iter().filter_map(|outcome| outcome.err()).collect();
+    let records = interfaces
+        .iter()
+        .zip(outcomes)
+        .map(|(interface, outcome)| interface.record(device, outcome))
+        .collect();
+    (records, gaps)
+}
+
+/// One record per row of each configured table, `walked` holding each table's columns.
+fn table_records(
+    device: &PolledDevice<'_>,
+    tables: &[TableConfig],
+    walked: Vec<Vec<WalkedColumn<'_>>>,
+) -> Vec<SnmpRowRecord> {
+    tables
+        .iter()
+        .zip(walked)
+        .flat_map(|(table, columns)| table_rows(device, table, columns))
+        .collect()
 }
 
 /// The value answered for `oid`, unless it is an exception.
@@ -176,13 +228,7 @@ fn table_rows(
             ts: device.ts,
             source: device.source.to_owned(),
             target: device.target,
-            device_name: device.identity.device_name.clone(),
-            serial: device.identity.serial.clone(),
-            site: device.identity.site.clone(),
-            role: device.identity.role.clone(),
-            network_id: device.identity.network_id.clone(),
-            network_name: device.identity.network_name.clone(),
-            tags: device.identity.tags.clone(),
+            device: device.identity.clone(),
             sys_name: device.sys_name.clone(),
             table: table.name.clone(),
             index: dotted(&instance),
@@ -390,8 +436,8 @@ mod tests {
         assert_eq!(eth0.rate_interval_seconds, None);
         assert_eq!(eth0.sys_name.as_deref(), Some("edge-1"));
         assert_eq!(eth0.key(), "127.0.0.1");
-        assert_eq!(eth0.serial, None);
-        assert_eq!(eth0.tags, None);
+        assert_eq!(eth0.device.serial, None);
+        assert_eq!(eth0.device.tags, None);
         let lo = &first.interfaces[0];
         assert_eq!(lo.counter_bits, 32);
         assert_eq!(lo.if_in_octets, Some(500));
@@ -498,8 +544,11 @@ mod tests {
         assert_eq!(records.system.custom["cpu5min"], serde_json::json!(7));
         assert_eq!(records.system.custom["missing"], Json::Null);
         assert_eq!(records.system.key(), "FOC1234X");
-        assert_eq!(records.system.tags.as_deref(), Some(&["dc".to_owned()][..]));
-        assert_eq!(records.interfaces[0].site.as_deref(), Some("madrid"));
+        assert_eq!(
+            records.system.device.tags.as_deref(),
+            Some(&["dc".to_owned()][..])
+        );
+        assert_eq!(records.interfaces[0].device.site.as_deref(), Some("madrid"));
         assert_eq!(records.interfaces[0].key(), "FOC1234X");
         assert_eq!(records.rows.len(), 2);
         let row = &records.rows[0];
@@ -507,7 +556,7 @@ mod tests {
         assert_eq!(row.index, "1");
         assert_eq!(row.columns["cpmCPUTotal5minRev"], serde_json::json!(7));
         assert_eq!(row.columns["cpmCPUTotalName"], serde_json::json!("CPU of RP"));
-        assert_eq!(row.device_name.as_deref(), Some("core-sw1"));
+        assert_eq!(row.device.device_name.as_deref(), Some("core-sw1"));
         assert_eq!(records.rows[1].index, "2");
         assert!(!records.rows[1].columns.contains_key("cpmCPUTotalName"));
         validate(row);

@@ -9,10 +9,9 @@ use std::sync::Arc;
 use crate::config::ConfigError;
 use crate::config::validation::{At, Validation};
 use crate::env::Env;
-use crate::secret::Secret;
 use crate::sources::snmp::client::Security;
-use crate::sources::snmp::wire::keys::{KeyError, MIN_PASSWORD_LENGTH};
-use crate::sources::snmp::wire::{AuthProtocol, PrivProtocol, UsmUser, Version};
+use crate::sources::snmp::secrets::{self, SecretError, SecretSource};
+use crate::sources::snmp::wire::{AuthProtocol, PrivProtocol, SecurityLevel, UsmUser, Version};
 
 /// The keys of `[[sources.snmp]]` that say how to authenticate, as written.
 #[derive(Clone, Copy, Debug, Default)]
@@ -57,29 +56,6 @@ pub struct Keyed<P> {
 pub enum Credentials {
     Community { version: Version, community: Arc<[u8]> },
     Usm(Arc<UsmUser>),
-}
-
-/// A secret the environment does not give, or gives unusable.
-#[derive(Debug, thiserror::Error)]
-pub enum SecretError {
-    #[error("{key} names {variable}, which is not set (or empty); export it with the {holds}")]
-    Unset {
-        key: &'static str,
-        variable: String,
-        holds: &'static str,
-    },
-    #[error(
-        "the pass phrase in {variable} ({key}) is shorter than 8 characters, which USM \
-         refuses; set it to the user's pass phrase as the agent has it"
-    )]
-    TooShort { key: &'static str, variable: String },
-    #[error("cannot make the key of the pass phrase in {variable} ({key})")]
-    Key {
-        key: &'static str,
-        variable: String,
-        #[source]
-        source: KeyError,
-    },
 }
 
 const VERSIONS: &str = "use \"1\", \"2c\" or \"3\"";
@@ -147,19 +123,15 @@ impl SecurityKeys<'_> {
             Some(user) if !user.is_empty() => user.to_owned(),
             _ => return Err(validation.invalid(at.key("user"), "required for version 3: the USM user name")),
         };
-        let (authenticates, encrypts) = match self.security_level {
-            Some(level) if level.eq_ignore_ascii_case("noAuthNoPriv") => (false, false),
-            Some(level) if level.eq_ignore_ascii_case("authNoPriv") => (true, false),
-            Some(level) if level.eq_ignore_ascii_case("authPriv") => (true, true),
-            Some(other) => {
-                return Err(validation.invalid(at.key("security_level"), format!("{other:?}: {LEVELS}")));
-            }
+        let level = match self.security_level {
+            Some(text) => SecurityLevel::from_name(text)
+                .ok_or_else(|| validation.invalid(at.key("security_level"), format!("{text:?}: {LEVELS}")))?,
             None => {
                 let reason = format!("required for version 3: {LEVELS}");
                 return Err(validation.invalid(at.key("security_level"), reason));
             }
         };
-        let authentication = if authenticates {
+        let authentication = if level.has_authentication() {
             Some(self.authentication(validation, at)?)
         } else {
             unused(
@@ -173,7 +145,7 @@ impl SecurityKeys<'_> {
             )?;
             None
         };
-        let privacy = if encrypts {
+        let privacy = if level.has_privacy() {
             Some(self.privacy(validation, at)?)
         } else {
             unused(
@@ -203,7 +175,7 @@ impl SecurityKeys<'_> {
         let Some(text) = self.auth_protocol else {
             return Err(validation.invalid(key, format!("required by this security_level: {AUTH_PROTOCOLS}")));
         };
-        let protocol = auth_protocol(text)
+        let protocol = AuthProtocol::from_name(text)
             .ok_or_else(|| validation.invalid(key, format!("{text:?}: {AUTH_PROTOCOLS}")))?;
         let passphrase_env = required_variable(
             validation,
@@ -226,7 +198,7 @@ impl SecurityKeys<'_> {
                 format!("required by security_level authPriv: {PRIV_PROTOCOLS}"),
             ));
         };
-        let protocol = priv_protocol(text)
+        let protocol = PrivProtocol::from_name(text)
             .ok_or_else(|| validation.invalid(key, format!("{text:?}: {PRIV_PROTOCOLS}")))?;
         let passphrase_env = required_variable(
             validation,
@@ -271,30 +243,6 @@ fn unused<const N: usize>(
     }
 }
 
-/// net-snmp's names (`-a`), in any case; `SHA-1` as `SHA`.
-fn auth_protocol(text: &str) -> Option<AuthProtocol> {
-    let text = if text.eq_ignore_ascii_case("SHA-1") {
-        "SHA"
-    } else {
-        text
-    };
-    AuthProtocol::ALL
-        .into_iter()
-        .find(|protocol| protocol.name().eq_ignore_ascii_case(text))
-}
-
-/// net-snmp's names (`-x`), in any case; `AES-128` as `AES`.
-fn priv_protocol(text: &str) -> Option<PrivProtocol> {
-    let text = if text.eq_ignore_ascii_case("AES-128") {
-        "AES"
-    } else {
-        text
-    };
-    PrivProtocol::ALL
-        .into_iter()
-        .find(|protocol| protocol.name().eq_ignore_ascii_case(text))
-}
-
 impl SecuritySettings {
     /// `v2c`, `v3 authPriv`: for `check -c`.
     pub fn describe(&self) -> String {
@@ -319,7 +267,11 @@ impl SecuritySettings {
                 version,
                 community_env,
             } => {
-                let community = read(env, "community_env", community_env, "community")?;
+                let from = SecretSource {
+                    key: "community_env",
+                    variable: community_env,
+                };
+                let community = secrets::read(env, from, "community")?;
                 Ok(Credentials::Community {
                     version: *version,
                     community: Arc::from(community.expose().as_bytes()),
@@ -332,66 +284,21 @@ impl SecuritySettings {
 
 impl UsmSettings {
     fn user(&self, env: &dyn Env) -> Result<UsmUser, SecretError> {
-        let mut user = UsmUser::new(self.user.as_bytes());
-        if let Some(authentication) = &self.authentication {
-            let key = "auth_passphrase_env";
-            let variable = &authentication.passphrase_env;
-            let passphrase = passphrase(env, key, variable, "authentication pass phrase")?;
-            user = user
-                .with_authentication(authentication.protocol, passphrase.expose().as_bytes())
-                .map_err(|source| key_error(key, variable, source))?;
-        }
-        if let Some(privacy) = &self.privacy {
-            let key = "priv_passphrase_env";
-            let variable = &privacy.passphrase_env;
-            let passphrase = passphrase(env, key, variable, "privacy pass phrase")?;
-            user = user
-                .with_privacy(privacy.protocol, passphrase.expose().as_bytes())
-                .map_err(|source| key_error(key, variable, source))?;
-        }
-        Ok(user)
-    }
-}
-
-/// A variable's value, set and not empty.
-fn read(
-    env: &dyn Env,
-    key: &'static str,
-    variable: &str,
-    holds: &'static str,
-) -> Result<Secret, SecretError> {
-    match env.get(variable) {
-        Some(value) if !value.is_empty() => Ok(Secret::new(value)),
-        _ => Err(SecretError::Unset {
-            key,
-            variable: variable.to_owned(),
-            holds,
-        }),
-    }
-}
-
-/// A pass phrase, at least USM's 8 characters long.
-fn passphrase(
-    env: &dyn Env,
-    key: &'static str,
-    variable: &str,
-    holds: &'static str,
-) -> Result<Secret, SecretError> {
-    let passphrase = read(env, key, variable, holds)?;
-    if passphrase.expose().len() < MIN_PASSWORD_LENGTH {
-        return Err(SecretError::TooShort {
-            key,
-            variable: variable.to_owned(),
+        let authentication = self.authentication.as_ref().map(|keyed| {
+            let from = SecretSource {
+                key: "auth_passphrase_env",
+                variable: &keyed.passphrase_env,
+            };
+            (keyed.protocol, from)
         });
-    }
-    Ok(passphrase)
-}
-
-fn key_error(key: &'static str, variable: &str, source: KeyError) -> SecretError {
-    SecretError::Key {
-        key,
-        variable: variable.to_owned(),
-        source,
+        let privacy = self.privacy.as_ref().map(|keyed| {
+            let from = SecretSource {
+                key: "priv_passphrase_env",
+                variable: &keyed.passphrase_env,
+            };
+            (keyed.protocol, from)
+        });
+        secrets::usm_user(env, &self.user, authentication, privacy)
     }
 }
 
@@ -431,7 +338,6 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::sources::snmp::wire::SecurityLevel;
 
     const AT: At = At {
         section: "sources",
@@ -638,17 +544,25 @@ mod tests {
         assert_eq!(validate(auth_no_priv).unwrap().describe(), "v3 authNoPriv");
     }
 
+    /// The trap receiver's spellings too (one parser for both sources): `SHA256` was refused here.
     #[test]
-    fn every_protocol_has_its_net_snmp_name() {
-        for protocol in AuthProtocol::ALL {
-            assert_eq!(auth_protocol(protocol.name()), Some(protocol));
-        }
-        for protocol in PrivProtocol::ALL {
-            assert_eq!(priv_protocol(protocol.name()), Some(protocol));
-        }
-        assert_eq!(auth_protocol("sha-1"), Some(AuthProtocol::Sha1));
-        assert_eq!(priv_protocol("AES-128"), Some(PrivProtocol::Aes128));
-        assert_eq!(priv_protocol("aes-256"), Some(PrivProtocol::Aes256));
+    fn protocols_are_read_as_the_trap_receiver_reads_them() {
+        let keys = SecurityKeys {
+            auth_protocol: Some("SHA256"),
+            priv_protocol: Some("aes128"),
+            ..auth_priv()
+        };
+        let SecuritySettings::Usm(usm) = validate(keys).unwrap() else {
+            panic!("a USM user")
+        };
+        assert_eq!(
+            usm.authentication.map(|keyed| keyed.protocol),
+            Some(AuthProtocol::Sha256)
+        );
+        assert_eq!(
+            usm.privacy.map(|keyed| keyed.protocol),
+            Some(PrivProtocol::Aes128)
+        );
     }
 
     #[test]
@@ -668,7 +582,8 @@ mod tests {
         let error = community.credentials(&env(&[])).unwrap_err().to_string();
         assert_eq!(
             error,
-            "community_env names SNMP_COMMUNITY, which is not set (or empty); export it with the community"
+            "community_env names SNMP_COMMUNITY, which is not set (or empty); export it with the community \
+             (its value is never printed)"
         );
         let error = community
             .credentials(&env(&[("SNMP_COMMUNITY", "")]))

@@ -1,7 +1,9 @@
 //! The running `[[sources.snmp]]`: a cycle per interval ([`Cycles`]), each polling every target with at most
 //! `max_in_flight` at once. A target's records go to the outputs as soon as it answered, so a slow or silent
 //! target (each request waits `timeout_s`, `retries` more times) delays no other, and one device's records
-//! keep their order. A stop lets the targets already being polled finish and starts no more.
+//! keep their order. A stop starts no more polls and ends those under way where they stand (their records
+//! dropped: see [`TargetState::poll_until_stopped`]), so the source ends within the grace period whatever the
+//! agents or Kafka do.
 //!
 //! Under `--once`, a cycle in which every target failed fails the run, naming each target's error; one in
 //! which some answered is a success (the others are on `/metrics` and in the log).
@@ -75,7 +77,7 @@ impl SnmpPoller {
 }
 
 /// Polls every target, `max_in_flight` at a time; what failed (already logged and counted). A stop skips the
-/// targets not started yet.
+/// targets not started yet and ends the polls under way.
 async fn cycle(
     targets: &mut [TargetState],
     context: &PollContext<'_>,
@@ -104,6 +106,6 @@ fn poll_unless_stopped<'a>(
         if stop.is_stopped() {
             return Ok(());
         }
-        target.poll(context).await
+        target.poll_until_stopped(context, stop).await
     })
 }

@@ -61,14 +61,6 @@ impl Target {
             port,
         })
     }
-
-    /// The address to poll, when it needs no resolving.
-    pub fn fixed_address(&self) -> Option<SocketAddr> {
-        match &self.host {
-            Host::Address(address) => Some(SocketAddr::new(*address, self.port)),
-            Host::Name(_) => None,
-        }
-    }
 }
 
 impl fmt::Display for Target {
@@ -199,9 +191,6 @@ mod tests {
         assert_eq!(target("[2001:db8::1]"), "[2001:db8::1]:161");
         assert_eq!(target("2001:db8::1"), "[2001:db8::1]:161");
         assert_eq!(target("::ffff:10.0.0.1"), "10.0.0.1:161");
-        let fixed = Target::parse("10.0.0.1").unwrap().fixed_address();
-        assert_eq!(fixed, Some("10.0.0.1:161".parse().unwrap()));
-        assert_eq!(Target::parse("router").unwrap().fixed_address(), None);
     }
 
     #[test]

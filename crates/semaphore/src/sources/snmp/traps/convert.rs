@@ -50,7 +50,6 @@ pub fn record(
         None => uptime_binding(varbinds),
     };
     let interface = Interface::of(varbinds);
-    let identity = DeviceFields::of(device);
     SnmpTrapRecord {
         ts: notification.received_at,
         received_at: notification.received_at,
@@ -75,13 +74,7 @@ pub fn record(
         if_admin_status: interface.admin_status,
         if_oper_status: interface.oper_status,
         varbinds: varbinds.iter().map(varbind).collect(),
-        device_name: identity.device_name,
-        serial: identity.serial,
-        site: identity.site,
-        role: identity.role,
-        network_id: identity.network_id,
-        network_name: identity.network_name,
-        tags: identity.tags,
+        device: DeviceFields::of(device),
     }
 }
 
@@ -271,8 +264,8 @@ mod tests {
         );
         assert_eq!(record.varbinds[0].value, serde_json::json!(12_345));
         assert_eq!(record.varbinds[1].value, serde_json::json!("1.3.6.1.6.3.1.1.5.3"));
-        assert_eq!(record.device_name.as_deref(), Some("core-sw1"));
-        assert_eq!(record.tags, Some(vec!["dc".to_owned()]));
+        assert_eq!(record.device.device_name.as_deref(), Some("core-sw1"));
+        assert_eq!(record.device.tags, Some(vec!["dc".to_owned()]));
         assert_eq!(record.key(), "FOC1234X");
     }
 

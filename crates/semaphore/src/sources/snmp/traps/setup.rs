@@ -1,33 +1,28 @@
 //! Starting a `[[sources.snmp_traps]]`: its secrets read from the environment the config names
 //! (communities, and pass phrases digested once into each user's keys), our engine's state (its ID, one more
-//! boot), and the running source. A variable that is not set is an error naming it and the key; no secret is
-//! ever in an error or a log line.
+//! boot), and the running source. The secrets are read as the poller reads its own ([`secrets`]): a variable
+//! not set or empty, or a pass phrase under 8 characters, is an error naming the key and the variable; no
+//! secret is ever in an error or a log line.
 
 use crate::env::Env;
 use crate::secret::Secret;
 use crate::sources::SourceFailure;
 use crate::sources::component::{RunningSource, SourceContext};
+use crate::sources::snmp::secrets::{self, SecretError};
 use crate::sources::snmp::traps::config::SnmpTrapsSettings;
 use crate::sources::snmp::traps::decode::TrapDecoder;
 use crate::sources::snmp::traps::engine::{self, EngineStateError};
 use crate::sources::snmp::traps::source::SnmpTrapSource;
-use crate::sources::snmp::traps::user_config::{SecretVariable, TrapUserSettings};
+use crate::sources::snmp::traps::user_config::TrapUserSettings;
 use crate::sources::snmp::traps::users::TrapUsers;
 use crate::sources::snmp::wire::salt::SaltError;
-use crate::sources::snmp::wire::{KeyError, Salts, UsmUser};
+use crate::sources::snmp::wire::{Salts, UsmUser};
 
 /// Why a trap source could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum TrapSetupError {
-    #[error("{key} names {variable}, which is not set; export it (its value is never printed)")]
-    MissingVariable { key: String, variable: String },
-    #[error("{key}: the pass phrase in {variable} is refused")]
-    PassPhrase {
-        key: String,
-        variable: String,
-        #[source]
-        source: KeyError,
-    },
+    #[error(transparent)]
+    Secret(#[from] SecretError),
     #[error(transparent)]
     Engine(#[from] EngineStateError),
     #[error(transparent)]
@@ -69,11 +64,11 @@ pub fn communities(
     let Some(variables) = &settings.communities else {
         return Ok(None);
     };
-    let secrets = variables
+    let values = variables
         .iter()
-        .map(|variable| read(env, variable))
+        .map(|variable| secrets::read(env, variable.source(), "community"))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Some(secrets))
+    Ok(Some(values))
 }
 
 /// Every user with its keys: each pass phrase digested here, once.
@@ -82,37 +77,16 @@ pub fn users(settings: &SnmpTrapsSettings, env: &dyn Env) -> Result<Vec<UsmUser>
 }
 
 fn usm_user(user: &TrapUserSettings, env: &dyn Env) -> Result<UsmUser, TrapSetupError> {
-    let mut usm_user = UsmUser::new(user.name.as_bytes());
-    if let Some((protocol, variable)) = &user.authentication {
-        let pass_phrase = read(env, variable)?;
-        usm_user = usm_user
-            .with_authentication(*protocol, pass_phrase.expose().as_bytes())
-            .map_err(|source| refused(variable, source))?;
-    }
-    if let Some((protocol, variable)) = &user.privacy {
-        let pass_phrase = read(env, variable)?;
-        usm_user = usm_user
-            .with_privacy(*protocol, pass_phrase.expose().as_bytes())
-            .map_err(|source| refused(variable, source))?;
-    }
-    Ok(usm_user)
-}
-
-fn read(env: &dyn Env, variable: &SecretVariable) -> Result<Secret, TrapSetupError> {
-    env.get(&variable.variable)
-        .map(Secret::new)
-        .ok_or_else(|| TrapSetupError::MissingVariable {
-            key: variable.key.clone(),
-            variable: variable.variable.clone(),
-        })
-}
-
-fn refused(variable: &SecretVariable, source: KeyError) -> TrapSetupError {
-    TrapSetupError::PassPhrase {
-        key: variable.key.clone(),
-        variable: variable.variable.clone(),
-        source,
-    }
+    let authentication = user
+        .authentication
+        .as_ref()
+        .map(|(protocol, variable)| (*protocol, variable.source()));
+    let privacy = user
+        .privacy
+        .as_ref()
+        .map(|(protocol, variable)| (*protocol, variable.source()));
+    let user = secrets::usm_user(env, &user.name, authentication, privacy)?;
+    Ok(user)
 }
 
 #[cfg(test)]
@@ -190,8 +164,23 @@ mod tests {
         let error = communities(&settings, &env(&[])).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "sources.snmp_traps[0].communities_env names TRAP_COMMUNITY, which is not set; export it (its value \
-             is never printed)"
+            "sources.snmp_traps[0].communities_env names TRAP_COMMUNITY, which is not set (or empty); export it \
+             with the community (its value is never printed)"
+        );
+        // Empty is as good as unset: no sender has an empty community or pass phrase to match.
+        let empty = env(&[("TRAP_COMMUNITY", "")]);
+        let error = communities(&settings, &empty).unwrap_err();
+        assert!(
+            matches!(error, TrapSetupError::Secret(SecretError::Unset { .. })),
+            "{error:?}"
+        );
+        let empty = env(&[("BOB_AUTH", ""), ("BOB_PRIV", "privpassword1")]);
+        let error = users(&settings, &empty).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("sources.snmp_traps[0].users[0].auth_passphrase_env names BOB_AUTH"),
+            "{error}"
         );
         let error = users(&settings, &env(&[("BOB_AUTH", "authpassword1")])).unwrap_err();
         assert!(
@@ -205,8 +194,9 @@ mod tests {
         let text = one_line(&error);
         assert!(
             text.starts_with(
-                "sources.snmp_traps[0].users[0].auth_passphrase_env: the pass phrase in BOB_AUTH is refused"
-            ) && text.contains("at least 8"),
+                "the pass phrase in BOB_AUTH (sources.snmp_traps[0].users[0].auth_passphrase_env) is shorter \
+                 than 8 characters"
+            ),
             "{text}"
         );
         assert!(!text.contains("zq7x"), "{text}");

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::config::ConfigError;
 use crate::config::validation::{At, Validation};
+use crate::sources::snmp::secrets::SecretSource;
 use crate::sources::snmp::wire::{AuthProtocol, PrivProtocol, SecurityLevel};
 
 /// SnmpAdminString, which a user name is, is at most 32 octets (RFC 3414 §2.4).
@@ -40,6 +41,16 @@ pub struct SecretVariable {
     pub variable: String,
     /// `sources.snmp_traps[0].users[1].auth_passphrase_env`.
     pub key: String,
+}
+
+impl SecretVariable {
+    /// Where the secret is read from, as the reader of secrets takes it.
+    pub fn source(&self) -> SecretSource<'_> {
+        SecretSource {
+            key: &self.key,
+            variable: &self.variable,
+        }
+    }
 }
 
 /// A validated user: its name, and each protocol with the variable of its pass phrase.
@@ -95,7 +106,7 @@ impl TrapUserFile {
         };
         let authentication = if level.has_authentication() {
             let protocol = needs.value(key("auth_protocol"), &self.auth_protocol)?;
-            let protocol = auth_protocol(protocol).ok_or_else(|| {
+            let protocol = AuthProtocol::from_name(protocol).ok_or_else(|| {
                 validation.invalid(
                     key("auth_protocol"),
                     format!("{protocol:?}: use MD5, SHA, SHA-224, SHA-256, SHA-384 or SHA-512"),
@@ -113,7 +124,7 @@ impl TrapUserFile {
         };
         let privacy = if level.has_privacy() {
             let protocol = needs.value(key("priv_protocol"), &self.priv_protocol)?;
-            let protocol = priv_protocol(protocol).ok_or_else(|| {
+            let protocol = PrivProtocol::from_name(protocol).ok_or_else(|| {
                 validation.invalid(
                     key("priv_protocol"),
                     format!(
@@ -190,44 +201,9 @@ fn security_level(
     let Some(text) = text else {
         return Ok((SecurityLevel::AuthPriv, true));
     };
-    [
-        SecurityLevel::NoAuthNoPriv,
-        SecurityLevel::AuthNoPriv,
-        SecurityLevel::AuthPriv,
-    ]
-    .into_iter()
-    .find(|level| level.name().eq_ignore_ascii_case(text))
-    .map(|level| (level, false))
-    .ok_or_else(|| validation.invalid(key, format!("{text:?}: use noAuthNoPriv, authNoPriv or authPriv")))
-}
-
-/// net-snmp's names (`-a`), whatever their case, with or without the hyphen; `SHA-1` for `SHA` too.
-pub fn auth_protocol(text: &str) -> Option<AuthProtocol> {
-    let wanted = normalized(text);
-    if wanted == "SHA1" {
-        return Some(AuthProtocol::Sha1);
-    }
-    AuthProtocol::ALL
-        .into_iter()
-        .find(|protocol| normalized(protocol.name()) == wanted)
-}
-
-/// net-snmp's names (`-x`), whatever their case, with or without hyphens; `AES-128` for `AES` too.
-pub fn priv_protocol(text: &str) -> Option<PrivProtocol> {
-    let wanted = normalized(text);
-    if wanted == "AES128" {
-        return Some(PrivProtocol::Aes128);
-    }
-    PrivProtocol::ALL
-        .into_iter()
-        .find(|protocol| normalized(protocol.name()) == wanted)
-}
-
-fn normalized(name: &str) -> String {
-    name.chars()
-        .filter(|character| *character != '-')
-        .map(|character| character.to_ascii_uppercase())
-        .collect()
+    SecurityLevel::from_name(text)
+        .map(|level| (level, false))
+        .ok_or_else(|| validation.invalid(key, format!("{text:?}: use noAuthNoPriv, authNoPriv or authPriv")))
 }
 
 /// The name of an environment variable holding a secret, checked: not empty, no `=` or NUL (which no
@@ -247,25 +223,4 @@ pub fn secret_variable(
         variable: variable.to_owned(),
         key,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn protocols_are_read_as_net_snmp_writes_them() {
-        assert_eq!(auth_protocol("SHA"), Some(AuthProtocol::Sha1));
-        assert_eq!(auth_protocol("sha-1"), Some(AuthProtocol::Sha1));
-        assert_eq!(auth_protocol("SHA256"), Some(AuthProtocol::Sha256));
-        assert_eq!(auth_protocol("sha-512"), Some(AuthProtocol::Sha512));
-        assert_eq!(auth_protocol("md5"), Some(AuthProtocol::Md5));
-        assert_eq!(auth_protocol("SHA-3"), None);
-        assert_eq!(priv_protocol("AES"), Some(PrivProtocol::Aes128));
-        assert_eq!(priv_protocol("aes-128"), Some(PrivProtocol::Aes128));
-        assert_eq!(priv_protocol("AES-256"), Some(PrivProtocol::Aes256));
-        assert_eq!(priv_protocol("aes192c"), Some(PrivProtocol::Aes192Cisco));
-        assert_eq!(priv_protocol("DES"), Some(PrivProtocol::Des));
-        assert_eq!(priv_protocol("3DES"), None);
-    }
 }

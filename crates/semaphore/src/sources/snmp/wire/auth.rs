@@ -58,6 +58,17 @@ impl AuthProtocol {
         }
     }
 
+    /// The protocol net-snmp's `-a` calls `name`: `MD5`, `SHA` (or `SHA1`), `SHA-224` (or `SHA224`),
+    /// `SHA-256`, `SHA-384`, `SHA-512`, in any case, hyphens optional. `None` for any other name.
+    pub fn from_name(name: &str) -> Option<AuthProtocol> {
+        if same_name(name, "SHA1") {
+            return Some(AuthProtocol::Sha1);
+        }
+        AuthProtocol::ALL
+            .into_iter()
+            .find(|protocol| same_name(name, protocol.name()))
+    }
+
     /// The hash's output, and so the length of the keys made with it.
     pub fn digest_len(self) -> usize {
         match self {
@@ -152,10 +163,46 @@ fn keyed<D: Digest + BlockSizeUser + Clone>(key: &[u8]) -> SimpleHmac<D> {
     keyed.expect("HMAC takes keys of any length (RFC 2104 §2)")
 }
 
+/// Whether two protocol names are one but for case and hyphens: `sha-256` is `SHA256` is `SHA-256`.
+pub(super) fn same_name(left: &str, right: &str) -> bool {
+    name_letters(left).eq(name_letters(right))
+}
+
+fn name_letters(name: &str) -> impl Iterator<Item = u8> + '_ {
+    name.bytes()
+        .filter(|byte| *byte != b'-')
+        .map(|byte| byte.to_ascii_uppercase())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sources::snmp::wire::fixtures::hex;
+
+    #[test]
+    fn protocols_are_named_as_net_snmp_spells_them() {
+        for protocol in AuthProtocol::ALL {
+            assert_eq!(AuthProtocol::from_name(protocol.name()), Some(protocol));
+        }
+        let spellings = [
+            ("md5", Some(AuthProtocol::Md5)),
+            ("SHA", Some(AuthProtocol::Sha1)),
+            ("sha1", Some(AuthProtocol::Sha1)),
+            ("SHA-1", Some(AuthProtocol::Sha1)),
+            ("SHA224", Some(AuthProtocol::Sha224)),
+            ("SHA256", Some(AuthProtocol::Sha256)),
+            ("sha-256", Some(AuthProtocol::Sha256)),
+            ("Sha-384", Some(AuthProtocol::Sha384)),
+            ("SHA512", Some(AuthProtocol::Sha512)),
+            ("SHA-3", None),
+            ("SHA2", None),
+            ("", None),
+            ("-", None),
+        ];
+        for (name, protocol) in spellings {
+            assert_eq!(AuthProtocol::from_name(name), protocol, "{name:?}");
+        }
+    }
 
     /// RFC 2202 §2 and §3 and RFC 4231 §4.2: test case 1 (key 0x0b repeated, "Hi There").
     #[test]

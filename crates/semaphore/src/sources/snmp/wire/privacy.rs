@@ -7,6 +7,7 @@ use std::fmt;
 
 use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, InOutBuf, Iv, KeyIvInit};
 
+use crate::sources::snmp::wire::auth::same_name;
 use crate::sources::snmp::wire::errors::UsmError;
 use crate::sources::snmp::wire::keys::{KeyExtension, LocalizedKey};
 
@@ -51,6 +52,17 @@ impl PrivProtocol {
             PrivProtocol::Aes192Cisco => "AES-192-C",
             PrivProtocol::Aes256Cisco => "AES-256-C",
         }
+    }
+
+    /// The protocol net-snmp's `-x` calls `name`: `DES`, `AES` (or `AES128`, `AES-128`), `AES-192`,
+    /// `AES-256`, and Cisco's `AES-192-C`, `AES-256-C`, in any case, hyphens optional. `None` for any other.
+    pub fn from_name(name: &str) -> Option<PrivProtocol> {
+        if same_name(name, "AES128") {
+            return Some(PrivProtocol::Aes128);
+        }
+        PrivProtocol::ALL
+            .into_iter()
+            .find(|protocol| same_name(name, protocol.name()))
     }
 
     fn extension(self) -> KeyExtension {
@@ -254,6 +266,29 @@ mod tests {
     const NIST_BOOTS: u32 = 0x0001_0203;
     const NIST_TIME: u32 = 0x0405_0607;
     const NIST_SALT: [u8; 8] = [0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f];
+
+    #[test]
+    fn protocols_are_named_as_net_snmp_spells_them() {
+        for protocol in PrivProtocol::ALL {
+            assert_eq!(PrivProtocol::from_name(protocol.name()), Some(protocol));
+        }
+        let spellings = [
+            ("des", Some(PrivProtocol::Des)),
+            ("AES", Some(PrivProtocol::Aes128)),
+            ("aes128", Some(PrivProtocol::Aes128)),
+            ("AES-128", Some(PrivProtocol::Aes128)),
+            ("AES192", Some(PrivProtocol::Aes192)),
+            ("aes-256", Some(PrivProtocol::Aes256)),
+            ("aes192c", Some(PrivProtocol::Aes192Cisco)),
+            ("AES-256-C", Some(PrivProtocol::Aes256Cisco)),
+            ("3DES", None),
+            ("AES-512", None),
+            ("", None),
+        ];
+        for (name, protocol) in spellings {
+            assert_eq!(PrivProtocol::from_name(name), protocol, "{name:?}");
+        }
+    }
 
     /// A privacy key whose material is `octets` (cut to the cipher's key), by way of a localized key of the
     /// hash that long.

@@ -58,6 +58,17 @@ impl SecurityLevel {
         }
     }
 
+    /// The level named `name` (`noAuthNoPriv`, `authNoPriv`, `authPriv`), in any case; `None` for any other.
+    pub fn from_name(name: &str) -> Option<SecurityLevel> {
+        [
+            SecurityLevel::NoAuthNoPriv,
+            SecurityLevel::AuthNoPriv,
+            SecurityLevel::AuthPriv,
+        ]
+        .into_iter()
+        .find(|level| level.name().eq_ignore_ascii_case(name))
+    }
+
     /// The name RFC 3411 and net-snmp give it.
     pub fn name(self) -> &'static str {
         match self {
@@ -246,6 +257,24 @@ mod tests {
     use super::*;
     use crate::sources::snmp::wire::message::Message;
     use crate::sources::snmp::wire::pdu::{GenericTrap, Pdu, PduType, TrapV1Pdu};
+
+    #[test]
+    fn levels_are_read_by_name_in_any_case() {
+        assert_eq!(
+            SecurityLevel::from_name("authPriv"),
+            Some(SecurityLevel::AuthPriv)
+        );
+        assert_eq!(
+            SecurityLevel::from_name("AUTHNOPRIV"),
+            Some(SecurityLevel::AuthNoPriv)
+        );
+        assert_eq!(
+            SecurityLevel::from_name("noauthnopriv"),
+            Some(SecurityLevel::NoAuthNoPriv)
+        );
+        assert_eq!(SecurityLevel::from_name("priv"), None);
+        assert_eq!(SecurityLevel::from_name(""), None);
+    }
 
     /// A message with `flags`, `max_size` and `pdu` in the clear, encoded by hand.
     fn message(flags: u8, max_size: i32, pdu: AnyPdu) -> Vec<u8> {
