@@ -271,7 +271,11 @@ fn event(
         network_id: String::new(),
         network_name: None,
         serial: device,
-        device_name: record.device_name.clone().or_else(|| record.sys_name.clone()),
+        device_name: record
+            .device
+            .device_name
+            .clone()
+            .or_else(|| record.sys_name.clone()),
         uplink: String::new(),
         ip: String::new(),
         value: Some(value),

@@ -187,7 +187,7 @@ impl TrapAlert {
         }
         events.extend(self.settle(rule, arrival));
         self.newest = Some(arrival);
-        self.device_name.clone_from(&record.device_name);
+        self.device_name.clone_from(&record.device.device_name);
         let cleared_at = match &rule.resolution {
             TrapResolution::After(after) => Some(arrival + *after),
             TrapResolution::Trap(_) => None,
@@ -281,6 +281,7 @@ mod tests {
     use chrono::TimeDelta;
 
     use super::*;
+    use crate::record::device::DeviceFields;
     use crate::record::snmp_trap;
 
     const LINK_DOWN: &str = "1.3.6.1.6.3.1.1.5.3";
@@ -304,8 +305,7 @@ mod tests {
             trap_name: None,
             if_index,
             if_name: if_index.map(|index| format!("Gi0/{index}")),
-            device_name: None,
-            serial: None,
+            device: DeviceFields::default(),
             ..snmp_trap::sample()
         }
     }

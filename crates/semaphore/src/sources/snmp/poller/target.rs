@@ -228,13 +228,15 @@ impl TargetState {
     /// resolves elsewhere, or there is none yet; then a new one from `new`, and the rates start again, as the
     /// counters at another address are another device's (or the same device's, restarted elsewhere).
     fn session_at(&mut self, address: SocketAddr, new: impl FnOnce() -> Session) -> &mut Session {
-        match &mut self.session {
-            Some(session) if session.target() == address => session,
-            slot => {
-                self.rates = DeviceRates::default();
-                slot.insert(new())
-            }
+        if self
+            .session
+            .as_ref()
+            .is_none_or(|session| session.target() != address)
+        {
+            self.rates = DeviceRates::default();
+            self.session = None;
         }
+        self.session.get_or_insert_with(new)
     }
 
     /// Closes the session's socket, if it has one open.
