@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::support::snmp;
 use crate::support::{
     Broker, Daemon, Simulate, all_output, consume_all, eventually, free_port, http_get, metric,
     output_within, semaphore, temp_dir,
@@ -223,6 +224,86 @@ enum BrokerDeath {
     RightAfterTheSignal,
 }
 
+/// Issue 14: `run -c` with both SNMP sources, an SNMP poller of net-snmp's snmpd every 2 s and a trap
+/// receiver holding an inform that waits for Kafka; the broker is killed (SIGKILL), and once the process
+/// noticed, SIGTERM: it exits within its grace period plus a few seconds, having drained or named what was
+/// left, and the inform is left unanswered (its sender would send it again).
+#[test]
+fn run_with_snmp_sources_exits_in_time_with_an_inform_waiting_when_its_broker_died() {
+    if !crate::support::required("net-snmp (snmpd, snmpinform)", snmp::have_net_snmp()) {
+        return;
+    }
+    let mut broker = Broker::start();
+    let directory = temp_dir("shutdown-snmp");
+    let agent = snmp::Snmpd::start(&directory);
+    let admin = format!("127.0.0.1:{}", free_port());
+    let config = directory.join("semaphore.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"{data}\"\n[kafka]\nbrokers = \"{brokers}\"\n[admin]\nlisten = \"{admin}\"\n\
+             [[sources.snmp]]\ntargets = [\"{agent}\"]\nversion = \"2c\"\ncommunity_env = \"COMMUNITY\"\n\
+             interval_s = 2\ntimeout_s = 1\n\
+             [[sources.snmp_traps]]\nlisten = \"udp://127.0.0.1:0\"\n",
+            data = directory.join("data").display(),
+            brokers = broker.address,
+            agent = agent.address,
+        ),
+    )
+    .unwrap();
+    let grace = GRACE_S.to_string();
+    let mut daemon = Daemon::start_with_env(
+        &config,
+        &directory.join("run.log"),
+        &[
+            ("SEMAPHORE_GRACE_PERIOD_S", grace.as_str()),
+            ("COMMUNITY", snmp::COMMUNITY),
+        ],
+    );
+    let receiver = daemon.listening_address("SNMP traps listening");
+    assert!(
+        eventually(Duration::from_secs(60), || {
+            admin_metric(&admin, "semaphore_records_produced_total{output=\"kafka\"}")
+                .is_some_and(|records| records > 0.0)
+        }),
+        "no poll reached Kafka: {}",
+        daemon.log_text()
+    );
+    kill(&mut broker);
+    assert!(
+        eventually(Duration::from_secs(30), || admin_metric(
+            &admin,
+            "semaphore_kafka_up"
+        ) == Some(0.0)),
+        "the daemon never noticed that its broker was gone: {}",
+        daemon.log_text()
+    );
+    let trap: Vec<String> = ["".to_owned(), "1.3.6.1.6.3.1.1.5.4".to_owned()]
+        .into_iter()
+        .chain(snmp::link_varbinds(3, "1"))
+        .collect();
+    let security = ["-v2c", "-c", "public", "-t", "5", "-r", "10"];
+    let mut inform = snmp::sender("snmpinform", &security, &receiver, &trap, "waiting");
+    let inform = inform
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("snmpinform starts");
+    std::thread::sleep(Duration::from_secs(2));
+    daemon.signal("TERM");
+    let signalled = Instant::now();
+    let limit = Duration::from_secs(GRACE_S) + SLACK;
+    let status = daemon.wait_exit(limit.saturating_sub(signalled.elapsed()));
+    let log = daemon.log_text();
+    let status = status.unwrap_or_else(|| panic!("the daemon still ran {limit:?} after SIGTERM:\n{log}"));
+    assert_drained_or_named_what_was_left(status, &log);
+    let (output, finished) = crate::support::finish_within(inform, Duration::from_secs(1));
+    assert!(
+        !finished || !output.status.success(),
+        "the inform was answered without Kafka: {log}"
+    );
+}
+
 /// `run -c` with the `meraki_uplinks` source (an hour of back-fill of 200 appliances, so windows are still
 /// being written when the broker dies) and, `with_sink`, a Prometheus exporter sink; grace period
 /// [`GRACE_S`]. Once a window reached Kafka (and the sink delivered), the broker dies as `death` says; the
@@ -371,10 +452,16 @@ fn error_line(log: &str) -> Option<&str> {
 }
 
 /// Whether an error line names what the grace period cut short: a source still writing, a sink still
-/// delivering, or records Kafka had not acknowledged.
+/// delivering, records Kafka had not acknowledged, or the spool's replay (a push source's records spooled
+/// while Kafka was away, sent at the next start).
 fn names_what_was_left(line: &str) -> bool {
     line.contains("grace period")
-        && ["was still writing", "was still delivering", "not acknowledged"]
-            .iter()
-            .any(|what| line.contains(what))
+        && [
+            "was still writing",
+            "was still delivering",
+            "not acknowledged",
+            "the spool's replay was still sending",
+        ]
+        .iter()
+        .any(|what| line.contains(what))
 }
