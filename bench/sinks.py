@@ -33,15 +33,11 @@ import time
 import urllib.parse
 import urllib.request
 
+from common import free_port
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SEMAPHORE = os.path.join(ROOT, "target", "release", "semaphore")
 TOPIC = "meraki.uplinks.loss_latency"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(condition, limit, what):

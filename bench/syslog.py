@@ -36,20 +36,9 @@ from datetime import datetime
 
 from confluent_kafka import Consumer, TopicPartition
 
-TICKS = os.sysconf("SC_CLK_TCK")
+from common import free_port, cpu_seconds
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def wait_for(condition, limit, what):
