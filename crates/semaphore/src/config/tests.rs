@@ -533,8 +533,17 @@ fn bad_snmp_alert_rules_name_their_key() {
             "sinks.alerts[0].interface_rule[0].metric",
             "\"busy\"",
             "inUtilizationPercent, outUtilizationPercent, inErrorsPerSecond, outErrorsPerSecond, \
-             inDiscardsPerSecond, outDiscardsPerSecond, inBitsPerSecond, outBitsPerSecond",
+             inDiscardsPerSecond, outDiscardsPerSecond, inBitsPerSecond, outBitsPerSecond, inPacketsPerSecond, \
+             outPacketsPerSecond",
         ],
+    );
+    check(
+        &interface_rule("metric = \"inErrorsPerSecond\"\nabove = -1\n"),
+        &["interface_rule[0].above", "at least 0"],
+    );
+    check(
+        &interface_rule("metric = \"outUtilizationPercent\"\nabove = 100\n"),
+        &["interface_rule[0].above", "less than 100"],
     );
     check(
         &interface_rule("metric = \"inErrorsPerSecond\"\n"),

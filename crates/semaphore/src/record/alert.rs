@@ -89,8 +89,8 @@ pub struct SyslogAlert {
 pub struct SnmpAlert {
     /// The device's address: a trap's sender, or the address an interface was polled at.
     pub address: IpAddr,
-    /// Trap alerts: the notification that decided (the one that fired it, the one that resolved it, or for
-    /// an alert resolved by time the last one), dotted, and its name when it is a well-known one.
+    /// Trap alerts: the notification that decided (the one that fired it or resolved it; an alert resolved by
+    /// time keeps the one that fired it), dotted, and its name when it is a well-known one.
     pub trap_oid: Option<String>,
     pub trap_name: Option<String>,
     /// The interface: a trap's `ifIndex` binding (null when it carries none), an interface alert's polled

@@ -33,10 +33,12 @@ pub enum InterfaceMetric {
     OutDiscardsPerSecond,
     InBitsPerSecond,
     OutBitsPerSecond,
+    InPacketsPerSecond,
+    OutPacketsPerSecond,
 }
 
 /// Every metric with its name, as configs and records write it.
-const METRICS: [(&str, InterfaceMetric); 8] = [
+const METRICS: [(&str, InterfaceMetric); 10] = [
     ("inUtilizationPercent", InterfaceMetric::InUtilizationPercent),
     ("outUtilizationPercent", InterfaceMetric::OutUtilizationPercent),
     ("inErrorsPerSecond", InterfaceMetric::InErrorsPerSecond),
@@ -45,9 +47,16 @@ const METRICS: [(&str, InterfaceMetric); 8] = [
     ("outDiscardsPerSecond", InterfaceMetric::OutDiscardsPerSecond),
     ("inBitsPerSecond", InterfaceMetric::InBitsPerSecond),
     ("outBitsPerSecond", InterfaceMetric::OutBitsPerSecond),
+    ("inPacketsPerSecond", InterfaceMetric::InPacketsPerSecond),
+    ("outPacketsPerSecond", InterfaceMetric::OutPacketsPerSecond),
 ];
 
 impl InterfaceMetric {
+    /// Whether the metric is a share of the interface's speed, so a threshold must be below 100.
+    pub fn is_percent(self) -> bool {
+        matches!(self, Self::InUtilizationPercent | Self::OutUtilizationPercent)
+    }
+
     /// A metric by its record field name; the error lists them all.
     pub fn parse(text: &str) -> Result<Self, String> {
         METRICS
@@ -78,6 +87,8 @@ impl InterfaceMetric {
             Self::OutDiscardsPerSecond => record.out_discards_per_second,
             Self::InBitsPerSecond => record.in_bits_per_second,
             Self::OutBitsPerSecond => record.out_bits_per_second,
+            Self::InPacketsPerSecond => record.in_packets_per_second,
+            Self::OutPacketsPerSecond => record.out_packets_per_second,
         }
     }
 }

@@ -227,9 +227,12 @@ impl TrapAlert {
         Some(event)
     }
 
-    /// A trap that arrived before the newest one decided on: read again after a restart.
+    /// A trap that arrived before the newest one decided on, or, after a restart, no later than the restored
+    /// event: read again. The receiver stamps a batch of datagrams with one arrival time, so a flap's linkDown
+    /// and linkUp can share it; `<=` against the restored event keeps them from firing and resolving twice.
     fn is_decided(&self, arrival: DateTime<Utc>) -> bool {
         self.newest.is_some_and(|newest| arrival < newest)
+            || self.restored_at.is_some_and(|restored_at| arrival <= restored_at)
     }
 
     /// The trap that decides is the one events carry; a linkUp without the `ifName` binding keeps the name
@@ -499,6 +502,26 @@ mod tests {
             feed(&mut after, &[trap(A, LINK_DOWN, Some(4), 70)]),
             vec![event("link/10.0.0.1/4", AlertStatus::Firing, 70)]
         );
+    }
+
+    #[test]
+    fn a_flap_read_in_one_batch_is_not_repeated_after_a_restart() {
+        // The receiver stamps a batch with one arrival time: linkDown and linkUp of a flap can share it.
+        for flap in [
+            [trap(A, LINK_DOWN, Some(3), 10), trap(A, LINK_UP, Some(3), 10)],
+            [trap(A, LINK_UP, Some(3), 10), trap(A, LINK_DOWN, Some(3), 10)],
+        ] {
+            let mut before = TrapAlertEvaluator::new(vec![link_rule()]);
+            let events: Vec<AlertEvent> = flap.iter().flat_map(|record| before.observe(record)).collect();
+            assert!(!events.is_empty());
+            let mut after = TrapAlertEvaluator::new(vec![link_rule()]);
+            after.restore(events, time(50));
+            assert_eq!(
+                feed(&mut after, &flap),
+                vec![],
+                "read again after the restart: nothing new"
+            );
+        }
     }
 
     #[test]

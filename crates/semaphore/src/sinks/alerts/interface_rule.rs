@@ -40,8 +40,19 @@ pub fn validate_interface_rule(
         |name: &str, reason: String| validation.invalid(key(name), format!("rule {:?}: {reason}", rule.name));
     let metric = InterfaceMetric::parse(&rule.metric).map_err(|reason| invalid("metric", reason))?;
     let above = match rule.above {
-        Some(above) if above.is_finite() => above,
-        Some(_) => return Err(invalid("above", "must be a finite number".into())),
+        Some(above) if !above.is_finite() || above < 0.0 => {
+            return Err(invalid(
+                "above",
+                "must be a number of at least 0 (a rate is never below)".into(),
+            ));
+        }
+        Some(above) if metric.is_percent() && above >= 100.0 => {
+            return Err(invalid(
+                "above",
+                format!("{above} % of the interface's speed is never exceeded: use less than 100"),
+            ));
+        }
+        Some(above) => above,
         None => return Err(invalid("above", "the threshold is required".into())),
     };
     let for_polls = rule.for_polls.unwrap_or(1);
