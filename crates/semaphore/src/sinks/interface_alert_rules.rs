@@ -20,6 +20,7 @@ use glob::Pattern;
 
 use crate::record::alert::snmp_alert_key;
 use crate::record::{AlertEvent, AlertStatus, SnmpAlert, SnmpInterfaceRecord};
+use crate::sinks::arrival_clock;
 use crate::sinks::syslog_alert_rules::ANY_CASE;
 
 /// The rates a rule can compare, by their `snmp.interface/1` field names.
@@ -256,11 +257,7 @@ impl InterfaceState {
     /// Nothing to remember: no run, not firing, and, when restored, a poll read since (the interface's
     /// polls read again after the restart are behind it, so none can be taken for new).
     fn is_idle(&self) -> bool {
-        let read_since_restore = match (self.restored_at, self.newest) {
-            (Some(restored_at), Some(newest)) => newest > restored_at,
-            (Some(_), None) => false,
-            (None, _) => true,
-        };
+        let read_since_restore = arrival_clock::read_since_restore(self.restored_at, self.newest);
         self.run == 0 && self.firing_since.is_none() && read_since_restore
     }
 }

@@ -11,6 +11,7 @@
 
 pub mod alert_rules;
 pub mod alerts;
+pub mod arrival_clock;
 pub mod component;
 pub mod dashboard;
 pub mod influxdb;

@@ -27,6 +27,7 @@ use chrono::{DateTime, Utc};
 
 use crate::record::alert::syslog_alert_key;
 use crate::record::{AlertEvent, AlertStatus, SyslogAlert, SyslogRecord};
+use crate::sinks::arrival_clock;
 use crate::sinks::syslog_alert_rules::{SyslogRule, device_key};
 
 #[derive(Debug)]
@@ -126,16 +127,14 @@ impl SyslogAlertEvaluator {
     /// Moves the clock on to `now` (never back) and judges every window then: alerts whose window emptied
     /// resolve, dated when it emptied; windows with nothing left to remember are forgotten.
     pub fn advance(&mut self, now: DateTime<Utc>) -> Vec<AlertEvent> {
-        let now = self.clock.map_or(now, |clock| clock.max(now));
-        self.clock = Some(now);
-        let mut events = Vec::new();
-        for window in self.windows.values_mut() {
-            events.extend(window.settle(&self.rules[window.rule], now));
-        }
-        self.windows.retain(|_, window| !window.is_forgettable());
-        // The map's order is arbitrary; events are not.
-        events.sort_by_key(|event| (event.ts, event.alert_key()));
-        events
+        let rules = &self.rules;
+        arrival_clock::advance(
+            &mut self.clock,
+            &mut self.windows,
+            now,
+            |window, now| window.settle(&rules[window.rule], now),
+            LineWindow::is_forgettable,
+        )
     }
 }
 
@@ -242,11 +241,7 @@ impl LineWindow {
     /// Nothing left to remember: not firing, no line in the window, and, when restored, a line read since
     /// (the device's lines read again after the restart are behind it, so none can be taken for new).
     fn is_forgettable(&self) -> bool {
-        let read_since_restore = match (self.restored_at, self.newest) {
-            (Some(restored_at), Some(newest)) => newest > restored_at,
-            (Some(_), None) => false,
-            (None, _) => true,
-        };
+        let read_since_restore = arrival_clock::read_since_restore(self.restored_at, self.newest);
         self.firing_since.is_none() && self.arrivals.is_empty() && read_since_restore
     }
 

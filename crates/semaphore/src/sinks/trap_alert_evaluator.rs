@@ -24,6 +24,7 @@ use chrono::{DateTime, Utc};
 
 use crate::record::alert::snmp_alert_key;
 use crate::record::{AlertEvent, AlertStatus, SnmpAlert, SnmpTrapRecord};
+use crate::sinks::arrival_clock;
 use crate::sinks::trap_alert_rules::{TrapResolution, TrapRole, TrapRule};
 
 #[derive(Debug)]
@@ -135,16 +136,14 @@ impl TrapAlertEvaluator {
     /// Moves the clock on to `now` (never back): self-clearing alerts whose time ran out resolve, dated when
     /// it ran out; alerts with nothing left to remember are forgotten.
     pub fn advance(&mut self, now: DateTime<Utc>) -> Vec<AlertEvent> {
-        let now = self.clock.map_or(now, |clock| clock.max(now));
-        self.clock = Some(now);
-        let mut events = Vec::new();
-        for alert in self.alerts.values_mut() {
-            events.extend(alert.settle(&self.rules[alert.rule], now));
-        }
-        self.alerts.retain(|_, alert| !alert.is_forgettable());
-        // The map's order is arbitrary; events are not.
-        events.sort_by_key(|event| (event.ts, event.alert_key()));
-        events
+        let rules = &self.rules;
+        arrival_clock::advance(
+            &mut self.clock,
+            &mut self.alerts,
+            now,
+            |alert, now| alert.settle(&rules[alert.rule], now),
+            TrapAlert::is_forgettable,
+        )
     }
 }
 
@@ -248,11 +247,7 @@ impl TrapAlert {
     /// Nothing left to remember: not firing, and, when restored, a trap read since (the device's traps read
     /// again after the restart are behind it, so none can be taken for new).
     fn is_forgettable(&self) -> bool {
-        let read_since_restore = match (self.restored_at, self.newest) {
-            (Some(restored_at), Some(newest)) => newest > restored_at,
-            (Some(_), None) => false,
-            (None, _) => true,
-        };
+        let read_since_restore = arrival_clock::read_since_restore(self.restored_at, self.newest);
         self.firing_since.is_none() && read_since_restore
     }
 
