@@ -182,7 +182,9 @@ pub struct SimulateArgs {
         allow_negative_numbers = true
     )]
     pub organizations: usize,
-    /// Networks per organization (at most 100,000).
+    /// Networks per organization, the appliances spread round-robin over them (at most 100,000); 0 = sized
+    /// to the appliances, like a real estate: mostly one MX per branch, some HA pairs, a hub of 4-8 every
+    /// 40th network.
     #[arg(
         long,
         default_value_t = 3,
@@ -272,7 +274,7 @@ pub struct DrainArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Simulated MX appliances per organization (at most 1,000,000).
+    /// Simulated MX appliances per organization (at most 1,000,000), in networks sized like a real estate's.
     #[arg(
         long,
         default_value_t = 20,

@@ -23,7 +23,7 @@ use semaphore::pipeline::{Pipeline, PipelineError, RunOptions};
 use semaphore::sources::listener::tls::TlsFiles;
 use semaphore::sources::meraki_clients::ClientsSourceFile;
 use semaphore::sources::meraki_uplinks::UplinksSourceFile;
-use semaphore_meraki_sim::estate::MAX_ESTATE;
+use semaphore_meraki_sim::estate::{MAX_ESTATE, SIZED_TO_APPLIANCES};
 use semaphore_meraki_sim::{EstateShape, Faults, SimConfig, Simulator};
 
 use crate::cli::{
@@ -101,11 +101,12 @@ async fn simulate(args: SimulateArgs) -> Result<(), Failure> {
     let address = listener.local_addr().map_err(runtime_error)?;
     let simulator = Arc::new(Simulator::new(config));
     let summary = simulator.estate.summary();
-    let appliances: usize = summary.values().map(|(_, appliances)| appliances).sum();
+    let totals = simulator.estate.totals();
     tracing::info!(
         %address,
-        organizations = summary.len(),
-        appliances,
+        organizations = totals.organizations,
+        networks = totals.networks,
+        appliances = totals.appliances,
         seed = args.seed,
         "Meraki API simulator listening."
     );
@@ -134,10 +135,15 @@ fn check_estate(shape: &EstateShape) -> Result<(), Failure> {
     if shape.size() <= MAX_ESTATE {
         return Ok(());
     }
+    // Networks sized to the appliances are counted at their bound, one per appliance.
+    let networks = if shape.networks == SIZED_TO_APPLIANCES {
+        format!("up to {}", shape.networks_at_most())
+    } else {
+        shape.networks_at_most().to_string()
+    };
     Err(config_error(anyhow::anyhow!(
-        "the simulated estate is too large: {} organizations × ({} networks + {} appliances) is {}, at most {MAX_ESTATE} (lower --organizations or --appliances)",
+        "the simulated estate is too large: {} organizations × ({networks} networks + {} appliances) is {}, at most {MAX_ESTATE} (lower --organizations or --appliances)",
         shape.organizations,
-        shape.networks.max(1),
         shape.appliances,
         shape.size()
     )))
@@ -456,12 +462,6 @@ fn with_flag_names(failure: Failure) -> Failure {
 }
 
 async fn demo(args: DemoArgs) -> Result<(), Failure> {
-    check_estate(&EstateShape {
-        organizations: args.organizations,
-        appliances: args.appliances,
-        ..EstateShape::default()
-    })?;
-    let shutdown = semaphore::shutdown::install().map_err(runtime_error)?;
     let options = DemoOptions {
         appliances: args.appliances,
         organizations: args.organizations,
@@ -469,6 +469,9 @@ async fn demo(args: DemoArgs) -> Result<(), Failure> {
         admin_listen: args.admin_listen,
         dashboard_listen: args.dashboard_listen,
     };
+    // The estate the demo will generate, checked before anything starts.
+    check_estate(&options.shape())?;
+    let shutdown = semaphore::shutdown::install().map_err(runtime_error)?;
     crate::demo::run(options, &ProcessEnv, shutdown)
         .await
         .map_err(pipeline_failure)

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use semaphore_meraki_sim::estate::{SIZED_TO_APPLIANCES, Totals};
 use semaphore_meraki_sim::{EstateShape, RunningSimulator, SimConfig};
 
 use semaphore::bus::consumer::{ConsumeError, ConsumeOptions, ConsumeSummary};
@@ -44,6 +45,19 @@ pub struct DemoOptions {
     pub admin_listen: SocketAddr,
     /// Preferred dashboard address; a free port is used when it is taken.
     pub dashboard_listen: SocketAddr,
+}
+
+impl DemoOptions {
+    /// The estate the demo simulates: networks sized to the appliances, so it looks like a real one (mostly
+    /// one MX per branch, some HA pairs, a hub now and then) instead of a few networks of hundreds.
+    pub fn shape(&self) -> EstateShape {
+        EstateShape {
+            organizations: self.organizations,
+            networks: SIZED_TO_APPLIANCES,
+            appliances: self.appliances,
+            ..EstateShape::default()
+        }
+    }
 }
 
 /// The demo's environment: the process's, with an API key for the simulator (which accepts any).
@@ -106,7 +120,7 @@ pub async fn run(
     let data_dir = std::env::temp_dir().join(format!("semaphore-demo-{}", std::process::id()));
     let config_file = demo_config(&options, &simulator, &data_dir);
     let pipeline = start_pipeline(config_file, env).await?;
-    let banner = banner(&options, &simulator, &pipeline);
+    let banner = banner(&simulator, &pipeline);
     let reader_gone = print_banner(&banner);
     show_view(&pipeline, &banner, reader_gone, shutdown).await;
     drain(pipeline, simulator, &data_dir).await
@@ -115,11 +129,7 @@ pub async fn run(
 /// The Meraki simulator, with the estate the options ask for.
 async fn start_simulator(options: &DemoOptions) -> Result<RunningSimulator, PipelineError> {
     semaphore_meraki_sim::spawn(SimConfig {
-        shape: EstateShape {
-            organizations: options.organizations,
-            appliances: options.appliances,
-            ..EstateShape::default()
-        },
+        shape: options.shape(),
         ..SimConfig::default()
     })
     .await
@@ -218,8 +228,8 @@ async fn start_pipeline(config_file: ConfigFile, env: &dyn Env) -> Result<Pipeli
     Pipeline::start(config, &env, options_run).await
 }
 
-/// What runs where, and commands a user can try against it.
-fn banner(options: &DemoOptions, simulator: &RunningSimulator, pipeline: &Pipeline) -> String {
+/// What runs where, what the simulator made, and commands a user can try against it.
+fn banner(simulator: &RunningSimulator, pipeline: &Pipeline) -> String {
     let bootstrap = pipeline.kafka_bootstrap.clone().unwrap_or_default();
     let admin = pipeline
         .admin_address
@@ -231,7 +241,7 @@ fn banner(options: &DemoOptions, simulator: &RunningSimulator, pipeline: &Pipeli
         .unwrap_or_default();
     format!(
         "semaphore demo: simulated Meraki estate -> collector -> Kafka -> this view\n\
-         \x20 Meraki API simulator : {base}  ({appliances} appliances)\n\
+         \x20 Meraki API simulator : {base}  ({estate})\n\
          \x20 Kafka (embedded)     : {bootstrap}   topics {UPLINKS_TOPIC}, {CLIENTS_TOPIC}\n\
          \x20 dashboard (browser)  : {dashboard}   alerts on topic {ALERTS_TOPIC}\n\
          \x20 admin                : {admin}/metrics  {admin}/readyz\n\
@@ -240,7 +250,26 @@ fn banner(options: &DemoOptions, simulator: &RunningSimulator, pipeline: &Pipeli
          \x20                        Telegraf inputs.kafka_consumer brokers=[\"{bootstrap}\"] data_format=\"json\"\n\
          \x20 Ctrl-C stops everything.\n",
         base = simulator.base_url(),
-        appliances = options.appliances * options.organizations,
+        estate = estate_line(simulator.simulator.estate.totals()),
+    )
+}
+
+/// "1 organization, 13 networks, 20 MX appliances, 40 uplinks": what the simulator made, counted from its
+/// estate, since the networks' number follows from the layout, not from an option.
+fn estate_line(totals: Totals) -> String {
+    let counted = |count: usize, noun: &str| {
+        if count == 1 {
+            format!("1 {noun}")
+        } else {
+            format!("{count} {noun}s")
+        }
+    };
+    format!(
+        "{}, {}, {}, {}",
+        counted(totals.organizations, "organization"),
+        counted(totals.networks, "network"),
+        counted(totals.appliances, "MX appliance"),
+        counted(totals.uplinks, "uplink"),
     )
 }
 

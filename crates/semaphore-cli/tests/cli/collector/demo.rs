@@ -51,6 +51,11 @@ fn demo_shows_data_flowing_within_a_minute() {
     let flowing = flowing.expect("the demo reports records");
     assert!(flowing.contains("uplinks: 16"), "{flowing}");
     let banner = banner.join("\n");
+    // Issue 15: the banner says what the simulator made; the networks' number follows from the layout.
+    assert!(
+        banner.contains("(1 organization, ") && banner.contains(", 8 MX appliances, 16 uplinks)"),
+        "{banner}"
+    );
     assert!(
         banner.contains("Kafka (embedded)")
             && banner.contains("semaphore consume meraki.uplinks.loss_latency --brokers 127.0.0.1:"),
