@@ -247,6 +247,7 @@ def dashboard_latency(brokers, directory, samples):
     seen_sse, seen_kafka = {}, {}
 
     def sse():
+        # The page's way: a tick says something changed, then it asks for what it shows (here, the Q2LT uplinks).
         host, port = dashboard.split(":")
         with socket.create_connection((host, int(port))) as connection:
             connection.sendall(f"GET /events HTTP/1.1\r\nHost: {dashboard}\r\nAccept: text/event-stream\r\n\r\n".encode())
@@ -255,16 +256,15 @@ def dashboard_latency(brokers, directory, samples):
                 chunk = connection.recv(65536)
                 if not chunk:
                     return
-                now = time.monotonic()
                 buffer += chunk
-                # Complete events only; what they name is seen now.
                 *events, buffer = buffer.split(b"\n\n")
-                for event in events:
-                    if b"Q2LT-" not in event:
-                        continue
-                    for serial in list(produced):
-                        if serial not in seen_sse and serial.encode() in event:
-                            seen_sse[serial] = now
+                if not any(b"event: tick" in event for event in events):
+                    continue
+                _, body = http(f"http://{dashboard}/api/overview?q=q2lt-&limit=500")
+                now = time.monotonic()
+                for row in json.loads(body)["rows"]:
+                    if row["serial"] in produced and row["serial"] not in seen_sse:
+                        seen_sse[row["serial"]] = now
 
     def kafka():
         consumer = Consumer({"bootstrap.servers": brokers, "group.id": f"peer-latency-{time.time()}",

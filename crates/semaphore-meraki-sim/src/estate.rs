@@ -173,7 +173,9 @@ impl Estate {
             organizations.push(organization);
         }
         let network_index = index_by_id(&networks, |network: &Network| network.id.clone());
-        let serial_index = index_by_id(&appliances, |appliance: &Appliance| appliance.device.serial.clone());
+        let serial_index = index_by_id(&appliances, |appliance: &Appliance| {
+            appliance.device.serial.clone()
+        });
         Self {
             shape,
             organizations,
@@ -388,8 +390,7 @@ fn generate_sites(
     } else {
         round_robin_layout(seed, organization_id, shape.networks, shape.appliances)
     };
-    let started =
-        chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("constant timestamp is valid");
+    let started = chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("constant timestamp is valid");
     let mut appliances: Vec<Appliance> = placements
         .iter()
         .enumerate()
@@ -748,7 +749,10 @@ mod tests {
         };
         assert_eq!(empty, expected);
         let demo = Estate::generate(sized(20)).totals();
-        assert!(demo.networks < 20 && demo.appliances == 20 && demo.uplinks == 40, "{demo:?}");
+        assert!(
+            demo.networks < 20 && demo.appliances == 20 && demo.uplinks == 40,
+            "{demo:?}"
+        );
     }
 
     /// One organization's estate with networks sized to its appliances.
@@ -766,7 +770,11 @@ mod tests {
     fn by_network(estate: &Estate) -> HashMap<&str, Vec<&Appliance>> {
         let mut by_network: HashMap<&str, Vec<&Appliance>> = HashMap::new();
         for appliance in estate.appliances.values().flatten() {
-            let network_id = appliance.device.network_id.as_deref().expect("every appliance has a network");
+            let network_id = appliance
+                .device
+                .network_id
+                .as_deref()
+                .expect("every appliance has a network");
             by_network.entry(network_id).or_default().push(appliance);
         }
         by_network
@@ -794,10 +802,16 @@ mod tests {
         };
         assert_eq!(count(1..=8), networks, "none above 8: {sizes:?}");
         assert!(count(1..=1) * 100 >= networks * 65, "mostly one MX: {sizes:?}");
-        assert!(count(1..=2) * 100 >= networks * 95, "mostly one or two: {sizes:?}");
+        assert!(
+            count(1..=2) * 100 >= networks * 95,
+            "mostly one or two: {sizes:?}"
+        );
         let hubs = networks.div_ceil(HUB_EVERY);
         assert!(hubs >= 50, "{networks} networks");
-        assert!(count(4..=8) + 1 >= hubs && count(4..=8) <= hubs, "{hubs} hubs: {sizes:?}");
+        assert!(
+            count(4..=8) + 1 >= hubs && count(4..=8) <= hubs,
+            "{hubs} hubs: {sizes:?}"
+        );
     }
 
     /// Issue 15: network names read like sites, numbered within their city and kind ("Madrid Branch 12",
@@ -817,7 +831,10 @@ mod tests {
             let city = &site[..site.len() - kind.len() - 1];
             assert!(CITIES.iter().any(|(name, ..)| *name == city), "{}", network.name);
             assert_eq!(network.tags[0], kind.to_ascii_lowercase().replace(' ', "-"));
-            numbers.entry((city, kind)).or_default().push(number.parse().unwrap());
+            numbers
+                .entry((city, kind))
+                .or_default()
+                .push(number.parse().unwrap());
             let hub = HUB_KINDS.contains(&kind);
             check_appliances(network, &by_network[network.id.as_str()], hub);
         }
@@ -864,7 +881,12 @@ mod tests {
         assert_eq!(devices(&first), devices(&second));
         let other = sized_estate(10, 500);
         let names = |estate: &Estate| -> Vec<String> {
-            let mut names: Vec<String> = estate.networks.values().flatten().map(|n| n.name.clone()).collect();
+            let mut names: Vec<String> = estate
+                .networks
+                .values()
+                .flatten()
+                .map(|n| n.name.clone())
+                .collect();
             names.sort_unstable();
             names
         };
@@ -886,13 +908,26 @@ mod tests {
         let networks = &estate.networks[organization_id];
         for (index, kind) in SITE_KINDS[..3].iter().enumerate() {
             let suffix = format!(" {kind} {}", index + 1);
-            assert!(networks.iter().any(|network| network.name.ends_with(&suffix)), "{networks:?}");
+            assert!(
+                networks.iter().any(|network| network.name.ends_with(&suffix)),
+                "{networks:?}"
+            );
         }
         assert!(by_network(&estate).values().all(|list| list.len() == 10));
         let appliances = &estate.appliances[organization_id];
         let mut numbers: Vec<usize> = appliances
             .iter()
-            .map(|a| a.device.name.as_deref().unwrap().rsplit_once(" MX").unwrap().1.parse().unwrap())
+            .map(|a| {
+                a.device
+                    .name
+                    .as_deref()
+                    .unwrap()
+                    .rsplit_once(" MX")
+                    .unwrap()
+                    .1
+                    .parse()
+                    .unwrap()
+            })
             .collect();
         numbers.sort_unstable();
         assert_eq!(numbers, (1..=30).collect::<Vec<_>>());
@@ -902,6 +937,9 @@ mod tests {
             .map(|a| a.device.name.as_deref().unwrap())
             .collect();
         assert_eq!(hubs.len(), 3);
-        assert!(hubs.iter().any(|name| name.ends_with(" Branch 1 MX1")), "{hubs:?}");
+        assert!(
+            hubs.iter().any(|name| name.ends_with(" Branch 1 MX1")),
+            "{hubs:?}"
+        );
     }
 }
