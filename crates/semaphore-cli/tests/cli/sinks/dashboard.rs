@@ -16,10 +16,10 @@ use super::{
     uplink_item,
 };
 
-/// The dashboard in headless Chromium: the page loads with every uplink grouped by organization and
-/// network, charts drawn, down uplinks marked; records produced while it is open appear without a reload,
-/// one with its firing alert, one marked down, and a syslog line's log alert in "Log and SNMP alerts" (and
-/// in `/api/snapshot`); the filter box narrows the cards. The screenshot is saved under the build output.
+/// The dashboard of a small estate in headless Chromium: the page loads with every uplink a row of the
+/// overview and a card, grouped by organization and network, charts drawn, down uplinks marked; records
+/// produced while it is open appear without a reload, one with its firing alert, one marked down, and a
+/// syslog line's log alert in its rule's group (and in `/api/snapshot`); the filter box narrows the cards. The screenshot is saved under the build output.
 #[test]
 fn dashboard_in_chromium_updates_live() {
     if !required(
@@ -114,10 +114,13 @@ fn dashboard_in_chromium_updates_live() {
         "{down_text}"
     );
     assert_eq!(report["log_alerts"], 1, "{report}");
+    assert_eq!(report["log_alert_rule"], "link-down", "{report}");
     let log_text = report["log_alert_text"].as_str().unwrap();
-    assert!(
-        log_text.contains("link-down") && log_text.contains("LINK-3-UPDOWN: Interface Gi0/1"),
-        "{log_text}"
+    assert!(log_text.contains("LINK-3-UPDOWN: Interface Gi0/1"), "{log_text}");
+    assert_eq!(
+        report["rows"],
+        uplinks.len(),
+        "a small estate: every uplink a row: {report}"
     );
     let (status, body) = support::http_get(&dashboard, "/api/snapshot").unwrap();
     assert_eq!(status, 200, "{body}");
