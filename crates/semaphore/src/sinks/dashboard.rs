@@ -123,7 +123,8 @@ impl Dashboard {
         })
     }
 
-    fn overview(&self, params: OverviewParams) -> Result<serde_json::Value, String> {
+    /// The overview's JSON text, or why the parameters were refused.
+    fn overview(&self, params: OverviewParams) -> Result<String, String> {
         let query = params.check()?;
         let mut shown = self.lock();
         shown.forget_before(self.oldest());
@@ -174,7 +175,7 @@ async fn overview_route(
     Query(params): Query<OverviewParams>,
 ) -> Response {
     match dashboard.overview(params) {
-        Ok(answer) => Json(answer).into_response(),
+        Ok(answer) => ([(header::CONTENT_TYPE, "application/json")], answer).into_response(),
         Err(message) => (StatusCode::BAD_REQUEST, message).into_response(),
     }
 }

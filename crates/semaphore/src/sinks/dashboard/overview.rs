@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::alert_groups::{AlertGroup, alert_groups};
 use super::overview_query::OverviewQuery;
-use super::row_order::sort_rows;
+use super::row_order::sort_first;
 use super::shown::{Point, Shown, UplinkView, alerted_uplink};
 use super::uplink_health::{Health, State, spark};
 use crate::record::AlertStatus;
@@ -129,7 +129,7 @@ pub(super) fn overview(
     records: u64,
     history_seconds: u64,
     now: i64,
-) -> serde_json::Value {
+) -> String {
     let firing = firing_rules(shown);
     let health: Vec<Health<'_>> = shown
         .uplinks
@@ -148,7 +148,8 @@ pub(super) fn overview(
         matching: matching.len(),
         counts: Counts::of(matching.iter()),
     };
-    sort_rows(&mut matching, query.sort, query.descending);
+    let through = query.offset.saturating_add(query.limit);
+    sort_first(&mut matching, query.sort, query.descending, through);
     let page = matching.iter().skip(query.offset).take(query.limit);
     let answer = Overview {
         records,
@@ -168,7 +169,7 @@ pub(super) fn overview(
             .count(),
     };
     // Serialized here: the rows borrow `matching`, which lives only as long as this call.
-    serde_json::to_value(&answer).expect("plain data")
+    serde_json::to_string(&answer).expect("plain data")
 }
 
 /// The rules of the uplink alerts firing, by uplink id.
@@ -247,7 +248,8 @@ mod tests {
         let params = axum::extract::Query::<OverviewParams>::try_from_uri(&uri)
             .unwrap()
             .0;
-        overview(shown, &params.check().unwrap(), 0, 3600, 1_796_295_600)
+        let answer = overview(shown, &params.check().unwrap(), 0, 3600, 1_796_295_600);
+        serde_json::from_str(&answer).unwrap()
     }
 
     #[test]

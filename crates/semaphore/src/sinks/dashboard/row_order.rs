@@ -7,9 +7,10 @@ use std::cmp::Ordering;
 use super::overview_query::SortKey;
 use super::uplink_health::Health;
 
-/// Sorts `rows` as `sort` and `descending` say.
-pub(super) fn sort_rows(rows: &mut [Health<'_>], sort: SortKey, descending: bool) {
-    rows.sort_by(|left, right| {
+/// Puts the first `count` of `rows` in the order `sort` and `descending` say, the rest after them in no
+/// order: a page needs its rows, not the estate sorted.
+pub(super) fn sort_first(rows: &mut [Health<'_>], sort: SortKey, descending: bool, count: usize) {
+    let order = |left: &Health<'_>, right: &Health<'_>| {
         let natural = compare(left, right, sort);
         let ordering = if descending == sort.naturally_descending() {
             natural
@@ -17,7 +18,13 @@ pub(super) fn sort_rows(rows: &mut [Health<'_>], sort: SortKey, descending: bool
             natural.reverse()
         };
         ordering.then_with(|| left.view.id.cmp(&right.view.id))
-    });
+    };
+    if count < rows.len() {
+        rows.select_nth_unstable_by(count, order);
+        rows[..count].sort_by(order);
+    } else {
+        rows.sort_by(order);
+    }
 }
 
 /// The natural order of `sort`: worst, most or highest first for measures, alphabetical for names.
@@ -89,7 +96,16 @@ mod tests {
 
     fn order(views: &[UplinkView], sort: SortKey, descending: bool) -> Vec<&str> {
         let mut rows: Vec<Health<'_>> = views.iter().map(|view| Health::of(view, vec![])).collect();
-        sort_rows(&mut rows, sort, descending);
+        let all = rows.len();
+        sort_first(&mut rows, sort, descending, all);
+        let mut top_two: Vec<Health<'_>> = views.iter().map(|view| Health::of(view, vec![])).collect();
+        sort_first(&mut top_two, sort, descending, 2);
+        let ids = |rows: &[Health<'_>]| rows.iter().map(|row| row.view.id.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            ids(&top_two[..2]),
+            ids(&rows[..2]),
+            "a page is the sorted estate's"
+        );
         rows.iter().map(|row| row.view.id.as_str()).collect()
     }
 

@@ -35,16 +35,23 @@ pub(super) struct Health<'a> {
 
 impl<'a> Health<'a> {
     pub fn of(view: &'a UplinkView, alerts: Vec<&'a str>) -> Self {
-        let last = view.points.back();
-        let down_samples = view.points.iter().filter(|point| point.loss.is_none()).count();
+        // One pass over the points: at 50,000 uplinks this runs for every uplink on every page request.
+        let (mut loss, mut latency, mut jitter) = (Mean::default(), Mean::default(), Mean::default());
+        let mut down_samples = 0;
+        for point in &view.points {
+            down_samples += usize::from(point.loss.is_none());
+            loss.add(point.loss);
+            latency.add(point.latency);
+            jitter.add(point.jitter);
+        }
         let mut health = Self {
             view,
             state: State::Healthy,
-            last,
+            last: view.points.back(),
             down_samples,
-            loss_avg: mean(view.points.iter().map(|point| point.loss)),
-            latency_avg: mean(view.points.iter().map(|point| point.latency)),
-            jitter_avg: mean(view.points.iter().map(|point| point.jitter)),
+            loss_avg: loss.value(),
+            latency_avg: latency.value(),
+            jitter_avg: jitter.value(),
             alerts,
         };
         health.state = health.judge();
@@ -72,12 +79,24 @@ impl<'a> Health<'a> {
     }
 }
 
-/// The mean of the values present, in time order; `None` when there are none.
-fn mean(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
-    let (sum, count) = values
-        .flatten()
-        .fold((0.0, 0usize), |(sum, count), value| (sum + value, count + 1));
-    (count > 0).then(|| sum / count as f64)
+/// The mean of the values present, summed in time order; `None` when there are none.
+#[derive(Default)]
+struct Mean {
+    sum: f64,
+    count: usize,
+}
+
+impl Mean {
+    fn add(&mut self, value: Option<f64>) {
+        if let Some(value) = value {
+            self.sum += value;
+            self.count += 1;
+        }
+    }
+
+    fn value(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.sum / self.count as f64)
+    }
 }
 
 /// Most points in a sparkline: one per minute of the default hour.
