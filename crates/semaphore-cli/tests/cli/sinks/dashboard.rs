@@ -12,8 +12,8 @@ use crate::support::{
 };
 
 use super::{
-    collect_once, delivered, kafka_samples, newest_per_uplink, produce, sinks_config, syslog_item,
-    uplink_item,
+    LossLatency, collect_once, delivered, kafka_samples, newest_per_uplink, produce, sinks_config,
+    syslog_item, uplink_item,
 };
 
 /// The dashboard of a small estate in headless Chromium: the page loads with every uplink a row of the
@@ -150,8 +150,7 @@ struct Judged {
 }
 
 fn judge(envelopes: &[Value]) -> Vec<Judged> {
-    let mut by_uplink: std::collections::BTreeMap<String, Vec<(Option<f64>, Option<f64>)>> =
-        Default::default();
+    let mut by_uplink: std::collections::BTreeMap<String, Vec<LossLatency>> = Default::default();
     // Keys sort by time within an uplink.
     for ((serial, uplink, ip, _), sample) in kafka_samples(envelopes) {
         by_uplink

@@ -208,8 +208,11 @@ fn sample_id(record: &Value) -> SampleId {
     )
 }
 
+/// A sample's loss and latency, both absent when the uplink was down.
+type LossLatency = (Option<f64>, Option<f64>);
+
 /// Every sample Kafka holds: id → (loss, latency).
-fn kafka_samples(envelopes: &[Value]) -> BTreeMap<SampleId, (Option<f64>, Option<f64>)> {
+fn kafka_samples(envelopes: &[Value]) -> BTreeMap<SampleId, LossLatency> {
     envelopes
         .iter()
         .map(|envelope| {
