@@ -19,6 +19,7 @@ Other peers, as the issue asks: rsyslog to a file (its ceiling without Kafka), a
 produces with confluent-kafka (what a user would otherwise write).
 
 Usage: bench/syslog.py [--messages 300000] [--udp-rate 20000] [--binary target/release/semaphore]
+                       [--receivers semaphore omkafka python file] [--transports tcp udp latency]
 Needs: rsyslog, rsyslog-kafka, loggen (.ci/install-syslog-ng), python3-confluent-kafka (.ci/requirements.txt).
 """
 
@@ -218,6 +219,10 @@ def main():
     parser.add_argument("--messages", type=int, default=300_000)
     parser.add_argument("--udp-rate", type=int, default=20_000)
     parser.add_argument("--binary", default="target/release/semaphore")
+    parser.add_argument("--receivers", nargs="+", choices=["semaphore", "omkafka", "python", "file"],
+                        default=["semaphore", "omkafka", "python", "file"], help="who receives (all by default)")
+    parser.add_argument("--transports", nargs="+", choices=["tcp", "udp", "latency"],
+                        default=["tcp", "udp", "latency"], help="which runs (all by default)")
     arguments = parser.parse_args()
     directory = tempfile.mkdtemp(prefix="semaphore-syslog-bench-")
     port = free_port()
@@ -231,26 +236,30 @@ def main():
 
     topics = {name: Topic(brokers, name) for name in ["syslog.messages", "syslog.rsyslog", "syslog.python"]}
     receivers = [
-        ("semaphore", lambda tcp, udp: semaphore_receiver(arguments.binary, directory, brokers, tcp, udp),
+        ("semaphore", "semaphore", lambda tcp, udp: semaphore_receiver(arguments.binary, directory, brokers, tcp, udp),
          topics["syslog.messages"].count, "syslog.messages"),
-        ("rsyslog omkafka", lambda tcp, udp: rsyslog_receiver(directory, brokers, tcp, udp, "kafka"),
+        ("rsyslog omkafka", "omkafka", lambda tcp, udp: rsyslog_receiver(directory, brokers, tcp, udp, "kafka"),
          topics["syslog.rsyslog"].count, "syslog.rsyslog"),
-        ("python confluent-kafka", lambda tcp, udp: python_receiver(directory, brokers, tcp, udp),
+        ("python confluent-kafka", "python", lambda tcp, udp: python_receiver(directory, brokers, tcp, udp),
          topics["syslog.python"].count, "syslog.python"),
-        ("rsyslog to a file (no Kafka)", lambda tcp, udp: rsyslog_receiver(directory, brokers, tcp, udp, "file"),
+        ("rsyslog to a file (no Kafka)", "file", lambda tcp, udp: rsyslog_receiver(directory, brokers, tcp, udp, "file"),
          lambda: file_lines(os.path.join(directory, "rsyslog.out")), None),
     ]
     rows, latency_rows = [], []
-    for name, start, counted, topic in receivers:
+    for name, short, start, counted, topic in receivers:
+        if short not in arguments.receivers:
+            continue
         tcp, udp = free_port(), free_port()
         process = start(tcp, udp)
         try:
             wait_for(lambda: listening(tcp), 60, f"{name} listening")
             time.sleep(1)
-            rows.append(measure(name, process, counted, "tcp", tcp, arguments.messages, 10_000_000))
-            rows.append(measure(name, process, counted, "udp", udp, arguments.messages // 3,
-                                arguments.udp_rate))
-            if topic:
+            if "tcp" in arguments.transports:
+                rows.append(measure(name, process, counted, "tcp", tcp, arguments.messages, 10_000_000))
+            if "udp" in arguments.transports:
+                rows.append(measure(name, process, counted, "udp", udp, arguments.messages // 3,
+                                    arguments.udp_rate))
+            if topic and "latency" in arguments.transports:
                 latency_rows.append(latency(name, brokers, topic, tcp))
         finally:
             process.terminate()

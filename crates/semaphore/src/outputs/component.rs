@@ -68,6 +68,15 @@ pub trait Output: Send + Sync + std::fmt::Debug {
     ) -> BoxFuture<'a, Result<(), OutputFailure>> {
         self.write(topic, records)
     }
+    /// As `write_or_spool`, when the source already knows its destination is behind (a datagram queue
+    /// backing up): an output with a spool spools the batch at once; the others write.
+    fn spool_now<'a>(
+        &'a self,
+        topic: &'a str,
+        records: &'a [EncodedRecord],
+    ) -> BoxFuture<'a, Result<(), OutputFailure>> {
+        self.write(topic, records)
+    }
     /// Closes connections cleanly after the last batch (syslog streams).
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(async {})

@@ -63,6 +63,18 @@ impl Output for KafkaOutput {
         })
     }
 
+    fn spool_now<'a>(
+        &'a self,
+        topic: &'a str,
+        records: &'a [EncodedRecord],
+    ) -> BoxFuture<'a, Result<(), OutputFailure>> {
+        Box::pin(async move {
+            KafkaOutput::spool_now(self, topic, records)
+                .await
+                .map_err(OutputFailure::Retry)
+        })
+    }
+
     fn as_kafka(&self) -> Option<&KafkaOutput> {
         Some(self)
     }
@@ -133,6 +145,22 @@ impl KafkaOutput {
             "Kafka did not take these records in time; spooling them to disk, with every record after them until Kafka takes them (nothing is dropped)."
         );
         spool.append(topic, records, &unsent.remaining).await
+    }
+
+    /// Spools the batch without trying Kafka first: its source is backing up behind Kafka. Records then go
+    /// to the spool until it is empty again, as after an outage. Without a spool, `write`.
+    pub async fn spool_now(&self, topic: &str, records: &[EncodedRecord]) -> Result<(), WriteError> {
+        let Some(spool) = &self.spool else {
+            return self.write(topic, records).await;
+        };
+        if !spool.in_use() {
+            tracing::warn!(
+                %topic, records = records.len(),
+                "Kafka is not keeping up with a source that cannot hold its senders back; spooling to disk until it catches up (nothing is dropped)."
+            );
+        }
+        let all: Vec<usize> = (0..records.len()).collect();
+        spool.append(topic, records, &all).await
     }
 
     /// Makes sure of the topic and sends, taking back from librdkafka's queue what Kafka leaves waiting

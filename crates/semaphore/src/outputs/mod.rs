@@ -69,6 +69,7 @@ pub struct StdoutClosed;
 enum Mode {
     Wait,
     Spool,
+    SpoolNow,
 }
 
 /// Between two writes of what an output did not take: 1 s doubling to 30 s.
@@ -128,6 +129,12 @@ impl Outputs {
         self.publish_where(topic, records, Mode::Spool, |_| true).await
     }
 
+    /// As [`Outputs::accept`], for a batch the source found Kafka behind on (its datagrams backing up): the
+    /// Kafka output spools it at once (`Output::spool_now`) instead of trying Kafka first.
+    pub async fn spill(&self, topic: &str, records: &[EncodedRecord]) -> Result<(), StdoutClosed> {
+        self.publish_where(topic, records, Mode::SpoolNow, |_| true).await
+    }
+
     /// As [`Outputs::publish`], to every output but Kafka: what a resumed window finds in Kafka already still
     /// goes to the outputs that cannot be read back (at least once for them).
     pub async fn publish_beside_kafka(
@@ -180,6 +187,7 @@ impl Outputs {
             let written = match mode {
                 Mode::Wait => output.write(topic, batch).await,
                 Mode::Spool => output.write_or_spool(topic, batch).await,
+                Mode::SpoolNow => output.spool_now(topic, batch).await,
             };
             match written {
                 Ok(()) => break,

@@ -1,11 +1,13 @@
 //! The running `[[sources.syslog]]`: one listener per `listen` address, all feeding one handler that parses
 //! each frame into a `syslog.message/1` record and hands the batch to the outputs.
 //!
-//! Back-pressure: the handler queues its batch for [`Outputs::accept`] ([`AcceptQueue`], bounded, so a
-//! connection reads on while the batch before is in flight but stops when the queue is full), and the
-//! listener reads a connection again only once the batch is queued. `accept` (rather than `publish`)
-//! because UDP, TCP and TLS senders cannot be told to resend: while Kafka is away, the Kafka output spools the records to disk instead of holding every sender
-//! back.
+//! Back-pressure: the handler queues its batch for [`Outputs::accept`] ([`AcceptQueue`], so a connection
+//! reads on while the batch before is in flight), one queue for streams and one for datagrams. `accept`
+//! (rather than `publish`) because UDP, TCP and TLS senders cannot be told to resend: while Kafka is away,
+//! the Kafka output spools the records to disk instead of holding every sender back. While Kafka is slower
+//! than the senders, TCP and TLS connections are held back (the stream queue fills, the listener reads a
+//! connection again only once its batch is queued), and UDP lines that back up are spooled (the datagram
+//! queue), since a socket not read drops them.
 //!
 //! RELP senders can (rsyslog keeps every message until it is acknowledged, and sends again what was not):
 //! their batches go through [`Outputs::publish`], which returns only once Kafka acknowledged them and never
@@ -25,7 +27,7 @@ use crate::outputs::Outputs;
 use crate::record::EncodedRecord;
 use crate::shutdown::Stop;
 use crate::sources::SourceFailure;
-use crate::sources::accept_queue::AcceptQueue;
+use crate::sources::accept_queue::{AcceptQueue, WhenBehind};
 use crate::sources::listener::{Frame, FrameHandler, Handled, Listener};
 use crate::sources::syslog::config::{RawPolicy, SyslogSettings};
 use crate::sources::syslog::convert;
@@ -64,13 +66,18 @@ impl SyslogSource {
             tracing::warn!("A syslog source has no cycle: --once does not run it.");
             return Ok(());
         }
-        let (queue, accepting) = AcceptQueue::start(self.outputs.clone(), self.settings.topic.clone());
+        let topic = &self.settings.topic;
+        let (streams, accepting_streams) =
+            AcceptQueue::start(self.outputs.clone(), topic.clone(), WhenBehind::HoldSenders);
+        let (datagrams, accepting_datagrams) =
+            AcceptQueue::start(self.outputs.clone(), topic.clone(), WhenBehind::Spool);
         let handler: Arc<dyn FrameHandler> = Arc::new(SyslogHandler {
             source_id: self.settings.id.clone(),
-            topic: self.settings.topic.clone(),
+            topic: topic.clone(),
             raw: self.settings.raw,
             outputs: self.outputs,
-            queue,
+            streams,
+            datagrams,
             telemetry: self.telemetry.clone(),
             devices: self.devices,
         });
@@ -104,10 +111,11 @@ impl SyslogSource {
         for listener in listeners {
             listener.wait().await;
         }
-        // The listeners held the other copies of the handler, and with it the queue: once it is gone, the
+        // The listeners held the other copies of the handler, and with it the queues: once it is gone, each
         // queue's task accepts what is left in it and ends.
         drop(handler);
-        AcceptQueue::finish(accepting).await;
+        AcceptQueue::finish(accepting_streams).await;
+        AcceptQueue::finish(accepting_datagrams).await;
         Ok(())
     }
 }
@@ -119,8 +127,11 @@ struct SyslogHandler {
     raw: RawPolicy,
     /// RELP batches are published here directly, acknowledged one by one.
     outputs: Arc<Outputs>,
-    /// The others go through the queue, so a connection reads on while the batch before is in flight.
-    queue: AcceptQueue,
+    /// TCP and TLS batches go through this queue, so a connection reads on while the batch before is in
+    /// flight, and is held back when Kafka is slower than its sender.
+    streams: AcceptQueue,
+    /// UDP batches go through this one, which spools what backs up rather than leave the socket unread.
+    datagrams: AcceptQueue,
     telemetry: Arc<Telemetry>,
     devices: Arc<DeviceDirectory>,
 }
@@ -130,6 +141,7 @@ impl FrameHandler for SyslogHandler {
         Box::pin(async move {
             // One batch comes from one connection (or socket), so its frames share their transport.
             let acknowledged = frames.iter().any(|frame| frame.transport.acknowledges());
+            let datagram = frames.iter().any(|frame| !frame.transport.is_stream());
             let mut unparsed = 0;
             let records: Vec<EncodedRecord> = frames
                 .iter()
@@ -149,8 +161,10 @@ impl FrameHandler for SyslogHandler {
             // itself, and these lines have nowhere left to go (a RELP sender keeps them: not acknowledged).
             let delivered = if acknowledged {
                 self.outputs.publish(&self.topic, &records).await.is_ok()
+            } else if datagram {
+                self.datagrams.send(records).await
             } else {
-                self.queue.send(records).await
+                self.streams.send(records).await
             };
             if delivered {
                 Handled::Delivered

@@ -9,9 +9,10 @@
 //!   to one address ([`ReportLimiter`]);
 //! - a refusal counted by reason, and logged at most once a minute per sender and reason.
 //!
-//! UDP cannot push back: while the queue is full the socket is not read, datagrams wait in its receive
-//! buffer (`receive_buffer_bytes`) and the kernel drops what does not fit, which
-//! `semaphore_listener_kernel_drops_total` shows. What the source holds is bounded in bytes: a batch stops
+//! UDP cannot push back: when Kafka is slower than the traps arrive, the queue spools what backs up
+//! (`WhenBehind::Spool`), so the socket is read on; only past the queue's memory bound is it not read, and
+//! then datagrams wait in its receive buffer (`receive_buffer_bytes`) and the kernel drops what does not fit,
+//! which `semaphore_listener_kernel_drops_total` shows. What the source holds is bounded in bytes: a batch stops
 //! at [`MAX_BYTES_PER_ACCEPT`] of records (a 64 KB datagram of tiny varbinds is about 300 KB of JSON), so
 //! the queue's batches are bounded in bytes too, and the informs waiting for Kafka are (`retransmission.rs`).
 //!
@@ -35,7 +36,7 @@ use crate::outputs::Outputs;
 use crate::record::{EncodedRecord, SnmpTrapPdu, SnmpTrapVersion};
 use crate::shutdown::Stop;
 use crate::sources::SourceFailure;
-use crate::sources::accept_queue::{AcceptQueue, MAX_BYTES_PER_ACCEPT};
+use crate::sources::accept_queue::{AcceptQueue, MAX_BYTES_PER_ACCEPT, WhenBehind};
 use crate::sources::listener::stats::worth_logging;
 use crate::sources::listener::{ListenAddress, ListenerConfig, ListenerStats, bind_error, bind_udp};
 use crate::sources::snmp::traps::config::SnmpTrapsSettings;
@@ -147,7 +148,8 @@ impl BoundTrapSource {
             stats,
         } = self;
         let settings = source.settings;
-        let (queue, accepting) = AcceptQueue::start(source.outputs.clone(), settings.topic.clone());
+        let (queue, accepting) =
+            AcceptQueue::start(source.outputs.clone(), settings.topic.clone(), WhenBehind::Spool);
         let informs = InformAcknowledger::new(
             source.outputs,
             socket.clone(),
