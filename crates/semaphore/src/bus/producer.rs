@@ -31,6 +31,13 @@ pub const PRODUCER_DEFAULTS: &[(&str, &str)] = &[
     ("message.timeout.ms", "0"),
 ];
 
+/// The most payload bytes to hand librdkafka at once (an `accept` of a push source, a batch of the spool's
+/// replay): under its `batch.size` (1 MB). More than a full batch waiting behind the one in flight makes the
+/// idempotent producer's broker thread spin (it sends one request at a time, and a full batch asks to be
+/// sent now): measured, 20,000 records per `accept` cost 67 µs of CPU per line, mostly that spin, against
+/// 11 µs before; a replay of 5,000-record batches, 72 µs.
+pub const MAX_BYTES_PER_SEND: usize = 512 * 1024;
+
 /// One record to send.
 #[derive(Clone, Debug, Default)]
 pub struct OutgoingRecord<'a> {

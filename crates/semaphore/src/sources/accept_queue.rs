@@ -30,19 +30,16 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
+use crate::bus::producer::MAX_BYTES_PER_SEND;
 use crate::outputs::{Outputs, StdoutClosed};
 use crate::record::EncodedRecord;
 
 /// Batches (one per read or per burst of datagrams) that may wait behind the one being accepted.
 const QUEUED_BATCHES: usize = 64;
-/// A batch stops taking more once its payloads reach this: under librdkafka's `batch.size` (1 MB). More
-/// than a full batch waiting behind the one in flight makes the idempotent producer's broker thread spin
-/// (it sends one request at a time, and a full batch asks to be sent now): measured, 20,000 records per
-/// `accept` cost 67 µs of CPU per line, mostly that spin, against 11 µs before the queue.
-pub(crate) const MAX_BYTES_PER_ACCEPT: usize = 512 * 1024;
-/// Datagram queues: payload bytes waiting behind the batch in flight that show Kafka is not keeping up (four
-/// batches' worth), and are spooled rather than held.
-const SPILL_BYTES: usize = 4 * MAX_BYTES_PER_ACCEPT;
+/// Datagram queues: payload bytes waiting behind the batch in flight that show Kafka is not keeping up, and
+/// are spooled rather than held: a burst a few seconds long waits in memory (as in librdkafka's queue, or
+/// rsyslog's), longer goes to disk.
+const SPILL_BYTES: usize = 32 * 1024 * 1024;
 /// Datagram queues: the most held in memory while a batch is in flight (Kafka may take `spool_after_s` to be
 /// judged away); past it the socket waits.
 const MAX_WAITING_BYTES: usize = 64 * 1024 * 1024;
@@ -103,7 +100,7 @@ impl AcceptQueue {
 async fn accept_queued(mut queued: mpsc::Receiver<Vec<EncodedRecord>>, outputs: Arc<Outputs>, topic: String) {
     while let Some(mut batch) = queued.recv().await {
         let mut bytes = payload_bytes(&batch);
-        while bytes < MAX_BYTES_PER_ACCEPT {
+        while bytes < MAX_BYTES_PER_SEND {
             match queued.try_recv() {
                 Ok(more) => {
                     bytes += payload_bytes(&more);
@@ -175,12 +172,12 @@ impl Waiting {
         self.records.extend(batch);
     }
 
-    /// The oldest records, up to [`MAX_BYTES_PER_ACCEPT`] (at least one).
+    /// The oldest records, up to [`MAX_BYTES_PER_SEND`] (at least one).
     fn take_batch(&mut self) -> Vec<EncodedRecord> {
         let mut batch = Vec::new();
         let mut bytes = 0;
         while let Some(record) = self.records.front() {
-            if !batch.is_empty() && bytes + record.payload.len() > MAX_BYTES_PER_ACCEPT {
+            if !batch.is_empty() && bytes + record.payload.len() > MAX_BYTES_PER_SEND {
                 break;
             }
             bytes += record.payload.len();
@@ -330,7 +327,7 @@ mod tests {
 
     fn large(sequence: u64) -> EncodedRecord {
         let mut record = record(sequence);
-        // ~10 KB each: 2,000 of them are 20 MB, under MAX_WAITING_BYTES and well over SPILL_BYTES.
+        // ~10 KB each: 5,000 of them are 50 MB, under MAX_WAITING_BYTES and over SPILL_BYTES.
         let pad = "x".repeat(10_000);
         record.payload = format!("{{\"sequence\":{sequence},\"pad\":\"{pad}\"}}").into_bytes();
         record
@@ -341,7 +338,7 @@ mod tests {
     /// sender back instead, and never spools.
     #[tokio::test]
     async fn a_datagram_queue_spools_what_backs_up_and_a_stream_queue_waits() {
-        const RECORDS: u64 = 2_000;
+        const RECORDS: u64 = 5_000;
         for when_behind in [WhenBehind::Spool, WhenBehind::HoldSenders] {
             let output = Arc::new(GatedKafka::new());
             let outputs = Arc::new(Outputs::new(vec![output.clone()], Telemetry::new()));

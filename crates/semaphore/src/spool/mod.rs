@@ -221,21 +221,28 @@ impl Spool {
         Ok(appended)
     }
 
-    /// Up to `max_records` records from the ledger's position on, in the order they were spooled.
-    pub fn read(&mut self, max_records: usize) -> Result<ReadBatch, SpoolError> {
-        let mut records = Vec::new();
+    /// From the ledger's position on, in the order they were spooled: records up to `max_records`, and past
+    /// `max_bytes` of payloads no more (the record that crosses it is the last).
+    pub fn read(&mut self, max_records: usize, max_bytes: usize) -> Result<ReadBatch, SpoolError> {
+        let mut records: Vec<SpooledRecord> = Vec::new();
+        let mut bytes = 0;
+        let full =
+            |records: &Vec<SpooledRecord>, bytes: usize| records.len() >= max_records || bytes >= max_bytes;
         let mut end = self.head_position();
         for index in 0..self.segments.len() {
-            if records.len() >= max_records {
+            if full(&records, bytes) {
                 break;
             }
             let segment = &self.segments[index];
             let (id, start, stop) = (segment.id, segment.start, segment.end);
             let path = segment::path(&self.directory, id);
             let mut reader = SegmentReader::open(&path, start, Some(stop))?;
-            while records.len() < max_records {
+            while !full(&records, bytes) {
                 match reader.next_record() {
-                    Ok(Some(record)) => records.push(record),
+                    Ok(Some(record)) => {
+                        bytes += record.record.payload.len();
+                        records.push(record);
+                    }
                     Ok(None) => break,
                     Err(error) => {
                         self.damaged_while_reading(index, reader.position(), &error)?;

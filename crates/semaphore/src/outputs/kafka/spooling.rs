@@ -20,13 +20,15 @@ use semaphore_meraki::Backoff;
 use tokio::sync::Notify;
 
 use crate::bus::handle::{KafkaHandle, TopicCreation, UnsentRecords};
+use crate::bus::producer::MAX_BYTES_PER_SEND;
 use crate::error_text::one_line;
 use crate::outputs::WriteError;
 use crate::record::EncodedRecord;
 use crate::shutdown::Stop;
 use crate::spool::{ReadBatch, Spool, SpoolError, SpoolSettings, SpoolStats, SpooledRecord};
 
-/// Records replayed per batch: large enough to keep librdkafka's batches full.
+/// Records replayed per batch: large enough to keep librdkafka's batches full, and never more bytes than
+/// [`MAX_BYTES_PER_SEND`] (more makes librdkafka's broker thread spin).
 const REPLAY_BATCH: usize = 5_000;
 /// Between two replay attempts Kafka did not take: 1 s doubling to 30 s.
 const REPLAY_RETRY: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
@@ -158,7 +160,7 @@ impl KafkaSpool {
 
     async fn read(&self) -> Result<ReadBatch, SpoolError> {
         let spool = self.spool.clone();
-        tokio::task::spawn_blocking(move || lock(&spool).read(REPLAY_BATCH))
+        tokio::task::spawn_blocking(move || lock(&spool).read(REPLAY_BATCH, MAX_BYTES_PER_SEND))
             .await
             .expect("reading does not panic")
     }

@@ -342,6 +342,20 @@ impl OctetCountingFramer {
     }
 }
 
+/// The message of a datagram that carries one RFC 6587 octet-counted frame (`LENGTH SP <PRI>…`): syslog-ng's
+/// `loggen --syslog-proto` sends so over UDP, though RFC 5426 has no prefix. Only when the length is exactly
+/// what follows (with or without a trailing LF), and a priority starts it; any other datagram is its own
+/// message.
+pub fn octet_counted_datagram(datagram: &[u8]) -> Option<&[u8]> {
+    let Header::Length { length, header_bytes } = parse_header(datagram) else {
+        return None;
+    };
+    let body = &datagram[header_bytes..];
+    let length = usize::try_from(length).ok()?;
+    let exact = body.len() == length || (body.len() == length + 1 && body.ends_with(b"\n"));
+    (exact && body.starts_with(b"<")).then(|| &body[..length])
+}
+
 /// Drops one trailing LF, and a CR before it, counting them as delimiters.
 fn strip_line_end<'a>(message: &'a [u8], output: &mut FramerOutput) -> &'a [u8] {
     let Some(message) = message.strip_suffix(b"\n") else {
@@ -501,6 +515,24 @@ mod tests {
             })
             .collect();
         (frames, output)
+    }
+
+    #[test]
+    fn an_octet_counted_datagram_gives_its_message_and_nothing_else_is_touched() {
+        let message = b"<38>1 - host app - - - hi";
+        let counted = format!("{} ", message.len()).into_bytes();
+        let with = |suffix: &[u8]| [counted.as_slice(), message, suffix].concat();
+        assert_eq!(octet_counted_datagram(&with(b"")), Some(&message[..]));
+        assert_eq!(octet_counted_datagram(&with(b"\n")), Some(&message[..]));
+        // A length that does not match, no priority after it, no prefix at all: the datagram stands.
+        assert_eq!(octet_counted_datagram(&with(b"x")), None);
+        assert_eq!(octet_counted_datagram(b"3 abc"), None);
+        assert_eq!(octet_counted_datagram(message), None);
+        assert_eq!(
+            octet_counted_datagram(b"58: *Mar  1 18:46:11 UTC: %SYS-5-CONFIG_I"),
+            None
+        );
+        assert_eq!(octet_counted_datagram(b""), None);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use tokio::net::UdpSocket;
 use crate::sources::listener::config::ListenerConfig;
 use crate::sources::listener::driver::{Context, ListenerError, bind_error};
 use crate::sources::listener::frame::Frame;
-use crate::sources::listener::framing::FramerOutput;
+use crate::sources::listener::framing::{FramerOutput, octet_counted_datagram};
 use crate::sources::listener::stats::worth_logging;
 
 /// Holds the largest UDP payload (65,507 bytes over IPv4), so no datagram is cut by the receive call itself.
@@ -111,6 +111,7 @@ fn datagram_frame(
     if datagram.is_empty() {
         return None;
     }
+    let datagram = octet_counted_datagram(datagram).unwrap_or(datagram);
     let mut output = FramerOutput::default();
     output.push_limited(datagram, context.config.max_frame_bytes.max(1));
     context.stats.record_framing(&output);

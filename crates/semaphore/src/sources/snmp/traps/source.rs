@@ -13,7 +13,7 @@
 //! (`WhenBehind::Spool`), so the socket is read on; only past the queue's memory bound is it not read, and
 //! then datagrams wait in its receive buffer (`receive_buffer_bytes`) and the kernel drops what does not fit,
 //! which `semaphore_listener_kernel_drops_total` shows. What the source holds is bounded in bytes: a batch stops
-//! at [`MAX_BYTES_PER_ACCEPT`] of records (a 64 KB datagram of tiny varbinds is about 300 KB of JSON), so
+//! at [`MAX_BYTES_PER_SEND`] of records (a 64 KB datagram of tiny varbinds is about 300 KB of JSON), so
 //! the queue's batches are bounded in bytes too, and the informs waiting for Kafka are (`retransmission.rs`).
 //!
 //! On stop the socket is not read any more; the batch in hand waits at most [`STOP_WAIT`] for room in the
@@ -31,12 +31,13 @@ use chrono::Utc;
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
+use crate::bus::producer::MAX_BYTES_PER_SEND;
 use crate::device_identity::DeviceDirectory;
 use crate::outputs::Outputs;
 use crate::record::{EncodedRecord, SnmpTrapPdu, SnmpTrapVersion};
 use crate::shutdown::Stop;
 use crate::sources::SourceFailure;
-use crate::sources::accept_queue::{AcceptQueue, MAX_BYTES_PER_ACCEPT, WhenBehind};
+use crate::sources::accept_queue::{AcceptQueue, WhenBehind};
 use crate::sources::listener::stats::worth_logging;
 use crate::sources::listener::{ListenAddress, ListenerConfig, ListenerStats, bind_error, bind_udp};
 use crate::sources::snmp::traps::config::SnmpTrapsSettings;
@@ -55,7 +56,7 @@ use crate::telemetry::metrics::{SNMP_TRAP_ERRORS, SNMP_TRAPS};
 /// Holds the largest UDP payload (65,507 bytes over IPv4), so no datagram is cut by the receive call.
 const DATAGRAM_BUFFER_BYTES: usize = 65_536;
 /// Datagrams read before their records are handed on: one batch for the queue, one for Kafka (unless its
-/// records reach [`MAX_BYTES_PER_ACCEPT`] first).
+/// records reach [`MAX_BYTES_PER_SEND`] first).
 const DATAGRAMS_PER_BATCH: usize = 256;
 /// Pause after a receive error, so an error that repeats cannot spin the loop.
 const ERROR_PAUSE: Duration = Duration::from_millis(10);
@@ -204,7 +205,7 @@ struct Receiver {
 struct Work {
     traps: Vec<EncodedRecord>,
     informs: Vec<PendingInform>,
-    /// The records' payloads, traps' and informs': a batch stops at [`MAX_BYTES_PER_ACCEPT`].
+    /// The records' payloads, traps' and informs': a batch stops at [`MAX_BYTES_PER_SEND`].
     bytes: usize,
     tally: Tally,
     /// A receive failed (other than "nothing queued").
@@ -213,7 +214,7 @@ struct Work {
 
 impl Work {
     fn full(&self, datagrams: usize) -> bool {
-        datagrams >= DATAGRAMS_PER_BATCH || self.bytes >= MAX_BYTES_PER_ACCEPT
+        datagrams >= DATAGRAMS_PER_BATCH || self.bytes >= MAX_BYTES_PER_SEND
     }
 }
 
