@@ -20,9 +20,6 @@ use crate::support::{
 const TOPIC: &str = "syslog.messages";
 const RATE_PER_SECOND: u64 = 500;
 const OUTAGE: Duration = Duration::from_secs(120);
-/// As in the spool test: messages in flight when the broker went away may reach Kafka twice (README, "The
-/// spool"); at this rate that is under a second's worth.
-const IN_FLIGHT_BOUND: usize = 500;
 
 fn line(transport: &str, index: u64) -> String {
     format!("<134>1 - sender app - - - {transport} {index}")
@@ -169,7 +166,7 @@ fn a_two_minute_outage_loses_nothing_over_tcp_and_relp_and_only_the_kernels_drop
         highest = highest.max(Some(*index));
     }
     let repeated = tcp.len() - tcp_distinct.len();
-    assert!(repeated <= IN_FLIGHT_BOUND, "{repeated} TCP messages twice");
+    assert_eq!(repeated, 0, "TCP messages twice");
 
     let udp_distinct: BTreeSet<u64> = indexes(&envelopes, "udp").into_iter().collect();
     let dropped = kernel_drops(&admin, &udp);
@@ -250,7 +247,7 @@ fn udp_lines_are_read_on_and_spooled_while_kafka_is_away() {
         daemon.log_text()
     );
     let repeated = udp_lines.len() - distinct.len();
-    assert!(repeated <= IN_FLIGHT_BOUND, "{repeated} lines twice");
+    assert_eq!(repeated, 0, "lines twice");
     eprintln!(
         "UDP at {RATE}/s through an outage: {dropped} of {count} dropped by the kernel, {repeated} twice"
     );

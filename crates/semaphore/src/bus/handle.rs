@@ -12,8 +12,9 @@ use futures::StreamExt;
 
 use crate::bus::admin::{DEFAULT_PARTITIONS, TopicAdmin, TopicAdminError};
 use crate::bus::config::ResolvedKafka;
-use crate::bus::producer::{OutgoingRecord, ProduceError, Producer, ProducerError, RefusedRecords};
+use crate::bus::producer::{Delivery, OutgoingRecord, ProduceError, Producer, ProducerError, RefusedRecords};
 use crate::bus::readback::{self, MetadataClient, MetadataClientError, ProbeError, ReadbackError};
+use crate::bus::written_offsets::{PartitionOffsets, WrittenOffsets};
 use crate::error_text::one_line;
 use crate::record::EncodedRecord;
 use crate::send_future::{SendFuture, boxed};
@@ -71,6 +72,8 @@ pub struct KafkaHandle {
     metadata: Arc<MetadataClient>,
     /// Topics made sure of; a Tokio mutex because it is held across the admin calls that create one.
     known_topics: tokio::sync::Mutex<HashSet<String>>,
+    /// Where this process's records sit in each partition, for the spool's read-back.
+    written: WrittenOffsets,
     telemetry: Arc<Telemetry>,
 }
 
@@ -97,6 +100,7 @@ impl KafkaHandle {
             kafka,
             producer,
             known_topics: tokio::sync::Mutex::default(),
+            written: WrittenOffsets::default(),
             telemetry,
         })
     }
@@ -109,6 +113,11 @@ impl KafkaHandle {
     /// The connection settings, for clients of their own (a sink's consumer group).
     pub fn resolved(&self) -> &ResolvedKafka {
         &self.kafka
+    }
+
+    /// Where this process's records sit in each partition it wrote.
+    pub fn written(&self) -> &WrittenOffsets {
+        &self.written
     }
 
     pub fn producer(&self) -> &Producer {
@@ -138,6 +147,13 @@ impl KafkaHandle {
                 ),
             }
         }
+        // Where the topic ends before this process writes to it: the spool's read-back starts no earlier.
+        match self.end_offsets(topic).await {
+            Ok(ends) => self.written.note_first_seen(topic, &ends),
+            Err(error) => {
+                tracing::debug!(%topic, error = %one_line(&error), "Cannot learn where the topic ends.")
+            }
+        }
         known.insert(topic.to_owned());
         Ok(())
     }
@@ -155,7 +171,7 @@ impl KafkaHandle {
         records: impl Iterator<Item = (&'a str, &'a EncodedRecord)>,
     ) -> Result<(), UnsentRecords> {
         // Boxed (see `send_future`) and collected before the first await.
-        let sends: Vec<SendFuture<'a, (usize, Result<(), ProduceError>)>> = records
+        let sends: Vec<SendFuture<'a, (usize, &'a str, Result<Delivery, ProduceError>)>> = records
             .enumerate()
             .map(|(index, (topic, record))| {
                 boxed(async move {
@@ -167,18 +183,23 @@ impl KafkaHandle {
                         timestamp_ms: Some(record.timestamp_ms),
                         headers: headers.to_vec(),
                     };
-                    (index, self.producer.send(&outgoing).await.map(|_| ()))
+                    (index, topic, self.producer.send(&outgoing).await)
                 })
             })
             .collect();
         let count = sends.len();
-        let results: Vec<(usize, Result<(), ProduceError>)> = futures::stream::iter(sends)
+        let results: Vec<(usize, &str, Result<Delivery, ProduceError>)> = futures::stream::iter(sends)
             .buffer_unordered(SENDS_IN_FLIGHT)
             .collect()
             .await;
+        self.written
+            .note_acknowledged(results.iter().filter_map(|(_, topic, result)| {
+                let delivery = result.as_ref().ok()?;
+                Some((*topic, delivery.partition, delivery.offset))
+            }));
         let mut remaining = Vec::new();
         let mut first_refusal = None;
-        for (index, result) in results {
+        for (index, _, result) in results {
             if let Err(error) = result {
                 remaining.push(index);
                 first_refusal.get_or_insert(error);
@@ -218,6 +239,28 @@ impl KafkaHandle {
         tokio::task::spawn_blocking(move || readback::payloads_since(&kafka, &topic, &offsets))
             .await
             .expect("the read-back task does not panic")
+    }
+
+    /// As [`KafkaHandle::payloads_since`], keeping `map(topic, payload)` of each rather than the payload; with
+    /// each partition's end, where the reading stopped.
+    pub async fn read_since<T: Send + 'static>(
+        &self,
+        topic: &str,
+        offsets: &PartitionOffsets,
+        map: fn(&str, &[u8]) -> T,
+    ) -> Result<(Vec<T>, PartitionOffsets), ReadbackError> {
+        let kafka = self.kafka.clone();
+        let topic = topic.to_owned();
+        let offsets = offsets.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut mapped = Vec::new();
+            readback::read_since(&kafka, &topic, &offsets, |payload| {
+                mapped.push(map(&topic, payload))
+            })
+            .map(|ends| (mapped, ends))
+        })
+        .await
+        .expect("the read-back task does not panic")
     }
 
     /// Asks the cluster for its metadata once: whether Kafka answers now.

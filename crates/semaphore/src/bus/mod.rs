@@ -3,7 +3,7 @@
 //! ([`broker_security`]: TLS and SASL users; [`scram`]: their credentials; [`broker_credentials`]: written
 //! into its storage), the producer ([`producer`]), topic administration ([`admin`]), read-back
 //! ([`readback`]), the process's one handle on Kafka that the Kafka output and the sinks share ([`handle`]:
-//! producer, metadata, topic creation, probe, flush), the consumer behind `semaphore consume` ([`consumer`],
+//! producer, metadata, topic creation, probe, flush; [`written_offsets`]: where its records sit), the consumer behind `semaphore consume` ([`consumer`],
 //! [`offset`], [`format`]) and the sinks' reader ([`group_reader`]).
 //!
 //! **Architecture Invariant:** only this module knows librdkafka; the rest of semaphore sees records,
@@ -23,3 +23,4 @@ pub mod offset;
 pub mod producer;
 pub mod readback;
 pub mod scram;
+pub mod written_offsets;

@@ -14,7 +14,8 @@ use crate::bus::consumer::QuietContext;
 use crate::bus::contact::{ContactError, first_contact};
 
 const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
-/// A read-back covers one window of one source: seconds of reading at most, unless Kafka is unreachable.
+/// A read-back covers one window of one source, or what one spooled outage may have left: seconds of reading at
+/// most, unless Kafka is unreachable.
 const READ_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A topic that could not be read back.
@@ -125,6 +126,19 @@ pub fn payloads_since(
     topic: &str,
     from: &BTreeMap<i32, i64>,
 ) -> Result<Vec<Vec<u8>>, ReadbackError> {
+    let mut payloads = Vec::new();
+    read_since(kafka, topic, from, |payload| payloads.push(payload.to_vec()))?;
+    Ok(payloads)
+}
+
+/// As [`payloads_since`], handing each payload to `each` rather than keeping them all; returns each
+/// partition's end, where the reading stopped. Blocking.
+pub fn read_since(
+    kafka: &ResolvedKafka,
+    topic: &str,
+    from: &BTreeMap<i32, i64>,
+    mut each: impl FnMut(&[u8]),
+) -> Result<BTreeMap<i32, i64>, ReadbackError> {
     let consumer = consumer(kafka).map_err(|error| failed(topic, error))?;
     let ends = end_offsets(&consumer, topic)?;
     let mut assignment = TopicPartitionList::new();
@@ -138,9 +152,8 @@ pub fn payloads_since(
             remaining.insert(*partition, *end);
         }
     }
-    let mut payloads = Vec::new();
     if remaining.is_empty() {
-        return Ok(payloads);
+        return Ok(ends);
     }
     consumer
         .assign(&assignment)
@@ -161,7 +174,7 @@ pub fn payloads_since(
                 let partition = message.partition();
                 if let Some(end) = remaining.get(&partition).copied() {
                     if message.offset() < end {
-                        payloads.push(message.payload().unwrap_or_default().to_vec());
+                        each(message.payload().unwrap_or_default());
                     }
                     if message.offset() + 1 >= end {
                         remaining.remove(&partition);
@@ -170,7 +183,7 @@ pub fn payloads_since(
             }
         }
     }
-    Ok(payloads)
+    Ok(ends)
 }
 
 #[cfg(test)]

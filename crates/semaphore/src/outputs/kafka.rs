@@ -3,6 +3,7 @@
 //! otherwise), and the read-back a restarted source uses to skip what Kafka already holds. Its table and
 //! validation are in `kafka/config.rs`.
 
+mod already_in_kafka;
 mod config;
 pub mod spooling;
 
@@ -134,7 +135,14 @@ impl KafkaOutput {
         };
         if spool.in_use() {
             let all: Vec<usize> = (0..records.len()).collect();
-            return spool.append(topic, records, &all).await;
+            return spool
+                .append(
+                    topic,
+                    records,
+                    &all,
+                    self.kafka.written().unacknowledged_from(topic),
+                )
+                .await;
         }
         let unsent = match self.write_within(topic, records, spool.spool_after()).await {
             Ok(()) => return Ok(()),
@@ -144,7 +152,14 @@ impl KafkaOutput {
             %topic, records = unsent.remaining.len(), error = %unsent.reason,
             "Kafka did not take these records in time; spooling them to disk, with every record after them until Kafka takes them (nothing is dropped)."
         );
-        spool.append(topic, records, &unsent.remaining).await
+        spool
+            .append(
+                topic,
+                records,
+                &unsent.remaining,
+                self.kafka.written().unacknowledged_from(topic),
+            )
+            .await
     }
 
     /// Spools the batch without trying Kafka first: its source is backing up behind Kafka. Records then go
@@ -160,7 +175,14 @@ impl KafkaOutput {
             );
         }
         let all: Vec<usize> = (0..records.len()).collect();
-        spool.append(topic, records, &all).await
+        spool
+            .append(
+                topic,
+                records,
+                &all,
+                self.kafka.written().unacknowledged_from(topic),
+            )
+            .await
     }
 
     /// Makes sure of the topic and sends, taking back from librdkafka's queue what Kafka leaves waiting

@@ -44,17 +44,23 @@ pub fn load(directory: &Path) -> Result<Position, LedgerError> {
 
 /// Replaces the ledger with `position`, durably.
 pub fn store(directory: &Path, position: Position) -> Result<(), LedgerError> {
-    let path = directory.join(FILE);
-    let beside = directory.join(format!("{FILE}.new"));
-    let write = || -> io::Result<()> {
-        let mut file = std::fs::File::create(&beside)?;
-        file.write_all(&serde_json::to_vec(&position).expect("two numbers serialize"))?;
-        file.sync_all()?;
-        std::fs::rename(&beside, &path)?;
-        // The rename itself is durable only once the directory is.
-        std::fs::File::open(directory)?.sync_all()
-    };
-    write().map_err(|source| LedgerError::Write { path, source })
+    let bytes = serde_json::to_vec(&position).expect("two numbers serialize");
+    replace_durably(directory, FILE, &bytes).map_err(|source| LedgerError::Write {
+        path: directory.join(FILE),
+        source,
+    })
+}
+
+/// Replaces `directory/name` with `bytes`: written beside, synced, renamed, so a crash leaves the old file or
+/// the new one, never half of one.
+pub(super) fn replace_durably(directory: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    let beside = directory.join(format!("{name}.new"));
+    let mut file = std::fs::File::create(&beside)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&beside, directory.join(name))?;
+    // The rename itself is durable only once the directory is.
+    std::fs::File::open(directory)?.sync_all()
 }
 
 #[cfg(test)]

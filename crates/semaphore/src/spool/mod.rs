@@ -1,8 +1,8 @@
 //! A durable, bounded, first-in first-out queue of records on disk: what the Kafka output keeps while Kafka
 //! cannot take records, replayed in the order it took them once Kafka can (README "The spool").
 //!
-//! Under its directory: segment files ([`segment`]) of checksummed frames ([`frame`]), and the [`ledger`],
-//! which says how far replay got. An append is synced to disk before [`Spool::append`] returns, so a record
+//! Under its directory: segment files ([`segment`]) of checksummed frames ([`frame`]), the [`ledger`],
+//! which says how far replay got, and the [`readback_marks`], where Kafka may already hold spooled records. An append is synced to disk before [`Spool::append`] returns, so a record
 //! the spool took survives SIGKILL and power loss. [`Spool::read`] hands out the next records from the
 //! ledger's position; [`Spool::commit`] moves the ledger past them once Kafka acknowledged them, and deletes
 //! the segments it passed. One reader at a time: read, send, commit, read again.
@@ -13,6 +13,7 @@
 
 pub mod frame;
 pub mod ledger;
+pub mod readback_marks;
 pub mod segment;
 pub mod stats;
 
@@ -27,6 +28,7 @@ pub use ledger::Position;
 pub use stats::{SpoolSnapshot, SpoolStats};
 
 use crate::spool::ledger::LedgerError;
+use crate::spool::readback_marks::{Marks, ReadbackMarks, ReadbackMarksError};
 use crate::spool::segment::{ReadError, SegmentError, SegmentReader};
 
 /// What the spool does with records that do not fit in `max_bytes`.
@@ -63,6 +65,8 @@ pub enum SpoolError {
     Segment(#[from] SegmentError),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    ReadbackMarks(#[from] ReadbackMarksError),
     #[error("cannot write the spool segment {path}: {source}")]
     Write { path: PathBuf, source: io::Error },
 }
@@ -112,6 +116,7 @@ pub struct Spool {
     writer: Writer,
     /// When the next record to replay was spooled; `None` when none waits.
     oldest_spooled_ms: Option<i64>,
+    marks: ReadbackMarks,
     stats: Arc<SpoolStats>,
 }
 
@@ -123,6 +128,7 @@ impl Spool {
             source,
         })?;
         let position = ledger::load(directory)?;
+        let marks = ReadbackMarks::load(directory)?;
         let stats = Arc::new(SpoolStats::default());
         let mut segments = VecDeque::new();
         let ids = segment::list(directory).map_err(|source| SpoolError::Directory {
@@ -157,11 +163,26 @@ impl Spool {
             segments,
             writer,
             oldest_spooled_ms: None,
+            marks,
             stats,
         };
         spool.oldest_spooled_ms = spool.peek_oldest();
         spool.refresh_stats();
         Ok(spool)
+    }
+
+    /// Where Kafka may already hold records of the spool, per topic and partition.
+    pub fn readback_marks(&self) -> &Marks {
+        self.marks.marks()
+    }
+
+    /// Kafka may hold `topic`'s spooled records from `from` on (per partition; earlier marks stay).
+    pub fn mark_readback(
+        &mut self,
+        topic: &str,
+        from: &std::collections::BTreeMap<i32, i64>,
+    ) -> Result<(), SpoolError> {
+        Ok(self.marks.add_missing(topic, from)?)
     }
 
     pub fn directory(&self) -> &Path {
@@ -285,6 +306,9 @@ impl Spool {
         ledger::store(&self.directory, self.head_position())?;
         self.oldest_spooled_ms = self.peek_oldest();
         self.refresh_stats();
+        if self.is_empty() {
+            self.marks.clear()?;
+        }
         Ok(())
     }
 

@@ -12,6 +12,7 @@ pub struct SpoolStats {
     oldest_spooled_ms: AtomicI64,
     spooled: AtomicU64,
     replayed: AtomicU64,
+    already_in_kafka: AtomicU64,
     dropped_oldest: AtomicU64,
     refused: AtomicU64,
     corrupt_bytes: AtomicU64,
@@ -29,6 +30,9 @@ pub struct SpoolSnapshot {
     pub spooled: u64,
     /// Records replayed to Kafka (acknowledged) since start.
     pub replayed: u64,
+    /// Spooled records not replayed because Kafka already held them (written by a broker that went away
+    /// before it acknowledged them); counted in `replayed` too.
+    pub already_in_kafka: u64,
     /// Records removed unsent to make room (`when_full = "drop_oldest"`).
     pub dropped_oldest: u64,
     /// Records the full spool did not take (`when_full = "refuse_newest"`).
@@ -46,6 +50,7 @@ impl SpoolStats {
             oldest_spooled_ms: (oldest != 0).then_some(oldest),
             spooled: self.spooled.load(Ordering::Relaxed),
             replayed: self.replayed.load(Ordering::Relaxed),
+            already_in_kafka: self.already_in_kafka.load(Ordering::Relaxed),
             dropped_oldest: self.dropped_oldest.load(Ordering::Relaxed),
             refused: self.refused.load(Ordering::Relaxed),
             corrupt_bytes: self.corrupt_bytes.load(Ordering::Relaxed),
@@ -65,6 +70,10 @@ impl SpoolStats {
 
     pub(super) fn add_replayed(&self, records: u64) {
         self.replayed.fetch_add(records, Ordering::Relaxed);
+    }
+
+    pub fn add_already_in_kafka(&self, records: u64) {
+        self.already_in_kafka.fetch_add(records, Ordering::Relaxed);
     }
 
     pub(super) fn add_dropped_oldest(&self, records: u64) {

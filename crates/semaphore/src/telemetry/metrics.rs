@@ -57,6 +57,7 @@ pub static METRICS: &[&Metric] = &[
     &SPOOL_OLDEST_AGE,
     &SPOOL_SPOOLED,
     &SPOOL_REPLAYED,
+    &SPOOL_ALREADY_IN_KAFKA,
     &SPOOL_DROPPED,
     &SPOOL_CORRUPT_BYTES,
     &SYSLOG_MESSAGES,
@@ -321,6 +322,14 @@ pub static SPOOL_REPLAYED: Metric = Metric::read(
     &[],
     "Spooled records Kafka acknowledged.",
     |telemetry| spool_value(telemetry, |spool| spool.replayed as f64),
+);
+pub static SPOOL_ALREADY_IN_KAFKA: Metric = Metric::read(
+    "semaphore_spool_already_in_kafka_records_total",
+    Kind::Counter,
+    &[],
+    "Spooled records not sent again because Kafka already held them: written by a broker that went away before \
+     acknowledging them, found by reading back before the replay.",
+    |telemetry| spool_value(telemetry, |spool| spool.already_in_kafka as f64),
 );
 pub static SPOOL_DROPPED: Metric = Metric::read(
     "semaphore_spool_dropped_records_total",

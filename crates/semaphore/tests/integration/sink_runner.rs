@@ -494,8 +494,8 @@ const ONE_PARTITION: TopicCreation = TopicCreation::Create { partitions: 1 };
 pub(crate) struct Broker {
     /// Kept for the test's life: the broker stops when dropped.
     _broker: EmbeddedBroker,
-    kafka: ResolvedKafka,
-    handle: Arc<KafkaHandle>,
+    pub(crate) kafka: ResolvedKafka,
+    pub(crate) handle: Arc<KafkaHandle>,
     pub(crate) output: Arc<KafkaOutput>,
     pub(crate) telemetry: Arc<Telemetry>,
 }

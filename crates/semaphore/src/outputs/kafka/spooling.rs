@@ -6,11 +6,12 @@
 //! order Kafka gets them.
 //!
 //! Never lost: a record is in the spool or in librdkafka's hands, and the ledger moves only after Kafka
-//! acknowledged a replayed batch. Twice, in two cases: a crash between that acknowledgement and the ledger's
-//! write sends that one batch again at the next start; and a record that was in flight when the broker went
-//! away, then retried by librdkafka and purged from its queue, may already have been written by the broker
-//! (librdkafka knows it as "possibly persisted", which rust-rdkafka does not expose), and is spooled and sent
-//! again. Reading those back before their replay, as the window writer does, is the fix still to make.
+//! acknowledged a replayed batch. Never twice: a record that was in flight when the broker went away, then
+//! retried by librdkafka and taken back from its queue, may already have been written by the broker
+//! (librdkafka knows it as "possibly persisted", which rust-rdkafka does not expose), and a batch a crash
+//! interrupted between Kafka's acknowledgement and the ledger's write may be in Kafka too. The spool marks,
+//! with its first record of a topic, where in each partition such records could start; before replaying,
+//! what Kafka holds from there is read back and those records are skipped ([`AlreadyInKafka`]).
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -21,10 +22,13 @@ use tokio::sync::Notify;
 
 use crate::bus::handle::{KafkaHandle, TopicCreation, UnsentRecords};
 use crate::bus::producer::MAX_BYTES_PER_SEND;
+use crate::bus::written_offsets::PartitionOffsets;
 use crate::error_text::one_line;
 use crate::outputs::WriteError;
+use crate::outputs::kafka::already_in_kafka::AlreadyInKafka;
 use crate::record::EncodedRecord;
 use crate::shutdown::Stop;
+use crate::spool::readback_marks::Marks;
 use crate::spool::{ReadBatch, Spool, SpoolError, SpoolSettings, SpoolStats, SpooledRecord};
 
 /// Records replayed per batch: large enough to keep librdkafka's batches full, and never more bytes than
@@ -81,12 +85,15 @@ impl KafkaSpool {
     }
 
     /// Spools `records[index]` for each index, in order; what a full spool refused is returned to be
-    /// written again (by `Outputs::publish`'s retry), which pushes back on the source.
+    /// written again (by `Outputs::publish`'s retry), which pushes back on the source. `unacknowledged_from`
+    /// is where, per partition, Kafka could hold records of this process it did not acknowledge: the spool
+    /// reads back from there before replaying.
     pub async fn append(
         &self,
         topic: &str,
         records: &[EncodedRecord],
         indexes: &[usize],
+        unacknowledged_from: PartitionOffsets,
     ) -> Result<(), WriteError> {
         let spooled_ms = chrono::Utc::now().timestamp_millis();
         let batch: Vec<SpooledRecord> = indexes
@@ -98,9 +105,14 @@ impl KafkaSpool {
             })
             .collect();
         let spool = self.spool.clone();
-        let appended = tokio::task::spawn_blocking(move || lock(&spool).append(&batch))
-            .await
-            .expect("appending does not panic");
+        let topic_name = topic.to_owned();
+        let appended = tokio::task::spawn_blocking(move || {
+            let mut spool = lock(&spool);
+            spool.mark_readback(&topic_name, &unacknowledged_from)?;
+            spool.append(&batch)
+        })
+        .await
+        .expect("appending does not panic");
         self.spooled.notify_one();
         match appended {
             Ok(appended) if appended.taken == indexes.len() => Ok(()),
@@ -121,9 +133,11 @@ impl KafkaSpool {
     /// when `stop` comes is finished (or taken back) first, so the drain can wait for it.
     pub async fn replay(self: Arc<Self>, kafka: Arc<KafkaHandle>, creation: TopicCreation, stop: Stop) {
         let mut progress = Progress::default();
+        let mut already = AlreadyInKafka::default();
         loop {
             if !self.in_use() {
                 progress.finished();
+                already = AlreadyInKafka::default();
                 tokio::select! {
                     () = self.spooled.notified() => continue,
                     () = stop.stopped() => return,
@@ -148,7 +162,7 @@ impl KafkaSpool {
                 if !stop.sleep(Duration::from_secs(1)).await {
                     return;
                 }
-            } else if !self.send(&kafka, creation, &batch, &stop).await {
+            } else if !self.send(&kafka, creation, &batch, &stop, &mut already).await {
                 return;
             }
             if let Err(error) = self.commit(&batch).await {
@@ -165,6 +179,25 @@ impl KafkaSpool {
             .expect("reading does not panic")
     }
 
+    /// The spool's read-back marks, first adding, for partitions of `topics` it has none for, where this
+    /// process's unacknowledged records could start.
+    async fn marks(&self, kafka: &KafkaHandle, topics: &BTreeSet<&str>) -> Result<Marks, SpoolError> {
+        let unacknowledged: Vec<(String, PartitionOffsets)> = topics
+            .iter()
+            .map(|topic| ((*topic).to_owned(), kafka.written().unacknowledged_from(topic)))
+            .collect();
+        let spool = self.spool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut spool = lock(&spool);
+            for (topic, from) in &unacknowledged {
+                spool.mark_readback(topic, from)?;
+            }
+            Ok(spool.readback_marks().clone())
+        })
+        .await
+        .expect("marking does not panic")
+    }
+
     async fn commit(&self, batch: &ReadBatch) -> Result<(), SpoolError> {
         let spool = self.spool.clone();
         let (end, count) = (batch.end, batch.records.len() as u64);
@@ -173,15 +206,16 @@ impl KafkaSpool {
             .expect("committing does not panic")
     }
 
-    /// Sends a batch until Kafka acknowledged all of it, resending only what it did not take; false when
-    /// stopped before then (the batch stays in the spool; what Kafka did acknowledge of it is sent again at
-    /// the next start: at least once across a stop in the middle of a replayed batch).
+    /// Sends a batch until Kafka acknowledged all of it, resending only what it did not take and skipping
+    /// what Kafka already holds; false when stopped before then (the batch stays in the spool, and what Kafka
+    /// did acknowledge of it is read back and skipped at the next start).
     async fn send(
         &self,
         kafka: &KafkaHandle,
         creation: TopicCreation,
         batch: &ReadBatch,
         stop: &Stop,
+        already: &mut AlreadyInKafka,
     ) -> bool {
         let topics: BTreeSet<&str> = batch.records.iter().map(|record| record.topic.as_str()).collect();
         let mut unsent: Vec<usize> = (0..batch.records.len()).collect();
@@ -189,7 +223,7 @@ impl KafkaSpool {
         while !unsent.is_empty() {
             attempt += 1;
             let outcome = {
-                let sending = self.send_once(kafka, creation, &topics, batch, &unsent);
+                let sending = self.send_once(kafka, creation, &topics, batch, &mut unsent, already);
                 tokio::pin!(sending);
                 tokio::select! {
                     outcome = &mut sending => outcome,
@@ -207,6 +241,7 @@ impl KafkaSpool {
             match outcome {
                 Ok(()) => unsent.clear(),
                 Err(failed) => {
+                    already.outdated();
                     let delay = REPLAY_RETRY.delay(attempt);
                     tracing::warn!(records = failed.remaining.len(), error = %failed.reason, retry_in_s = delay.as_secs_f64(), "Kafka did not take the spool's records; they stay spooled and are sent again.");
                     unsent = failed.remaining.iter().map(|index| unsent[*index]).collect();
@@ -219,24 +254,50 @@ impl KafkaSpool {
         true
     }
 
-    /// One attempt: topics made sure of, then `batch.records[index]` for each of `unsent`, taken back from
-    /// librdkafka's queue whenever Kafka leaves them waiting `spool_after`. `remaining` indexes `unsent`.
+    /// One attempt: topics made sure of, what Kafka already holds read back and dropped from `unsent`, then
+    /// `batch.records[index]` for each of the rest, taken back from librdkafka's queue whenever Kafka leaves
+    /// them waiting `spool_after`. `remaining` indexes `unsent`.
     async fn send_once(
         &self,
         kafka: &KafkaHandle,
         creation: TopicCreation,
         topics: &BTreeSet<&str>,
         batch: &ReadBatch,
-        unsent: &[usize],
+        unsent: &mut Vec<usize>,
+        already: &mut AlreadyInKafka,
     ) -> Result<(), WriteError> {
+        let all = |reason: String| WriteError {
+            remaining: (0..unsent.len()).collect(),
+            reason,
+        };
         for topic in topics {
             kafka
                 .ensure_topic(topic, creation)
                 .await
-                .map_err(|error| WriteError {
-                    remaining: (0..unsent.len()).collect(),
-                    reason: one_line(&error),
-                })?;
+                .map_err(|error| all(one_line(&error)))?;
+        }
+        let marks = self
+            .marks(kafka, topics)
+            .await
+            .map_err(|error| all(one_line(&error)))?;
+        already.refresh(kafka, &marks).await.map_err(|error| {
+            all(format!(
+                "cannot read back what Kafka already holds of the spool: {}",
+                one_line(&error)
+            ))
+        })?;
+        let before = unsent.len();
+        unsent.retain(|index| {
+            let spooled = &batch.records[*index];
+            !already.take(&spooled.topic, &spooled.record.payload)
+        });
+        let skipped = (before - unsent.len()) as u64;
+        if skipped > 0 {
+            self.stats.add_already_in_kafka(skipped);
+            tracing::info!(
+                records = skipped,
+                "Kafka already held these spooled records (written before the broker went away, unacknowledged); not sending them again."
+            );
         }
         let records = unsent.iter().map(|index| {
             let spooled = &batch.records[*index];
