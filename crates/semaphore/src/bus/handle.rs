@@ -54,6 +54,9 @@ pub enum KafkaHandleError {
     MetadataClient(#[from] MetadataClientError),
 }
 
+/// One record's send: its index in the batch, its topic, and Kafka's answer.
+type Sent<'a> = (usize, &'a str, Result<Delivery, ProduceError>);
+
 /// Records of a batch Kafka did not acknowledge, to be sent again.
 #[derive(Debug, thiserror::Error)]
 #[error("Kafka did not acknowledge {} records", .remaining.len())]
@@ -171,7 +174,7 @@ impl KafkaHandle {
         records: impl Iterator<Item = (&'a str, &'a EncodedRecord)>,
     ) -> Result<(), UnsentRecords> {
         // Boxed (see `send_future`) and collected before the first await.
-        let sends: Vec<SendFuture<'a, (usize, &'a str, Result<Delivery, ProduceError>)>> = records
+        let sends: Vec<SendFuture<'a, Sent<'a>>> = records
             .enumerate()
             .map(|(index, (topic, record))| {
                 boxed(async move {
@@ -188,7 +191,7 @@ impl KafkaHandle {
             })
             .collect();
         let count = sends.len();
-        let results: Vec<(usize, &str, Result<Delivery, ProduceError>)> = futures::stream::iter(sends)
+        let results: Vec<Sent<'_>> = futures::stream::iter(sends)
             .buffer_unordered(SENDS_IN_FLIGHT)
             .collect()
             .await;
