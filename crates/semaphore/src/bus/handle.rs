@@ -140,9 +140,12 @@ impl KafkaHandle {
         let exists = admin.list().await?.iter().any(|listed| listed.name == topic);
         if let (false, TopicCreation::Create { partitions }) = (exists, creation) {
             match admin.create(topic, partitions, None).await {
-                Ok(replication_factor) => tracing::info!(
-                    %topic, partitions, replication_factor, "Created Kafka topic."
-                ),
+                Ok(replication_factor) => {
+                    tracing::info!(%topic, partitions, replication_factor, "Created Kafka topic.");
+                    // Empty: nothing to ask the cluster, which would delay the first write.
+                    let ends = (0..partitions).map(|partition| (partition, 0)).collect();
+                    self.written.note_first_seen(topic, &ends);
+                }
                 Err(error) if error.already_exists() => {}
                 Err(error @ TopicAdminError::Unreachable { .. }) => return Err(error),
                 Err(error) => tracing::warn!(
@@ -151,10 +154,12 @@ impl KafkaHandle {
             }
         }
         // Where the topic ends before this process writes to it: the spool's read-back starts no earlier.
-        match self.end_offsets(topic).await {
-            Ok(ends) => self.written.note_first_seen(topic, &ends),
-            Err(error) => {
-                tracing::debug!(%topic, error = %one_line(&error), "Cannot learn where the topic ends.")
+        if !self.written.knows(topic) {
+            match self.end_offsets(topic).await {
+                Ok(ends) => self.written.note_first_seen(topic, &ends),
+                Err(error) => {
+                    tracing::debug!(%topic, error = %one_line(&error), "Cannot learn where the topic ends.")
+                }
             }
         }
         known.insert(topic.to_owned());

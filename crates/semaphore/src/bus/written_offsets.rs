@@ -35,6 +35,12 @@ impl WrittenOffsets {
         }
     }
 
+    /// Whether anything is known of `topic`.
+    pub fn knows(&self, topic: &str) -> bool {
+        let topics = self.topics.lock().unwrap_or_else(PoisonError::into_inner);
+        topics.contains_key(topic)
+    }
+
     /// Kafka acknowledged records at these `(topic, partition, offset)`s.
     pub fn note_acknowledged<'a>(&self, deliveries: impl IntoIterator<Item = (&'a str, i32, i64)>) {
         let mut topics = self.topics.lock().unwrap_or_else(PoisonError::into_inner);
