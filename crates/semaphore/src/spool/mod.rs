@@ -185,6 +185,16 @@ impl Spool {
         Ok(self.marks.add_missing(topic, from)?)
     }
 
+    /// Everything of `topic` before `to` (per partition) that Kafka holds was read back and matched, or was
+    /// acknowledged, and its batches committed: its marks move up to there.
+    pub fn advance_readback(
+        &mut self,
+        topic: &str,
+        to: &std::collections::BTreeMap<i32, i64>,
+    ) -> Result<(), SpoolError> {
+        Ok(self.marks.advance(topic, to)?)
+    }
+
     pub fn directory(&self) -> &Path {
         &self.directory
     }

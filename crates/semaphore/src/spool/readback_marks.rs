@@ -2,7 +2,8 @@
 //! wait in the spool — records a broker wrote before it went away without acknowledging them, which
 //! librdkafka then gave back and the spool took. Kept from the first record spooled until the spool is empty,
 //! across restarts, so the replayer reads them back (and skips them) even after a crash in the middle of a
-//! replay. A mark, once set, is never moved later: reading back from earlier costs time, never a record.
+//! replay. A mark moves later only once everything before its new place was read back and matched (or was
+//! acknowledged) and its batches committed: reading back from earlier costs time, never a record.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -69,6 +70,21 @@ impl ReadbackMarks {
         self.store()
     }
 
+    /// Moves `topic`'s marks up to `to` where that is later, durably before returning.
+    pub fn advance(&mut self, topic: &str, to: &BTreeMap<i32, i64>) -> Result<(), ReadbackMarksError> {
+        let Some(marks) = self.marks.get_mut(topic) else {
+            return Ok(());
+        };
+        let mut moved = false;
+        for (partition, mark) in marks.iter_mut() {
+            if let Some(later) = to.get(partition).filter(|later| **later > *mark) {
+                *mark = *later;
+                moved = true;
+            }
+        }
+        if moved { self.store() } else { Ok(()) }
+    }
+
     /// Forgets every mark: the spool is empty, nothing in it can be in Kafka.
     pub fn clear(&mut self) -> Result<(), ReadbackMarksError> {
         if self.marks.is_empty() {
@@ -109,6 +125,15 @@ mod tests {
             .unwrap();
         let expected = Marks::from([("t".to_owned(), BTreeMap::from([(0, 10), (1, 7)]))]);
         assert_eq!(ReadbackMarks::load(&directory).unwrap().marks(), &expected);
+        marks
+            .advance("t", &BTreeMap::from([(0, 12), (1, 3), (5, 9)]))
+            .unwrap();
+        let advanced = Marks::from([("t".to_owned(), BTreeMap::from([(0, 12), (1, 7)]))]);
+        assert_eq!(
+            ReadbackMarks::load(&directory).unwrap().marks(),
+            &advanced,
+            "only later, only marked"
+        );
         marks.clear().unwrap();
         assert!(ReadbackMarks::load(&directory).unwrap().marks().is_empty());
         std::fs::write(directory.join(FILE), "{\"t\":").unwrap();

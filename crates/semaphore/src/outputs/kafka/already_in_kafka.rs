@@ -53,6 +53,29 @@ impl AlreadyInKafka {
         Ok(())
     }
 
+    /// Where the marks can move once the batches sent so far are committed: nothing before is unread, and
+    /// every record read was matched. None while Kafka may hold more than was read, or held records wait for
+    /// their spooled twin.
+    /// `acknowledged_to` is [`WrittenOffsets::acknowledged_to`](crate::bus::written_offsets::WrittenOffsets).
+    pub fn settled(
+        &self,
+        marks: &Marks,
+        acknowledged_to: impl Fn(&str) -> PartitionOffsets,
+    ) -> Option<Marks> {
+        if !self.up_to_date || !self.held.is_empty() {
+            return None;
+        }
+        Some(
+            marks
+                .iter()
+                .map(|(topic, marked)| {
+                    let start = self.start(topic, marked, &acknowledged_to(topic));
+                    (topic.clone(), start)
+                })
+                .collect(),
+        )
+    }
+
     /// Whether Kafka holds this spooled record (once per record it holds).
     pub fn take(&mut self, topic: &str, payload: &[u8]) -> bool {
         let Some(count) = self.held.get_mut(&fingerprint(topic, payload)) else {
@@ -123,5 +146,19 @@ mod tests {
             already.start("t", &marked, &acknowledged),
             BTreeMap::from([(0, 40), (1, 30), (2, 10)])
         );
+
+        let marks = Marks::from([("t".to_owned(), marked)]);
+        let acknowledged_to = |_: &str| acknowledged.clone();
+        assert_eq!(already.settled(&marks, acknowledged_to), None, "not read yet");
+        already.up_to_date = true;
+        *already.held.entry(fingerprint("t", b"c")).or_default() += 1;
+        assert_eq!(
+            already.settled(&marks, acknowledged_to),
+            None,
+            "a held record waits for its twin"
+        );
+        assert!(already.take("t", b"c"));
+        let settled = Marks::from([("t".to_owned(), BTreeMap::from([(0, 40), (1, 30), (2, 10)]))]);
+        assert_eq!(already.settled(&marks, acknowledged_to), Some(settled));
     }
 }

@@ -36,6 +36,8 @@ use crate::spool::{ReadBatch, Spool, SpoolError, SpoolSettings, SpoolStats, Spoo
 const REPLAY_BATCH: usize = 5_000;
 /// Between two replay attempts Kafka did not take: 1 s doubling to 30 s.
 const REPLAY_RETRY: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
+/// How often a long replay moves its read-back marks past what is done, so a restart reads back little.
+const ADVANCE_MARKS_EVERY: Duration = Duration::from_secs(10);
 /// How often a long replay says how far it got.
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
@@ -134,6 +136,7 @@ impl KafkaSpool {
     pub async fn replay(self: Arc<Self>, kafka: Arc<KafkaHandle>, creation: TopicCreation, stop: Stop) {
         let mut progress = Progress::default();
         let mut already = AlreadyInKafka::default();
+        let mut marks_advanced = tokio::time::Instant::now();
         loop {
             if !self.in_use() {
                 progress.finished();
@@ -167,6 +170,11 @@ impl KafkaSpool {
             }
             if let Err(error) = self.commit(&batch).await {
                 tracing::error!(error = %one_line(&error), "Cannot move the spool's ledger; the batch may be sent again after a restart.");
+            } else if marks_advanced.elapsed() >= ADVANCE_MARKS_EVERY {
+                marks_advanced = tokio::time::Instant::now();
+                if let Err(error) = self.advance_marks(&kafka, &already).await {
+                    tracing::warn!(error = %one_line(&error), "Cannot move the spool's read-back marks; a restart reads back more.");
+                }
             }
             progress.replayed(batch.records.len() as u64, self.stats.snapshot().records);
         }
@@ -196,6 +204,27 @@ impl KafkaSpool {
         })
         .await
         .expect("marking does not panic")
+    }
+
+    /// Moves the read-back marks past what the replay has done, when [`AlreadyInKafka::settled`] says so.
+    async fn advance_marks(&self, kafka: &KafkaHandle, already: &AlreadyInKafka) -> Result<(), SpoolError> {
+        let spool = self.spool.clone();
+        let marks = tokio::task::spawn_blocking(move || lock(&spool).readback_marks().clone())
+            .await
+            .expect("reading the marks does not panic");
+        let Some(settled) = already.settled(&marks, |topic| kafka.written().acknowledged_to(topic)) else {
+            return Ok(());
+        };
+        let spool = self.spool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut spool = lock(&spool);
+            for (topic, to) in &settled {
+                spool.advance_readback(topic, to)?;
+            }
+            Ok(())
+        })
+        .await
+        .expect("advancing does not panic")
     }
 
     async fn commit(&self, batch: &ReadBatch) -> Result<(), SpoolError> {
