@@ -13,7 +13,7 @@ use futures::StreamExt;
 use crate::bus::admin::{DEFAULT_PARTITIONS, TopicAdmin, TopicAdminError};
 use crate::bus::config::ResolvedKafka;
 use crate::bus::producer::{Delivery, OutgoingRecord, ProduceError, Producer, ProducerError, RefusedRecords};
-use crate::bus::readback::{self, MetadataClient, MetadataClientError, ProbeError, ReadbackError};
+use crate::bus::readback::{self, MetadataClient, MetadataClientError, ProbeError, ReadbackError, Unlisted};
 use crate::bus::written_offsets::{PartitionOffsets, WrittenOffsets};
 use crate::error_text::one_line;
 use crate::record::EncodedRecord;
@@ -249,9 +249,9 @@ impl KafkaHandle {
             .expect("the read-back task does not panic")
     }
 
-    /// As [`KafkaHandle::payloads_since`], keeping `map(topic, payload)` of each rather than the payload; with
-    /// each partition's end, where the reading stopped.
-    pub async fn read_since<T: Send + 'static>(
+    /// As [`KafkaHandle::payloads_since`], of the partitions `offsets` lists only, keeping `map(topic,
+    /// payload)` of each rather than the payload; with each partition's end, where the reading stopped.
+    pub async fn read_listed_since<T: Send + 'static>(
         &self,
         topic: &str,
         offsets: &PartitionOffsets,
@@ -262,7 +262,7 @@ impl KafkaHandle {
         let offsets = offsets.clone();
         tokio::task::spawn_blocking(move || {
             let mut mapped = Vec::new();
-            readback::read_since(&kafka, &topic, &offsets, |payload| {
+            readback::read_since(&kafka, &topic, &offsets, Unlisted::Skip, |payload| {
                 mapped.push(map(&topic, payload))
             })
             .map(|ends| (mapped, ends))

@@ -88,7 +88,10 @@ fn consumer(kafka: &ResolvedKafka) -> Result<BaseConsumer<QuietContext>, KafkaEr
     config
         .set("group.id", "semaphore-readback-unused")
         .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "false");
+        .set("enable.partition.eof", "false")
+        // A start offset retention already deleted reads from what is left, not from the end (librdkafka's
+        // default), where the reading would wait for offsets that never come.
+        .set("auto.offset.reset", "earliest");
     config.create_with_context(QuietContext::default())
 }
 
@@ -127,8 +130,19 @@ pub fn payloads_since(
     from: &BTreeMap<i32, i64>,
 ) -> Result<Vec<Vec<u8>>, ReadbackError> {
     let mut payloads = Vec::new();
-    read_since(kafka, topic, from, |payload| payloads.push(payload.to_vec()))?;
+    read_since(kafka, topic, from, Unlisted::FromStart, |payload| {
+        payloads.push(payload.to_vec())
+    })?;
     Ok(payloads)
+}
+
+/// What [`read_since`] does with a partition `from` does not list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unlisted {
+    /// Reads it from its start: a partition created since.
+    FromStart,
+    /// Leaves it unread.
+    Skip,
 }
 
 /// As [`payloads_since`], handing each payload to `each` rather than keeping them all; returns each
@@ -137,6 +151,7 @@ pub fn read_since(
     kafka: &ResolvedKafka,
     topic: &str,
     from: &BTreeMap<i32, i64>,
+    unlisted: Unlisted,
     mut each: impl FnMut(&[u8]),
 ) -> Result<BTreeMap<i32, i64>, ReadbackError> {
     let consumer = consumer(kafka).map_err(|error| failed(topic, error))?;
@@ -144,7 +159,11 @@ pub fn read_since(
     let mut assignment = TopicPartitionList::new();
     let mut remaining: BTreeMap<i32, i64> = BTreeMap::new();
     for (partition, end) in &ends {
-        let start = from.get(partition).copied().unwrap_or(0);
+        let start = match (from.get(partition), unlisted) {
+            (Some(start), _) => *start,
+            (None, Unlisted::FromStart) => 0,
+            (None, Unlisted::Skip) => continue,
+        };
         if start < *end {
             assignment
                 .add_partition_offset(topic, *partition, Offset::Offset(start))

@@ -72,15 +72,6 @@ impl WrittenOffsets {
         }
         from
     }
-
-    /// Per partition, the offset after the last record Kafka acknowledged to this process.
-    pub fn acknowledged_to(&self, topic: &str) -> PartitionOffsets {
-        let topics = self.topics.lock().unwrap_or_else(PoisonError::into_inner);
-        topics
-            .get(topic)
-            .map(|offsets| offsets.acknowledged.clone())
-            .unwrap_or_default()
-    }
 }
 
 #[cfg(test)]
@@ -99,7 +90,6 @@ mod tests {
             written.unacknowledged_from("t"),
             BTreeMap::from([(0, 15), (1, 20), (2, 5)])
         );
-        assert_eq!(written.acknowledged_to("t"), BTreeMap::from([(0, 15)]));
         assert_eq!(written.unacknowledged_from("u"), BTreeMap::from([(3, 8)]));
     }
 }

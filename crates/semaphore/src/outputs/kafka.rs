@@ -152,6 +152,7 @@ impl KafkaOutput {
             %topic, records = unsent.remaining.len(), error = %unsent.reason,
             "Kafka did not take these records in time; spooling them to disk, with every record after them until Kafka takes them (nothing is dropped)."
         );
+        spool.note_possibly_written();
         spool
             .append(
                 topic,

@@ -168,6 +168,10 @@ impl Spool {
         };
         spool.oldest_spooled_ms = spool.peek_oldest();
         spool.refresh_stats();
+        // Left by a stop between the last commit and their removal: nothing waits that Kafka could hold.
+        if spool.is_empty() {
+            spool.marks.clear()?;
+        }
         Ok(spool)
     }
 

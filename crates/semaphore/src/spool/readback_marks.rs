@@ -85,18 +85,21 @@ impl ReadbackMarks {
         if moved { self.store() } else { Ok(()) }
     }
 
-    /// Forgets every mark: the spool is empty, nothing in it can be in Kafka.
+    /// Forgets every mark: the spool is empty, nothing in it can be in Kafka. The file is removed durably
+    /// before the marks are forgotten, so a failure leaves both.
     pub fn clear(&mut self) -> Result<(), ReadbackMarksError> {
-        if self.marks.is_empty() {
-            return Ok(());
-        }
-        self.marks.clear();
         let path = self.directory.join(FILE);
-        match std::fs::remove_file(&path) {
-            Ok(()) => Ok(()),
+        let remove = || match std::fs::remove_file(&path) {
+            Ok(()) => std::fs::File::open(&self.directory)?.sync_all(),
             Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(source) => Err(ReadbackMarksError::Io { path, source }),
-        }
+            Err(error) => Err(error),
+        };
+        remove().map_err(|source| ReadbackMarksError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        self.marks.clear();
+        Ok(())
     }
 
     fn store(&self) -> Result<(), ReadbackMarksError> {

@@ -14,6 +14,7 @@
 //! what Kafka holds from there is read back and those records are skipped ([`AlreadyInKafka`]).
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -22,6 +23,7 @@ use tokio::sync::Notify;
 
 use crate::bus::handle::{KafkaHandle, TopicCreation, UnsentRecords};
 use crate::bus::producer::MAX_BYTES_PER_SEND;
+use crate::bus::readback::ReadbackError;
 use crate::bus::written_offsets::PartitionOffsets;
 use crate::error_text::one_line;
 use crate::outputs::WriteError;
@@ -48,6 +50,8 @@ pub struct KafkaSpool {
     stats: Arc<SpoolStats>,
     /// Wakes the replayer when records were spooled.
     spooled: Notify,
+    /// Records Kafka may have written were spooled since the replayer last read back.
+    possibly_written: AtomicBool,
     spool_after: Duration,
 }
 
@@ -68,6 +72,7 @@ impl KafkaSpool {
             spool: Arc::new(Mutex::new(spool)),
             stats,
             spooled: Notify::new(),
+            possibly_written: AtomicBool::new(false),
             spool_after,
         })
     }
@@ -79,6 +84,12 @@ impl KafkaSpool {
     /// How long a batch waits for Kafka before what it did not take is spooled.
     pub fn spool_after(&self) -> Duration {
         self.spool_after
+    }
+
+    /// The records about to be spooled were handed to Kafka and taken back: it may have written some, so the
+    /// replayer reads back again before its next send.
+    pub fn note_possibly_written(&self) {
+        self.possibly_written.store(true, Ordering::Relaxed);
     }
 
     /// Records wait in the spool: new ones go behind them.
@@ -172,7 +183,7 @@ impl KafkaSpool {
                 tracing::error!(error = %one_line(&error), "Cannot move the spool's ledger; the batch may be sent again after a restart.");
             } else if marks_advanced.elapsed() >= ADVANCE_MARKS_EVERY {
                 marks_advanced = tokio::time::Instant::now();
-                if let Err(error) = self.advance_marks(&kafka, &already).await {
+                if let Err(error) = self.advance_marks(&already).await {
                     tracing::warn!(error = %one_line(&error), "Cannot move the spool's read-back marks; a restart reads back more.");
                 }
             }
@@ -207,12 +218,12 @@ impl KafkaSpool {
     }
 
     /// Moves the read-back marks past what the replay has done, when [`AlreadyInKafka::settled`] says so.
-    async fn advance_marks(&self, kafka: &KafkaHandle, already: &AlreadyInKafka) -> Result<(), SpoolError> {
+    async fn advance_marks(&self, already: &AlreadyInKafka) -> Result<(), SpoolError> {
         let spool = self.spool.clone();
         let marks = tokio::task::spawn_blocking(move || lock(&spool).readback_marks().clone())
             .await
             .expect("reading the marks does not panic");
-        let Some(settled) = already.settled(&marks, |topic| kafka.written().acknowledged_to(topic)) else {
+        let Some(settled) = already.settled(&marks) else {
             return Ok(());
         };
         let spool = self.spool.clone();
@@ -271,6 +282,13 @@ impl KafkaSpool {
                 Ok(()) => unsent.clear(),
                 Err(failed) => {
                     already.outdated();
+                    let refused: BTreeSet<usize> = failed.remaining.iter().copied().collect();
+                    for (position, index) in unsent.iter().enumerate() {
+                        if !refused.contains(&position) {
+                            let spooled = &batch.records[*index];
+                            already.acknowledged(&spooled.topic, &spooled.record.payload);
+                        }
+                    }
                     let delay = REPLAY_RETRY.delay(attempt);
                     tracing::warn!(records = failed.remaining.len(), error = %failed.reason, retry_in_s = delay.as_secs_f64(), "Kafka did not take the spool's records; they stay spooled and are sent again.");
                     unsent = failed.remaining.iter().map(|index| unsent[*index]).collect();
@@ -309,12 +327,22 @@ impl KafkaSpool {
             .marks(kafka, topics)
             .await
             .map_err(|error| all(one_line(&error)))?;
-        already.refresh(kafka, &marks).await.map_err(|error| {
-            all(format!(
-                "cannot read back what Kafka already holds of the spool: {}",
-                one_line(&error)
-            ))
-        })?;
+        if self.possibly_written.swap(false, Ordering::Relaxed) {
+            already.outdated();
+        }
+        match already.refresh(kafka, &marks).await {
+            Ok(()) => {}
+            Err(error @ ReadbackError::Unfinished { .. }) => {
+                tracing::warn!(error = %one_line(&error), "Cannot read back in time what Kafka already holds of the spool; replaying without it (records Kafka holds may be sent again).");
+                already.give_up();
+            }
+            Err(error) => {
+                return Err(all(format!(
+                    "cannot read back what Kafka already holds of the spool: {}",
+                    one_line(&error)
+                )));
+            }
+        }
         let before = unsent.len();
         unsent.retain(|index| {
             let spooled = &batch.records[*index];
