@@ -8,6 +8,7 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -20,6 +21,32 @@ use crate::support::{
 const TOPIC: &str = "syslog.messages";
 const RATE_PER_SECOND: u64 = 500;
 const OUTAGE: Duration = Duration::from_secs(120);
+
+/// A config with one syslog source on `listen` (a TOML list), its UDP receive buffer, and the Kafka output
+/// spooling after `spool_after_s`.
+fn write_config(
+    directory: &Path,
+    brokers: &str,
+    listen: &str,
+    receive_buffer_bytes: u64,
+    spool_after_s: u64,
+) -> PathBuf {
+    let config = directory.join("semaphore.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"{data}\"\n\
+             [kafka]\nbrokers = \"{brokers}\"\n\
+             [admin]\nlisten = \"127.0.0.1:0\"\n\
+             [[sources.syslog]]\nlisten = {listen}\n\
+             receive_buffer_bytes = {receive_buffer_bytes}\n\
+             [outputs.kafka]\nspool_after_s = {spool_after_s}\n",
+            data = directory.join("data").display(),
+        ),
+    )
+    .unwrap();
+    config
+}
 
 fn line(transport: &str, index: u64) -> String {
     format!("<134>1 - sender app - - - {transport} {index}")
@@ -105,20 +132,13 @@ fn a_two_minute_outage_loses_nothing_over_tcp_and_relp_and_only_the_kernels_drop
     let broker_data = directory.join("broker").display().to_string();
     let mut broker = Broker::start_with("127.0.0.1:0", &["--data-dir", &broker_data]);
     let brokers = broker.address.clone();
-    let config = directory.join("semaphore.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "data_dir = \"{data}\"\n\
-             [kafka]\nbrokers = \"{brokers}\"\n\
-             [admin]\nlisten = \"127.0.0.1:0\"\n\
-             [[sources.syslog]]\nlisten = [\"tcp://127.0.0.1:0\", \"udp://127.0.0.1:0\", \"relp://127.0.0.1:0\"]\n\
-             receive_buffer_bytes = 4194304\n\
-             [outputs.kafka]\nspool_after_s = 2\n",
-            data = directory.join("data").display(),
-        ),
-    )
-    .unwrap();
+    let config = write_config(
+        &directory,
+        &brokers,
+        r#"["tcp://127.0.0.1:0", "udp://127.0.0.1:0", "relp://127.0.0.1:0"]"#,
+        4_194_304,
+        2,
+    );
     let daemon = Daemon::start(&config, &directory.join("run.log"));
     let admin = daemon.admin_address();
     let udp = daemon.listening_address("Syslog listening (udp)");
@@ -199,20 +219,7 @@ fn udp_lines_are_read_on_and_spooled_while_kafka_is_away() {
     let broker_data = directory.join("broker").display().to_string();
     let mut broker = Broker::start_with("127.0.0.1:0", &["--data-dir", &broker_data]);
     let brokers = broker.address.clone();
-    let config = directory.join("semaphore.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "data_dir = \"{data}\"\n\
-             [kafka]\nbrokers = \"{brokers}\"\n\
-             [admin]\nlisten = \"127.0.0.1:0\"\n\
-             [[sources.syslog]]\nlisten = [\"udp://127.0.0.1:0\"]\n\
-             receive_buffer_bytes = 262144\n\
-             [outputs.kafka]\nspool_after_s = 8\n",
-            data = directory.join("data").display(),
-        ),
-    )
-    .unwrap();
+    let config = write_config(&directory, &brokers, r#"["udp://127.0.0.1:0"]"#, 262_144, 8);
     let daemon = Daemon::start(&config, &directory.join("run.log"));
     let admin = daemon.admin_address();
     let udp = daemon.listening_address("Syslog listening (udp)");
