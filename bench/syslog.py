@@ -216,7 +216,7 @@ def measure(name, process, counted, transport, port, messages, rate):
     missing = "lost" if transport == "udp" else f"not in Kafka {quiet} s after the last one"
     lost = f" ({messages - arrived:,} {missing})" if arrived < messages else ""
     return (f"| {name} | {transport} | {arrived:,}{lost} | {done - started:.2f} (loggen {sent_by - started:.2f}) "
-            f"| {arrived / (done - started):,.0f} | {cpu:.2f} | {cpu / max(arrived, 1) * 1e6:.2f} |")
+            f"| {arrived / (done - started):,.0f} | {cpu:.2f} | {f'{cpu / arrived * 1e6:.2f}' if arrived else '—'} |")
 
 
 def receive_latencies(brokers, topic, stop, out):

@@ -12,10 +12,6 @@ use clap::Parser;
 
 use crate::cli::Cli;
 
-/// Every Rust allocation of the binary (librdkafka's stay with libc): see the workspace's Cargo.toml.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Exit code for a usage or configuration error (clap uses 2 for usage errors too).
 pub const EXIT_CONFIG: u8 = 2;
 /// Exit code for a runtime failure.
