@@ -24,9 +24,7 @@ pub struct EncodedRecord {
 impl EncodedRecord {
     /// Any registered kind, with the key already chosen; the schema header and timestamp come from the kind.
     pub fn new<R: RecordKind>(record: &R, key: Option<String>, source: &str) -> Self {
-        // Sized for a syslog line's record (about 800 bytes) so most records are written without regrowing.
-        let mut payload = Vec::with_capacity(1024);
-        serde_json::to_writer(&mut payload, record).expect("records are plain data and always serialize");
+        let payload = serde_json::to_vec(record).expect("records are plain data and always serialize");
         Self {
             key,
             payload,

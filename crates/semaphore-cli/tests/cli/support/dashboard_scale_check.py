@@ -48,12 +48,10 @@ with sync_playwright() as playwright:
     # (firing first, then newest first) while this runs, so the group is found again by its rule, not its place.
     rule = page.locator("#alert-groups details.alert-group").first.get_attribute("data-rule")
     report["group_rule"] = rule
-    group = page.locator(f"#alert-groups details.alert-group[data-rule={json.dumps(rule)}]")
+    opened = f"#alert-groups details.alert-group[data-rule={json.dumps(rule)}]"
+    group = page.locator(opened)
     group.locator("summary").click()
-    page.wait_for_function(
-        f"document.querySelector('#alert-groups details.alert-group[data-rule={json.dumps(rule)}]')?.open === true",
-        timeout=5000,
-    )
+    page.wait_for_function(f"document.querySelector('{opened}')?.open === true", timeout=5000)
     report["group_events"] = group.locator("li.alert-event:visible").count()
     # A row opens its uplink: one card with its charts, and the selection bar saying so.
     page.locator(f"table#worst tbody tr.row[data-uplink-id='{live_id}']").click()
